@@ -1,0 +1,90 @@
+//! Roles are named sets of permissions, granted to a person or a group within a scope. They are
+//! distinct from profiles (what someone is) and functions (their job in a school).
+
+use crate::{GroupId, StructureId};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// What an operation requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Permission {
+    /// Create and edit structures, appoint local admins, issue API keys, publish the charter.
+    ManageTerritory,
+    /// Edit the territory's catalogue of services.
+    ManageCatalogue,
+    /// Create and edit people, their profiles, functions and parent links; block accounts;
+    /// print activation codes.
+    ManagePeople,
+    /// Create and edit classes and groups and their members.
+    ManageGroups,
+    /// Grant and revoke roles below local admin.
+    ManageRoles,
+    /// Choose the structure's bouquet of services per profile.
+    ManageBouquet,
+    /// Read the audit log.
+    ReadAudit,
+    /// Hide reported content (used by later services).
+    Moderate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    TerritoryAdmin,
+    LocalAdmin,
+    Moderator,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::TerritoryAdmin, Role::LocalAdmin, Role::Moderator];
+
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::TerritoryAdmin => &[
+                ManageTerritory,
+                ManageCatalogue,
+                ManagePeople,
+                ManageGroups,
+                ManageRoles,
+                ManageBouquet,
+                ReadAudit,
+                Moderate,
+            ],
+            Role::LocalAdmin => {
+                &[ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ReadAudit, Moderate]
+            }
+            Role::Moderator => &[Moderate],
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::TerritoryAdmin => "territory_admin",
+            Role::LocalAdmin => "local_admin",
+            Role::Moderator => "moderator",
+        }
+    }
+
+    /// Whether this role makes its holder an administrator (opens the admin console).
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::TerritoryAdmin | Role::LocalAdmin)
+    }
+}
+
+impl FromStr for Role {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| crate::Error::invalid("role", "role.unknown"))
+    }
+}
+
+/// Where a role applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    Territory,
+    Structure(StructureId),
+    Group(GroupId),
+}
