@@ -86,6 +86,7 @@ pub trait DirectoryStore: Send + Sync {
     async fn set_favourites(&self, person: PersonId, services: &[ServiceId]) -> Result<()>;
 
     // Audit
+    async fn append_audit(&self, audit: &AuditEntry) -> Result<()>;
     async fn audit_log(&self, territory: TerritoryId, structures: Option<&[StructureId]>, limit: i64) -> Result<Vec<AuditEntry>>;
 
     /// A counter that changes whenever the directory changes; caches compare it to stay fresh.

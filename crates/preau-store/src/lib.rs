@@ -1,1 +1,99 @@
-//! placeholder
+//! Storage of Préau on SQLite (embedded default) or PostgreSQL (production), through one code
+//! path: sqlx's `Any` driver with portable SQL (`$1` placeholders, `ON CONFLICT`, BIGINT times,
+//! text UUIDs). The same migrations and the same queries serve both; the conformance tests run on
+//! SQLite in every `cargo test` and on PostgreSQL in CI.
+
+mod directory;
+mod identity;
+mod migrate;
+mod rows;
+
+use preau_core::{Error, Result};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    pub dialect: Dialect,
+    generation: AtomicU64,
+}
+
+pub(crate) fn db_err(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::RowNotFound => Error::NotFound,
+        sqlx::Error::Database(d) if d.is_unique_violation() => Error::Conflict("duplicate"),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => Error::NotFound,
+        _ => Error::Internal(e.to_string()),
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://…`), creating the SQLite file
+    /// and its folder if needed. Does not migrate.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
+        install_default_drivers();
+        let dialect = if url.starts_with("postgres") { Dialect::Postgres } else { Dialect::Sqlite };
+        let url = match dialect {
+            Dialect::Sqlite => prepare_sqlite_url(url)?,
+            Dialect::Postgres => url.to_owned(),
+        };
+        let mut options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10));
+        if dialect == Dialect::Sqlite {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&url).await.map_err(db_err)?;
+        Ok(Store { pool, dialect, generation: AtomicU64::new(1) })
+    }
+
+    /// Applies the migrations not yet applied; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize> {
+        migrate::run(&self.pool).await
+    }
+
+    /// Whether the database answers (the readiness probe).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub(crate) fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn current_generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn prepare_sqlite_url(url: &str) -> Result<String> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or(path);
+    if path != ":memory:"
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(Error::internal)?;
+    }
+    Ok(if url.contains('?') { url.to_owned() } else { format!("sqlite://{path}?mode=rwc") })
+}

@@ -1,0 +1,61 @@
+//! The storage port of identity: credentials, activation codes, charters, reset tokens,
+//! sessions and API keys. Secrets arrive here already digested.
+
+use crate::sessions::SessionRecord;
+use preau_core::{PersonId, Result, TerritoryId};
+use preau_directory::AuditEntry;
+
+#[derive(Debug, Clone, Default)]
+pub struct Credential {
+    pub password_hash: Option<String>,
+    pub blocked: bool,
+    pub charter_version: i64,
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Charter {
+    pub version: i64,
+    pub text: String,
+    pub published_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub territory: TerritoryId,
+    pub name: String,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+pub trait IdentityStore: Send + Sync {
+    async fn credential(&self, person: PersonId) -> Result<Credential>;
+    async fn set_password(&self, person: PersonId, hash: &str) -> Result<()>;
+    async fn set_blocked(&self, person: PersonId, blocked: bool, audit: &AuditEntry) -> Result<()>;
+    async fn accept_charter(&self, person: PersonId, version: i64) -> Result<()>;
+    async fn set_lang(&self, person: PersonId, lang: &str) -> Result<()>;
+
+    /// Replaces any pending code of the person with a new one.
+    async fn put_activation_code(&self, person: PersonId, digest: &str, expires_at: i64) -> Result<()>;
+    /// Atomically checks an unused, unexpired code of `person` and sets the password, the
+    /// accepted charter version, and marks the code used. `Ok(false)` if the code is not valid.
+    async fn activate(&self, person: PersonId, digest: &str, now: i64, password_hash: &str, charter_version: i64) -> Result<bool>;
+
+    async fn charter(&self, territory: TerritoryId) -> Result<Option<Charter>>;
+    async fn publish_charter(&self, territory: TerritoryId, text: &str, now: i64, audit: &AuditEntry) -> Result<i64>;
+
+    async fn put_reset_token(&self, person: PersonId, digest: &str, expires_at: i64) -> Result<()>;
+    /// Atomically consumes an unused, unexpired token and sets the password; returns its person.
+    async fn consume_reset_token(&self, digest: &str, now: i64, password_hash: &str) -> Result<Option<PersonId>>;
+
+    async fn insert_session(&self, s: &SessionRecord) -> Result<()>;
+    async fn delete_session(&self, digest: &str) -> Result<()>;
+    async fn touch_session(&self, digest: &str, last_seen: i64) -> Result<()>;
+    async fn live_sessions(&self, now_minus_idle: i64, now: i64) -> Result<Vec<SessionRecord>>;
+
+    async fn insert_api_key(&self, k: &ApiKeyRecord, digest: &str, audit: &AuditEntry) -> Result<()>;
+    async fn api_key_by_digest(&self, digest: &str) -> Result<Option<ApiKeyRecord>>;
+    async fn api_keys(&self, territory: TerritoryId) -> Result<Vec<ApiKeyRecord>>;
+    async fn revoke_api_key(&self, id: &str, audit: &AuditEntry) -> Result<()>;
+}

@@ -1,0 +1,265 @@
+//! The identity store on SQLite and PostgreSQL.
+
+use crate::rows::{int, opt, parse, text};
+use crate::directory::write_audit;
+use crate::{db_err, Store};
+use preau_core::{PersonId, Result, TerritoryId};
+use preau_directory::AuditEntry;
+use preau_identity::sessions::SessionRecord;
+use preau_identity::store::{ApiKeyRecord, Charter, Credential};
+use preau_identity::IdentityStore;
+use sqlx::any::AnyRow;
+
+fn session(r: &AnyRow) -> Result<SessionRecord> {
+    Ok(SessionRecord {
+        digest: text(r, "digest")?,
+        person: parse(r, "person_id")?,
+        territory: parse(r, "territory_id")?,
+        created_at: int(r, "created_at")?,
+        last_seen: int(r, "last_seen")?,
+        csrf: text(r, "csrf")?,
+        user_agent: text(r, "user_agent")?,
+        address: text(r, "address")?,
+        charter_pending: int(r, "charter_pending")? != 0,
+    })
+}
+
+fn api_key(r: &AnyRow) -> Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: text(r, "id")?,
+        territory: parse(r, "territory_id")?,
+        name: text(r, "name")?,
+        created_at: int(r, "created_at")?,
+        revoked: int(r, "revoked")? != 0,
+    })
+}
+
+impl IdentityStore for Store {
+    async fn credential(&self, person: PersonId) -> Result<Credential> {
+        let r = sqlx::query("SELECT password_hash, blocked, charter_version, lang FROM credentials WHERE person_id = $1")
+            .bind(person.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let Some(r) = r else { return Ok(Credential::default()) };
+        Ok(Credential {
+            password_hash: opt(&r, "password_hash")?,
+            blocked: int(&r, "blocked")? != 0,
+            charter_version: int(&r, "charter_version")?,
+            lang: opt(&r, "lang")?,
+        })
+    }
+
+    async fn set_password(&self, person: PersonId, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE credentials SET password_hash = $2 WHERE person_id = $1")
+            .bind(person.to_string())
+            .bind(hash.to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_blocked(&self, person: PersonId, blocked: bool, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("UPDATE credentials SET blocked = $2 WHERE person_id = $1")
+            .bind(person.to_string())
+            .bind(i64::from(blocked))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn accept_charter(&self, person: PersonId, version: i64) -> Result<()> {
+        sqlx::query("UPDATE credentials SET charter_version = $2 WHERE person_id = $1")
+            .bind(person.to_string())
+            .bind(version)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn set_lang(&self, person: PersonId, lang: &str) -> Result<()> {
+        sqlx::query("UPDATE credentials SET lang = $2 WHERE person_id = $1")
+            .bind(person.to_string())
+            .bind(lang.to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn put_activation_code(&self, person: PersonId, digest: &str, expires_at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO activation_codes (person_id, digest, expires_at, used_at) VALUES ($1, $2, $3, NULL) ON CONFLICT (person_id) DO UPDATE SET digest = $2, expires_at = $3, used_at = NULL")
+            .bind(person.to_string())
+            .bind(digest.to_owned())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn activate(&self, person: PersonId, digest: &str, now: i64, password_hash: &str, charter_version: i64) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let used = sqlx::query("UPDATE activation_codes SET used_at = $3 WHERE person_id = $1 AND digest = $2 AND used_at IS NULL AND expires_at > $3")
+            .bind(person.to_string())
+            .bind(digest.to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if used != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE credentials SET password_hash = $2, charter_version = $3 WHERE person_id = $1")
+            .bind(person.to_string())
+            .bind(password_hash.to_owned())
+            .bind(charter_version)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn charter(&self, territory: TerritoryId) -> Result<Option<Charter>> {
+        let r = sqlx::query("SELECT version, text, published_at FROM charters WHERE territory_id = $1 ORDER BY version DESC LIMIT 1")
+            .bind(territory.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| Ok(Charter { version: int(&r, "version")?, text: text(&r, "text")?, published_at: int(&r, "published_at")? })).transpose()
+    }
+
+    async fn publish_charter(&self, territory: TerritoryId, body: &str, now: i64, audit: &AuditEntry) -> Result<i64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let r = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM charters WHERE territory_id = $1")
+            .bind(territory.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let version = int(&r, "v")? + 1;
+        sqlx::query("INSERT INTO charters (territory_id, version, text, published_at) VALUES ($1, $2, $3, $4)")
+            .bind(territory.to_string())
+            .bind(version)
+            .bind(body.to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(version)
+    }
+
+    async fn put_reset_token(&self, person: PersonId, digest: &str, expires_at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO reset_tokens (digest, person_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(digest.to_owned())
+            .bind(person.to_string())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn consume_reset_token(&self, digest: &str, now: i64, password_hash: &str) -> Result<Option<PersonId>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let r = sqlx::query("SELECT person_id FROM reset_tokens WHERE digest = $1 AND used_at IS NULL AND expires_at > $2")
+            .bind(digest.to_owned())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some(r) = r else { return Ok(None) };
+        let person: PersonId = parse(&r, "person_id")?;
+        let n = sqlx::query("UPDATE reset_tokens SET used_at = $2 WHERE digest = $1 AND used_at IS NULL")
+            .bind(digest.to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if n != 1 {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE credentials SET password_hash = $2 WHERE person_id = $1")
+            .bind(person.to_string())
+            .bind(password_hash.to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(person))
+    }
+
+    async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (digest, person_id, territory_id, created_at, last_seen, csrf, user_agent, address, charter_pending) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(s.digest.clone())
+            .bind(s.person.to_string())
+            .bind(s.territory.to_string())
+            .bind(s.created_at)
+            .bind(s.last_seen)
+            .bind(s.csrf.clone())
+            .bind(s.user_agent.clone())
+            .bind(s.address.clone())
+            .bind(i64::from(s.charter_pending))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, digest: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE digest = $1").bind(digest.to_owned()).execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn touch_session(&self, digest: &str, last_seen: i64) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen = $2 WHERE digest = $1").bind(digest.to_owned()).bind(last_seen).execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn live_sessions(&self, seen_after: i64, created_after: i64) -> Result<Vec<SessionRecord>> {
+        sqlx::query("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2").bind(seen_after).bind(created_after).execute(&self.pool).await.map_err(db_err)?;
+        let rs = sqlx::query("SELECT * FROM sessions").fetch_all(&self.pool).await.map_err(db_err)?;
+        rs.iter().map(session).collect()
+    }
+
+    async fn insert_api_key(&self, k: &ApiKeyRecord, digest: &str, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("INSERT INTO api_keys (id, territory_id, name, digest, created_at, revoked) VALUES ($1, $2, $3, $4, $5, 0)")
+            .bind(k.id.clone())
+            .bind(k.territory.to_string())
+            .bind(k.name.clone())
+            .bind(digest.to_owned())
+            .bind(k.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn api_key_by_digest(&self, digest: &str) -> Result<Option<ApiKeyRecord>> {
+        let r = sqlx::query("SELECT * FROM api_keys WHERE digest = $1").bind(digest.to_owned()).fetch_optional(&self.pool).await.map_err(db_err)?;
+        r.as_ref().map(api_key).transpose()
+    }
+
+    async fn api_keys(&self, territory: TerritoryId) -> Result<Vec<ApiKeyRecord>> {
+        let rs = sqlx::query("SELECT * FROM api_keys WHERE territory_id = $1 ORDER BY created_at DESC").bind(territory.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        rs.iter().map(api_key).collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("UPDATE api_keys SET revoked = 1 WHERE id = $1").bind(id.to_owned()).execute(&mut *tx).await.map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+}

@@ -1,0 +1,48 @@
+//! A small migration runner: numbered SQL files compiled into the binary, applied in order, each
+//! in its own transaction, recorded in `preau_migrations`. Migrations are append-only: never edit
+//! one that has shipped, add the next number.
+
+use crate::db_err;
+use preau_core::Result;
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+
+pub async fn run(pool: &AnyPool) -> Result<usize> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS preau_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM preau_migrations")
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .filter_map(|r| r.try_get::<i64, _>(0).ok())
+        .collect();
+    let mut ran = 0;
+    for (version, name, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        let mut tx = pool.begin().await.map_err(db_err)?;
+        for statement in statements(sql) {
+            sqlx::query(AssertSqlSafe(statement)).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        sqlx::query("INSERT INTO preau_migrations (version, name) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(*name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// Splits a migration into statements on `;` at line ends, dropping `--` comment lines.
+fn statements(sql: &str) -> Vec<String> {
+    let cleaned: String = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
+    cleaned.split(";\n").map(str::trim).map(|s| s.trim_end_matches(';').to_owned()).filter(|s| !s.is_empty()).collect()
+}
