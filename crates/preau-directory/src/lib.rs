@@ -7,6 +7,7 @@
 //! goes to the store together with its audit entry so that both happen or neither does.
 
 pub mod audit;
+pub mod demo;
 pub mod groups;
 pub mod model;
 pub mod people;

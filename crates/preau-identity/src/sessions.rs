@@ -110,26 +110,35 @@ impl SessionManager {
     /// The live session of a cookie token, marked as seen now. Expired sessions are dropped.
     pub async fn resolve<S: IdentityStore>(&self, store: &S, token: &str, now: i64) -> Option<Session> {
         let digest = secrets::digest(token);
-        let (session, persist) = {
-            let mut m = self.map.write().ok()?;
-            let s = m.get_mut(&digest)?;
-            if !self.alive(s, now) {
-                m.remove(&digest);
-                drop(m);
+        let found = self.touch(&digest, now);
+        match found {
+            Touched::Missing => None,
+            Touched::Expired => {
                 let _ = store.delete_session(&digest).await;
-                return None;
+                None
             }
-            s.last_seen = now;
-            let persist = now - s.persisted_seen >= 60;
-            if persist {
-                s.persisted_seen = now;
+            Touched::Live(session, persist) => {
+                if persist {
+                    let _ = store.touch_session(&digest, now).await;
+                }
+                Some(session)
             }
-            (s.clone(), persist)
-        };
-        if persist {
-            let _ = store.touch_session(&digest, now).await;
         }
-        Some(session)
+    }
+
+    fn touch(&self, digest: &str, now: i64) -> Touched {
+        let Ok(mut m) = self.map.write() else { return Touched::Missing };
+        let Some(s) = m.get_mut(digest) else { return Touched::Missing };
+        if !self.alive(s, now) {
+            m.remove(digest);
+            return Touched::Expired;
+        }
+        s.last_seen = now;
+        let persist = now - s.persisted_seen >= 60;
+        if persist {
+            s.persisted_seen = now;
+        }
+        Touched::Live(s.clone(), persist)
     }
 
     pub fn update(&self, digest: &str, f: impl FnOnce(&mut Session)) {
@@ -197,6 +206,12 @@ impl Session {
             charter_pending: r.charter_pending,
         }
     }
+}
+
+enum Touched {
+    Missing,
+    Expired,
+    Live(Session, bool),
 }
 
 pub type SharedSessions = Arc<SessionManager>;

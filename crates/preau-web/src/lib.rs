@@ -1,1 +1,35 @@
-//! placeholder
+//! The only crate of Préau that knows HTTP, HTML and JSON.
+//!
+//! Handlers are thin: they extract the caller and the input, call one domain operation, and
+//! render a page or serialize JSON. Pages (`pages`) and the JSON API (`api`) call the same
+//! operations. Domain errors become HTTP responses in one place ([`error`]).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod mail;
+pub mod ops;
+pub mod pages;
+pub mod state;
+
+pub use state::{AppState, WebConfig};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Largest request body accepted anywhere (forms and JSON): 1 MiB.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The whole application: pages, API, operations endpoints, static assets.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .with_state(state)
+}

@@ -1,1 +1,194 @@
-fn main() {}
+//! The `preau` binary: the command line, configuration and wiring. Everything it runs lives in
+//! the library crates; this file only assembles them.
+
+mod config;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use config::Config;
+use preau_core::{Clock, OsRandom, Principal, SystemClock};
+use preau_directory::DirectoryStore;
+use preau_identity::PasswordHasher;
+use preau_identity::sessions::SessionPolicy;
+use preau_store::Store;
+use preau_web::AppState;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Préau: the digital workspace (ENT) of a territory's schools.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// A TOML configuration file (also `PREAU_CONFIG`).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve Préau.
+    Serve,
+    /// Serve Préau, generating the demo territory first when the database is empty.
+    Demo {
+        /// Seed of the demo generator: the same seed gives the same territory.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Administrative tasks.
+    Admin {
+        #[command(subcommand)]
+        task: AdminTask,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminTask {
+    /// Create a territory administrator and print their login.
+    CreateAdmin {
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        family_name: String,
+        /// The password (read from `PREAU_ADMIN_PASSWORD` when absent).
+        #[arg(long, env = "PREAU_ADMIN_PASSWORD")]
+        password: String,
+    },
+    /// Set a new password for a login and close their sessions.
+    ResetPassword {
+        #[arg(long)]
+        login: String,
+        #[arg(long, env = "PREAU_NEW_PASSWORD")]
+        password: String,
+    },
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PREAU_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json { builder.json().init() } else { builder.init() }
+}
+
+async fn open_store(c: &Config) -> anyhow::Result<Arc<Store>> {
+    let store = Store::connect(&c.database_url, c.db_connections).await.with_context(|| format!("cannot open the database {}", c.database_url))?;
+    store.migrate().await.context("migrations failed")?;
+    Ok(Arc::new(store))
+}
+
+fn hasher(c: &Config) -> anyhow::Result<PasswordHasher> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    Ok(PasswordHasher::new(cores, cores * 8, c.argon2_memory_kib, c.argon2_iterations, Arc::new(OsRandom))?)
+}
+
+async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow::Result<AppState> {
+    let mailer: Arc<dyn preau_identity::mail::Mailer> = if c.smtp.is_empty() {
+        Arc::new(preau_web::mail::OutboxMailer { dir: c.data_dir.join("outbox"), from: c.mail_from.clone() })
+    } else {
+        Arc::new(preau_web::mail::SmtpMailer::new(&c.smtp, &c.mail_from)?)
+    };
+    let policy = SessionPolicy { idle_secs: c.session_idle_minutes * 60, absolute_secs: c.session_absolute_hours * 3600 };
+    Ok(AppState::new(store, Arc::new(SystemClock), Arc::new(OsRandom), hasher, mailer, policy, c.base_url.clone(), c.base_url.starts_with("https://")).await?)
+}
+
+async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&c.listen).await.with_context(|| format!("cannot listen on {}", c.listen))?;
+    let store = state.store.clone();
+    let app = preau_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tracing::info!(address = %c.listen, ready_ms = started.elapsed().as_millis() as u64, "Préau is ready");
+    println!("Préau écoute sur {} (prêt en {} ms)", c.base_url, started.elapsed().as_millis());
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let started = Instant::now();
+    let cli = Cli::parse();
+    let c = Config::load(cli.config)?;
+    init_logs(c.json_logs);
+    match cli.command {
+        Command::Migrate => {
+            let store = Store::connect(&c.database_url, 1).await?;
+            let n = store.migrate().await?;
+            println!("{n} migration(s) appliquée(s).");
+        }
+        Command::Serve => {
+            let store = open_store(&c).await?;
+            let s = state(&c, store, hasher(&c)?).await?;
+            serve(&c, s, started).await?;
+        }
+        Command::Demo { seed } => {
+            let store = open_store(&c).await?;
+            let h = hasher(&c)?;
+            if store.is_empty().await? {
+                println!("Génération du territoire de démonstration (graine {seed})…");
+                let logins = preau_web::state::seed_demo(&store, &h, &SystemClock, seed).await?;
+                println!("\nComptes de démonstration (identifiant / mot de passe) :");
+                for l in &logins {
+                    println!("  {:<42} {:<32} {}", l.label, l.login, l.password);
+                }
+                println!();
+            } else {
+                println!("La base n'est pas vide : le territoire de démonstration n'est pas régénéré.");
+            }
+            let s = state(&c, store, h).await?;
+            serve(&c, s, started).await?;
+        }
+        Command::Admin { task } => admin(&c, task).await?,
+    }
+    Ok(())
+}
+
+async fn admin(c: &Config, task: AdminTask) -> anyhow::Result<()> {
+    let store = open_store(c).await?;
+    let s = state(c, store.clone(), hasher(c)?).await?;
+    let system = Principal::system(s.config.territory);
+    match task {
+        AdminTask::CreateAdmin { given_name, family_name, password } => {
+            preau_identity::accounts::check_password_strength(&password)?;
+            let login = s.directory.free_login(system.territory, &given_name, &family_name).await?;
+            let person = preau_directory::Person {
+                id: preau_core::PersonId::new(),
+                territory: system.territory,
+                login: login.clone(),
+                given_name,
+                family_name,
+                birth_date: None,
+                email: None,
+                source: preau_directory::Source::Manual,
+            };
+            let audit = preau_directory::audit::entry::<(), _>(SystemClock.now(), &system, "person.create", format!("person:{}", person.id), None, None, Some(&person));
+            store.insert_person(&person, &[], &audit).await?;
+            s.directory.grant_role(&system, preau_core::Role::TerritoryAdmin, preau_directory::Grantee::Person(person.id), preau_core::Scope::Territory).await?;
+            s.accounts.set_password_as_operator(&system, person.id, &password).await?;
+            println!("Administrateur du territoire créé : {login}");
+        }
+        AdminTask::ResetPassword { login, password } => {
+            let person = store.person_by_login(system.territory, &login).await.with_context(|| format!("identifiant inconnu : {login}"))?;
+            s.accounts.set_password_as_operator(&system, person.id, &password).await?;
+            println!("Mot de passe changé pour {login} ; ses sessions sont fermées.");
+        }
+    }
+    Ok(())
+}

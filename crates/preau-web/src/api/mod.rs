@@ -1,0 +1,227 @@
+//! The JSON API under `/api/v1`: the same domain operations and the same authorization as the
+//! pages, authenticated by API key or session cookie (writes with a cookie carry
+//! `X-CSRF-Token`). Errors are `application/problem+json`.
+
+mod openapi;
+
+use crate::auth::{ApiCaller, session_cookie};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use preau_core::{AssignmentId, Error, GroupId, PersonId, Profile, Role, Scope, ServiceId, StructureId};
+use preau_directory::groups::GroupInput;
+use preau_directory::people::PersonInput;
+use preau_directory::services::ServiceInput;
+use preau_directory::structures::StructureInput;
+use preau_directory::Grantee;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+type ApiResult = Result<Response, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/session", post(login).delete(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/structures", get(list_structures).post(create_structure))
+        .route("/api/v1/structures/{id}", get(get_structure).put(update_structure))
+        .route("/api/v1/structures/{id}/people", get(list_people))
+        .route("/api/v1/structures/{id}/groups", get(list_groups))
+        .route("/api/v1/structures/{id}/bouquet/{profile}", get(get_bouquet).put(put_bouquet))
+        .route("/api/v1/people", post(create_person))
+        .route("/api/v1/people/{id}", get(get_person))
+        .route("/api/v1/people/{id}/block", post(block).delete(unblock))
+        .route("/api/v1/people/{id}/activation-code", post(activation_code))
+        .route("/api/v1/groups", post(create_group))
+        .route("/api/v1/groups/{id}/members", post(add_member))
+        .route("/api/v1/services", get(list_services).post(create_service))
+        .route("/api/v1/roles", get(list_roles).post(grant_role))
+        .route("/api/v1/roles/{id}", axum::routing::delete(revoke_role))
+        .route("/api/v1/audit", get(audit))
+}
+
+fn ok(v: impl serde::Serialize) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+fn created(v: impl serde::Serialize) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    login: String,
+    password: String,
+}
+
+async fn login(State(state): State<AppState>, crate::pages::ClientOrigin(origin): crate::pages::ClientOrigin, Json(b): Json<LoginBody>) -> ApiResult {
+    let o = state.accounts.login(state.config.territory, &b.login, &b.password, &origin).await;
+    let o = match o {
+        Ok(o) => {
+            state.metrics.login("success");
+            o
+        }
+        Err(e) => {
+            state.metrics.login(match e {
+                Error::Overloaded(_) => "overloaded",
+                Error::TooManyAttempts(_) => "throttled",
+                _ => "failure",
+            });
+            return Err(e.into());
+        }
+    };
+    let cookie = session_cookie(&o.token, state.config.secure_cookies, state.accounts.sessions.policy.absolute_secs);
+    Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "csrf": o.session.csrf, "charter_pending": o.session.charter_pending }))).into_response())
+}
+
+async fn logout(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    if let Some(s) = c.session {
+        state.accounts.sessions.close(&*state.store, &s.digest).await?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn me(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    let acting = c.session.as_ref().and_then(|s| s.acting);
+    let view = state.directory.portal(&c.principal, acting).await?;
+    ok(json!({ "portal": view, "csrf": c.session.map(|s| s.csrf) }))
+}
+
+async fn list_structures(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(state.directory.administered_structures(&c.principal).await?)
+}
+
+async fn create_structure(State(state): State<AppState>, c: ApiCaller, Json(b): Json<StructureInput>) -> ApiResult {
+    created(state.directory.create_structure(&c.principal, &b).await?)
+}
+
+async fn get_structure(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>) -> ApiResult {
+    let list = state.directory.administered_structures(&c.principal).await?;
+    ok(list.into_iter().find(|s| s.id == id).ok_or(Error::NotFound)?)
+}
+
+async fn update_structure(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>, Json(b): Json<StructureInput>) -> ApiResult {
+    ok(state.directory.update_structure(&c.principal, id, &b).await?)
+}
+
+#[derive(Deserialize)]
+struct PeopleQuery {
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
+    q: String,
+}
+
+async fn list_people(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>, Query(q): Query<PeopleQuery>) -> ApiResult {
+    let profile = q.profile.as_deref().filter(|p| !p.is_empty()).map(str::parse::<Profile>).transpose()?;
+    let people = state.directory.people_of(&c.principal, id, profile, &q.q).await?;
+    ok(people.into_iter().map(|(p, prof)| json!({ "person": p, "profile": prof.code() })).collect::<Vec<Value>>())
+}
+
+async fn list_groups(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>) -> ApiResult {
+    ok(state.directory.groups_of_structure(&c.principal, id).await?)
+}
+
+async fn get_bouquet(State(state): State<AppState>, c: ApiCaller, Path((id, profile)): Path<(StructureId, String)>) -> ApiResult {
+    ok(state.directory.bouquet_for_admin(&c.principal, id, profile.parse()?).await?)
+}
+
+#[derive(Deserialize)]
+struct BouquetBody {
+    services: Vec<ServiceId>,
+}
+
+async fn put_bouquet(State(state): State<AppState>, c: ApiCaller, Path((id, profile)): Path<(StructureId, String)>, Json(b): Json<BouquetBody>) -> ApiResult {
+    let profile: Profile = profile.parse()?;
+    state.directory.set_bouquet(&c.principal, id, profile, &b.services).await?;
+    ok(state.directory.bouquet_for_admin(&c.principal, id, profile).await?)
+}
+
+async fn create_person(State(state): State<AppState>, c: ApiCaller, Json(b): Json<PersonInput>) -> ApiResult {
+    let p = state.directory.create_person(&c.principal, &b).await?;
+    let code = state.accounts.issue_code(&c.principal, p.id).await?;
+    created(json!({ "person": p, "activation_code": code }))
+}
+
+async fn get_person(State(state): State<AppState>, c: ApiCaller, Path(id): Path<PersonId>) -> ApiResult {
+    let (p, ms) = state.directory.managed_person(&c.principal, id).await?;
+    let cred = preau_identity::IdentityStore::credential(&*state.store, id).await?;
+    let memberships: Vec<Value> = ms.iter().map(|m| json!({ "structure": m.structure, "profile": m.profile.code() })).collect();
+    ok(json!({ "person": p, "memberships": memberships, "blocked": cred.blocked, "activated": cred.password_hash.is_some() }))
+}
+
+async fn block(State(state): State<AppState>, c: ApiCaller, Path(id): Path<PersonId>) -> ApiResult {
+    state.accounts.set_blocked(&c.principal, id, true).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn unblock(State(state): State<AppState>, c: ApiCaller, Path(id): Path<PersonId>) -> ApiResult {
+    state.accounts.set_blocked(&c.principal, id, false).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn activation_code(State(state): State<AppState>, c: ApiCaller, Path(id): Path<PersonId>) -> ApiResult {
+    created(json!({ "activation_code": state.accounts.issue_code(&c.principal, id).await? }))
+}
+
+async fn create_group(State(state): State<AppState>, c: ApiCaller, Json(b): Json<GroupInput>) -> ApiResult {
+    created(state.directory.create_group(&c.principal, &b).await?)
+}
+
+#[derive(Deserialize)]
+struct MemberBody {
+    person: PersonId,
+}
+
+async fn add_member(State(state): State<AppState>, c: ApiCaller, Path(id): Path<GroupId>, Json(b): Json<MemberBody>) -> ApiResult {
+    state.directory.add_group_member(&c.principal, id, b.person).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_services(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(state.directory.catalogue(&c.principal).await?)
+}
+
+async fn create_service(State(state): State<AppState>, c: ApiCaller, Json(b): Json<ServiceInput>) -> ApiResult {
+    created(state.directory.create_service(&c.principal, &b).await?)
+}
+
+async fn list_roles(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(state.directory.visible_assignments(&c.principal).await?)
+}
+
+#[derive(Deserialize)]
+struct RoleBody {
+    role: String,
+    person: PersonId,
+    /// A structure id, or absent for the whole territory.
+    #[serde(default)]
+    structure: Option<StructureId>,
+}
+
+async fn grant_role(State(state): State<AppState>, c: ApiCaller, Json(b): Json<RoleBody>) -> ApiResult {
+    let role: Role = b.role.parse()?;
+    let scope = b.structure.map(Scope::Structure).unwrap_or(Scope::Territory);
+    created(state.directory.grant_role(&c.principal, role, Grantee::Person(b.person), scope).await?)
+}
+
+async fn revoke_role(State(state): State<AppState>, c: ApiCaller, Path(id): Path<AssignmentId>) -> ApiResult {
+    state.directory.revoke_role(&c.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+async fn audit(State(state): State<AppState>, c: ApiCaller, Query(q): Query<AuditQuery>) -> ApiResult {
+    ok(state.directory.audit_log(&c.principal, q.limit.unwrap_or(100).clamp(1, 1000)).await?)
+}
+

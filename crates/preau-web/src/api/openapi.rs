@@ -1,0 +1,96 @@
+//! The OpenAPI 3.1 description of `/api/v1`, built from one table of operations so that it
+//! cannot forget a route (a test compares it with the router).
+
+use axum::Json;
+use serde_json::{Map, Value, json};
+
+/// (method, path, summary, request body schema name or "", success status)
+pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
+    ("post", "/api/v1/session", "Log in with a login and password; sets the session cookie and returns the CSRF token", "Login", 200),
+    ("delete", "/api/v1/session", "Log out (closes the session)", "", 204),
+    ("get", "/api/v1/me", "The caller's portal: person, acting structure and profile, bouquet, children", "", 200),
+    ("get", "/api/v1/structures", "Structures the caller administers", "", 200),
+    ("post", "/api/v1/structures", "Create a structure (territory admin)", "StructureInput", 201),
+    ("get", "/api/v1/structures/{id}", "One structure the caller administers", "", 200),
+    ("put", "/api/v1/structures/{id}", "Edit a structure (territory admin)", "StructureInput", 200),
+    ("get", "/api/v1/structures/{id}/people", "People of a structure (query: profile, q)", "", 200),
+    ("get", "/api/v1/structures/{id}/groups", "Classes and groups of a structure", "", 200),
+    ("get", "/api/v1/structures/{id}/bouquet/{profile}", "The ordered bouquet of a structure for a profile", "", 200),
+    ("put", "/api/v1/structures/{id}/bouquet/{profile}", "Set the ordered bouquet of a structure for a profile", "Bouquet", 200),
+    ("post", "/api/v1/people", "Create a person with one profile in one structure; returns an activation code", "PersonInput", 201),
+    ("get", "/api/v1/people/{id}", "A person the caller manages, with memberships and account state", "", 200),
+    ("post", "/api/v1/people/{id}/block", "Block an account (closes its sessions)", "", 204),
+    ("delete", "/api/v1/people/{id}/block", "Unblock an account", "", 204),
+    ("post", "/api/v1/people/{id}/activation-code", "Issue a fresh activation code", "", 201),
+    ("post", "/api/v1/groups", "Create a class or group", "GroupInput", 201),
+    ("post", "/api/v1/groups/{id}/members", "Add a member to a group", "Member", 204),
+    ("get", "/api/v1/services", "The territory's catalogue of services", "", 200),
+    ("post", "/api/v1/services", "Add a service to the catalogue (territory admin)", "ServiceInput", 201),
+    ("get", "/api/v1/roles", "Role assignments the caller may see", "", 200),
+    ("post", "/api/v1/roles", "Grant a role to a person in a structure or the territory", "RoleGrant", 201),
+    ("delete", "/api/v1/roles/{id}", "Revoke a role assignment", "", 204),
+    ("get", "/api/v1/audit", "The audit log the caller may read (query: limit)", "", 200),
+    ("get", "/api/v1/openapi.json", "This document", "", 200),
+];
+
+fn schemas() -> Value {
+    let s = |props: &[&str], required: &[&str]| {
+        let p: Map<String, Value> = props.iter().map(|k| ((*k).to_owned(), json!({"type": "string"}))).collect();
+        json!({"type": "object", "properties": p, "required": required})
+    };
+    json!({
+        "Login": s(&["login", "password"], &["login", "password"]),
+        "StructureInput": s(&["uai", "name", "kind", "academie", "address", "postal_code", "city", "phone", "email", "parent"], &["uai", "name", "kind"]),
+        "PersonInput": s(&["given_name", "family_name", "birth_date", "email", "structure", "profile"], &["given_name", "family_name", "structure", "profile"]),
+        "GroupInput": s(&["structure", "kind", "code", "name"], &["structure", "kind", "code"]),
+        "ServiceInput": s(&["code", "name", "kind", "url", "icon"], &["code", "name", "kind", "url"]),
+        "Member": s(&["person"], &["person"]),
+        "RoleGrant": s(&["role", "person", "structure"], &["role", "person"]),
+        "Bouquet": {"type": "object", "properties": {"services": {"type": "array", "items": {"type": "string", "format": "uuid"}}}, "required": ["services"]},
+        "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "errors": {"type": "array"}}}
+    })
+}
+
+pub fn build() -> Value {
+    let mut paths = Map::new();
+    for (method, path, summary, body, status) in OPERATIONS {
+        let params: Vec<Value> = path
+            .split('/')
+            .filter(|seg| seg.starts_with('{'))
+            .map(|seg| json!({"name": seg.trim_matches(|c| c == '{' || c == '}'), "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let problem = json!({"description": "Problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+        let mut op = json!({
+            "summary": summary,
+            "parameters": params,
+            "responses": {
+                status.to_string(): {"description": "Success"},
+                "401": problem.clone(), "403": problem.clone(), "404": problem.clone(), "422": problem
+            }
+        });
+        if !body.is_empty()
+            && let Some(o) = op.as_object_mut()
+        {
+            o.insert("requestBody".into(), json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}}));
+        }
+        let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
+        if let Some(e) = entry.as_object_mut() {
+            e.insert((*method).to_owned(), op);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Préau API", "version": env!("CARGO_PKG_VERSION"), "description": "The JSON API of Préau. Authenticate with `Authorization: Bearer preau_…` (an API key issued by a territory admin) or with the session cookie plus `X-CSRF-Token` on writes."},
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}, "session": {"type": "apiKey", "in": "cookie", "name": "preau_session"}}
+        },
+        "security": [{"apiKey": []}, {"session": []}],
+        "paths": paths
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(build())
+}

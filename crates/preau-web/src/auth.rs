@@ -1,0 +1,159 @@
+//! Who is calling: the session cookie (pages and API) or an API key (API), the CSRF token of
+//! cookie-authenticated writes, the language preference, and a cache of principals that is
+//! dropped whenever the directory changes.
+
+use crate::error::{ApiError, PageError};
+use crate::i18n::Lang;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use preau_core::{Error, PersonId, Principal, Result};
+use preau_identity::Session;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::RwLock;
+
+pub const SESSION_COOKIE: &str = "preau_session";
+pub const LANG_COOKIE: &str = "preau_lang";
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE).map(Lang::parse).unwrap_or_default()
+}
+
+pub fn session_cookie(token: &str, secure: bool, max_age: i64) -> String {
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}", if secure { "; Secure" } else { "" })
+}
+
+pub fn clear_session_cookie(secure: bool) -> String {
+    session_cookie("", secure, 0)
+}
+
+/// The client address: the socket peer (a reverse proxy must be configured to pass it).
+pub fn client_address(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// Principals by person, valid for one directory generation.
+#[derive(Default)]
+pub struct PrincipalCache(RwLock<HashMap<PersonId, (u64, Principal)>>);
+
+impl AppState {
+    pub async fn principal(&self, session: &Session) -> Result<Principal> {
+        let generation = preau_directory::DirectoryStore::generation(&*self.store);
+        if let Ok(m) = self.cache.0.read()
+            && let Some((g, p)) = m.get(&session.person)
+            && *g == generation
+        {
+            return Ok(p.clone());
+        }
+        let p = self.directory.principal_for(session.territory, session.person).await?;
+        if let Ok(mut m) = self.cache.0.write() {
+            if m.len() > 50_000 {
+                m.clear();
+            }
+            m.insert(session.person, (generation, p.clone()));
+        }
+        Ok(p)
+    }
+
+    pub async fn session_of(&self, headers: &HeaderMap) -> Option<Session> {
+        let token = cookie(headers, SESSION_COOKIE)?;
+        if token.is_empty() {
+            return None;
+        }
+        self.accounts.sessions.resolve(&*self.store, token, self.clock.now()).await
+    }
+}
+
+/// A logged-in person on a page. Anonymous visitors are sent to the login page, and people with
+/// a charter to accept are sent to it first.
+pub struct Authed {
+    pub session: Session,
+    pub principal: Principal,
+    pub lang: Lang,
+}
+
+impl Authed {
+    /// Checks the CSRF token of a form against the session's.
+    pub fn check_csrf(&self, token: &str) -> std::result::Result<(), PageError> {
+        if constant_time_eq(token.as_bytes(), self.session.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::new(Error::Forbidden, self.lang))
+        }
+    }
+
+    pub fn fail(&self, e: Error) -> PageError {
+        PageError::new(e, self.lang)
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The charter page itself must be reachable while the charter is pending.
+const CHARTER_PATHS: &[&str] = &["/charter", "/logout", "/lang"];
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> std::result::Result<Self, Self::Rejection> {
+        let lang = lang_of(&parts.headers);
+        let Some(session) = state.session_of(&parts.headers).await else {
+            return Err(Redirect::to("/").into_response());
+        };
+        if session.charter_pending && !CHARTER_PATHS.contains(&parts.uri.path()) {
+            return Err(Redirect::to("/charter").into_response());
+        }
+        let principal = state.principal(&session).await.map_err(|e| PageError::new(e, lang).into_response())?;
+        Ok(Authed { session, principal, lang })
+    }
+}
+
+/// The caller of the JSON API: an API key (`Authorization: Bearer preau_…`) or a session cookie,
+/// in which case writes must carry the session's CSRF token in `X-CSRF-Token`.
+pub struct ApiCaller {
+    pub principal: Principal,
+    pub session: Option<Session>,
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> std::result::Result<Self, Self::Rejection> {
+        if let Some(bearer) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+            let principal = state.accounts.principal_for_api_key(bearer.trim()).await?;
+            return Ok(ApiCaller { principal, session: None });
+        }
+        let session = state.session_of(&parts.headers).await.ok_or(Error::Unauthenticated("login.required"))?;
+        if session.charter_pending {
+            return Err(ApiError(Error::Unauthenticated("charter.required")));
+        }
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            let token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !constant_time_eq(token.as_bytes(), session.csrf.as_bytes()) {
+                return Err(ApiError(Error::Forbidden));
+            }
+        }
+        let principal = state.principal(&session).await?;
+        Ok(ApiCaller { principal, session: Some(session) })
+    }
+}

@@ -1,0 +1,82 @@
+//! My account: my open sessions with "log out elsewhere", and changing my password.
+
+use super::{fmt_time, render};
+use crate::auth::Authed;
+use crate::error::{PageError, message};
+use crate::i18n::Tr;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use preau_core::Error;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(account))
+        .route("/account/sessions/close-others", post(close_others))
+        .route("/account/password", post(change_password))
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    tr: Tr,
+    user: Option<String>,
+    csrf: String,
+    login: String,
+    /// (opened, last seen, from, is this one)
+    sessions: Vec<(String, String, String, bool)>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn page(state: &AppState, authed: &Authed, notice: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+    let person = preau_directory::DirectoryStore::person(&*state.store, authed.session.person).await.map_err(|e| authed.fail(e))?;
+    let sessions = state
+        .accounts
+        .sessions
+        .of_person(authed.session.person, state.clock.now())
+        .into_iter()
+        .map(|s| (fmt_time(s.created_at), fmt_time(s.last_seen), format!("{} – {}", s.address, s.user_agent), s.digest == authed.session.digest))
+        .collect();
+    Ok(render(&AccountPage { tr: Tr(authed.lang), user: Some(person.display_name()), csrf: authed.session.csrf.clone(), login: person.login, sessions, notice, error }))
+}
+
+async fn account(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {
+    page(&state, &authed, None, None).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn close_others(State(state): State<AppState>, authed: Authed, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
+    authed.check_csrf(&f.csrf)?;
+    state.accounts.sessions.close_all_of(&*state.store, authed.session.person, Some(&authed.session.digest)).await.map_err(|e| authed.fail(e))?;
+    page(&state, &authed, Some(authed.lang.t("sessions.closed")), None).await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current: String,
+    password: String,
+    confirm: String,
+}
+
+async fn change_password(State(state): State<AppState>, authed: Authed, Form(f): Form<PasswordForm>) -> Result<Response, PageError> {
+    authed.check_csrf(&f.csrf)?;
+    match state.accounts.change_password(&authed.session, &f.current, &f.password, &f.confirm).await {
+        Ok(()) => page(&state, &authed, Some(authed.lang.t("password.changed")), None).await,
+        Err(e @ (Error::Invalid(_) | Error::Unauthenticated(_))) => {
+            let mut r = page(&state, &authed, None, Some(message(&e, authed.lang))).await?;
+            *r.status_mut() = crate::error::status_of(&e);
+            Ok(r)
+        }
+        Err(e) => Err(authed.fail(e)),
+    }
+}

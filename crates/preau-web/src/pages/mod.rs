@@ -1,0 +1,53 @@
+//! The HTML pages: the territory landing with the login form, activation, forgotten password,
+//! charter, the portal, my account, the public page of each structure, and the admin console.
+
+mod account;
+pub mod admin;
+mod login;
+mod portal;
+mod public;
+
+pub use login::ClientOrigin;
+
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(login::routes())
+        .merge(portal::routes())
+        .merge(account::routes())
+        .merge(public::routes())
+        .merge(admin::routes())
+        .route("/assets/style.css", get(style))
+}
+
+async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../assets/style.css")).into_response()
+}
+
+/// Renders a template; a rendering failure is an internal error page, never a panic.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => crate::error::PageError::new(preau_core::Error::internal(e), crate::i18n::Lang::Fr).into_response(),
+    }
+}
+
+/// One input of a simple form page.
+pub struct Field {
+    pub name: &'static str,
+    pub label: String,
+    pub kind: &'static str,
+    pub value: String,
+    pub autocomplete: &'static str,
+    pub required: bool,
+}
+
+pub fn fmt_time(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%d/%m/%Y %H:%M UTC").to_string()).unwrap_or_default()
+}

@@ -1,0 +1,56 @@
+//! The portal: the bouquet of the structure and profile the person acts in, favourites, the
+//! structure/profile switcher, the child picker of parents, and the notifications area.
+
+use super::render;
+use crate::auth::Authed;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use preau_core::{Error, Profile, StructureId};
+use preau_directory::portal::PortalView;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/portal", get(portal)).route("/portal/switch", post(switch))
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage {
+    tr: Tr,
+    user: Option<String>,
+    csrf: String,
+    view: PortalView,
+}
+
+async fn portal(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {
+    let view = state.directory.portal(&authed.principal, authed.session.acting).await.map_err(|e| authed.fail(e))?;
+    Ok(render(&PortalPage { tr: Tr(authed.lang), user: Some(view.person.display_name()), csrf: authed.session.csrf.clone(), view }))
+}
+
+#[derive(Deserialize)]
+struct SwitchForm {
+    csrf: String,
+    context: String,
+}
+
+/// Parses `structure-id:PROFILE` as sent by the switcher.
+pub fn parse_context(s: &str) -> Option<(StructureId, Profile)> {
+    let (st, p) = s.split_once(':')?;
+    Some((st.parse().ok()?, p.parse().ok()?))
+}
+
+async fn switch(State(state): State<AppState>, authed: Authed, Form(f): Form<SwitchForm>) -> Result<Response, PageError> {
+    authed.check_csrf(&f.csrf)?;
+    let wanted = parse_context(&f.context).ok_or(Error::invalid("context", "profile.unknown")).map_err(|e| authed.fail(e))?;
+    if !authed.principal.memberships.contains(&wanted) {
+        return Err(authed.fail(Error::Forbidden));
+    }
+    state.accounts.sessions.update(&authed.session.digest, |s| s.acting = Some(wanted));
+    Ok(Redirect::to("/portal").into_response())
+}

@@ -1,0 +1,97 @@
+//! The state shared by every handler: the store, the domain services, metrics and settings.
+
+use crate::ops::Metrics;
+use preau_core::{Clock, Random, TerritoryId};
+use preau_directory::Directory;
+use preau_identity::Accounts;
+use preau_store::Store;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Set the `Secure` flag on cookies (when served behind HTTPS).
+    pub secure_cookies: bool,
+    /// The territory served at `/` (the first one when an instance hosts several).
+    pub territory: TerritoryId,
+    pub territory_name: String,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub directory: Directory<Store>,
+    pub accounts: Accounts<Store>,
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<WebConfig>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Random>,
+    pub cache: Arc<crate::auth::PrincipalCache>,
+}
+
+impl AppState {
+    /// Wires the domain services over a migrated store.
+    #[expect(clippy::too_many_arguments, reason = "the one place where every part is assembled")]
+    pub async fn new(
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>,
+        hasher: preau_identity::PasswordHasher,
+        mailer: Arc<dyn preau_identity::mail::Mailer>,
+        policy: preau_identity::sessions::SessionPolicy,
+        base_url: String,
+        secure_cookies: bool,
+    ) -> preau_core::Result<AppState> {
+        use preau_directory::DirectoryStore;
+        let territories = store.territories().await?;
+        let territory = match territories.first() {
+            Some(t) => t.clone(),
+            None => {
+                let t = preau_directory::Territory { id: TerritoryId::new(), slug: "territoire".into(), name: "Préau".into() };
+                store.insert_territory(&t).await?;
+                t
+            }
+        };
+        let directory = Directory::new(store.clone(), clock.clone());
+        let sessions = Arc::new(preau_identity::SessionManager::new(policy));
+        sessions.restore(&*store, clock.now()).await?;
+        let accounts = Accounts {
+            store: store.clone(),
+            directory: directory.clone(),
+            hasher,
+            sessions,
+            throttle: Arc::new(Default::default()),
+            clock: clock.clone(),
+            rng: rng.clone(),
+            mailer,
+            base_url,
+        };
+        Ok(AppState {
+            store,
+            directory,
+            accounts,
+            metrics: Arc::new(Default::default()),
+            config: Arc::new(WebConfig { secure_cookies, territory: territory.id, territory_name: territory.name }),
+            clock,
+            rng,
+            cache: Arc::new(Default::default()),
+        })
+    }
+}
+
+/// Loads the demo territory into an empty database: the directory, the charter, and passwords
+/// for the printed logins. Returns those logins.
+pub async fn seed_demo(store: &Store, hasher: &preau_identity::PasswordHasher, clock: &dyn Clock, seed: u64) -> preau_core::Result<Vec<preau_directory::demo::DemoLogin>> {
+    use preau_directory::DirectoryStore;
+    use preau_identity::IdentityStore;
+    let demo = preau_directory::demo::generate(seed);
+    store.insert_territory(&demo.territory).await?;
+    store.load_snapshot(demo.territory.id, &demo.snapshot).await?;
+    let system = preau_core::Principal::system(demo.territory.id);
+    let audit = preau_directory::audit::entry::<(), _>(clock.now(), &system, "charter.publish", "charter".into(), None, None, Some(&demo.charter));
+    let version = store.publish_charter(demo.territory.id, demo.charter, clock.now(), &audit).await?;
+    for l in &demo.logins {
+        store.set_password(l.person, &hasher.hash(&l.password).await?).await?;
+        store.accept_charter(l.person, version).await?;
+    }
+    Ok(demo.logins)
+}
