@@ -178,6 +178,11 @@ impl SessionManager {
         Ok(digests.len())
     }
 
+    /// A session by digest without marking it seen.
+    pub fn by_digest(&self, digest: &str) -> Option<Session> {
+        self.map.read().ok()?.get(digest).cloned()
+    }
+
     pub fn count(&self) -> usize {
         self.map.read().map(|m| m.len()).unwrap_or(0)
     }

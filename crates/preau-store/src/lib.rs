@@ -81,6 +81,16 @@ impl Store {
         self.generation.load(Ordering::Relaxed)
     }
 
+    /// Creates a database on a PostgreSQL server (used by the test harness for one database per
+    /// test). The name must be made of lower-case letters, digits and underscores.
+    pub async fn create_database(&self, name: &str) -> Result<()> {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(Error::invalid("name", "database.name"));
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

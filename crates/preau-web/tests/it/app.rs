@@ -1,0 +1,259 @@
+//! `TestApp`: a fresh database, the real router, a clock the test moves, cheap password hashing,
+//! mail captured in an outbox folder, and builders for a small territory.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use preau_core::{FixedClock, OsRandom, PersonId, Principal, Profile, Role, Scope};
+use preau_directory::structures::StructureInput;
+use preau_directory::{DirectoryStore, Grantee, Person, Source, Structure};
+use preau_identity::sessions::SessionPolicy;
+use preau_identity::{IdentityStore, PasswordHasher};
+use preau_store::Store;
+use preau_web::AppState;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const T0: i64 = 1_790_000_000;
+pub const PASSWORD: &str = "mot-de-passe-1";
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: axum::Router,
+    pub clock: Arc<FixedClock>,
+    pub outbox: PathBuf,
+    pub system: Principal,
+}
+
+/// A browser: its session cookie and CSRF token once logged in.
+#[derive(Clone, Default)]
+pub struct Client {
+    pub cookie: Option<String>,
+    pub csrf: String,
+    pub lang: Option<&'static str>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn location(&self) -> String {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+    }
+
+    pub fn content_type(&self) -> String {
+        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+    }
+}
+
+fn unique() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// The database of one test: a fresh PostgreSQL database when `PREAU_TEST_DATABASE_URL` is set,
+/// else a fresh SQLite file.
+async fn fresh_database() -> String {
+    if let Ok(admin_url) = std::env::var("PREAU_TEST_DATABASE_URL") {
+        let name = format!("preau_test_{}", unique());
+        let admin = Store::connect(&admin_url, 1).await.expect("PostgreSQL reachable");
+        admin.create_database(&name).await.expect("create test database");
+        admin.close().await;
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url);
+        format!("{base}/{name}")
+    } else {
+        let dir = std::env::temp_dir().join(format!("preau-it-{}", unique()));
+        format!("sqlite://{}", dir.join("preau.db").display())
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_hasher(PasswordHasher::new(2, 16, 64, 1, Arc::new(OsRandom)).expect("hasher")).await
+    }
+
+    pub async fn with_hasher(hasher: PasswordHasher) -> TestApp {
+        let url = fresh_database().await;
+        let store = Arc::new(Store::connect(&url, 4).await.expect("database"));
+        store.migrate().await.expect("migrations");
+        let clock = Arc::new(FixedClock::new(T0));
+        let outbox = std::env::temp_dir().join(format!("preau-outbox-{}", unique()));
+        let mailer = Arc::new(preau_web::mail::OutboxMailer { dir: outbox.clone(), from: "ne-pas-repondre@preau.invalid".into() });
+        let state = AppState::new(store, clock.clone(), Arc::new(OsRandom), hasher, mailer, SessionPolicy { idle_secs: 3600, absolute_secs: 12 * 3600 }, "https://ent.example.org".into(), false)
+            .await
+            .expect("state");
+        let system = Principal::system(state.config.territory);
+        let router = preau_web::router(state.clone());
+        TestApp { state, router, clock, outbox, system }
+    }
+
+    // ----- Fixtures -----
+
+    pub async fn school(&self, uai: &str, name: &str) -> Structure {
+        let input = StructureInput { uai: uai.into(), name: name.into(), kind: "college".into(), postal_code: "35400".into(), city: "Val-de-Préau".into(), address: "1 rue des Écoles".into(), ..Default::default() };
+        self.state.directory.create_structure(&self.system, &input).await.expect("school")
+    }
+
+    /// A person with a profile in a structure and an activated account with [`PASSWORD`].
+    pub async fn person(&self, given: &str, family: &str, school: &Structure, profile: Profile) -> Person {
+        let p = self.unactivated(given, family, school, profile).await;
+        self.state.accounts.set_password_as_operator(&self.system, p.id, PASSWORD).await.expect("password");
+        p
+    }
+
+    pub async fn unactivated(&self, given: &str, family: &str, school: &Structure, profile: Profile) -> Person {
+        let input = preau_directory::people::PersonInput {
+            given_name: given.into(),
+            family_name: family.into(),
+            birth_date: None,
+            email: Some(format!("{}@example.org", preau_core::text::base_login(given, family))),
+            structure: school.id.to_string(),
+            profile: profile.code().into(),
+        };
+        self.state.directory.create_person(&self.system, &input).await.expect("person")
+    }
+
+    pub async fn territory_admin(&self) -> Person {
+        let p = Person {
+            id: PersonId::new(),
+            territory: self.system.territory,
+            login: "admin.territoire".into(),
+            given_name: "Admin".into(),
+            family_name: "Territoire".into(),
+            birth_date: None,
+            email: None,
+            source: Source::Manual,
+        };
+        let audit = preau_directory::audit::entry::<(), ()>(T0, &self.system, "person.create", "test".into(), None, None, None);
+        self.state.store.insert_person(&p, &[], &audit).await.expect("admin");
+        self.state.directory.grant_role(&self.system, Role::TerritoryAdmin, Grantee::Person(p.id), Scope::Territory).await.expect("grant");
+        self.state.accounts.set_password_as_operator(&self.system, p.id, PASSWORD).await.expect("password");
+        p
+    }
+
+    pub async fn local_admin(&self, school: &Structure) -> Person {
+        let p = self.person("Alain", "Local", school, Profile::Staff).await;
+        self.state.directory.grant_role(&self.system, Role::LocalAdmin, Grantee::Person(p.id), Scope::Structure(school.id)).await.expect("grant");
+        p
+    }
+
+    pub async fn publish_charter(&self, text: &str) -> i64 {
+        self.state.accounts.publish_charter(&self.system, text).await.expect("charter")
+    }
+
+    pub async fn accept_current_charter(&self, p: &Person) {
+        let v = self.state.store.charter(self.system.territory).await.expect("charter").map(|c| c.version).unwrap_or(0);
+        self.state.store.accept_charter(p.id, v).await.expect("accept");
+    }
+
+    pub fn mails(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(&self.outbox).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
+        files.sort();
+        files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).map(|m| decode_quoted_printable(&m)).collect()
+    }
+
+    // ----- HTTP -----
+
+    pub async fn send(&self, c: &Client, req: axum::http::request::Builder, body: Body) -> Resp {
+        let mut req = req;
+        if let Some(cookie) = &c.cookie {
+            req = req.header(header::COOKIE, match c.lang { Some(l) => format!("{cookie}; preau_lang={l}"), None => cookie.clone() });
+        } else if let Some(l) = c.lang {
+            req = req.header(header::COOKIE, format!("preau_lang={l}"));
+        }
+        let response = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+        Resp { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, c: &Client, path: &str) -> Resp {
+        self.send(c, Request::get(path), Body::empty()).await
+    }
+
+    /// Posts a form; the client's CSRF token is added unless the form has one.
+    pub async fn post_form(&self, c: &Client, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut pairs: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        if !fields.iter().any(|(k, _)| *k == "csrf") {
+            pairs.push(("csrf".into(), c.csrf.clone()));
+        }
+        let body = pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        self.send(c, Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"), Body::from(body)).await
+    }
+
+    pub async fn json(&self, c: &Client, method: &str, path: &str, body: Option<Value>) -> Resp {
+        let mut req = Request::builder().method(method).uri(path).header("x-csrf-token", c.csrf.clone());
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        self.send(c, req, body.map(|b| Body::from(b.to_string())).unwrap_or_default()).await
+    }
+
+    pub async fn bearer(&self, key: &str, method: &str, path: &str, body: Option<Value>) -> Resp {
+        let req = Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {key}")).header(header::CONTENT_TYPE, "application/json");
+        self.send(&Client::default(), req, body.map(|b| Body::from(b.to_string())).unwrap_or_default()).await
+    }
+
+    /// Logs in through the login form and returns a client holding the session.
+    pub async fn try_login(&self, login: &str, password: &str) -> (Resp, Client) {
+        let r = self.post_form(&Client::default(), "/login", &[("login", login), ("password", password)]).await;
+        let cookie = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("preau_session="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let mut c = Client { cookie, ..Default::default() };
+        if c.cookie.is_some() {
+            let digest = preau_identity::secrets::digest(c.cookie.as_deref().unwrap_or("").trim_start_matches("preau_session="));
+            c.csrf = self.state.accounts.sessions.by_digest(&digest).map(|s| s.csrf).unwrap_or_default();
+        }
+        (r, c)
+    }
+
+    pub async fn login(&self, p: &Person) -> Client {
+        let (r, c) = self.try_login(&p.login, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "login of {} failed: {}", p.login, r.body);
+        c
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Decodes a quoted-printable mail as a mail client would (soft line breaks, `=XX` bytes).
+fn decode_quoted_printable(mail: &str) -> String {
+    let joined = mail.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
