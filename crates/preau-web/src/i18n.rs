@@ -63,6 +63,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.logout", "Se déconnecter", "Log out"),
     ("nav.lang", "English", "Français"),
     ("nav.main", "Navigation principale", "Main navigation"),
+    ("nav.table", "Tableau (défilement horizontal possible)", "Table (may scroll sideways)"),
     ("login.title", "Connexion", "Log in"),
     ("login.login", "Identifiant", "Login"),
     ("login.password", "Mot de passe", "Password"),

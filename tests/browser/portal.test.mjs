@@ -1,0 +1,166 @@
+// Browser tests of Préau: Debian's Chromium, headless, driven by playwright-core (no browser
+// download), with axe-core checking every main page for serious or critical WCAG violations.
+// Starts `preau demo` on a free port with its own data folder, as a newcomer would.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const BIN = process.env.PREAU_BIN ?? 'preau';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+let server, browser, base, dataDir;
+const demoOutput = [];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function waitReady(url) {
+  for (let i = 0; i < 300; i++) {
+    try { if ((await fetch(url + '/readyz')).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('Préau did not become ready:\n' + demoOutput.join(''));
+}
+
+/** The password printed by `preau demo` for a login. */
+function demoPassword(login) {
+  const line = demoOutput.join('').split('\n').find((l) => l.includes(` ${login} `));
+  assert.ok(line, `demo login ${login} printed`);
+  return line.trim().split(/\s+/).pop();
+}
+
+before(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  dataDir = mkdtempSync(join(tmpdir(), 'preau-browser-'));
+  server = spawn(BIN, ['demo'], { env: { ...process.env, PREAU_LISTEN: `127.0.0.1:${port}`, PREAU_DATA_DIR: dataDir, PREAU_LOG: 'warn' } });
+  server.stdout.on('data', (d) => demoOutput.push(d.toString()));
+  server.stderr.on('data', (d) => demoOutput.push(d.toString()));
+  await waitReady(base);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function newPage(options = {}) {
+  // bypassCSP lets the test inject axe-core; Préau's pages themselves run no inline script.
+  const context = await browser.newContext({ bypassCSP: true, ...options });
+  return context.newPage();
+}
+
+async function login(page, user) {
+  await page.goto(base + '/');
+  await page.getByLabel('Identifiant').fill(user);
+  await page.getByLabel('Mot de passe').fill(demoPassword(user));
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.waitForURL(/\/portal$/);
+}
+
+async function assertAccessible(page, what) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `${what} has no serious or critical accessibility violation`);
+}
+
+test('a demo teacher logs in, sees the bouquet, switches school and logs out', async () => {
+  const page = await newPage();
+  await login(page, 'claire.demo-enseignante');
+  await assert.doesNotReject(page.getByRole('link', { name: /Pronote/ }).waitFor());
+  const acting = page.locator('.acting');
+  const before = await acting.textContent();
+  const select = page.getByLabel("Changer d'établissement ou de profil");
+  const other = await select.locator('option:not([selected])').first().getAttribute('value');
+  await select.selectOption(other);
+  await page.getByRole('button', { name: 'Changer' }).click();
+  await page.waitForURL(/\/portal$/);
+  assert.notEqual(await acting.textContent(), before, 'now acting in the other school');
+  await page.getByRole('button', { name: /Se déconnecter/ }).click();
+  await page.waitForURL(base + '/');
+  await page.goto(base + '/portal');
+  assert.equal(new URL(page.url()).pathname, '/', 'the portal is closed after logout');
+});
+
+test('an account is activated with the code its admin printed', async () => {
+  const admin = await newPage();
+  await login(admin, 'alain.demo-admin-local');
+  await admin.getByRole('link', { name: 'Administration' }).click();
+  await admin.getByRole('link', { name: 'Collège Jules-Verne' }).click();
+  await admin.getByLabel('Prénom').fill('Inès');
+  await admin.getByLabel('Nom de famille').fill('Nouvelle');
+  await admin.locator('#new-profile').selectOption('ELV');
+  await admin.getByRole('button', { name: 'Créer' }).first().click();
+  const code = (await admin.locator('.code').textContent()).trim();
+  assert.match(code, /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+
+  const pupil = await newPage();
+  await pupil.goto(base + '/');
+  await pupil.getByRole('link', { name: /Activez votre compte/ }).click();
+  await assertAccessible(pupil, 'the activation page');
+  await pupil.getByLabel('Identifiant').fill('ines.nouvelle');
+  await pupil.getByLabel(/Code d'activation/).fill(code);
+  await pupil.getByLabel(/Nouveau mot de passe/).fill('mon-secret-2026');
+  await pupil.getByLabel('Confirmez le mot de passe').fill('mon-secret-2026');
+  await pupil.getByLabel("J'ai lu et j'accepte la charte d'utilisation").check();
+  await pupil.getByRole('button', { name: 'Activer' }).click();
+  await pupil.waitForURL(/\/portal$/);
+  assert.match(await pupil.locator('h1').textContent(), /Inès Nouvelle/);
+});
+
+test('login, activation, portal and admin pages have no serious accessibility violation', async () => {
+  const page = await newPage();
+  await page.goto(base + '/');
+  await assertAccessible(page, 'the login page');
+  await page.getByLabel('Identifiant').fill('personne');
+  await page.getByLabel('Mot de passe').fill('faux');
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await assertAccessible(page, 'the login page with an error');
+  await page.goto(base + '/activate');
+  await assertAccessible(page, 'the activation page');
+  await login(page, 'marc.demo-eleve');
+  await assertAccessible(page, 'the parent portal');
+  const admin = await newPage();
+  await login(admin, 'agnes.demo-admin');
+  await admin.goto(base + '/admin');
+  await assertAccessible(admin, 'the admin console');
+  await admin.getByRole('link', { name: 'Collège Simone-Veil' }).click();
+  await assertAccessible(admin, 'a structure in the admin console');
+  await admin.goto(base + '/admin/audit');
+  await assertAccessible(admin, 'the audit log');
+});
+
+test('the portal fits a phone screen and works with the keyboard', async () => {
+  const page = await newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+  await page.goto(base + '/');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Aller au contenu', 'the first Tab reaches the skip link');
+  await page.getByLabel('Identifiant').focus();
+  await page.keyboard.type('marc.demo-eleve');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(demoPassword('marc.demo-eleve'));
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/portal$/);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
+  const children = await page.locator('.children li').allTextContents();
+  assert.equal(children.length, 2, 'the parent sees their two children');
+});
