@@ -5,8 +5,65 @@
 use crate::IdentityStore;
 use crate::secrets;
 use preau_core::{PersonId, Profile, Random, Result, StructureId, TerritoryId};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, RwLock};
+
+/// The SHA-256 digest of a session token: the key of a session in memory (32 bytes) and, in
+/// base64, in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionKey([u8; 32]);
+
+impl SessionKey {
+    pub fn of_token(token: &str) -> SessionKey {
+        SessionKey(Sha256::digest(token.as_bytes()).into())
+    }
+
+    pub fn from_b64(s: &str) -> Option<SessionKey> {
+        let v = URL_SAFE_NO_PAD.decode(s).ok()?;
+        Some(SessionKey(v.try_into().ok()?))
+    }
+}
+
+impl fmt::Display for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+/// The CSRF token of a session: 32 random bytes, sent to the browser in base64.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Csrf([u8; 32]);
+
+impl Csrf {
+    pub fn from_b64(s: &str) -> Option<Csrf> {
+        let v = URL_SAFE_NO_PAD.decode(s).ok()?;
+        Some(Csrf(v.try_into().ok()?))
+    }
+
+    /// Compares a submitted token in constant time.
+    pub fn matches(&self, submitted: &str) -> bool {
+        match Csrf::from_b64(submitted.trim()) {
+            Some(other) => self.0.iter().zip(other.0.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0,
+            None => false,
+        }
+    }
+}
+
+impl fmt::Display for Csrf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+impl fmt::Debug for Csrf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Csrf(…)")
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -21,18 +78,17 @@ pub struct SessionRecord {
     pub charter_pending: bool,
 }
 
-/// A session as the request handlers see it.
+/// A session as the request handlers see it. Only what every request needs is held in memory
+/// (about 140 bytes); the device and address shown on "my sessions" stay in the database.
 #[derive(Debug, Clone)]
 pub struct Session {
-    pub digest: String,
+    pub digest: SessionKey,
     pub person: PersonId,
     pub territory: TerritoryId,
     pub created_at: i64,
     pub last_seen: i64,
     pub persisted_seen: i64,
-    pub csrf: String,
-    pub user_agent: Box<str>,
-    pub address: Box<str>,
+    pub csrf: Csrf,
     pub acting: Option<(StructureId, Profile)>,
     pub charter_pending: bool,
 }
@@ -50,7 +106,7 @@ impl Default for SessionPolicy {
 }
 
 pub struct SessionManager {
-    map: RwLock<HashMap<String, Session>>,
+    map: RwLock<HashMap<SessionKey, Session>>,
     pub policy: SessionPolicy,
 }
 
@@ -59,14 +115,27 @@ impl SessionManager {
         Self { map: RwLock::new(HashMap::new()), policy }
     }
 
-    /// Loads the sessions still alive from the store, at start.
+    /// Loads the sessions still alive from the store, at start, page by page so that memory
+    /// holds only the compact sessions, never all the rows at once.
     pub async fn restore<S: IdentityStore>(&self, store: &S, now: i64) -> Result<usize> {
-        let records = store.live_sessions(now - self.policy.idle_secs, now - self.policy.absolute_secs).await?;
-        let n = records.len();
-        if let Ok(mut m) = self.map.write() {
-            for r in records {
-                m.insert(r.digest.clone(), Session::from_record(r));
+        store.delete_expired_sessions(now - self.policy.idle_secs, now - self.policy.absolute_secs).await?;
+        let mut after = String::new();
+        let mut n = 0;
+        loop {
+            let page = store.sessions_page(&after, 2000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.digest.clone();
+            if let Ok(mut m) = self.map.write() {
+                for r in page {
+                    if let Some(s) = Session::from_record(&r) {
+                        m.insert(s.digest, s);
+                        n += 1;
+                    }
+                }
             }
+        }
+        if let Ok(mut m) = self.map.write() {
+            m.shrink_to_fit();
         }
         Ok(n)
     }
@@ -96,9 +165,9 @@ impl SessionManager {
             charter_pending,
         };
         store.insert_session(&record).await?;
-        let s = Session::from_record(record);
+        let s = Session::from_record(&record).ok_or_else(|| preau_core::Error::internal("malformed session"))?;
         if let Ok(mut m) = self.map.write() {
-            m.insert(s.digest.clone(), s.clone());
+            m.insert(s.digest, s.clone());
         }
         Ok((token, s))
     }
@@ -109,24 +178,23 @@ impl SessionManager {
 
     /// The live session of a cookie token, marked as seen now. Expired sessions are dropped.
     pub async fn resolve<S: IdentityStore>(&self, store: &S, token: &str, now: i64) -> Option<Session> {
-        let digest = secrets::digest(token);
-        let found = self.touch(&digest, now);
-        match found {
+        let key = SessionKey::of_token(token);
+        match self.touch(&key, now) {
             Touched::Missing => None,
             Touched::Expired => {
-                let _ = store.delete_session(&digest).await;
+                let _ = store.delete_session(&key.to_string()).await;
                 None
             }
             Touched::Live(session, persist) => {
                 if persist {
-                    let _ = store.touch_session(&digest, now).await;
+                    let _ = store.touch_session(&key.to_string(), now).await;
                 }
                 Some(session)
             }
         }
     }
 
-    fn touch(&self, digest: &str, now: i64) -> Touched {
+    fn touch(&self, digest: &SessionKey, now: i64) -> Touched {
         let Ok(mut m) = self.map.write() else { return Touched::Missing };
         let Some(s) = m.get_mut(digest) else { return Touched::Missing };
         if !self.alive(s, now) {
@@ -141,7 +209,7 @@ impl SessionManager {
         Touched::Live(s.clone(), persist)
     }
 
-    pub fn update(&self, digest: &str, f: impl FnOnce(&mut Session)) {
+    pub fn update(&self, digest: &SessionKey, f: impl FnOnce(&mut Session)) {
         if let Ok(mut m) = self.map.write()
             && let Some(s) = m.get_mut(digest)
         {
@@ -149,11 +217,11 @@ impl SessionManager {
         }
     }
 
-    pub async fn close<S: IdentityStore>(&self, store: &S, digest: &str) -> Result<()> {
+    pub async fn close<S: IdentityStore>(&self, store: &S, digest: &SessionKey) -> Result<()> {
         if let Ok(mut m) = self.map.write() {
             m.remove(digest);
         }
-        store.delete_session(digest).await
+        store.delete_session(&digest.to_string()).await
     }
 
     /// The live sessions of a person, newest first.
@@ -167,9 +235,9 @@ impl SessionManager {
     }
 
     /// Closes every session of a person but `keep` ("log out elsewhere", blocking, password change).
-    pub async fn close_all_of<S: IdentityStore>(&self, store: &S, person: PersonId, keep: Option<&str>) -> Result<usize> {
-        let digests: Vec<String> = match self.map.read() {
-            Ok(m) => m.values().filter(|s| s.person == person && Some(s.digest.as_str()) != keep).map(|s| s.digest.clone()).collect(),
+    pub async fn close_all_of<S: IdentityStore>(&self, store: &S, person: PersonId, keep: Option<&SessionKey>) -> Result<usize> {
+        let digests: Vec<SessionKey> = match self.map.read() {
+            Ok(m) => m.values().filter(|s| s.person == person && Some(&s.digest) != keep).map(|s| s.digest).collect(),
             Err(_) => vec![],
         };
         for d in &digests {
@@ -178,38 +246,35 @@ impl SessionManager {
         Ok(digests.len())
     }
 
-    /// A session by digest without marking it seen.
-    pub fn by_digest(&self, digest: &str) -> Option<Session> {
-        self.map.read().ok()?.get(digest).cloned()
+    /// The session of a token without marking it seen.
+    pub fn by_token(&self, token: &str) -> Option<Session> {
+        self.map.read().ok()?.get(&SessionKey::of_token(token)).cloned()
+    }
+
+    /// Whether a session is open (for the list of my sessions).
+    pub fn is_open(&self, digest: &SessionKey, now: i64) -> bool {
+        self.map.read().ok().and_then(|m| m.get(digest).map(|s| self.alive(s, now))).unwrap_or(false)
     }
 
     pub fn count(&self) -> usize {
         self.map.read().map(|m| m.len()).unwrap_or(0)
     }
 
-    /// Inserts a session directly in memory (used by the memory benchmark).
-    pub fn insert_for_bench(&self, record: SessionRecord) {
-        if let Ok(mut m) = self.map.write() {
-            m.insert(record.digest.clone(), Session::from_record(record));
-        }
-    }
 }
 
 impl Session {
-    fn from_record(r: SessionRecord) -> Session {
-        Session {
-            digest: r.digest,
+    fn from_record(r: &SessionRecord) -> Option<Session> {
+        Some(Session {
+            digest: SessionKey::from_b64(&r.digest)?,
             person: r.person,
             territory: r.territory,
             created_at: r.created_at,
             last_seen: r.last_seen,
             persisted_seen: r.last_seen,
-            csrf: r.csrf,
-            user_agent: r.user_agent.into_boxed_str(),
-            address: r.address.into_boxed_str(),
+            csrf: Csrf::from_b64(&r.csrf)?,
             acting: None,
             charter_pending: r.charter_pending,
-        }
+        })
     }
 }
 

@@ -52,7 +52,10 @@ pub trait IdentityStore: Send + Sync {
     async fn insert_session(&self, s: &SessionRecord) -> Result<()>;
     async fn delete_session(&self, digest: &str) -> Result<()>;
     async fn touch_session(&self, digest: &str, last_seen: i64) -> Result<()>;
-    async fn live_sessions(&self, now_minus_idle: i64, now: i64) -> Result<Vec<SessionRecord>>;
+    async fn delete_expired_sessions(&self, seen_before: i64, created_before: i64) -> Result<()>;
+    /// Sessions ordered by digest, `limit` after the digest `after` (keyset paging).
+    async fn sessions_page(&self, after: &str, limit: i64) -> Result<Vec<SessionRecord>>;
+    async fn sessions_of(&self, person: PersonId) -> Result<Vec<SessionRecord>>;
 
     async fn insert_api_key(&self, k: &ApiKeyRecord, digest: &str, audit: &AuditEntry) -> Result<()>;
     async fn api_key_by_digest(&self, digest: &str) -> Result<Option<ApiKeyRecord>>;

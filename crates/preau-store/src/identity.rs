@@ -225,9 +225,18 @@ impl IdentityStore for Store {
         Ok(())
     }
 
-    async fn live_sessions(&self, seen_after: i64, created_after: i64) -> Result<Vec<SessionRecord>> {
-        sqlx::query("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2").bind(seen_after).bind(created_after).execute(&self.pool).await.map_err(db_err)?;
-        let rs = sqlx::query("SELECT * FROM sessions").fetch_all(&self.pool).await.map_err(db_err)?;
+    async fn delete_expired_sessions(&self, seen_before: i64, created_before: i64) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2").bind(seen_before).bind(created_before).execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn sessions_page(&self, after: &str, limit: i64) -> Result<Vec<SessionRecord>> {
+        let rs = sqlx::query("SELECT * FROM sessions WHERE digest > $1 ORDER BY digest LIMIT $2").bind(after.to_owned()).bind(limit).fetch_all(&self.pool).await.map_err(db_err)?;
+        rs.iter().map(session).collect()
+    }
+
+    async fn sessions_of(&self, person: PersonId) -> Result<Vec<SessionRecord>> {
+        let rs = sqlx::query("SELECT * FROM sessions WHERE person_id = $1 ORDER BY created_at DESC").bind(person.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
         rs.iter().map(session).collect()
     }
 

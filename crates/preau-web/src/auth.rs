@@ -13,7 +13,8 @@ use preau_core::{Error, PersonId, Principal, Result};
 use preau_identity::Session;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
+use preau_directory::portal::PortalView;
 
 pub const SESSION_COOKIE: &str = "preau_session";
 pub const LANG_COOKIE: &str = "preau_lang";
@@ -54,6 +55,13 @@ pub fn client_address(parts: &Parts) -> IpAddr {
 #[derive(Default)]
 pub struct PrincipalCache(RwLock<HashMap<PersonId, (u64, Principal)>>);
 
+type PortalKey = (PersonId, Option<(preau_core::StructureId, preau_core::Profile)>);
+
+/// Portal views by person and acting context, valid for one directory generation: the portal
+/// is the most read page, and it only changes when the directory does.
+#[derive(Default)]
+pub struct PortalCache(RwLock<HashMap<PortalKey, (u64, Arc<PortalView>)>>);
+
 impl AppState {
     pub async fn principal(&self, session: &Session) -> Result<Principal> {
         let generation = preau_directory::DirectoryStore::generation(&*self.store);
@@ -71,6 +79,27 @@ impl AppState {
             m.insert(session.person, (generation, p.clone()));
         }
         Ok(p)
+    }
+
+    /// The portal of the caller, from the cache when the directory has not changed since.
+    pub async fn portal(&self, principal: &Principal, acting: Option<(preau_core::StructureId, preau_core::Profile)>) -> Result<Arc<PortalView>> {
+        let person = principal.person_id().ok_or(Error::Forbidden)?;
+        let generation = preau_directory::DirectoryStore::generation(&*self.store);
+        let key = (person, acting);
+        if let Ok(m) = self.portal_cache.0.read()
+            && let Some((g, v)) = m.get(&key)
+            && *g == generation
+        {
+            return Ok(v.clone());
+        }
+        let view = Arc::new(self.directory.portal(principal, acting).await?);
+        if let Ok(mut m) = self.portal_cache.0.write() {
+            if m.len() > 50_000 {
+                m.clear();
+            }
+            m.insert(key, (generation, view.clone()));
+        }
+        Ok(view)
     }
 
     pub async fn session_of(&self, headers: &HeaderMap) -> Option<Session> {
@@ -93,7 +122,7 @@ pub struct Authed {
 impl Authed {
     /// Checks the CSRF token of a form against the session's.
     pub fn check_csrf(&self, token: &str) -> std::result::Result<(), PageError> {
-        if constant_time_eq(token.as_bytes(), self.session.csrf.as_bytes()) {
+        if self.session.csrf.matches(token) {
             Ok(())
         } else {
             Err(PageError::new(Error::Forbidden, self.lang))
@@ -149,7 +178,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         }
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
-            if !constant_time_eq(token.as_bytes(), session.csrf.as_bytes()) {
+            if !session.csrf.matches(token) {
                 return Err(ApiError(Error::Forbidden));
             }
         }

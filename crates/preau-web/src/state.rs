@@ -26,6 +26,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Random>,
     pub cache: Arc<crate::auth::PrincipalCache>,
+    pub portal_cache: Arc<crate::auth::PortalCache>,
 }
 
 impl AppState {
@@ -74,6 +75,7 @@ impl AppState {
             clock,
             rng,
             cache: Arc::new(Default::default()),
+            portal_cache: Arc::new(Default::default()),
         })
     }
 }

@@ -76,7 +76,7 @@ async fn login(State(state): State<AppState>, crate::pages::ClientOrigin(origin)
         }
     };
     let cookie = session_cookie(&o.token, state.config.secure_cookies, state.accounts.sessions.policy.absolute_secs);
-    Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "csrf": o.session.csrf, "charter_pending": o.session.charter_pending }))).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "csrf": o.session.csrf.to_string(), "charter_pending": o.session.charter_pending }))).into_response())
 }
 
 async fn logout(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
@@ -88,8 +88,8 @@ async fn logout(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
 
 async fn me(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
     let acting = c.session.as_ref().and_then(|s| s.acting);
-    let view = state.directory.portal(&c.principal, acting).await?;
-    ok(json!({ "portal": view, "csrf": c.session.map(|s| s.csrf) }))
+    let view = state.portal(&c.principal, acting).await?;
+    ok(json!({ "portal": &*view, "csrf": c.session.map(|s| s.csrf.to_string()) }))
 }
 
 async fn list_structures(State(state): State<AppState>, c: ApiCaller) -> ApiResult {

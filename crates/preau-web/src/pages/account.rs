@@ -35,14 +35,16 @@ struct AccountPage {
 
 async fn page(state: &AppState, authed: &Authed, notice: Option<String>, error: Option<String>) -> Result<Response, PageError> {
     let person = preau_directory::DirectoryStore::person(&*state.store, authed.session.person).await.map_err(|e| authed.fail(e))?;
-    let sessions = state
-        .accounts
-        .sessions
-        .of_person(authed.session.person, state.clock.now())
+    let now = state.clock.now();
+    let current = authed.session.digest.to_string();
+    let sessions = preau_identity::IdentityStore::sessions_of(&*state.store, authed.session.person)
+        .await
+        .map_err(|e| authed.fail(e))?
         .into_iter()
-        .map(|s| (fmt_time(s.created_at), fmt_time(s.last_seen), format!("{} – {}", s.address, s.user_agent), s.digest == authed.session.digest))
+        .filter(|s| preau_identity::sessions::SessionKey::from_b64(&s.digest).is_some_and(|k| state.accounts.sessions.is_open(&k, now)))
+        .map(|s| (fmt_time(s.created_at), fmt_time(s.last_seen), format!("{} – {}", s.address, s.user_agent), s.digest == current))
         .collect();
-    Ok(render(&AccountPage { tr: Tr(authed.lang), user: Some(person.display_name()), csrf: authed.session.csrf.clone(), login: person.login, sessions, notice, error }))
+    Ok(render(&AccountPage { tr: Tr(authed.lang), user: Some(person.display_name()), csrf: authed.session.csrf.to_string(), login: person.login, sessions, notice, error }))
 }
 
 async fn account(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {

@@ -86,7 +86,7 @@ async fn index_page(state: &AppState, a: &Authed, form: StructureInput, notice: 
     Ok(render(&IndexPage {
         tr: Tr(a.lang),
         user: user(a),
-        csrf: a.session.csrf.clone(),
+        csrf: a.session.csrf.to_string(),
         structures,
         territory_admin: a.principal.can_territory(Permission::ManageTerritory),
         kinds: StructureKind::ALL.iter().map(|k| k.code()).collect(),
@@ -190,7 +190,7 @@ async fn structure_page(state: &AppState, a: &Authed, id: StructureId, q: Struct
     Ok(render(&StructurePage {
         tr: Tr(a.lang),
         user: user(a),
-        csrf: a.session.csrf.clone(),
+        csrf: a.session.csrf.to_string(),
         s,
         q: q.q,
         profile_filter: q.profile,
@@ -310,7 +310,7 @@ async fn person_page(state: &AppState, a: &Authed, id: PersonId, code: Option<St
     Ok(render(&PersonPage {
         tr: Tr(a.lang),
         user: user(a),
-        csrf: a.session.csrf.clone(),
+        csrf: a.session.csrf.to_string(),
         p,
         aliases,
         memberships,
@@ -378,7 +378,7 @@ async fn group_page(state: &AppState, a: &Authed, id: GroupId, error: Option<Str
     require_admin(a)?;
     let g = state.directory.managed_group(&a.principal, id).await.map_err(|e| a.fail(e))?;
     let members = state.store.group_members(id).await.map_err(|e| a.fail(e))?;
-    Ok(render(&GroupPage { tr: Tr(a.lang), user: user(a), csrf: a.session.csrf.clone(), g, members, error }))
+    Ok(render(&GroupPage { tr: Tr(a.lang), user: user(a), csrf: a.session.csrf.to_string(), g, members, error }))
 }
 
 async fn group(State(state): State<AppState>, a: Authed, Path(id): Path<GroupId>) -> PageResult {
@@ -496,7 +496,7 @@ async fn services_page(state: &AppState, a: &Authed, error: Option<String>) -> P
         return Err(a.fail(Error::Forbidden));
     }
     let services = state.directory.catalogue(&a.principal).await.map_err(|e| a.fail(e))?;
-    Ok(render(&ServicesPage { tr: Tr(a.lang), user: user(a), csrf: a.session.csrf.clone(), services, icons: ICONS, error }))
+    Ok(render(&ServicesPage { tr: Tr(a.lang), user: user(a), csrf: a.session.csrf.to_string(), services, icons: ICONS, error }))
 }
 
 async fn services(State(state): State<AppState>, a: Authed) -> PageResult {
@@ -538,7 +538,7 @@ async fn audit(State(state): State<AppState>, a: Authed) -> PageResult {
     let entries = state.directory.audit_log(&a.principal, 200).await.map_err(|e| a.fail(e))?;
     let show = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
     let entries = entries.iter().map(|e| (fmt_time(e.at), e.actor.clone(), e.action.clone(), e.target.clone(), show(&e.before), show(&e.after))).collect();
-    Ok(render(&AuditPage { tr: Tr(a.lang), user: user(&a), csrf: a.session.csrf.clone(), entries }))
+    Ok(render(&AuditPage { tr: Tr(a.lang), user: user(&a), csrf: a.session.csrf.to_string(), entries }))
 }
 
 #[derive(Template)]
@@ -553,7 +553,7 @@ struct KeysPage {
 
 async fn keys_page(state: &AppState, a: &Authed, new_key: Option<String>) -> PageResult {
     let keys = state.accounts.api_keys(&a.principal).await.map_err(|e| a.fail(e))?;
-    Ok(render(&KeysPage { tr: Tr(a.lang), user: user(a), csrf: a.session.csrf.clone(), keys, new_key }))
+    Ok(render(&KeysPage { tr: Tr(a.lang), user: user(a), csrf: a.session.csrf.to_string(), keys, new_key }))
 }
 
 async fn keys(State(state): State<AppState>, a: Authed) -> PageResult {

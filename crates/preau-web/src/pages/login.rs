@@ -271,7 +271,7 @@ struct CharterPage {
 
 async fn charter_form(State(state): State<AppState>, authed: Authed) -> Response {
     let text = charter_text(&state, authed.lang).await;
-    render(&CharterPage { tr: Tr(authed.lang), user: Some(String::new()), csrf: authed.session.csrf.clone(), text })
+    render(&CharterPage { tr: Tr(authed.lang), user: Some(String::new()), csrf: authed.session.csrf.to_string(), text })
 }
 
 async fn charter_accept(State(state): State<AppState>, authed: Authed, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
@@ -291,7 +291,7 @@ struct LangForm {
 async fn set_lang(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<LangForm>) -> Response {
     let lang = Lang::parse(&f.to);
     if let Some(session) = state.session_of(&headers).await
-        && crate::auth::constant_time_eq(f.csrf.as_bytes(), session.csrf.as_bytes())
+        && session.csrf.matches(&f.csrf)
     {
         let _ = preau_identity::IdentityStore::set_lang(&*state.store, session.person, lang.code()).await;
     }

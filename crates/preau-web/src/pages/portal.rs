@@ -14,6 +14,7 @@ use axum::{Form, Router};
 use preau_core::{Error, Profile, StructureId};
 use preau_directory::portal::PortalView;
 use serde::Deserialize;
+use std::sync::Arc;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/portal", get(portal)).route("/portal/switch", post(switch))
@@ -25,12 +26,12 @@ struct PortalPage {
     tr: Tr,
     user: Option<String>,
     csrf: String,
-    view: PortalView,
+    view: Arc<PortalView>,
 }
 
 async fn portal(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {
-    let view = state.directory.portal(&authed.principal, authed.session.acting).await.map_err(|e| authed.fail(e))?;
-    Ok(render(&PortalPage { tr: Tr(authed.lang), user: Some(view.person.display_name()), csrf: authed.session.csrf.clone(), view }))
+    let view = state.portal(&authed.principal, authed.session.acting).await.map_err(|e| authed.fail(e))?;
+    Ok(render(&PortalPage { tr: Tr(authed.lang), user: Some(view.person.display_name()), csrf: authed.session.csrf.to_string(), view }))
 }
 
 #[derive(Deserialize)]

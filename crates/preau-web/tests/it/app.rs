@@ -215,8 +215,8 @@ impl TestApp {
             .map(str::to_owned);
         let mut c = Client { cookie, ..Default::default() };
         if c.cookie.is_some() {
-            let digest = preau_identity::secrets::digest(c.cookie.as_deref().unwrap_or("").trim_start_matches("preau_session="));
-            c.csrf = self.state.accounts.sessions.by_digest(&digest).map(|s| s.csrf).unwrap_or_default();
+            let token = c.cookie.as_deref().unwrap_or("").trim_start_matches("preau_session=");
+            c.csrf = self.state.accounts.sessions.by_token(token).map(|s| s.csrf.to_string()).unwrap_or_default();
         }
         (r, c)
     }

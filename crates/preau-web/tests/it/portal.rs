@@ -111,3 +111,16 @@ async fn a_malformed_form_gets_a_clear_page() {
     assert!(r.status.is_client_error());
     assert!(r.body.contains("mal formée"));
 }
+
+#[tokio::test]
+async fn the_portal_shows_a_bouquet_change_at_once() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let teacher = app.person("Claire", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&teacher).await;
+    assert!(!app.get(&c, "/portal").await.body.contains("Moodle"));
+    let input = preau_directory::services::ServiceInput { code: "moodle".into(), name: "Moodle".into(), kind: "link".into(), url: "https://moodle.example.org/".into(), icon: "school".into() };
+    let moodle = app.state.directory.create_service(&app.system, &input).await.expect("service");
+    app.state.directory.set_bouquet(&app.system, school.id, Profile::Teacher, &[moodle.id]).await.expect("bouquet");
+    assert!(app.get(&c, "/portal").await.body.contains("Moodle"), "no stale portal after a change");
+}

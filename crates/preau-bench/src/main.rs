@@ -1,0 +1,374 @@
+//! `preau-bench`: the committed benchmark of Préau (issue: foundation). It starts a release
+//! `preau` on the demo territory in a temporary folder and reports, in one run:
+//! - password logins per second at saturation (argon2id at OWASP cost) with p50/p99;
+//! - an open-loop load at 3× that rate: how many were refused with 503 and how fast, the p99 of
+//!   the admitted logins, and any other error;
+//! - the authenticated portal page at a fixed arrival rate, beside the trivial `/healthz` of the
+//!   same server at the same rate (the ratio is the cost of the page), and both at saturation;
+//! - start-to-ready time on the demo database, idle RSS, and RSS per idle session with 100,000
+//!   sessions against a baseline start with none.
+//! Latencies of open-loop runs are measured from each request's scheduled time, so a slow server
+//! cannot hide its queueing (no coordinated omission).
+
+mod http;
+
+use anyhow::{Context, Result, bail};
+use http::Conn;
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+const TEACHER: (&str, &str) = ("claire.demo-enseignante", "demo-enseignant");
+const PORTAL_USERS: [(&str, &str); 3] = [TEACHER, ("marc.demo-eleve", "demo-parent"), ("lucie.demo-eleve", "demo-eleve")];
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(bin: &Path, data: &Path, port: u16, command: &str) -> Result<Server> {
+    let child = Command::new(bin)
+        .arg(command)
+        .env("PREAU_DATA_DIR", data)
+        .env("PREAU_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PREAU_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    Ok(Server { child, addr: format!("127.0.0.1:{port}") })
+}
+
+/// Waits until `/readyz` answers 200; returns the time since `since`.
+async fn ready(addr: &str, since: Instant) -> Result<Duration> {
+    for _ in 0..60_000 {
+        if let Ok(mut c) = Conn::open(addr).await
+            && let Ok(r) = c.get("/readyz", None).await
+            && r.status == 200
+        {
+            return Ok(since.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    bail!("server never became ready")
+}
+
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("VmRSS")?;
+    Ok(line.split_whitespace().nth(1).context("value")?.parse()?)
+}
+
+#[derive(Default, Clone)]
+struct Stats {
+    latencies_us: Vec<u64>,
+}
+
+impl Stats {
+    fn pct(&mut self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        self.latencies_us.sort_unstable();
+        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies_us[i] as f64 / 1000.0
+    }
+}
+
+#[derive(Clone)]
+enum Req {
+    Get(&'static str, Option<String>),
+    Login,
+}
+
+async fn send(c: &mut Conn, r: &Req) -> Result<u16> {
+    Ok(match r {
+        Req::Get(path, cookie) => c.get(path, cookie.as_deref()).await?.status,
+        Req::Login => c.post_form("/login", &format!("login={}&password={}", TEACHER.0, TEACHER.1)).await?.status,
+    })
+}
+
+/// Results by status code: (status, latencies).
+type ByStatus = Vec<(u16, Stats)>;
+
+fn record(by: &mut ByStatus, status: u16, us: u64) {
+    match by.iter_mut().find(|(s, _)| *s == status) {
+        Some((_, st)) => st.latencies_us.push(us),
+        None => by.push((status, Stats { latencies_us: vec![us] })),
+    }
+}
+
+/// `conns` connections each sending as fast as answers come, for `secs`.
+async fn closed(addr: &str, conns: usize, secs: f64, reqs: Vec<Req>) -> Result<(ByStatus, f64)> {
+    let out = Arc::new(Mutex::new(ByStatus::new()));
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for i in 0..conns {
+        let (addr, out, req) = (addr.to_owned(), out.clone(), reqs[i % reqs.len()].clone());
+        tasks.push(tokio::spawn(async move {
+            let mut local = ByStatus::new();
+            let mut c = Conn::open(&addr).await?;
+            while Instant::now() < end {
+                let t = Instant::now();
+                let status = match send(&mut c, &req).await {
+                    Ok(s) => s,
+                    Err(_) => {
+                        c = Conn::open(&addr).await?;
+                        0
+                    }
+                };
+                record(&mut local, status, t.elapsed().as_micros() as u64);
+            }
+            let mut o = out.lock().await;
+            for (s, st) in local {
+                for l in st.latencies_us {
+                    record(&mut o, s, l);
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let by = Arc::try_unwrap(out).map_err(|_| anyhow::anyhow!("results still shared"))?.into_inner();
+    Ok((by, elapsed))
+}
+
+/// A fixed arrival rate spread over `conns` connections; latency counts from the scheduled time.
+async fn open(addr: &str, conns: usize, rate: f64, secs: f64, reqs: Vec<Req>) -> Result<(ByStatus, f64)> {
+    let out = Arc::new(Mutex::new(ByStatus::new()));
+    let per_conn = rate / conns as f64;
+    let interval = Duration::from_secs_f64(1.0 / per_conn);
+    let total_per_conn = (per_conn * secs).round() as u64;
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for i in 0..conns {
+        let (addr, out, req) = (addr.to_owned(), out.clone(), reqs[i % reqs.len()].clone());
+        let offset = interval.mul_f64(i as f64 / conns as f64);
+        tasks.push(tokio::spawn(async move {
+            let mut local = ByStatus::new();
+            let mut c = Conn::open(&addr).await?;
+            let first = start + offset;
+            for k in 0..total_per_conn {
+                let due = first + interval * k as u32;
+                tokio::time::sleep_until(due.into()).await;
+                let status = match send(&mut c, &req).await {
+                    Ok(s) => s,
+                    Err(_) => {
+                        c = Conn::open(&addr).await?;
+                        0
+                    }
+                };
+                record(&mut local, status, due.elapsed().as_micros() as u64);
+            }
+            let mut o = out.lock().await;
+            for (s, st) in local {
+                for l in st.latencies_us {
+                    record(&mut o, s, l);
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let by = Arc::try_unwrap(out).map_err(|_| anyhow::anyhow!("results still shared"))?.into_inner();
+    Ok((by, elapsed))
+}
+
+fn count(by: &ByStatus, pred: impl Fn(u16) -> bool) -> usize {
+    by.iter().filter(|(s, _)| pred(*s)).map(|(_, st)| st.latencies_us.len()).sum()
+}
+
+fn merged(by: &ByStatus, pred: impl Fn(u16) -> bool) -> Stats {
+    Stats { latencies_us: by.iter().filter(|(s, _)| pred(*s)).flat_map(|(_, st)| st.latencies_us.clone()).collect() }
+}
+
+async fn login_cookies(addr: &str, n: usize) -> Result<Vec<String>> {
+    let mut out = vec![];
+    for i in 0..n {
+        let (login, password) = PORTAL_USERS[i % PORTAL_USERS.len()];
+        let mut c = Conn::open(addr).await?;
+        let r = c.post_form("/login", &format!("login={login}&password={password}")).await?;
+        out.push(r.set_cookie.with_context(|| format!("login {login} answered {}", r.status))?);
+    }
+    Ok(out)
+}
+
+async fn insert_sessions(db: &Path, n: usize) -> Result<()> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display())).await?;
+    let people: Vec<(String, String)> = sqlx::query("SELECT id, territory_id FROM people LIMIT 10000")
+        .fetch_all(&pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let mut tx = pool.begin().await?;
+    for i in 0..n {
+        let (person, territory) = &people[i % people.len()];
+        sqlx::query("INSERT INTO sessions (digest, person_id, territory_id, created_at, last_seen, csrf, user_agent, address, charter_pending) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)")
+            .bind(format!("bench-session-digest-{i:032}"))
+            .bind(person.clone())
+            .bind(territory.clone())
+            .bind(now)
+            .bind(now)
+            .bind(format!("bench-csrf-token-{i:027}"))
+            .bind("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36")
+            .bind("192.168.10.23")
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+async fn clear_sessions(db: &Path) -> Result<()> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display())).await?;
+    sqlx::query("DELETE FROM sessions").execute(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+struct Args {
+    bin: PathBuf,
+    secs: f64,
+    portal_rate: f64,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0 };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().with_context(|| format!("{k} needs a value"))?;
+        match k.as_str() {
+            "--preau" => a.bin = v.into(),
+            "--secs" => a.secs = v.parse()?,
+            "--portal-rate" => a.portal_rate = v.parse()?,
+            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R)"),
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> Result<()> {
+    // One thread for the load generator, leaving the other core to the server as much as the
+    // scheduler allows: both share this 2-core machine.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    rt.block_on(run(args()?))
+}
+
+async fn run(a: Args) -> Result<()> {
+    let data = std::env::temp_dir().join(format!("preau-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let port = 18_000 + (std::process::id() % 1000) as u16;
+    println!("# Préau benchmark — binary {}, {} s per load phase", a.bin.display(), a.secs);
+    {
+        let started = Instant::now();
+        let s = spawn(&a.bin, &data, port, "demo")?;
+        let t = ready(&s.addr, started).await?;
+        println!("demo territory generated and served in {:.2} s", t.as_secs_f64());
+    }
+    // Start-up and idle memory on the demo database.
+    let started = Instant::now();
+    let s = spawn(&a.bin, &data, port, "serve")?;
+    let t = ready(&s.addr, started).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = rss_kib(s.child.id())?;
+    println!("\n## start-up\nstart to ready on the demo database: {:.0} ms (target ≤ 1000)\nidle RSS: {:.1} MiB (target ≤ 100)", t.as_secs_f64() * 1e3, idle as f64 / 1024.0);
+
+    // Portal page at a fixed arrival rate, beside /healthz at the same rate.
+    let cookies = login_cookies(&s.addr, 48).await?;
+    let portal: Vec<Req> = cookies.iter().map(|c| Req::Get("/portal", Some(c.clone()))).collect();
+    let health = vec![Req::Get("/healthz", None)];
+    println!("\n## portal page (authenticated), open loop at {:.0} req/s, 48 connections", a.portal_rate);
+    println!("| endpoint | req/s | p50 ms | p99 ms | non-200 |\n|---|---|---|---|---|");
+    let mut p99s = vec![];
+    for (name, reqs) in [("/healthz (baseline)", health.clone()), ("/portal", portal.clone())] {
+        let (by, el) = open(&s.addr, 48, a.portal_rate, a.secs, reqs).await?;
+        let mut st = merged(&by, |_| true);
+        let ok = count(&by, |c| c == 200);
+        let p99 = st.pct(0.99);
+        p99s.push(p99);
+        println!("| {name} | {:.0} | {:.2} | {:.2} | {} |", st.latencies_us.len() as f64 / el, st.pct(0.5), p99, st.latencies_us.len() - ok);
+    }
+    println!("p99 ratio portal / healthz at the same rate: {:.2}", p99s[1] / p99s[0]);
+    println!("\n## saturation (closed loop, 64 connections)\n| endpoint | req/s | p50 ms | p99 ms |\n|---|---|---|---|");
+    let mut rates = vec![];
+    for (name, reqs) in [("/healthz (baseline)", health), ("/portal", portal)] {
+        let (by, el) = closed(&s.addr, 64, a.secs, reqs).await?;
+        let mut st = merged(&by, |c| c == 200);
+        let r = st.latencies_us.len() as f64 / el;
+        rates.push(r);
+        println!("| {name} | {r:.0} | {:.2} | {:.2} |", st.pct(0.5), st.pct(0.99));
+    }
+    println!("throughput ratio portal / healthz: {:.2}", rates[1] / rates[0]);
+
+    // Password logins.
+    println!("\n## password logins (argon2id m=19 MiB, t=2, p=1)");
+    let (by, el) = closed(&s.addr, 16, a.secs, vec![Req::Login]).await?;
+    let mut ok = merged(&by, |c| c == 303);
+    let rate = ok.latencies_us.len() as f64 / el;
+    println!("saturation, 16 connections: {rate:.1} logins/s (target ≥ 60), p50 {:.0} ms, p99 {:.0} ms, other answers {}", ok.pct(0.5), ok.pct(0.99), count(&by, |c| c != 303));
+    let offered = 3.0 * rate;
+    let (by, el) = open(&s.addr, 128, offered, a.secs, vec![Req::Login]).await?;
+    let mut admitted = merged(&by, |c| c == 303);
+    let mut refused = merged(&by, |c| c == 503);
+    let others = count(&by, |c| c != 303 && c != 503);
+    println!(
+        "at 3× ({offered:.0}/s offered, {:.0}/s sent): {} admitted, p99 {:.0} ms (target ≤ 1000); {} refused with 503, p99 {:.1} ms (target ≤ 10); other errors: {others}",
+        (admitted.latencies_us.len() + refused.latencies_us.len() + others) as f64 / el,
+        admitted.latencies_us.len(),
+        admitted.pct(0.99),
+        refused.latencies_us.len(),
+        refused.pct(0.99)
+    );
+    drop(s);
+
+    // Memory per idle session: 100,000 sessions restored at start, against a start with none.
+    let db = data.join("preau.db");
+    clear_sessions(&db).await?;
+    let base = {
+        let s = spawn(&a.bin, &data, port, "serve")?;
+        ready(&s.addr, Instant::now()).await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rss_kib(s.child.id())?
+    };
+    const N: usize = 100_000;
+    insert_sessions(&db, N).await?;
+    let (with, t) = {
+        let started = Instant::now();
+        let s = spawn(&a.bin, &data, port, "serve")?;
+        let t = ready(&s.addr, started).await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        (rss_kib(s.child.id())?, t)
+    };
+    println!(
+        "\n## sessions\nRSS with 0 sessions: {:.1} MiB; with {N} idle sessions: {:.1} MiB → {:.0} bytes per session (target ≤ 1024); start to ready with them: {:.0} ms",
+        base as f64 / 1024.0,
+        with as f64 / 1024.0,
+        (with.saturating_sub(base) * 1024) as f64 / N as f64,
+        t.as_secs_f64() * 1e3
+    );
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
