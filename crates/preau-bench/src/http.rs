@@ -29,6 +29,14 @@ impl Conn {
         self.round_trip(req.as_bytes()).await
     }
 
+    /// A GET whose body is returned as text.
+    pub async fn get_body(&mut self, path: &str) -> Result<String> {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.addr);
+        self.round_trip(req.as_bytes()).await?;
+        let start = find(&self.buf, b"\r\n\r\n").map(|i| i + 4).unwrap_or(0);
+        Ok(String::from_utf8_lossy(&self.buf[start..]).into_owned())
+    }
+
     pub async fn post_form(&mut self, path: &str, body: &str) -> Result<Reply> {
         let req = format!(
             "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",

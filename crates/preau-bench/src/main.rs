@@ -224,12 +224,12 @@ async fn insert_sessions(db: &Path, n: usize) -> Result<()> {
     for i in 0..n {
         let (person, territory) = &people[i % people.len()];
         sqlx::query("INSERT INTO sessions (digest, person_id, territory_id, created_at, last_seen, csrf, user_agent, address, charter_pending) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)")
-            .bind(format!("bench-session-digest-{i:032}"))
+            .bind(b64_token(i as u64, 'D'))
             .bind(person.clone())
             .bind(territory.clone())
             .bind(now)
             .bind(now)
-            .bind(format!("bench-csrf-token-{i:027}"))
+            .bind(b64_token(i as u64, 'C'))
             .bind("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36")
             .bind("192.168.10.23")
             .execute(&mut *tx)
@@ -239,6 +239,25 @@ async fn insert_sessions(db: &Path, n: usize) -> Result<()> {
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await?;
     pool.close().await;
     Ok(())
+}
+
+/// A distinct well-formed token: 43 base64url characters, as 32 random bytes would give.
+fn b64_token(i: u64, fill: char) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut s: String = (0..8).map(|k| ALPHABET[((i >> (6 * k)) & 63) as usize] as char).collect();
+    while s.len() < 42 {
+        s.push(fill);
+    }
+    s.push('A');
+    s
+}
+
+/// The number of sessions the server holds, from its `/metrics`.
+async fn sessions_held(addr: &str) -> Result<u64> {
+    let mut c = Conn::open(addr).await?;
+    let body = c.get_body("/metrics").await?;
+    let line = body.lines().find(|l| l.starts_with("preau_sessions ")).context("preau_sessions metric")?;
+    Ok(line.trim_start_matches("preau_sessions ").trim().parse()?)
 }
 
 async fn clear_sessions(db: &Path) -> Result<()> {
@@ -360,6 +379,10 @@ async fn run(a: Args) -> Result<()> {
         let s = spawn(&a.bin, &data, port, "serve")?;
         let t = ready(&s.addr, started).await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
+        let held = sessions_held(&s.addr).await?;
+        if held < N as u64 {
+            bail!("the server holds {held} sessions, not {N}");
+        }
         (rss_kib(s.child.id())?, t)
     };
     println!(

@@ -78,3 +78,34 @@ impl<S: DirectoryStore> Directory<S> {
         self.store.set_favourites(me, services).await
     }
 }
+
+impl<S: DirectoryStore> Directory<S> {
+    /// Adds a service of the caller's bouquets to their favourites, or removes it.
+    pub async fn toggle_favourite(&self, caller: &Principal, service: preau_core::ServiceId) -> Result<bool> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let mut ids: Vec<preau_core::ServiceId> = self.store.favourites(me).await?.into_iter().map(|s| s.id).collect();
+        let added = !ids.contains(&service);
+        if added {
+            ids.push(service);
+        } else {
+            ids.retain(|s| *s != service);
+        }
+        self.set_favourites(caller, &ids).await?;
+        Ok(added)
+    }
+
+    /// The context a parent acts in for one of their children: the child's school, as parent.
+    /// Refused for anyone who is not that child's parent.
+    pub async fn context_for_child(&self, caller: &Principal, child: PersonId) -> Result<(StructureId, Profile)> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        if !self.store.children(me).await?.iter().any(|(c, _)| c.id == child) {
+            return Err(Error::Forbidden);
+        }
+        let schools: Vec<StructureId> = self.store.memberships(child).await?.into_iter().map(|m| m.structure).collect();
+        schools
+            .into_iter()
+            .find(|s| caller.memberships.contains(&(*s, Profile::Parent)))
+            .map(|s| (s, Profile::Parent))
+            .ok_or(Error::NotFound)
+    }
+}

@@ -35,15 +35,25 @@ impl<S: DirectoryStore> Directory<S> {
             (Role::LocalAdmin, _) => Err(Error::invalid("scope", "role.scope")),
             (Role::Moderator, Scope::Structure(s)) => caller.require_in(Permission::ManageRoles, s),
             (Role::Moderator, Scope::Territory) => caller.require_territory(Permission::ManageRoles),
-            (Role::Moderator, Scope::Group(_)) => Err(Error::invalid("scope", "role.scope")),
+            (Role::Moderator, Scope::Group(_)) => Ok(()),
         }
+    }
+
+    /// For a grant on a group, the caller must manage roles in the group's structure.
+    async fn require_may_grant_in_group(&self, caller: &Principal, scope: Scope) -> Result<Option<preau_core::StructureId>> {
+        let Scope::Group(g) = scope else { return Ok(None) };
+        let group = self.store.group(g).await?;
+        self.structure_in_territory(caller, group.structure).await?;
+        caller.require_in(Permission::ManageRoles, group.structure)?;
+        Ok(Some(group.structure))
     }
 
     pub async fn grant_role(&self, caller: &Principal, role: Role, grantee: Grantee, scope: Scope) -> Result<RoleAssignment> {
         Self::require_may_grant(caller, role, scope)?;
         let structure = match scope {
             Scope::Structure(s) => Some(self.structure_in_territory(caller, s).await?.id),
-            _ => None,
+            Scope::Group(_) => self.require_may_grant_in_group(caller, scope).await?,
+            Scope::Territory => None,
         };
         match grantee {
             Grantee::Person(p) => {
@@ -67,7 +77,8 @@ impl<S: DirectoryStore> Directory<S> {
         Self::require_may_grant(caller, a.role, a.scope)?;
         let structure = match a.scope {
             Scope::Structure(s) => Some(self.structure_in_territory(caller, s).await?.id),
-            _ => None,
+            Scope::Group(_) => self.require_may_grant_in_group(caller, a.scope).await?,
+            Scope::Territory => None,
         };
         let audit = audit::entry::<_, ()>(self.clock.now(), caller, "role.revoke", format!("assignment:{id}"), structure, Some(&a), None);
         self.store.delete_assignment(id, &audit).await

@@ -69,11 +69,19 @@ struct LoginForm {
     password: String,
 }
 
-/// Sets the session cookie and goes to the portal (or the charter).
-fn opened(state: &AppState, o: Opened) -> Response {
+/// Sets the session cookie (and the language the person chose before, on any device) and goes
+/// to the portal, or to the charter when a new version awaits acceptance.
+async fn opened(state: &AppState, o: Opened) -> Response {
     let to = if o.session.charter_pending { "/charter" } else { "/portal" };
     let cookie = session_cookie(&o.token, state.config.secure_cookies, state.accounts.sessions.policy.absolute_secs);
-    ([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response()
+    let mut r = ([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response();
+    if let Ok(cred) = preau_identity::IdentityStore::credential(&*state.store, o.session.person).await
+        && let Some(lang) = cred.lang
+        && let Ok(v) = axum::http::HeaderValue::from_str(&format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", Lang::parse(&lang).code()))
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
 }
 
 fn login_outcome(state: &AppState, e: &Error) {
@@ -91,7 +99,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(o
     match state.accounts.login(state.config.territory, &f.login, &f.password, &origin).await {
         Ok(o) => {
             state.metrics.login("success");
-            opened(&state, o)
+            opened(&state, o).await
         }
         Err(e @ (Error::Overloaded(_) | Error::Internal(_))) => {
             login_outcome(&state, &e);
@@ -156,7 +164,7 @@ async fn activate(State(state): State<AppState>, headers: HeaderMap, ClientOrigi
     let lang = lang_of(&headers);
     let accepted = f.accept.as_deref() == Some("on");
     match state.accounts.activate(state.config.territory, &f.login, &f.code, &f.password, &f.confirm, accepted, &origin).await {
-        Ok(o) => opened(&state, o),
+        Ok(o) => opened(&state, o).await,
         Err(e @ (Error::Overloaded(_) | Error::Internal(_))) => PageError::new(e, lang).into_response(),
         Err(e) => {
             let errors = match &e {

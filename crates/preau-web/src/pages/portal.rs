@@ -17,7 +17,11 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/portal", get(portal)).route("/portal/switch", post(switch))
+    Router::new()
+        .route("/portal", get(portal))
+        .route("/portal/switch", post(switch))
+        .route("/portal/child", post(pick_child))
+        .route("/portal/favourite", post(toggle_favourite))
 }
 
 #[derive(Template)]
@@ -27,6 +31,12 @@ struct PortalPage {
     user: Option<String>,
     csrf: String,
     view: Arc<PortalView>,
+}
+
+impl PortalPage {
+    fn is_favourite(&self, id: &preau_core::ServiceId) -> bool {
+        self.view.favourites.iter().any(|f| f.id == *id)
+    }
 }
 
 async fn portal(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {
@@ -53,5 +63,31 @@ async fn switch(State(state): State<AppState>, authed: Authed, Form(f): Form<Swi
         return Err(authed.fail(Error::Forbidden));
     }
     state.accounts.sessions.update(&authed.session.digest, |s| s.acting = Some(wanted));
+    Ok(Redirect::to("/portal").into_response())
+}
+
+#[derive(Deserialize)]
+struct ChildForm {
+    csrf: String,
+    child: preau_core::PersonId,
+}
+
+/// The child picker: acts as the parent in the chosen child's school.
+async fn pick_child(State(state): State<AppState>, authed: Authed, Form(f): Form<ChildForm>) -> Result<Response, PageError> {
+    authed.check_csrf(&f.csrf)?;
+    let context = state.directory.context_for_child(&authed.principal, f.child).await.map_err(|e| authed.fail(e))?;
+    state.accounts.sessions.update(&authed.session.digest, |s| s.acting = Some(context));
+    Ok(Redirect::to("/portal").into_response())
+}
+
+#[derive(Deserialize)]
+struct FavouriteForm {
+    csrf: String,
+    service: preau_core::ServiceId,
+}
+
+async fn toggle_favourite(State(state): State<AppState>, authed: Authed, Form(f): Form<FavouriteForm>) -> Result<Response, PageError> {
+    authed.check_csrf(&f.csrf)?;
+    state.directory.toggle_favourite(&authed.principal, f.service).await.map_err(|e| authed.fail(e))?;
     Ok(Redirect::to("/portal").into_response())
 }

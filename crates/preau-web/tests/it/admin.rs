@@ -173,3 +173,23 @@ async fn the_bouquet_is_set_per_profile_in_the_admin_order() {
     let pupil_portal = app.get(&app.login(&pupil).await, "/portal").await.body;
     assert!(!pupil_portal.contains("Pronote"), "the pupils' bouquet is separate");
 }
+
+#[tokio::test]
+async fn a_local_admin_appoints_a_moderator_of_a_group_of_their_school_only() {
+    let app = TestApp::new().await;
+    let a = app.school("0290009C", "Collège A").await;
+    let b = app.school("0750654D", "Lycée B").await;
+    let admin_a = app.local_admin(&a).await;
+    let teacher = app.person("Claire", "Martin", &a, Profile::Teacher).await;
+    let mk = |s: &preau_directory::Structure| preau_directory::groups::GroupInput { structure: s.id.to_string(), kind: "manual".into(), code: "CLUB".into(), ..Default::default() };
+    let club_a = app.state.directory.create_group(&app.system, &mk(&a)).await.expect("group");
+    let club_b = app.state.directory.create_group(&app.system, &mk(&b)).await.expect("group");
+    let p = app.state.directory.principal_for(app.system.territory, admin_a.id).await.expect("principal");
+    let grantee = preau_directory::Grantee::Person(teacher.id);
+    assert!(app.state.directory.grant_role(&p, preau_core::Role::Moderator, grantee, preau_core::Scope::Group(club_a.id)).await.is_ok());
+    let refused = app.state.directory.grant_role(&p, preau_core::Role::Moderator, grantee, preau_core::Scope::Group(club_b.id)).await;
+    assert!(matches!(refused, Err(preau_core::Error::Forbidden)));
+    let t = app.state.directory.principal_for(app.system.territory, teacher.id).await.expect("principal");
+    assert!(t.can_in_group(preau_core::Permission::Moderate, a.id, club_a.id));
+    assert!(!t.can_in_group(preau_core::Permission::Moderate, b.id, club_b.id));
+}

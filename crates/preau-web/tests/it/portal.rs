@@ -124,3 +124,55 @@ async fn the_portal_shows_a_bouquet_change_at_once() {
     app.state.directory.set_bouquet(&app.system, school.id, Profile::Teacher, &[moodle.id]).await.expect("bouquet");
     assert!(app.get(&c, "/portal").await.body.contains("Moodle"), "no stale portal after a change");
 }
+
+#[tokio::test]
+async fn favourites_are_chosen_among_my_services_only() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let mk = |code: &str| preau_directory::services::ServiceInput { code: code.into(), name: code.to_uppercase(), kind: "link".into(), url: "https://example.org/".into(), icon: "link".into() };
+    let mine = app.state.directory.create_service(&app.system, &mk("moodle")).await.expect("service");
+    let other = app.state.directory.create_service(&app.system, &mk("secret")).await.expect("service");
+    app.state.directory.set_bouquet(&app.system, school.id, Profile::Teacher, &[mine.id]).await.expect("bouquet");
+    let t = app.person("Claire", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&t).await;
+    let r = app.post_form(&c, "/portal/favourite", &[("service", &mine.id.to_string())]).await;
+    assert_eq!(r.location(), "/portal");
+    assert!(app.get(&c, "/portal").await.body.contains("Mes favoris"));
+    let r = app.post_form(&c, "/portal/favourite", &[("service", &other.id.to_string())]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a service outside my bouquets cannot be a favourite");
+    app.post_form(&c, "/portal/favourite", &[("service", &mine.id.to_string())]).await;
+    assert!(!app.get(&c, "/portal").await.body.contains("Mes favoris"), "toggled off");
+}
+
+#[tokio::test]
+async fn the_child_picker_opens_the_childs_school_and_refuses_other_children() {
+    let app = TestApp::new().await;
+    let a = app.school("0290009C", "Collège Jules-Verne").await;
+    let b = app.school("0750654D", "Lycée Anne-de-Bretagne").await;
+    let lucie = app.person("Lucie", "Martin", &a, Profile::Pupil).await;
+    let paul = app.person("Paul", "Martin", &b, Profile::Pupil).await;
+    let stranger = app.person("Hugo", "Petit", &b, Profile::Pupil).await;
+    let parent = app.person("Marc", "Martin", &a, Profile::Parent).await;
+    app.state.directory.add_profile(&app.system, parent.id, b.id, Profile::Parent).await.expect("profile");
+    for child in [&lucie, &paul] {
+        app.state.directory.link_parent(&app.system, parent.id, child.id, true).await.expect("link");
+    }
+    let c = app.login(&parent).await;
+    let r = app.post_form(&c, "/portal/child", &[("child", &paul.id.to_string())]).await;
+    assert_eq!(r.location(), "/portal");
+    assert!(app.get(&c, "/portal").await.body.contains("<strong>Lycée Anne-de-Bretagne</strong>"));
+    let r = app.post_form(&c, "/portal/child", &[("child", &stranger.id.to_string())]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_language_chosen_once_follows_the_person_to_another_device() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let t = app.person("Claire", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&t).await;
+    app.post_form(&c, "/lang", &[("to", "en")]).await;
+    let (r, _) = app.try_login(&t.login, PASSWORD).await;
+    let cookies: Vec<&str> = r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(cookies.iter().any(|c| c.starts_with("preau_lang=en")), "{cookies:?}");
+}
