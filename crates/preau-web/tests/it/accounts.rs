@@ -283,3 +283,26 @@ async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = 
     out.extend(results.into_iter().flatten());
     out
 }
+
+/// Sends a reset link through a real SMTP server: `.ci/run` starts Python's `aiosmtpd` with a
+/// Maildir and runs this test with `PREAU_TEST_SMTP` and `PREAU_TEST_MAILDIR` set.
+#[tokio::test]
+#[ignore = "needs an SMTP server; run by .ci/run against aiosmtpd"]
+async fn the_reset_link_is_delivered_over_smtp() {
+    let server = std::env::var("PREAU_TEST_SMTP").expect("PREAU_TEST_SMTP=host:port");
+    let maildir = std::path::PathBuf::from(std::env::var("PREAU_TEST_MAILDIR").expect("PREAU_TEST_MAILDIR")).join("new");
+    let app = TestApp::with_smtp(&server).await;
+    let school = app.school("0290009C", "Collège").await;
+    let t = app.person("Claire", "Smtp", &school, Profile::Teacher).await;
+    let r = app.post_form(&Client::default(), "/password/forgot", &[("login", &t.login)]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mail = std::fs::read_dir(&maildir)
+        .expect("maildir")
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .map(|m| decode_quoted_printable(&m))
+        .find(|m| m.contains("claire.smtp@example.org"))
+        .expect("the mail reached the SMTP server");
+    let link = mail.lines().find(|l| l.contains("/password/reset?token=")).expect("link").trim().trim_start_matches("https://ent.example.org").to_owned();
+    let r = app.post_form(&Client::default(), &link, &[("password", "tout-nouveau"), ("confirm", "tout-nouveau")]).await;
+    assert!(r.body.contains("Votre mot de passe a été changé"));
+}

@@ -80,12 +80,24 @@ impl TestApp {
     }
 
     pub async fn with_hasher(hasher: PasswordHasher) -> TestApp {
+        Self::build(hasher, None).await
+    }
+
+    /// An app whose e-mails go to a real SMTP server (`host:port`).
+    pub async fn with_smtp(server: &str) -> TestApp {
+        Self::build(PasswordHasher::new(2, 16, 64, 1, Arc::new(OsRandom)).expect("hasher"), Some(server)).await
+    }
+
+    async fn build(hasher: PasswordHasher, smtp: Option<&str>) -> TestApp {
         let url = fresh_database().await;
         let store = Arc::new(Store::connect(&url, 4).await.expect("database"));
         store.migrate().await.expect("migrations");
         let clock = Arc::new(FixedClock::new(T0));
         let outbox = std::env::temp_dir().join(format!("preau-outbox-{}", unique()));
-        let mailer = Arc::new(preau_web::mail::OutboxMailer { dir: outbox.clone(), from: "ne-pas-repondre@preau.invalid".into() });
+        let mailer: Arc<dyn preau_identity::mail::Mailer> = match smtp {
+            Some(server) => Arc::new(preau_web::mail::SmtpMailer::new(server, "ne-pas-repondre@preau.invalid").expect("smtp")),
+            None => Arc::new(preau_web::mail::OutboxMailer { dir: outbox.clone(), from: "ne-pas-repondre@preau.invalid".into() }),
+        };
         let state = AppState::new(store, clock.clone(), Arc::new(OsRandom), hasher, mailer, SessionPolicy { idle_secs: 3600, absolute_secs: 12 * 3600 }, "https://ent.example.org".into(), false)
             .await
             .expect("state");
@@ -239,7 +251,7 @@ fn enc(s: &str) -> String {
 }
 
 /// Decodes a quoted-printable mail as a mail client would (soft line breaks, `=XX` bytes).
-fn decode_quoted_printable(mail: &str) -> String {
+pub fn decode_quoted_printable(mail: &str) -> String {
     let joined = mail.replace("=\r\n", "").replace("=\n", "");
     let bytes = joined.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
