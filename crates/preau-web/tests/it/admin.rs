@@ -193,3 +193,26 @@ async fn a_local_admin_appoints_a_moderator_of_a_group_of_their_school_only() {
     assert!(t.can_in_group(preau_core::Permission::Moderate, a.id, club_a.id));
     assert!(!t.can_in_group(preau_core::Permission::Moderate, b.id, club_b.id));
 }
+
+#[tokio::test]
+async fn only_a_territory_admin_changes_the_catalogue_the_charter_and_api_keys() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let local = app.local_admin(&school).await;
+    let c = app.login(&local).await;
+    let r = app.post_form(&c, "/admin/services", &[("code", "x"), ("name", "X"), ("kind", "link"), ("url", "https://example.org/")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form(&c, "/admin/charter", &[("text", "Autre charte")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form(&c, "/admin/keys", &[("name", "clé")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&c, "/admin/keys").await.status, StatusCode::FORBIDDEN);
+    let body = serde_json::json!({"uai": "0290009C", "name": "Renommé", "kind": "college"});
+    assert_eq!(app.json(&c, "PUT", &format!("/api/v1/structures/{}", school.id), Some(body)).await.status, StatusCode::FORBIDDEN);
+    assert!(app.state.store.services(app.system.territory).await.expect("services").is_empty());
+    assert_eq!(app.state.store.structure(school.id).await.expect("s").name, "Collège");
+
+    let admin = app.territory_admin().await;
+    let t = app.login(&admin).await;
+    let r = app.post_form(&t, "/admin/keys", &[("name", "annuaire")]).await;
+    assert!(r.body.contains("preau_"), "the territory admin gets the key once");
+    assert_eq!(app.post_form(&t, "/admin/charter", &[("text", "Charte v2")]).await.status, StatusCode::OK);
+}
