@@ -108,6 +108,24 @@ fn record(by: &mut ByStatus, status: u16, us: u64) {
     }
 }
 
+async fn collect(tasks: Vec<tokio::task::JoinHandle<Result<()>>>, out: Arc<Mutex<ByStatus>>, start: Instant) -> Result<(ByStatus, f64)> {
+    for t in tasks {
+        t.await??;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let by = Arc::try_unwrap(out).map_err(|_| anyhow::anyhow!("results still shared"))?.into_inner();
+    Ok((by, elapsed))
+}
+
+async fn merge_into(out: &Mutex<ByStatus>, local: ByStatus) {
+    let mut o = out.lock().await;
+    for (s, st) in local {
+        for l in st.latencies_us {
+            record(&mut o, s, l);
+        }
+    }
+}
+
 /// `conns` connections each sending as fast as answers come, for `secs`.
 async fn closed(addr: &str, conns: usize, secs: f64, reqs: Vec<Req>) -> Result<(ByStatus, f64)> {
     let out = Arc::new(Mutex::new(ByStatus::new()));
@@ -130,21 +148,11 @@ async fn closed(addr: &str, conns: usize, secs: f64, reqs: Vec<Req>) -> Result<(
                 };
                 record(&mut local, status, t.elapsed().as_micros() as u64);
             }
-            let mut o = out.lock().await;
-            for (s, st) in local {
-                for l in st.latencies_us {
-                    record(&mut o, s, l);
-                }
-            }
+            merge_into(&out, local).await;
             anyhow::Ok(())
         }));
     }
-    for t in tasks {
-        t.await??;
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let by = Arc::try_unwrap(out).map_err(|_| anyhow::anyhow!("results still shared"))?.into_inner();
-    Ok((by, elapsed))
+    collect(tasks, out, start).await
 }
 
 /// A fixed arrival rate spread over `conns` connections; latency counts from the scheduled time.
@@ -174,21 +182,11 @@ async fn open(addr: &str, conns: usize, rate: f64, secs: f64, reqs: Vec<Req>) ->
                 };
                 record(&mut local, status, due.elapsed().as_micros() as u64);
             }
-            let mut o = out.lock().await;
-            for (s, st) in local {
-                for l in st.latencies_us {
-                    record(&mut o, s, l);
-                }
-            }
+            merge_into(&out, local).await;
             anyhow::Ok(())
         }));
     }
-    for t in tasks {
-        t.await??;
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let by = Arc::try_unwrap(out).map_err(|_| anyhow::anyhow!("results still shared"))?.into_inner();
-    Ok((by, elapsed))
+    collect(tasks, out, start).await
 }
 
 fn count(by: &ByStatus, pred: impl Fn(u16) -> bool) -> usize {

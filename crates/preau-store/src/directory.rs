@@ -31,6 +31,14 @@ pub(crate) async fn write_audit(tx: &mut Tx<'_>, a: &AuditEntry) -> Result<()> {
     Ok(())
 }
 
+/// Maps a unique violation to a conflict with a stable message code.
+fn conflict_as(code: &'static str) -> impl Fn(sqlx::Error) -> Error {
+    move |e| match db_err(e) {
+        Error::Conflict(_) => Error::Conflict(code),
+        other => other,
+    }
+}
+
 fn uuid_text() -> String {
     preau_core::ServiceId::new().to_string()
 }
@@ -68,10 +76,7 @@ async fn insert_person_tx(tx: &mut Tx<'_>, p: &Person) -> Result<()> {
         .bind(p.source.code())
         .execute(&mut **tx)
         .await
-        .map_err(|e| match db_err(e) {
-            Error::Conflict(_) => Error::Conflict("login.taken"),
-            other => other,
-        })?;
+        .map_err(conflict_as("login.taken"))?;
     sqlx::query("INSERT INTO credentials (person_id) VALUES ($1)").bind(p.id.to_string()).execute(&mut **tx).await.map_err(db_err)?;
     Ok(())
 }
@@ -96,10 +101,7 @@ async fn insert_group_tx(tx: &mut Tx<'_>, g: &Group) -> Result<()> {
         .bind(g.name.clone())
         .execute(&mut **tx)
         .await
-        .map_err(|e| match db_err(e) {
-            Error::Conflict(_) => Error::Conflict("group.code_taken"),
-            other => other,
-        })?;
+        .map_err(conflict_as("group.code_taken"))?;
     for s in &g.also_in {
         sqlx::query("INSERT INTO group_structures (group_id, structure_id) VALUES ($1, $2)")
             .bind(g.id.to_string())
@@ -122,10 +124,7 @@ async fn insert_service_tx(tx: &mut Tx<'_>, s: &Service) -> Result<()> {
         .bind(s.icon.clone())
         .execute(&mut **tx)
         .await
-        .map_err(|e| match db_err(e) {
-            Error::Conflict(_) => Error::Conflict("service.code_taken"),
-            other => other,
-        })?;
+        .map_err(conflict_as("service.code_taken"))?;
     Ok(())
 }
 
@@ -317,10 +316,7 @@ impl DirectoryStore for Store {
             .bind(s.parent.map(|p| p.to_string()))
             .execute(&mut *tx)
             .await
-            .map_err(|e| match db_err(e) {
-                Error::Conflict(_) => Error::Conflict("uai.taken"),
-                other => other,
-            })?;
+            .map_err(conflict_as("uai.taken"))?;
         write_audit(&mut tx, audit).await?;
         self.commit(tx).await
     }
@@ -409,10 +405,7 @@ impl DirectoryStore for Store {
             .bind(person.to_string())
             .execute(&mut *tx)
             .await
-            .map_err(|e| match db_err(e) {
-                Error::Conflict(_) => Error::Conflict("login.taken"),
-                other => other,
-            })?;
+            .map_err(conflict_as("login.taken"))?;
         write_audit(&mut tx, audit).await?;
         self.commit(tx).await
     }
@@ -639,10 +632,7 @@ impl DirectoryStore for Store {
             .bind(s.icon.clone())
             .execute(&mut *tx)
             .await
-            .map_err(|e| match db_err(e) {
-                Error::Conflict(_) => Error::Conflict("service.code_taken"),
-                other => other,
-            })?;
+            .map_err(conflict_as("service.code_taken"))?;
         write_audit(&mut tx, audit).await?;
         self.commit(tx).await
     }
