@@ -7,6 +7,7 @@
 //!   same server at the same rate (the ratio is the cost of the page), and both at saturation;
 //! - start-to-ready time on the demo database, idle RSS, and RSS per idle session with 100,000
 //!   sessions against a baseline start with none.
+//!
 //! Latencies of open-loop runs are measured from each request's scheduled time, so a slow server
 //! cannot hide its queueing (no coordinated omission).
 
@@ -311,7 +312,11 @@ async fn run(a: Args) -> Result<()> {
     let t = ready(&s.addr, started).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = rss_kib(s.child.id())?;
-    println!("\n## start-up\nstart to ready on the demo database: {:.0} ms (target ≤ 1000)\nidle RSS: {:.1} MiB (target ≤ 100)", t.as_secs_f64() * 1e3, idle as f64 / 1024.0);
+    println!(
+        "\n## start-up\nstart to ready on the demo database: {:.0} ms (target ≤ 1000)\nidle RSS: {:.1} MiB (target ≤ 100)",
+        t.as_secs_f64() * 1e3,
+        idle as f64 / 1024.0
+    );
 
     // Portal page at a fixed arrival rate, beside /healthz at the same rate.
     let cookies = login_cookies(&s.addr, 48).await?;
@@ -345,7 +350,12 @@ async fn run(a: Args) -> Result<()> {
     let (by, el) = closed(&s.addr, 16, a.secs, vec![Req::Login]).await?;
     let mut ok = merged(&by, |c| c == 303);
     let rate = ok.latencies_us.len() as f64 / el;
-    println!("saturation, 16 connections: {rate:.1} logins/s (target ≥ 60), p50 {:.0} ms, p99 {:.0} ms, other answers {}", ok.pct(0.5), ok.pct(0.99), count(&by, |c| c != 303));
+    println!(
+        "saturation, 16 connections: {rate:.1} logins/s (target ≥ 60), p50 {:.0} ms, p99 {:.0} ms, other answers {}",
+        ok.pct(0.5),
+        ok.pct(0.99),
+        count(&by, |c| c != 303)
+    );
     let offered = 3.0 * rate;
     let (by, el) = open(&s.addr, 128, offered, a.secs, vec![Req::Login]).await?;
     let mut admitted = merged(&by, |c| c == 303);

@@ -14,7 +14,9 @@ pub struct RoleGrant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Person(PersonId),
-    ApiKey { name: String },
+    ApiKey {
+        name: String,
+    },
     /// The command line run by the operator of the instance (`preau admin …`, `preau demo`).
     System,
 }
@@ -80,8 +82,7 @@ impl Principal {
 
     /// Whether the caller holds `permission` over a group of `structure`.
     pub fn can_in_group(&self, permission: Permission, structure: StructureId, group: GroupId) -> bool {
-        self.can_in(permission, structure)
-            || self.has_anywhere(permission).any(|g| g.scope == Scope::Group(group))
+        self.can_in(permission, structure) || self.has_anywhere(permission).any(|g| g.scope == Scope::Group(group))
     }
 
     pub fn require_territory(&self, permission: Permission) -> Result<()> {
@@ -104,12 +105,7 @@ impl Principal {
                 _ => None,
             })
             .collect();
-        let children: Vec<StructureId> = self
-            .structure_parents
-            .iter()
-            .filter(|(_, p)| out.contains(p))
-            .map(|(s, _)| *s)
-            .collect();
+        let children: Vec<StructureId> = self.structure_parents.iter().filter(|(_, p)| out.contains(p)).map(|(s, _)| *s).collect();
         out.extend(children);
         out.sort();
         out.dedup();

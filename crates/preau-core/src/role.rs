@@ -40,19 +40,8 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::TerritoryAdmin => &[
-                ManageTerritory,
-                ManageCatalogue,
-                ManagePeople,
-                ManageGroups,
-                ManageRoles,
-                ManageBouquet,
-                ReadAudit,
-                Moderate,
-            ],
-            Role::LocalAdmin => {
-                &[ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ReadAudit, Moderate]
-            }
+            Role::TerritoryAdmin => &[ManageTerritory, ManageCatalogue, ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ReadAudit, Moderate],
+            Role::LocalAdmin => &[ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ReadAudit, Moderate],
             Role::Moderator => &[Moderate],
         }
     }
@@ -74,10 +63,7 @@ impl Role {
 impl FromStr for Role {
     type Err = crate::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.code() == s)
-            .ok_or_else(|| crate::Error::invalid("role", "role.unknown"))
+        Role::ALL.into_iter().find(|r| r.code() == s).ok_or_else(|| crate::Error::invalid("role", "role.unknown"))
     }
 }
 

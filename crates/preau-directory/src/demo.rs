@@ -18,7 +18,7 @@ impl Seeded {
         Seeded(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -27,7 +27,7 @@ impl Seeded {
     }
 
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -40,7 +40,7 @@ impl Seeded {
 
     /// A v4-shaped UUID drawn from the seed, so ids are stable across runs too.
     fn uuid(&mut self) -> uuid::Uuid {
-        let (a, b) = (self.next(), self.next());
+        let (a, b) = (self.next_u64(), self.next_u64());
         uuid::Builder::from_random_bytes({
             let mut bytes = [0u8; 16];
             bytes[..8].copy_from_slice(&a.to_le_bytes());
@@ -52,19 +52,161 @@ impl Seeded {
 }
 
 const GIVEN: &[&str] = &[
-    "Léa", "Hugo", "Chloé", "Louis", "Emma", "Gabriel", "Inès", "Raphaël", "Jade", "Arthur", "Louise", "Jules", "Alice", "Adam", "Lina", "Maël",
-    "Rose", "Nathan", "Anna", "Ethan", "Mila", "Noé", "Zoé", "Sacha", "Ambre", "Tom", "Juliette", "Théo", "Camille", "Nolan", "Manon", "Yanis",
-    "Éloïse", "Aylan", "Lou", "Mathis", "Sarah", "Timéo", "Clémence", "Rayan", "Margaux", "Kenzo", "Océane", "Amir", "Agathe", "Baptiste",
-    "Maëlys", "Samuel", "Héloïse", "Noah", "Capucine", "Élias", "Romane", "Côme", "Salomé", "Malo", "Yasmine", "Axel", "Apolline", "Ibrahim",
+    "Léa",
+    "Hugo",
+    "Chloé",
+    "Louis",
+    "Emma",
+    "Gabriel",
+    "Inès",
+    "Raphaël",
+    "Jade",
+    "Arthur",
+    "Louise",
+    "Jules",
+    "Alice",
+    "Adam",
+    "Lina",
+    "Maël",
+    "Rose",
+    "Nathan",
+    "Anna",
+    "Ethan",
+    "Mila",
+    "Noé",
+    "Zoé",
+    "Sacha",
+    "Ambre",
+    "Tom",
+    "Juliette",
+    "Théo",
+    "Camille",
+    "Nolan",
+    "Manon",
+    "Yanis",
+    "Éloïse",
+    "Aylan",
+    "Lou",
+    "Mathis",
+    "Sarah",
+    "Timéo",
+    "Clémence",
+    "Rayan",
+    "Margaux",
+    "Kenzo",
+    "Océane",
+    "Amir",
+    "Agathe",
+    "Baptiste",
+    "Maëlys",
+    "Samuel",
+    "Héloïse",
+    "Noah",
+    "Capucine",
+    "Élias",
+    "Romane",
+    "Côme",
+    "Salomé",
+    "Malo",
+    "Yasmine",
+    "Axel",
+    "Apolline",
+    "Ibrahim",
 ];
 const FAMILY: &[&str] = &[
-    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent", "Simon", "Michel", "Lefèvre", "Leroy",
-    "Roux", "David", "Bertrand", "Morel", "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent", "Muller",
-    "Le Gall", "Faure", "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier", "Chevalier", "François", "Legrand", "Gauthier", "Garcia",
-    "Perrin", "Robin", "Clément", "Morin", "Nicolas", "Henry", "Roussel", "Mathieu", "Gautier", "Masson", "Marchand", "Duval", "Denis",
-    "Dumont", "Marie", "Lemaire", "Noël", "Meyer", "Dufour", "Meunier", "Brun", "Blanchard", "Giraud", "Joly", "Rivière", "Lucas", "Brunet",
-    "Gaillard", "Barbier", "Arnaud", "Martinez", "Gérard", "Roche", "Renard", "Schmitt", "Roy", "Leroux", "Colin", "Vidal", "Caron", "Picard",
-    "Nguyen", "Diallo", "Benali", "Kervella", "Le Bihan", "Da Silva", "Ferreira", "Haddad", "Traoré", "N'Diaye", "Ollivier", "Tanguy",
+    "Martin",
+    "Bernard",
+    "Thomas",
+    "Petit",
+    "Robert",
+    "Richard",
+    "Durand",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Lefèvre",
+    "Leroy",
+    "Roux",
+    "David",
+    "Bertrand",
+    "Morel",
+    "Fournier",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+    "Lambert",
+    "Fontaine",
+    "Rousseau",
+    "Vincent",
+    "Muller",
+    "Le Gall",
+    "Faure",
+    "André",
+    "Mercier",
+    "Blanc",
+    "Guérin",
+    "Boyer",
+    "Garnier",
+    "Chevalier",
+    "François",
+    "Legrand",
+    "Gauthier",
+    "Garcia",
+    "Perrin",
+    "Robin",
+    "Clément",
+    "Morin",
+    "Nicolas",
+    "Henry",
+    "Roussel",
+    "Mathieu",
+    "Gautier",
+    "Masson",
+    "Marchand",
+    "Duval",
+    "Denis",
+    "Dumont",
+    "Marie",
+    "Lemaire",
+    "Noël",
+    "Meyer",
+    "Dufour",
+    "Meunier",
+    "Brun",
+    "Blanchard",
+    "Giraud",
+    "Joly",
+    "Rivière",
+    "Lucas",
+    "Brunet",
+    "Gaillard",
+    "Barbier",
+    "Arnaud",
+    "Martinez",
+    "Gérard",
+    "Roche",
+    "Renard",
+    "Schmitt",
+    "Roy",
+    "Leroux",
+    "Colin",
+    "Vidal",
+    "Caron",
+    "Picard",
+    "Nguyen",
+    "Diallo",
+    "Benali",
+    "Kervella",
+    "Le Bihan",
+    "Da Silva",
+    "Ferreira",
+    "Haddad",
+    "Traoré",
+    "N'Diaye",
+    "Ollivier",
+    "Tanguy",
 ];
 
 /// National subject codes (BCN *matières*) used by the demo.
@@ -199,9 +341,33 @@ fn ecole_classes() -> Vec<String> {
 fn specs() -> Vec<SchoolSpec> {
     let ecole = |name, city, postal| SchoolSpec { name, kind: StructureKind::Ecole, city, postal, classes: ecole_classes(), per_class: 25, teachers: 7 };
     vec![
-        SchoolSpec { name: "Lycée Anne-de-Bretagne", kind: StructureKind::Lycee, city: "Val-de-Préau", postal: "35400", classes: lycee_classes(), per_class: 35, teachers: 90 },
-        SchoolSpec { name: "Collège Jules-Verne", kind: StructureKind::College, city: "Val-de-Préau", postal: "35400", classes: college_classes(), per_class: 30, teachers: 40 },
-        SchoolSpec { name: "Collège Simone-Veil", kind: StructureKind::College, city: "Saint-Aubin-des-Landes", postal: "35410", classes: college_classes(), per_class: 30, teachers: 40 },
+        SchoolSpec {
+            name: "Lycée Anne-de-Bretagne",
+            kind: StructureKind::Lycee,
+            city: "Val-de-Préau",
+            postal: "35400",
+            classes: lycee_classes(),
+            per_class: 35,
+            teachers: 90,
+        },
+        SchoolSpec {
+            name: "Collège Jules-Verne",
+            kind: StructureKind::College,
+            city: "Val-de-Préau",
+            postal: "35400",
+            classes: college_classes(),
+            per_class: 30,
+            teachers: 40,
+        },
+        SchoolSpec {
+            name: "Collège Simone-Veil",
+            kind: StructureKind::College,
+            city: "Saint-Aubin-des-Landes",
+            postal: "35410",
+            classes: college_classes(),
+            per_class: 30,
+            teachers: 40,
+        },
         ecole("École élémentaire Les Tilleuls", "Val-de-Préau", "35400"),
         ecole("École Jacques-Prévert", "Val-de-Préau", "35400"),
         ecole("École du Bourg", "Saint-Aubin-des-Landes", "35410"),
@@ -231,8 +397,7 @@ fn populate(b: &mut Builder, spec: &SchoolSpec, st: &Structure) -> Pupils {
             t.id
         })
         .collect();
-    let mut next_teacher = 0usize;
-    for code in &spec.classes {
+    for (next_teacher, code) in spec.classes.iter().enumerate() {
         let g = b.group(st.id, GroupKind::Class, code);
         for _ in 0..spec.per_class {
             let p = b.random_person();
@@ -247,11 +412,15 @@ fn populate(b: &mut Builder, spec: &SchoolSpec, st: &Structure) -> Pupils {
             b.s.group_members.push((g, t));
         }
         b.s.principal_teachers.push((g, teachers[next_teacher % teachers.len()]));
-        next_teacher += 1;
     }
     let staff: &[(Profile, &str, &str)] = match spec.kind {
         StructureKind::Ecole => &[(Profile::Direction, "DIR", "DIRECTION")],
-        _ => &[(Profile::Direction, "DIR", "DIRECTION"), (Profile::SchoolLife, "EDU", "CONSEILLER PRINCIPAL D'EDUCATION"), (Profile::Documentalist, "DOC", "DOCUMENTATION"), (Profile::Staff, "ADF", "ADMINISTRATION")],
+        _ => &[
+            (Profile::Direction, "DIR", "DIRECTION"),
+            (Profile::SchoolLife, "EDU", "CONSEILLER PRINCIPAL D'EDUCATION"),
+            (Profile::Documentalist, "DOC", "DOCUMENTATION"),
+            (Profile::Staff, "ADF", "ADMINISTRATION"),
+        ],
     };
     for (profile, code, label) in staff {
         let p = b.random_person();
@@ -376,7 +545,8 @@ fn ready_logins(b: &mut Builder, st: &[Structure]) -> Vec<DemoLogin> {
         out.push(DemoLogin { label, person: p.id, login: p.login.clone(), password: password.into() });
         p.id
     };
-    let teacher = add(b, "enseignant (lycée et collège)", "Claire", "Demo-Enseignante", &[(Profile::Teacher, lycee), (Profile::Teacher, college)], "demo-enseignant");
+    let teacher =
+        add(b, "enseignant (lycée et collège)", "Claire", "Demo-Enseignante", &[(Profile::Teacher, lycee), (Profile::Teacher, college)], "demo-enseignant");
     b.function(teacher, lycee, "ENS", "ENSEIGNEMENT");
     b.function(teacher, college, "ENS", "ENSEIGNEMENT");
     if let Some(g) = b.s.groups.iter().find(|g| g.structure == lycee && g.code == "2NDE3").map(|g| g.id) {
@@ -394,7 +564,8 @@ fn ready_logins(b: &mut Builder, st: &[Structure]) -> Vec<DemoLogin> {
             b.s.group_members.push((g, child));
         }
     }
-    let parent = add(b, "parent (enfants au collège et au lycée)", "Marc", "Demo-Eleve", &[(Profile::Parent, college), (Profile::Parent, lycee)], "demo-parent");
+    let parent =
+        add(b, "parent (enfants au collège et au lycée)", "Marc", "Demo-Eleve", &[(Profile::Parent, college), (Profile::Parent, lycee)], "demo-parent");
     for child in [pupil, sibling] {
         b.s.parent_links.push(ParentLink { parent, child, legal_guardian: true });
     }
@@ -404,9 +575,19 @@ fn ready_logins(b: &mut Builder, st: &[Structure]) -> Vec<DemoLogin> {
     add(b, "agent de la collectivité", "Yves", "Demo-Collectivite", &[(Profile::LocalAuthority, ecole)], "demo-collectivite");
     add(b, "inspecteur (académie)", "Nadia", "Demo-Inspectrice", &[(Profile::Academy, ecole)], "demo-inspection");
     let local = add(b, "administrateur local (collège)", "Alain", "Demo-Admin-Local", &[(Profile::Staff, college)], "demo-admin-local");
-    b.s.role_assignments.push(RoleAssignment { id: AssignmentId(b.rng.uuid()), role: Role::LocalAdmin, grantee: Grantee::Person(local), scope: Scope::Structure(college) });
+    b.s.role_assignments.push(RoleAssignment {
+        id: AssignmentId(b.rng.uuid()),
+        role: Role::LocalAdmin,
+        grantee: Grantee::Person(local),
+        scope: Scope::Structure(college),
+    });
     let admin = add(b, "administrateur du territoire", "Agnès", "Demo-Admin", &[], "demo-admin");
-    b.s.role_assignments.push(RoleAssignment { id: AssignmentId(b.rng.uuid()), role: Role::TerritoryAdmin, grantee: Grantee::Person(admin), scope: Scope::Territory });
+    b.s.role_assignments.push(RoleAssignment {
+        id: AssignmentId(b.rng.uuid()),
+        role: Role::TerritoryAdmin,
+        grantee: Grantee::Person(admin),
+        scope: Scope::Territory,
+    });
     out
 }
 

@@ -1,7 +1,7 @@
 //! Classes and groups: creation and membership, within the structures the caller administers.
 
 use crate::model::{Group, GroupKind};
-use crate::{audit, Directory, DirectoryStore};
+use crate::{Directory, DirectoryStore, audit};
 use preau_core::error::Validator;
 use preau_core::{Error, GroupId, Permission, PersonId, Principal, Result, StructureId};
 use serde::Deserialize;

@@ -22,13 +22,8 @@ pub enum StructureKind {
 }
 
 impl StructureKind {
-    pub const ALL: [StructureKind; 5] = [
-        StructureKind::Ecole,
-        StructureKind::College,
-        StructureKind::Lycee,
-        StructureKind::LyceeAgricole,
-        StructureKind::Other,
-    ];
+    pub const ALL: [StructureKind; 5] =
+        [StructureKind::Ecole, StructureKind::College, StructureKind::Lycee, StructureKind::LyceeAgricole, StructureKind::Other];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -53,10 +48,7 @@ impl StructureKind {
 impl FromStr for StructureKind {
     type Err = preau_core::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        StructureKind::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or_else(|| preau_core::Error::invalid("kind", "structure.kind"))
+        StructureKind::ALL.into_iter().find(|k| k.code() == s).ok_or_else(|| preau_core::Error::invalid("kind", "structure.kind"))
     }
 }
 
@@ -87,8 +79,7 @@ pub enum GroupKind {
 }
 
 impl GroupKind {
-    pub const ALL: [GroupKind; 4] =
-        [GroupKind::Class, GroupKind::Teaching, GroupKind::Functional, GroupKind::Manual];
+    pub const ALL: [GroupKind; 4] = [GroupKind::Class, GroupKind::Teaching, GroupKind::Functional, GroupKind::Manual];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -103,10 +94,7 @@ impl GroupKind {
 impl FromStr for GroupKind {
     type Err = preau_core::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        GroupKind::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or_else(|| preau_core::Error::invalid("kind", "group.kind"))
+        GroupKind::ALL.into_iter().find(|k| k.code() == s).ok_or_else(|| preau_core::Error::invalid("kind", "group.kind"))
     }
 }
 

@@ -3,7 +3,7 @@
 //! to one of their structures.
 
 use crate::model::{Membership, ParentLink, Person, Source};
-use crate::{audit, Directory, DirectoryStore};
+use crate::{Directory, DirectoryStore, audit};
 use preau_core::error::Validator;
 use preau_core::text::base_login;
 use preau_core::{Error, Permission, PersonId, Principal, Profile, Result, StructureId, TerritoryId};
@@ -43,12 +43,7 @@ impl<S: DirectoryStore> Directory<S> {
         if !taken.iter().any(|l| l == &base) {
             return Ok(base);
         }
-        let next = taken
-            .iter()
-            .filter_map(|l| l.strip_prefix(base.as_str())?.parse::<u32>().ok())
-            .max()
-            .unwrap_or(1)
-            + 1;
+        let next = taken.iter().filter_map(|l| l.strip_prefix(base.as_str())?.parse::<u32>().ok()).max().unwrap_or(1) + 1;
         Ok(format!("{base}{next}"))
     }
 
@@ -80,7 +75,8 @@ impl<S: DirectoryStore> Directory<S> {
             source: Source::Manual,
         };
         let m = Membership { person: person.id, structure, profile };
-        let audit = audit::entry::<(), _>(self.clock.now(), caller, "person.create", format!("person:{}", person.id), Some(structure), None, Some(&(&person, profile)));
+        let audit =
+            audit::entry::<(), _>(self.clock.now(), caller, "person.create", format!("person:{}", person.id), Some(structure), None, Some(&(&person, profile)));
         self.store.insert_person(&person, &[m], &audit).await?;
         Ok(person)
     }
@@ -92,8 +88,7 @@ impl<S: DirectoryStore> Directory<S> {
             return Err(Error::NotFound);
         }
         let memberships = self.store.memberships(id).await?;
-        let allowed = caller.can_territory(Permission::ManagePeople)
-            || memberships.iter().any(|m| caller.can_in(Permission::ManagePeople, m.structure));
+        let allowed = caller.can_territory(Permission::ManagePeople) || memberships.iter().any(|m| caller.can_in(Permission::ManagePeople, m.structure));
         if !allowed {
             return Err(Error::Forbidden);
         }
@@ -103,8 +98,7 @@ impl<S: DirectoryStore> Directory<S> {
     pub async fn add_alias(&self, caller: &Principal, id: PersonId, alias: &str) -> Result<()> {
         let (person, _) = self.managed_person(caller, id).await?;
         let alias = alias.trim().to_lowercase();
-        let ok = (3..=64).contains(&alias.len())
-            && alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_');
+        let ok = (3..=64).contains(&alias.len()) && alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_');
         if !ok {
             return Err(Error::invalid("alias", "login.format"));
         }

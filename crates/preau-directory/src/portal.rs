@@ -43,10 +43,7 @@ impl<S: DirectoryStore> Directory<S> {
         for m in &memberships {
             contexts.push(Context { structure: self.store.structure(m.structure).await?, profile: m.profile });
         }
-        let acting = want
-            .and_then(|(s, p)| contexts.iter().find(|c| c.structure.id == s && c.profile == p))
-            .or_else(|| contexts.first())
-            .cloned();
+        let acting = want.and_then(|(s, p)| contexts.iter().find(|c| c.structure.id == s && c.profile == p)).or_else(|| contexts.first()).cloned();
         let bouquet = match &acting {
             Some(c) => self.store.bouquet(c.structure.id, c.profile).await?,
             None => vec![],
@@ -102,10 +99,6 @@ impl<S: DirectoryStore> Directory<S> {
             return Err(Error::Forbidden);
         }
         let schools: Vec<StructureId> = self.store.memberships(child).await?.into_iter().map(|m| m.structure).collect();
-        schools
-            .into_iter()
-            .find(|s| caller.memberships.contains(&(*s, Profile::Parent)))
-            .map(|s| (s, Profile::Parent))
-            .ok_or(Error::NotFound)
+        schools.into_iter().find(|s| caller.memberships.contains(&(*s, Profile::Parent))).map(|s| (s, Profile::Parent)).ok_or(Error::NotFound)
     }
 }

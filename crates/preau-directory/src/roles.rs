@@ -2,28 +2,16 @@
 //! territory and local admins; local admins grant the lesser roles in their own structures.
 
 use crate::model::{Grantee, RoleAssignment};
-use crate::{audit, Directory, DirectoryStore};
+use crate::{Directory, DirectoryStore, audit};
 use preau_core::{AssignmentId, Caller, Error, Permission, PersonId, Principal, Result, Role, RoleGrant, Scope, TerritoryId};
 
 impl<S: DirectoryStore> Directory<S> {
     /// Builds the principal of a logged-in person: their role grants, profiles and the parent
     /// structure of each structure.
     pub async fn principal_for(&self, territory: TerritoryId, person: PersonId) -> Result<Principal> {
-        let grants = self
-            .store
-            .assignments_of(person)
-            .await?
-            .into_iter()
-            .map(|a| RoleGrant { role: a.role, scope: a.scope })
-            .collect();
+        let grants = self.store.assignments_of(person).await?.into_iter().map(|a| RoleGrant { role: a.role, scope: a.scope }).collect();
         let memberships = self.store.memberships(person).await?.into_iter().map(|m| (m.structure, m.profile)).collect();
-        let structure_parents = self
-            .store
-            .structures(territory)
-            .await?
-            .into_iter()
-            .filter_map(|s| s.parent.map(|p| (s.id, p)))
-            .collect();
+        let structure_parents = self.store.structures(territory).await?.into_iter().filter_map(|s| s.parent.map(|p| (s.id, p))).collect();
         Ok(Principal { caller: Caller::Person(person), territory, grants, memberships, structure_parents })
     }
 

@@ -1,7 +1,7 @@
 //! The territory's catalogue of services and each structure's bouquet per profile.
 
 use crate::model::{Service, ServiceKind};
-use crate::{audit, Directory, DirectoryStore};
+use crate::{Directory, DirectoryStore, audit};
 use preau_core::error::Validator;
 use preau_core::{Error, Permission, Principal, Profile, Result, ServiceId, StructureId};
 use serde::Deserialize;
@@ -97,7 +97,8 @@ impl<S: DirectoryStore> Directory<S> {
         }
         let before: Vec<String> = self.store.bouquet(structure, profile).await?.into_iter().map(|s| s.code).collect();
         let after: Vec<&str> = dedup.iter().filter_map(|id| catalogue.iter().find(|s| s.id == *id)).map(|s| s.code.as_str()).collect();
-        let audit = audit::entry(self.clock.now(), caller, "bouquet.set", format!("bouquet:{structure}:{profile}"), Some(structure), Some(&before), Some(&after));
+        let audit =
+            audit::entry(self.clock.now(), caller, "bouquet.set", format!("bouquet:{structure}:{profile}"), Some(structure), Some(&before), Some(&after));
         self.store.set_bouquet(structure, profile, &dedup, &audit).await
     }
 

@@ -1,7 +1,7 @@
 //! Creating, editing and listing structures. Only territory admins create or edit them.
 
 use crate::model::{Structure, StructureKind};
-use crate::{audit, Directory, DirectoryStore};
+use crate::{Directory, DirectoryStore, audit};
 use preau_core::error::Validator;
 use preau_core::{Error, Permission, Principal, Result, StructureId, Uai};
 use serde::Deserialize;
@@ -38,7 +38,11 @@ impl<S: DirectoryStore> Directory<S> {
         let kind = input.kind.parse::<StructureKind>();
         v.check(kind.is_ok(), "kind", "structure.kind");
         v.check(!input.name.trim().is_empty() && input.name.len() <= 200, "name", "field.required");
-        v.check(input.postal_code.is_empty() || (input.postal_code.len() == 5 && input.postal_code.bytes().all(|b| b.is_ascii_digit())), "postal_code", "postal_code.format");
+        v.check(
+            input.postal_code.is_empty() || (input.postal_code.len() == 5 && input.postal_code.bytes().all(|b| b.is_ascii_digit())),
+            "postal_code",
+            "postal_code.format",
+        );
         v.check(input.email.is_empty() || input.email.contains('@'), "email", "email.format");
         let parent = match input.parent.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,

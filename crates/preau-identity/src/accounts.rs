@@ -4,9 +4,9 @@
 use crate::mail::{Mail, Mailer};
 use crate::sessions::{Session, SessionManager};
 use crate::throttle::Throttle;
-use crate::{secrets, IdentityStore, PasswordHasher};
+use crate::{IdentityStore, PasswordHasher, secrets};
 use preau_core::{Clock, Error, GroupId, Permission, PersonId, Principal, Random, Result, TerritoryId};
-use preau_directory::{audit, Directory, DirectoryStore, Person};
+use preau_directory::{Directory, DirectoryStore, Person, audit};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -48,6 +48,16 @@ impl<S> Clone for Accounts<S> {
 pub struct Origin {
     pub address: IpAddr,
     pub user_agent: String,
+}
+
+/// What a person types on the activation page.
+#[derive(Debug, Clone, Copy)]
+pub struct Activation<'a> {
+    pub login: &'a str,
+    pub code: &'a str,
+    pub password: &'a str,
+    pub confirm: &'a str,
+    pub accept_charter: bool,
 }
 
 /// A new session: the cookie token and the session.
@@ -110,7 +120,8 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
     }
 
     /// First login: the login, the code from the letter, a new password, and the charter.
-    pub async fn activate(&self, territory: TerritoryId, login: &str, code: &str, password: &str, confirm: &str, accept_charter: bool, origin: &Origin) -> Result<Opened> {
+    pub async fn activate(&self, territory: TerritoryId, form: &Activation<'_>, origin: &Origin) -> Result<Opened> {
+        let Activation { login, code, password, confirm, accept_charter } = *form;
         let login = login.trim().to_lowercase();
         let now = self.clock.now();
         if let Some(wait) = self.throttle.check(&login, origin.address, now) {
@@ -185,11 +196,7 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
             return Err(Error::invalid("confirm", "password.mismatch"));
         }
         let hash = self.hasher.hash(password).await?;
-        let person = self
-            .store
-            .consume_reset_token(&secrets::digest(token), self.clock.now(), &hash)
-            .await?
-            .ok_or(Error::invalid("token", "reset.invalid"))?;
+        let person = self.store.consume_reset_token(&secrets::digest(token), self.clock.now(), &hash).await?.ok_or(Error::invalid("token", "reset.invalid"))?;
         self.sessions.close_all_of(&*self.store, person, None).await?;
         Ok(())
     }
@@ -216,7 +223,15 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
             return Err(Error::invalid("person", "block.self"));
         }
         let action = if blocked { "account.block" } else { "account.unblock" };
-        let audit = audit::entry(self.clock.now(), caller, action, format!("person:{}", p.id), memberships.first().map(|m| m.structure), Some(&!blocked), Some(&blocked));
+        let audit = audit::entry(
+            self.clock.now(),
+            caller,
+            action,
+            format!("person:{}", p.id),
+            memberships.first().map(|m| m.structure),
+            Some(&!blocked),
+            Some(&blocked),
+        );
         self.store.set_blocked(person, blocked, &audit).await?;
         if blocked {
             self.sessions.close_all_of(&*self.store, person, None).await?;

@@ -2,9 +2,9 @@
 //! rights of a territory admin of its territory; it is shown once and stored as a digest.
 
 use crate::store::ApiKeyRecord;
-use crate::{secrets, Accounts, IdentityStore};
+use crate::{Accounts, IdentityStore, secrets};
 use preau_core::{Caller, Error, Permission, Principal, Result, Role, RoleGrant, Scope};
-use preau_directory::{audit, DirectoryStore};
+use preau_directory::{DirectoryStore, audit};
 
 /// API keys start with this prefix so that leaked keys are easy to recognise and scan for.
 pub const PREFIX: &str = "preau_";
@@ -49,12 +49,7 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
         if !token.starts_with(PREFIX) {
             return Err(Error::Unauthenticated("api_key.invalid"));
         }
-        let key = self
-            .store
-            .api_key_by_digest(&secrets::digest(token))
-            .await?
-            .filter(|k| !k.revoked)
-            .ok_or(Error::Unauthenticated("api_key.invalid"))?;
+        let key = self.store.api_key_by_digest(&secrets::digest(token)).await?.filter(|k| !k.revoked).ok_or(Error::Unauthenticated("api_key.invalid"))?;
         Ok(Principal {
             caller: Caller::ApiKey { name: key.name },
             territory: key.territory,

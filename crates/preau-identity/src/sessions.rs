@@ -4,9 +4,9 @@
 
 use crate::IdentityStore;
 use crate::secrets;
-use preau_core::{PersonId, Profile, Random, Result, StructureId, TerritoryId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use preau_core::{PersonId, Profile, Random, Result, StructureId, TerritoryId};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;
@@ -141,6 +141,7 @@ impl SessionManager {
     }
 
     /// Opens a session; returns the token for the cookie (only its digest is kept).
+    #[expect(clippy::too_many_arguments, reason = "each argument is a distinct fact of the new session")]
     pub async fn open<S: IdentityStore>(
         &self,
         store: &S,
@@ -259,7 +260,6 @@ impl SessionManager {
     pub fn count(&self) -> usize {
         self.map.read().map(|m| m.len()).unwrap_or(0)
     }
-
 }
 
 impl Session {

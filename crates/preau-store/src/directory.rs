@@ -1,7 +1,7 @@
 //! The directory store on SQLite and PostgreSQL.
 
 use crate::rows::{self, int, parse, text};
-use crate::{db_err, structure_cols, Store};
+use crate::{Store, db_err, structure_cols};
 use preau_core::{AssignmentId, Error, GroupId, PersonId, Profile, Result, Scope, ServiceId, StructureId, TerritoryId};
 use preau_directory::store::Snapshot;
 use preau_directory::*;
@@ -164,7 +164,8 @@ impl Store {
     }
 
     async fn also_in(&self, group: &str) -> Result<Vec<StructureId>> {
-        let rows = sqlx::query("SELECT structure_id FROM group_structures WHERE group_id = $1").bind(group.to_owned()).fetch_all(&self.pool).await.map_err(db_err)?;
+        let rows =
+            sqlx::query("SELECT structure_id FROM group_structures WHERE group_id = $1").bind(group.to_owned()).fetch_all(&self.pool).await.map_err(db_err)?;
         rows.iter().map(|r| parse(r, "structure_id")).collect()
     }
 
@@ -322,7 +323,11 @@ impl DirectoryStore for Store {
     }
 
     async fn structure(&self, id: StructureId) -> Result<Structure> {
-        let r = sqlx::query(concat!("SELECT ", structure_cols!(), " FROM structures WHERE id = $1")).bind(id.to_string()).fetch_one(&self.pool).await.map_err(db_err)?;
+        let r = sqlx::query(concat!("SELECT ", structure_cols!(), " FROM structures WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows::structure(&r)
     }
 
@@ -411,7 +416,11 @@ impl DirectoryStore for Store {
     }
 
     async fn aliases(&self, person: PersonId) -> Result<Vec<String>> {
-        let rs = sqlx::query("SELECT alias FROM login_aliases WHERE person_id = $1 ORDER BY alias").bind(person.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        let rs = sqlx::query("SELECT alias FROM login_aliases WHERE person_id = $1 ORDER BY alias")
+            .bind(person.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rs.iter().map(|r| text(r, "alias")).collect()
     }
 
@@ -429,11 +438,13 @@ impl DirectoryStore for Store {
     }
 
     async fn memberships(&self, person: PersonId) -> Result<Vec<Membership>> {
-        let rs = sqlx::query("SELECT m.structure_id, m.profile FROM memberships m JOIN structures s ON s.id = m.structure_id WHERE m.person_id = $1 ORDER BY s.name, m.profile")
-            .bind(person.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rs = sqlx::query(
+            "SELECT m.structure_id, m.profile FROM memberships m JOIN structures s ON s.id = m.structure_id WHERE m.person_id = $1 ORDER BY s.name, m.profile",
+        )
+        .bind(person.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         rs.iter().map(|r| Ok(Membership { person, structure: parse(r, "structure_id")?, profile: rows::profile(r, "profile")? })).collect()
     }
 
@@ -458,7 +469,11 @@ impl DirectoryStore for Store {
     }
 
     async fn functions(&self, person: PersonId) -> Result<Vec<Function>> {
-        let rs = sqlx::query("SELECT structure_id, code, label FROM functions WHERE person_id = $1 ORDER BY code").bind(person.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        let rs = sqlx::query("SELECT structure_id, code, label FROM functions WHERE person_id = $1 ORDER BY code")
+            .bind(person.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rs.iter().map(|r| Ok(Function { person, structure: parse(r, "structure_id")?, code: text(r, "code")?, label: text(r, "label")? })).collect()
     }
 
@@ -490,20 +505,22 @@ impl DirectoryStore for Store {
     }
 
     async fn children(&self, parent: PersonId) -> Result<Vec<(Person, bool)>> {
-        let rs = sqlx::query("SELECT p.*, l.legal_guardian FROM people p JOIN parent_links l ON l.child_id = p.id WHERE l.parent_id = $1 ORDER BY p.given_name")
-            .bind(parent.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rs =
+            sqlx::query("SELECT p.*, l.legal_guardian FROM people p JOIN parent_links l ON l.child_id = p.id WHERE l.parent_id = $1 ORDER BY p.given_name")
+                .bind(parent.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
         rs.iter().map(|r| Ok((rows::person(r)?, int(r, "legal_guardian")? != 0))).collect()
     }
 
     async fn parents(&self, child: PersonId) -> Result<Vec<(Person, bool)>> {
-        let rs = sqlx::query("SELECT p.*, l.legal_guardian FROM people p JOIN parent_links l ON l.parent_id = p.id WHERE l.child_id = $1 ORDER BY p.family_name")
-            .bind(child.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rs =
+            sqlx::query("SELECT p.*, l.legal_guardian FROM people p JOIN parent_links l ON l.parent_id = p.id WHERE l.child_id = $1 ORDER BY p.family_name")
+                .bind(child.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
         rs.iter().map(|r| Ok((rows::person(r)?, int(r, "legal_guardian")? != 0))).collect()
     }
 
@@ -520,11 +537,13 @@ impl DirectoryStore for Store {
     }
 
     async fn groups_in(&self, structure: StructureId) -> Result<Vec<Group>> {
-        let rs = sqlx::query("SELECT * FROM class_groups WHERE structure_id = $1 OR id IN (SELECT group_id FROM group_structures WHERE structure_id = $1) ORDER BY kind, code")
-            .bind(structure.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rs = sqlx::query(
+            "SELECT * FROM class_groups WHERE structure_id = $1 OR id IN (SELECT group_id FROM group_structures WHERE structure_id = $1) ORDER BY kind, code",
+        )
+        .bind(structure.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         self.groups_from(rs).await
     }
 
@@ -577,7 +596,13 @@ impl DirectoryStore for Store {
             .await
             .map_err(db_err)?;
         rs.iter()
-            .map(|r| Ok((Teaching { teacher, group: parse(r, "group_id")?, subject_code: text(r, "subject_code")? }, text(r, "group_code")?, text(r, "subject_label")?)))
+            .map(|r| {
+                Ok((
+                    Teaching { teacher, group: parse(r, "group_id")?, subject_code: text(r, "subject_code")? },
+                    text(r, "group_code")?,
+                    text(r, "subject_label")?,
+                ))
+            })
             .collect()
     }
 
@@ -610,7 +635,11 @@ impl DirectoryStore for Store {
     }
 
     async fn assignments(&self, territory: TerritoryId) -> Result<Vec<RoleAssignment>> {
-        let rs = sqlx::query("SELECT * FROM role_assignments WHERE territory_id = $1 ORDER BY role, id").bind(territory.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        let rs = sqlx::query("SELECT * FROM role_assignments WHERE territory_id = $1 ORDER BY role, id")
+            .bind(territory.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rs.iter().map(rows::assignment).collect()
     }
 
@@ -643,17 +672,23 @@ impl DirectoryStore for Store {
     }
 
     async fn services(&self, territory: TerritoryId) -> Result<Vec<Service>> {
-        let rs = sqlx::query("SELECT * FROM services WHERE territory_id = $1 ORDER BY name").bind(territory.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        let rs = sqlx::query("SELECT * FROM services WHERE territory_id = $1 ORDER BY name")
+            .bind(territory.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rs.iter().map(rows::service).collect()
     }
 
     async fn bouquet(&self, structure: StructureId, profile: Profile) -> Result<Vec<Service>> {
-        let rs = sqlx::query("SELECT s.* FROM services s JOIN bouquet_entries b ON b.service_id = s.id WHERE b.structure_id = $1 AND b.profile = $2 ORDER BY b.position")
-            .bind(structure.to_string())
-            .bind(profile.code())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rs = sqlx::query(
+            "SELECT s.* FROM services s JOIN bouquet_entries b ON b.service_id = s.id WHERE b.structure_id = $1 AND b.profile = $2 ORDER BY b.position",
+        )
+        .bind(structure.to_string())
+        .bind(profile.code())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         rs.iter().map(rows::service).collect()
     }
 

@@ -1,13 +1,13 @@
 //! The identity store on SQLite and PostgreSQL.
 
-use crate::rows::{int, opt, parse, text};
 use crate::directory::write_audit;
-use crate::{db_err, Store};
+use crate::rows::{int, opt, parse, text};
+use crate::{Store, db_err};
 use preau_core::{PersonId, Result, TerritoryId};
 use preau_directory::AuditEntry;
+use preau_identity::IdentityStore;
 use preau_identity::sessions::SessionRecord;
 use preau_identity::store::{ApiKeyRecord, Charter, Credential};
-use preau_identity::IdentityStore;
 use sqlx::any::AnyRow;
 
 fn session(r: &AnyRow) -> Result<SessionRecord> {
@@ -221,22 +221,41 @@ impl IdentityStore for Store {
     }
 
     async fn touch_session(&self, digest: &str, last_seen: i64) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen = $2 WHERE digest = $1").bind(digest.to_owned()).bind(last_seen).execute(&self.pool).await.map_err(db_err)?;
+        sqlx::query("UPDATE sessions SET last_seen = $2 WHERE digest = $1")
+            .bind(digest.to_owned())
+            .bind(last_seen)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 
     async fn delete_expired_sessions(&self, seen_before: i64, created_before: i64) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2").bind(seen_before).bind(created_before).execute(&self.pool).await.map_err(db_err)?;
+        sqlx::query("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2")
+            .bind(seen_before)
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 
     async fn sessions_page(&self, after: &str, limit: i64) -> Result<Vec<SessionRecord>> {
-        let rs = sqlx::query("SELECT * FROM sessions WHERE digest > $1 ORDER BY digest LIMIT $2").bind(after.to_owned()).bind(limit).fetch_all(&self.pool).await.map_err(db_err)?;
+        let rs = sqlx::query("SELECT * FROM sessions WHERE digest > $1 ORDER BY digest LIMIT $2")
+            .bind(after.to_owned())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rs.iter().map(session).collect()
     }
 
     async fn sessions_of(&self, person: PersonId) -> Result<Vec<SessionRecord>> {
-        let rs = sqlx::query("SELECT * FROM sessions WHERE person_id = $1 ORDER BY created_at DESC").bind(person.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        let rs = sqlx::query("SELECT * FROM sessions WHERE person_id = $1 ORDER BY created_at DESC")
+            .bind(person.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rs.iter().map(session).collect()
     }
 
@@ -261,7 +280,11 @@ impl IdentityStore for Store {
     }
 
     async fn api_keys(&self, territory: TerritoryId) -> Result<Vec<ApiKeyRecord>> {
-        let rs = sqlx::query("SELECT * FROM api_keys WHERE territory_id = $1 ORDER BY created_at DESC").bind(territory.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        let rs = sqlx::query("SELECT * FROM api_keys WHERE territory_id = $1 ORDER BY created_at DESC")
+            .bind(territory.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rs.iter().map(api_key).collect()
     }
 

@@ -9,17 +9,9 @@ use sqlx::{AnyPool, AssertSqlSafe, Row};
 const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
 
 pub async fn run(pool: &AnyPool) -> Result<usize> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS preau_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
-        .execute(pool)
-        .await
-        .map_err(db_err)?;
-    let applied: Vec<i64> = sqlx::query("SELECT version FROM preau_migrations")
-        .fetch_all(pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .filter_map(|r| r.try_get::<i64, _>(0).ok())
-        .collect();
+    sqlx::query("CREATE TABLE IF NOT EXISTS preau_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)").execute(pool).await.map_err(db_err)?;
+    let applied: Vec<i64> =
+        sqlx::query("SELECT version FROM preau_migrations").fetch_all(pool).await.map_err(db_err)?.iter().filter_map(|r| r.try_get::<i64, _>(0).ok()).collect();
     let mut ran = 0;
     for (version, name, sql) in MIGRATIONS {
         if applied.contains(version) {
@@ -29,12 +21,7 @@ pub async fn run(pool: &AnyPool) -> Result<usize> {
         for statement in statements(sql) {
             sqlx::query(AssertSqlSafe(statement)).execute(&mut *tx).await.map_err(db_err)?;
         }
-        sqlx::query("INSERT INTO preau_migrations (version, name) VALUES ($1, $2)")
-            .bind(*version)
-            .bind(*name)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query("INSERT INTO preau_migrations (version, name) VALUES ($1, $2)").bind(*version).bind(*name).execute(&mut *tx).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         ran += 1;
     }

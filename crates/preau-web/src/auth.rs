@@ -10,11 +10,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use preau_core::{Error, PersonId, Principal, Result};
+use preau_directory::portal::PortalView;
 use preau_identity::Session;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, RwLock};
-use preau_directory::portal::PortalView;
 
 pub const SESSION_COOKIE: &str = "preau_session";
 pub const LANG_COOKIE: &str = "preau_lang";
@@ -44,11 +44,7 @@ pub fn clear_session_cookie(secure: bool) -> String {
 
 /// The client address: the socket peer (a reverse proxy must be configured to pass it).
 pub fn client_address(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    parts.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
 /// Principals by person, valid for one directory generation.
@@ -122,11 +118,7 @@ pub struct Authed {
 impl Authed {
     /// Checks the CSRF token of a form against the session's.
     pub fn check_csrf(&self, token: &str) -> std::result::Result<(), PageError> {
-        if self.session.csrf.matches(token) {
-            Ok(())
-        } else {
-            Err(PageError::new(Error::Forbidden, self.lang))
-        }
+        if self.session.csrf.matches(token) { Ok(()) } else { Err(PageError::new(Error::Forbidden, self.lang)) }
     }
 
     pub fn fail(&self, e: Error) -> PageError {

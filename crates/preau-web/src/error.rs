@@ -73,7 +73,9 @@ impl IntoResponse for ApiError {
         log(&self.0);
         let status = status_of(&self.0);
         let extra = match &self.0 {
-            Error::Invalid(fields) => json!({ "errors": fields.iter().map(|f| json!({"field": f.field, "code": f.code, "message": Lang::En.t(&f.code)})).collect::<Vec<_>>() }),
+            Error::Invalid(fields) => {
+                json!({ "errors": fields.iter().map(|f| json!({"field": f.field, "code": f.code, "message": Lang::En.t(&f.code)})).collect::<Vec<_>>() })
+            }
             _ => json!({}),
         };
         let mut r = problem(status, self.0.code(), &message(&self.0, Lang::En), extra);

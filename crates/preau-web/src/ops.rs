@@ -78,7 +78,10 @@ impl Metrics {
                 let _ = writeln!(out, "preau_logins_total{{outcome=\"{outcome}\"}} {n}");
             }
         }
-        let _ = writeln!(out, "# HELP preau_hash_queue_depth Password hashes waiting for a worker.\n# TYPE preau_hash_queue_depth gauge\npreau_hash_queue_depth {hash_queue}");
+        let _ = writeln!(
+            out,
+            "# HELP preau_hash_queue_depth Password hashes waiting for a worker.\n# TYPE preau_hash_queue_depth gauge\npreau_hash_queue_depth {hash_queue}"
+        );
         let _ = writeln!(out, "# HELP preau_sessions Live sessions held in memory.\n# TYPE preau_sessions gauge\npreau_sessions {sessions}");
         out
     }
@@ -93,11 +96,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    if state.store.ping().await {
-        "ready".into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-    }
+    if state.store.ping().await { "ready".into_response() } else { (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response() }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -131,7 +130,11 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let api = path.starts_with("/api/");
     let lang = lang_of(req.headers());
     let mut response = if is_write(&method) && cross_site(&req) {
-        if api { problem(StatusCode::FORBIDDEN, "forbidden", "cross-site request refused", json!({})) } else { error_page(StatusCode::FORBIDDEN, lang, lang.t("error.csrf")) }
+        if api {
+            problem(StatusCode::FORBIDDEN, "forbidden", "cross-site request refused", json!({}))
+        } else {
+            error_page(StatusCode::FORBIDDEN, lang, lang.t("error.csrf"))
+        }
     } else {
         next.run(req).await
     };
@@ -160,11 +163,7 @@ fn secure_headers(h: &mut axum::http::HeaderMap) {
 /// those into problem+json for the API and a French/English page for browsers.
 async fn uniform_rejection(response: Response, api: bool, lang: crate::i18n::Lang) -> Response {
     let status = response.status();
-    let plain = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.starts_with("text/plain"));
+    let plain = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.starts_with("text/plain"));
     if !(status.is_client_error() && plain) {
         return response;
     }

@@ -82,7 +82,12 @@ impl AppState {
 
 /// Loads the demo territory into an empty database: the directory, the charter, and passwords
 /// for the printed logins. Returns those logins.
-pub async fn seed_demo(store: &Store, hasher: &preau_identity::PasswordHasher, clock: &dyn Clock, seed: u64) -> preau_core::Result<Vec<preau_directory::demo::DemoLogin>> {
+pub async fn seed_demo(
+    store: &Store,
+    hasher: &preau_identity::PasswordHasher,
+    clock: &dyn Clock,
+    seed: u64,
+) -> preau_core::Result<Vec<preau_directory::demo::DemoLogin>> {
     use preau_directory::DirectoryStore;
     use preau_identity::IdentityStore;
     let demo = preau_directory::demo::generate(seed);

@@ -59,18 +59,42 @@ impl Config {
             None => Config::default(),
         };
         let env = |k: &str| std::env::var(format!("PREAU_{k}")).ok();
-        if let Some(v) = env("LISTEN") { c.listen = v }
-        if let Some(v) = env("DATABASE_URL") { c.database_url = v }
-        if let Some(v) = env("DATA_DIR") { c.data_dir = v.into() }
-        if let Some(v) = env("BASE_URL") { c.base_url = v }
-        if let Some(v) = env("SMTP") { c.smtp = v }
-        if let Some(v) = env("MAIL_FROM") { c.mail_from = v }
-        if let Some(v) = env("SESSION_IDLE_MINUTES") { c.session_idle_minutes = v.parse()? }
-        if let Some(v) = env("SESSION_ABSOLUTE_HOURS") { c.session_absolute_hours = v.parse()? }
-        if let Some(v) = env("DB_CONNECTIONS") { c.db_connections = v.parse()? }
-        if let Some(v) = env("ARGON2_MEMORY_KIB") { c.argon2_memory_kib = v.parse()? }
-        if let Some(v) = env("ARGON2_ITERATIONS") { c.argon2_iterations = v.parse()? }
-        if let Some(v) = env("JSON_LOGS") { c.json_logs = v == "1" || v == "true" }
+        if let Some(v) = env("LISTEN") {
+            c.listen = v
+        }
+        if let Some(v) = env("DATABASE_URL") {
+            c.database_url = v
+        }
+        if let Some(v) = env("DATA_DIR") {
+            c.data_dir = v.into()
+        }
+        if let Some(v) = env("BASE_URL") {
+            c.base_url = v
+        }
+        if let Some(v) = env("SMTP") {
+            c.smtp = v
+        }
+        if let Some(v) = env("MAIL_FROM") {
+            c.mail_from = v
+        }
+        if let Some(v) = env("SESSION_IDLE_MINUTES") {
+            c.session_idle_minutes = v.parse()?
+        }
+        if let Some(v) = env("SESSION_ABSOLUTE_HOURS") {
+            c.session_absolute_hours = v.parse()?
+        }
+        if let Some(v) = env("DB_CONNECTIONS") {
+            c.db_connections = v.parse()?
+        }
+        if let Some(v) = env("ARGON2_MEMORY_KIB") {
+            c.argon2_memory_kib = v.parse()?
+        }
+        if let Some(v) = env("ARGON2_ITERATIONS") {
+            c.argon2_iterations = v.parse()?
+        }
+        if let Some(v) = env("JSON_LOGS") {
+            c.json_logs = v == "1" || v == "true"
+        }
         if c.database_url.is_empty() {
             c.database_url = format!("sqlite://{}", c.data_dir.join("preau.db").display());
         }

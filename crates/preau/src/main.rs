@@ -178,9 +178,12 @@ async fn admin(c: &Config, task: AdminTask) -> anyhow::Result<()> {
                 email: None,
                 source: preau_directory::Source::Manual,
             };
-            let audit = preau_directory::audit::entry::<(), _>(SystemClock.now(), &system, "person.create", format!("person:{}", person.id), None, None, Some(&person));
+            let audit =
+                preau_directory::audit::entry::<(), _>(SystemClock.now(), &system, "person.create", format!("person:{}", person.id), None, None, Some(&person));
             store.insert_person(&person, &[], &audit).await?;
-            s.directory.grant_role(&system, preau_core::Role::TerritoryAdmin, preau_directory::Grantee::Person(person.id), preau_core::Scope::Territory).await?;
+            s.directory
+                .grant_role(&system, preau_core::Role::TerritoryAdmin, preau_directory::Grantee::Person(person.id), preau_core::Scope::Territory)
+                .await?;
             s.accounts.set_password_as_operator(&system, person.id, &password).await?;
             println!("Administrateur du territoire créé : {login}");
         }

@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use preau_core::{AssignmentId, Error, GroupId, PersonId, Profile, Role, Scope, ServiceId, StructureId};
+use preau_directory::Grantee;
 use preau_directory::groups::GroupInput;
 use preau_directory::people::PersonInput;
 use preau_directory::services::ServiceInput;
 use preau_directory::structures::StructureInput;
-use preau_directory::Grantee;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -224,4 +224,3 @@ struct AuditQuery {
 async fn audit(State(state): State<AppState>, c: ApiCaller, Query(q): Query<AuditQuery>) -> ApiResult {
     ok(state.directory.audit_log(&c.principal, q.limit.unwrap_or(100).clamp(1, 1000)).await?)
 }
-

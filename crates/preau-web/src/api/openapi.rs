@@ -71,7 +71,10 @@ pub fn build() -> Value {
         if !body.is_empty()
             && let Some(o) = op.as_object_mut()
         {
-            o.insert("requestBody".into(), json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}}));
+            o.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}}),
+            );
         }
         let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
         if let Some(e) = entry.as_object_mut() {

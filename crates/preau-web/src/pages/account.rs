@@ -14,10 +14,7 @@ use preau_core::Error;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/account", get(account))
-        .route("/account/sessions/close-others", post(close_others))
-        .route("/account/password", post(change_password))
+    Router::new().route("/account", get(account)).route("/account/sessions/close-others", post(close_others)).route("/account/password", post(change_password))
 }
 
 #[derive(Template)]
@@ -44,7 +41,15 @@ async fn page(state: &AppState, authed: &Authed, notice: Option<String>, error: 
         .filter(|s| preau_identity::sessions::SessionKey::from_b64(&s.digest).is_some_and(|k| state.accounts.sessions.is_open(&k, now)))
         .map(|s| (fmt_time(s.created_at), fmt_time(s.last_seen), format!("{} – {}", s.address, s.user_agent), s.digest == current))
         .collect();
-    Ok(render(&AccountPage { tr: Tr(authed.lang), user: Some(person.display_name()), csrf: authed.session.csrf.to_string(), login: person.login, sessions, notice, error }))
+    Ok(render(&AccountPage {
+        tr: Tr(authed.lang),
+        user: Some(person.display_name()),
+        csrf: authed.session.csrf.to_string(),
+        login: person.login,
+        sessions,
+        notice,
+        error,
+    }))
 }
 
 async fn account(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {

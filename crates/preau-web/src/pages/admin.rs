@@ -233,7 +233,14 @@ struct PersonForm {
 
 async fn create_person(State(state): State<AppState>, a: Authed, Path(id): Path<StructureId>, Form(f): Form<PersonForm>) -> PageResult {
     a.check_csrf(&f.csrf)?;
-    let input = PersonInput { given_name: f.given_name, family_name: f.family_name, birth_date: f.birth_date, email: f.email, structure: id.to_string(), profile: f.profile };
+    let input = PersonInput {
+        given_name: f.given_name,
+        family_name: f.family_name,
+        birth_date: f.birth_date,
+        email: f.email,
+        structure: id.to_string(),
+        profile: f.profile,
+    };
     match state.directory.create_person(&a.principal, &input).await {
         Ok(p) => {
             let code = state.accounts.issue_code(&a.principal, p.id).await.map_err(|e| a.fail(e))?;

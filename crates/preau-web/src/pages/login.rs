@@ -163,7 +163,8 @@ struct ActivateForm {
 async fn activate(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Form(f): Form<ActivateForm>) -> Response {
     let lang = lang_of(&headers);
     let accepted = f.accept.as_deref() == Some("on");
-    match state.accounts.activate(state.config.territory, &f.login, &f.code, &f.password, &f.confirm, accepted, &origin).await {
+    let form = preau_identity::accounts::Activation { login: &f.login, code: &f.code, password: &f.password, confirm: &f.confirm, accept_charter: accepted };
+    match state.accounts.activate(state.config.territory, &form, &origin).await {
         Ok(o) => opened(&state, o).await,
         Err(e @ (Error::Overloaded(_) | Error::Internal(_))) => PageError::new(e, lang).into_response(),
         Err(e) => {

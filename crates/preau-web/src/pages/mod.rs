@@ -27,7 +27,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn style() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../assets/style.css")).into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../assets/style.css"))
+        .into_response()
 }
 
 /// Renders a template; a rendering failure is an internal error page, never a panic.

@@ -86,7 +86,15 @@ async fn activation_with_the_code_works_once() {
     let school = app.school("0290009C", "Collège").await;
     let p = app.unactivated("Zoé", "Durand", &school, Profile::Pupil).await;
     let code = app.state.accounts.issue_code(&app.system, p.id).await.expect("code");
-    let form = |code: &str| vec![("login", p.login.clone()), ("code", code.to_owned()), ("password", "nouveau-secret".into()), ("confirm", "nouveau-secret".into()), ("accept", "on".into())];
+    let form = |code: &str| {
+        vec![
+            ("login", p.login.clone()),
+            ("code", code.to_owned()),
+            ("password", "nouveau-secret".into()),
+            ("confirm", "nouveau-secret".into()),
+            ("accept", "on".into()),
+        ]
+    };
     let f = form(&code.to_lowercase());
     let fields: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = app.post_form(&Client::default(), "/activate", &fields).await;
@@ -106,7 +114,13 @@ async fn an_expired_activation_code_is_refused_and_changes_nothing() {
     let p = app.unactivated("Zoé", "Durand", &school, Profile::Pupil).await;
     let code = app.state.accounts.issue_code(&app.system, p.id).await.expect("code");
     app.clock.advance(preau_identity::accounts::ACTIVATION_CODE_SECS + 1);
-    let r = app.post_form(&Client::default(), "/activate", &[("login", &p.login), ("code", &code), ("password", "nouveau-secret"), ("confirm", "nouveau-secret"), ("accept", "on")]).await;
+    let r = app
+        .post_form(
+            &Client::default(),
+            "/activate",
+            &[("login", &p.login), ("code", &code), ("password", "nouveau-secret"), ("confirm", "nouveau-secret"), ("accept", "on")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let (r, _) = app.try_login(&p.login, "nouveau-secret").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "no password was set");

@@ -101,7 +101,8 @@ async fn every_admin_action_is_in_the_audit_log_with_before_and_after() {
     assert_eq!(log.status, StatusCode::OK);
     assert!(log.body.contains("account.block"));
     assert!(log.body.contains(&format!("person:{}", admin_a.id)), "who did it");
-    let entries = app.state.directory.audit_log(&app.state.directory.principal_for(app.system.territory, admin_a.id).await.expect("p"), 100).await.expect("log");
+    let entries =
+        app.state.directory.audit_log(&app.state.directory.principal_for(app.system.territory, admin_a.id).await.expect("p"), 100).await.expect("log");
     assert!(entries.iter().all(|e| e.structure == Some(a.id)), "a local admin reads only their school's entries");
     let block = entries.iter().find(|e| e.action == "account.block").expect("entry");
     assert_eq!(block.before, Some(serde_json::json!(false)));
@@ -127,7 +128,13 @@ async fn activation_letters_print_a_fresh_code_for_each_pupil_not_yet_activated(
     assert!(letters.body.contains(&fresh.login));
     assert!(!letters.body.contains(&active.login), "activated accounts get no letter");
     let code = letters.body.split("class=\"code\">").nth(2).and_then(|s| s.split('<').next()).expect("code");
-    let r = app.post_form(&Client::default(), "/activate", &[("login", &fresh.login), ("code", code), ("password", "nouveau-secret"), ("confirm", "nouveau-secret"), ("accept", "on")]).await;
+    let r = app
+        .post_form(
+            &Client::default(),
+            "/activate",
+            &[("login", &fresh.login), ("code", code), ("password", "nouveau-secret"), ("confirm", "nouveau-secret"), ("accept", "on")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "the printed code works");
 }
 
@@ -138,7 +145,10 @@ async fn a_pupil_cannot_print_a_class_letters() {
     let g = app
         .state
         .directory
-        .create_group(&app.system, &preau_directory::groups::GroupInput { structure: school.id.to_string(), kind: "class".into(), code: "4B".into(), ..Default::default() })
+        .create_group(
+            &app.system,
+            &preau_directory::groups::GroupInput { structure: school.id.to_string(), kind: "class".into(), code: "4B".into(), ..Default::default() },
+        )
         .await
         .expect("group");
     let pupil = app.person("Zoé", "Durand", &school, Profile::Pupil).await;
@@ -153,7 +163,8 @@ async fn the_bouquet_is_set_per_profile_in_the_admin_order() {
     let admin = app.territory_admin().await;
     let c = app.login(&admin).await;
     for (code, name) in [("pronote", "Pronote"), ("moodle", "Moodle")] {
-        let r = app.post_form(&c, "/admin/services", &[("code", code), ("name", name), ("kind", "link"), ("url", "https://example.org/"), ("icon", "link")]).await;
+        let r =
+            app.post_form(&c, "/admin/services", &[("code", code), ("name", name), ("kind", "link"), ("url", "https://example.org/"), ("icon", "link")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
     let services = app.state.store.services(app.system.territory).await.expect("services");
@@ -163,7 +174,9 @@ async fn the_bouquet_is_set_per_profile_in_the_admin_order() {
     let pos_p = format!("pos_{}", pronote.id);
     let on_m = format!("on_{}", moodle.id);
     let pos_m = format!("pos_{}", moodle.id);
-    let r = app.post_form(&c, &format!("/admin/structures/{}/bouquet", school.id), &[("profile", "ENS"), (&on_p, "on"), (&pos_p, "2"), (&on_m, "on"), (&pos_m, "1")]).await;
+    let r = app
+        .post_form(&c, &format!("/admin/structures/{}/bouquet", school.id), &[("profile", "ENS"), (&on_p, "on"), (&pos_p, "2"), (&on_m, "on"), (&pos_m, "1")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let teacher = app.person("Claire", "Martin", &school, Profile::Teacher).await;
     let pupil = app.person("Zoé", "Durand", &school, Profile::Pupil).await;
@@ -181,7 +194,12 @@ async fn a_local_admin_appoints_a_moderator_of_a_group_of_their_school_only() {
     let b = app.school("0750654D", "Lycée B").await;
     let admin_a = app.local_admin(&a).await;
     let teacher = app.person("Claire", "Martin", &a, Profile::Teacher).await;
-    let mk = |s: &preau_directory::Structure| preau_directory::groups::GroupInput { structure: s.id.to_string(), kind: "manual".into(), code: "CLUB".into(), ..Default::default() };
+    let mk = |s: &preau_directory::Structure| preau_directory::groups::GroupInput {
+        structure: s.id.to_string(),
+        kind: "manual".into(),
+        code: "CLUB".into(),
+        ..Default::default()
+    };
     let club_a = app.state.directory.create_group(&app.system, &mk(&a)).await.expect("group");
     let club_b = app.state.directory.create_group(&app.system, &mk(&b)).await.expect("group");
     let p = app.state.directory.principal_for(app.system.territory, admin_a.id).await.expect("principal");

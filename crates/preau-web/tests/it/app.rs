@@ -98,9 +98,18 @@ impl TestApp {
             Some(server) => Arc::new(preau_web::mail::SmtpMailer::new(server, "ne-pas-repondre@preau.invalid").expect("smtp")),
             None => Arc::new(preau_web::mail::OutboxMailer { dir: outbox.clone(), from: "ne-pas-repondre@preau.invalid".into() }),
         };
-        let state = AppState::new(store, clock.clone(), Arc::new(OsRandom), hasher, mailer, SessionPolicy { idle_secs: 3600, absolute_secs: 12 * 3600 }, "https://ent.example.org".into(), false)
-            .await
-            .expect("state");
+        let state = AppState::new(
+            store,
+            clock.clone(),
+            Arc::new(OsRandom),
+            hasher,
+            mailer,
+            SessionPolicy { idle_secs: 3600, absolute_secs: 12 * 3600 },
+            "https://ent.example.org".into(),
+            false,
+        )
+        .await
+        .expect("state");
         let system = Principal::system(state.config.territory);
         let router = preau_web::router(state.clone());
         TestApp { state, router, clock, outbox, system }
@@ -109,7 +118,15 @@ impl TestApp {
     // ----- Fixtures -----
 
     pub async fn school(&self, uai: &str, name: &str) -> Structure {
-        let input = StructureInput { uai: uai.into(), name: name.into(), kind: "college".into(), postal_code: "35400".into(), city: "Val-de-Préau".into(), address: "1 rue des Écoles".into(), ..Default::default() };
+        let input = StructureInput {
+            uai: uai.into(),
+            name: name.into(),
+            kind: "college".into(),
+            postal_code: "35400".into(),
+            city: "Val-de-Préau".into(),
+            address: "1 rue des Écoles".into(),
+            ..Default::default()
+        };
         self.state.directory.create_structure(&self.system, &input).await.expect("school")
     }
 
@@ -176,7 +193,13 @@ impl TestApp {
     pub async fn send(&self, c: &Client, req: axum::http::request::Builder, body: Body) -> Resp {
         let mut req = req;
         if let Some(cookie) = &c.cookie {
-            req = req.header(header::COOKIE, match c.lang { Some(l) => format!("{cookie}; preau_lang={l}"), None => cookie.clone() });
+            req = req.header(
+                header::COOKIE,
+                match c.lang {
+                    Some(l) => format!("{cookie}; preau_lang={l}"),
+                    None => cookie.clone(),
+                },
+            );
         } else if let Some(l) = c.lang {
             req = req.header(header::COOKIE, format!("preau_lang={l}"));
         }
@@ -210,7 +233,8 @@ impl TestApp {
     }
 
     pub async fn bearer(&self, key: &str, method: &str, path: &str, body: Option<Value>) -> Resp {
-        let req = Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {key}")).header(header::CONTENT_TYPE, "application/json");
+        let req =
+            Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {key}")).header(header::CONTENT_TYPE, "application/json");
         self.send(&Client::default(), req, body.map(|b| Body::from(b.to_string())).unwrap_or_default()).await
     }
 
@@ -257,12 +281,13 @@ pub fn decode_quoted_printable(mail: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

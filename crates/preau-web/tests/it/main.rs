@@ -2,9 +2,11 @@
 //! requests, on a fresh database — SQLite by default, PostgreSQL when
 //! `PREAU_TEST_DATABASE_URL` points at a server (CI runs the whole binary on both).
 
-mod app;
+#![expect(clippy::expect_used, reason = "a broken fixture should stop the test loudly")]
+
 mod accounts;
 mod admin;
 mod api;
+mod app;
 mod portal;
 mod store;

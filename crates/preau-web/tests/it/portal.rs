@@ -119,7 +119,13 @@ async fn the_portal_shows_a_bouquet_change_at_once() {
     let teacher = app.person("Claire", "Martin", &school, Profile::Teacher).await;
     let c = app.login(&teacher).await;
     assert!(!app.get(&c, "/portal").await.body.contains("Moodle"));
-    let input = preau_directory::services::ServiceInput { code: "moodle".into(), name: "Moodle".into(), kind: "link".into(), url: "https://moodle.example.org/".into(), icon: "school".into() };
+    let input = preau_directory::services::ServiceInput {
+        code: "moodle".into(),
+        name: "Moodle".into(),
+        kind: "link".into(),
+        url: "https://moodle.example.org/".into(),
+        icon: "school".into(),
+    };
     let moodle = app.state.directory.create_service(&app.system, &input).await.expect("service");
     app.state.directory.set_bouquet(&app.system, school.id, Profile::Teacher, &[moodle.id]).await.expect("bouquet");
     assert!(app.get(&c, "/portal").await.body.contains("Moodle"), "no stale portal after a change");
@@ -129,7 +135,13 @@ async fn the_portal_shows_a_bouquet_change_at_once() {
 async fn favourites_are_chosen_among_my_services_only() {
     let app = TestApp::new().await;
     let school = app.school("0290009C", "Collège").await;
-    let mk = |code: &str| preau_directory::services::ServiceInput { code: code.into(), name: code.to_uppercase(), kind: "link".into(), url: "https://example.org/".into(), icon: "link".into() };
+    let mk = |code: &str| preau_directory::services::ServiceInput {
+        code: code.into(),
+        name: code.to_uppercase(),
+        kind: "link".into(),
+        url: "https://example.org/".into(),
+        icon: "link".into(),
+    };
     let mine = app.state.directory.create_service(&app.system, &mk("moodle")).await.expect("service");
     let other = app.state.directory.create_service(&app.system, &mk("secret")).await.expect("service");
     app.state.directory.set_bouquet(&app.system, school.id, Profile::Teacher, &[mine.id]).await.expect("bouquet");
