@@ -147,6 +147,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("admin.title", "Console d'administration", "Admin console"),
     ("admin.structures", "Établissements", "Schools"),
     ("admin.new_structure", "Nouvel établissement", "New school"),
+    ("admin.edit_structure", "Modifier l'établissement", "Edit the school"),
     ("admin.people", "Personnes", "People"),
     ("admin.groups", "Classes et groupes", "Classes and groups"),
     ("admin.new_person", "Nouvelle personne", "New person"),

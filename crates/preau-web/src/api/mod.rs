@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/groups", post(create_group))
         .route("/api/v1/groups/{id}/members", post(add_member))
         .route("/api/v1/services", get(list_services).post(create_service))
+        .route("/api/v1/services/{id}", axum::routing::put(update_service))
         .route("/api/v1/roles", get(list_roles).post(grant_role))
         .route("/api/v1/roles/{id}", axum::routing::delete(revoke_role))
         .route("/api/v1/audit", get(audit))
@@ -189,6 +190,10 @@ async fn list_services(State(state): State<AppState>, c: ApiCaller) -> ApiResult
 
 async fn create_service(State(state): State<AppState>, c: ApiCaller, Json(b): Json<ServiceInput>) -> ApiResult {
     created(state.directory.create_service(&c.principal, &b).await?)
+}
+
+async fn update_service(State(state): State<AppState>, c: ApiCaller, Path(id): Path<ServiceId>, Json(b): Json<ServiceInput>) -> ApiResult {
+    ok(state.directory.update_service(&c.principal, id, &b).await?)
 }
 
 async fn list_roles(State(state): State<AppState>, c: ApiCaller) -> ApiResult {

@@ -26,6 +26,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ("post", "/api/v1/groups/{id}/members", "Add a member to a group", "Member", 204),
     ("get", "/api/v1/services", "The territory's catalogue of services", "", 200),
     ("post", "/api/v1/services", "Add a service to the catalogue (territory admin)", "ServiceInput", 201),
+    ("put", "/api/v1/services/{id}", "Edit a service of the catalogue (territory admin)", "ServiceInput", 200),
     ("get", "/api/v1/roles", "Role assignments the caller may see", "", 200),
     ("post", "/api/v1/roles", "Grant a role to a person in a structure or the territory", "RoleGrant", 201),
     ("delete", "/api/v1/roles/{id}", "Revoke a role assignment", "", 204),

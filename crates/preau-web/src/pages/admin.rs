@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(index))
         .route("/admin/structures", post(create_structure))
         .route("/admin/structures/{id}", get(structure))
+        .route("/admin/structures/{id}/edit", post(update_structure))
         .route("/admin/structures/{id}/people", post(create_person))
         .route("/admin/structures/{id}/groups", post(create_group))
         .route("/admin/structures/{id}/bouquet", post(set_bouquet))
@@ -139,6 +140,7 @@ struct StructurePage {
     catalogue: Vec<(Service, Option<usize>)>,
     roles: Vec<(String, &'static str, AssignmentId)>,
     territory_admin: bool,
+    kinds: Vec<&'static str>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -202,6 +204,7 @@ async fn structure_page(state: &AppState, a: &Authed, id: StructureId, q: Struct
         catalogue,
         roles,
         territory_admin: p.can_territory(Permission::ManageTerritory),
+        kinds: StructureKind::ALL.iter().map(|k| k.code()).collect(),
         notice,
         error,
     }))
@@ -217,6 +220,14 @@ async fn with_form_error(state: &AppState, a: &Authed, id: StructureId, e: Error
     let mut r = structure_page(state, a, id, StructureQuery::default(), None, Some(msg)).await?;
     *r.status_mut() = status;
     Ok(r)
+}
+
+async fn update_structure(State(state): State<AppState>, a: Authed, Path(id): Path<StructureId>, Form(f): Form<StructureForm>) -> PageResult {
+    a.check_csrf(&f.csrf)?;
+    match state.directory.update_structure(&a.principal, id, &f.input).await {
+        Ok(_) => structure_page(&state, &a, id, StructureQuery::default(), Some(a.lang.t("saved")), None).await,
+        Err(e) => with_form_error(&state, &a, id, e).await,
+    }
 }
 
 #[derive(Deserialize)]

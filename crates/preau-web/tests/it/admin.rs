@@ -234,3 +234,23 @@ async fn only_a_territory_admin_changes_the_catalogue_the_charter_and_api_keys()
     assert!(r.body.contains("preau_"), "the territory admin gets the key once");
     assert_eq!(app.post_form(&t, "/admin/charter", &[("text", "Charte v2")]).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_territory_admin_edits_a_structure_and_a_local_admin_cannot() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let fields = [("uai", "0290009C"), ("name", "Collège Jules-Verne"), ("kind", "college"), ("city", "Brest"), ("postal_code", "29200")];
+    let local = app.local_admin(&school).await;
+    let l = app.login(&local).await;
+    assert_eq!(app.post_form(&l, &format!("/admin/structures/{}/edit", school.id), &fields).await.status, StatusCode::FORBIDDEN);
+    let admin = app.territory_admin().await;
+    let t = app.login(&admin).await;
+    let r = app.post_form(&t, &format!("/admin/structures/{}/edit", school.id), &fields).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(app.state.store.structure(school.id).await.expect("s").name, "Collège Jules-Verne");
+    let bad = app
+        .post_form(&t, &format!("/admin/structures/{}/edit", school.id), &[("uai", "0290009C"), ("name", "X"), ("kind", "college"), ("postal_code", "29")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.state.store.structure(school.id).await.expect("s").name, "Collège Jules-Verne", "a bad edit changes nothing");
+}
