@@ -1,0 +1,13 @@
+//! Directory feeds: the académie's AAF extracts (full sets, split files, UTF-8 or ISO-8859-15)
+//! parsed as a stream of entries, mapped onto the territory model and applied in one
+//! transaction through [`store::FeedTx`], with a [`report::Report`] of what was created, updated,
+//! detached, restored, left unchanged or rejected (and why).
+//!
+//! Memory stays bounded by the size of one entry: records are applied as they are read, the
+//! set of people seen is kept by the store (a temporary table), and links to people not yet read
+//! (a pupil's parents come after the pupils) are resolved at the end, in the store.
+
+pub mod aaf;
+pub mod import;
+pub mod report;
+pub mod store;
