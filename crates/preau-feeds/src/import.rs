@@ -1,1 +1,293 @@
-//! placeholder
+//! The AAF import: reads the files of an extract set in the order the categories depend on each
+//! other, applies every record in one transaction, detaches the people a full extract no longer
+//! contains, and reports. A dry run does all of it and rolls back.
+
+use crate::aaf::parse::{AafReader, Entry, Op};
+use crate::aaf::records::{self, PersonRec, ProfileTable};
+use crate::aaf::{CATEGORIES, category_of};
+use crate::report::{Outcome, Report};
+use crate::store::{Change, FeedStore, FeedTx, LabelTable, PersonWrite, Places};
+use preau_core::text::base_login;
+use preau_core::{Error, PersonId, Principal, Profile, Result, StructureId};
+use std::collections::{HashMap, HashSet};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The académie whose identifiers this feed uses (`RENNES`): identifiers are namespaced
+    /// with it so one territory can take several académies' feeds.
+    pub academie: String,
+    pub dry_run: bool,
+    pub profiles: ProfileTable,
+}
+
+/// The extract files of a folder, sorted by category order then file name.
+pub fn extract_files(dir: &Path) -> Result<Vec<(PathBuf, &'static str)>> {
+    let mut files: Vec<(PathBuf, &'static str)> = std::fs::read_dir(dir)
+        .map_err(|e| Error::Internal(format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            category_of(&name).map(|c| (e.path(), c))
+        })
+        .collect();
+    files.sort_by_key(|(p, c)| (CATEGORIES.iter().position(|x| x == c), p.clone()));
+    Ok(files)
+}
+
+struct Importer<'o, T: FeedTx> {
+    tx: T,
+    opts: &'o Options,
+    report: Report,
+    logins: HashSet<String>,
+    structures: HashMap<String, Option<StructureId>>,
+    seen: HashSet<String>,
+}
+
+impl<T: FeedTx> Importer<'_, T> {
+    fn ns(&self, id: &str) -> String {
+        format!("{}:{}", self.opts.academie, id)
+    }
+
+    fn new_login(&mut self, rec: &PersonRec) -> String {
+        let base = base_login(&rec.given_name, &rec.family_name);
+        let mut login = base.clone();
+        let mut n = 1;
+        while self.logins.contains(&login) {
+            n += 1;
+            login = format!("{base}{n}");
+        }
+        self.logins.insert(login.clone());
+        login
+    }
+
+    async fn structure(&mut self, jointure: &str) -> Result<Option<StructureId>> {
+        if let Some(s) = self.structures.get(jointure) {
+            return Ok(*s);
+        }
+        let ext = self.ns(jointure);
+        let s = self.tx.structure_by_external(&ext).await?;
+        self.structures.insert(jointure.to_owned(), s);
+        Ok(s)
+    }
+
+    async fn entry(&mut self, category: &'static str, file: &str, e: Entry) -> Result<()> {
+        for (name, _) in &e.attrs {
+            if !records::is_known(category, name) {
+                self.report.warn(format!("attribut inconnu {name} ({category}), ignoré"));
+            }
+        }
+        if e.op != Op::Add {
+            self.report.reject(category, file, &e.id, "modifyRequest/deleteRequest : les extractions Delta ne sont pas encore prises en charge".into());
+            return Ok(());
+        }
+        match category {
+            "EtabEducNat" => self.structure_entry(file, &e).await,
+            "MatiereEducNat" | "MefEducNat" => self.label_entry(category, file, &e).await,
+            _ => self.person_entry(category, file, &e).await,
+        }
+    }
+
+    async fn structure_entry(&mut self, file: &str, e: &Entry) -> Result<()> {
+        match records::structure(e) {
+            Err(r) => self.report.reject("EtabEducNat", file, &e.id, r.0),
+            Ok(s) => {
+                let ext = self.ns(&s.jointure);
+                let (id, change) = self.tx.upsert_structure(&ext, &s).await?;
+                self.structures.insert(s.jointure.clone(), Some(id));
+                self.report.count("EtabEducNat", outcome(change));
+            }
+        }
+        Ok(())
+    }
+
+    async fn label_entry(&mut self, category: &str, file: &str, e: &Entry) -> Result<()> {
+        let (table, code, label) = if category == "MatiereEducNat" {
+            (LabelTable::Subject, "ENTMatJointure", "ENTLibelleMatiere")
+        } else {
+            (LabelTable::Mef, "ENTMefJointure", "ENTLibelleMef")
+        };
+        match records::label(e, code, label) {
+            Err(r) => self.report.reject(category, file, &e.id, r.0),
+            Ok(l) => {
+                let change = self.tx.upsert_label(table, &l.code, &l.label).await?;
+                self.report.count(category, outcome(change));
+            }
+        }
+        Ok(())
+    }
+
+    async fn person_entry(&mut self, category: &'static str, file: &str, e: &Entry) -> Result<()> {
+        let rec = match category {
+            "Eleve" => records::pupil(e),
+            "PersRelEleve" => records::relative(e),
+            _ => records::staff(e, &self.opts.profiles),
+        };
+        let mut rec = match rec {
+            Ok(r) => r,
+            Err(r) => {
+                self.report.reject(category, file, &e.id, r.0);
+                return Ok(());
+            }
+        };
+        let ext = self.ns(&rec.jointure);
+        if !self.seen.insert(ext.clone()) {
+            self.report.reject(category, file, &e.id, format!("identifiant en double : {}", rec.jointure));
+            return Ok(());
+        }
+        if category == "PersRelEleve" && !self.tx.is_guardian(&ext).await? {
+            self.report.count("PersRelEleve (contacts)", Outcome::Unchanged);
+            return Ok(());
+        }
+        let mut profiles = vec![];
+        for (s, p) in &rec.profiles {
+            match self.structure(s).await? {
+                Some(id) => profiles.push((id, *p)),
+                None => self.report.warn(format!("structure {s} absente du flux ({category})")),
+            }
+        }
+        if category != "PersRelEleve" && profiles.is_empty() {
+            self.report.reject(category, file, &e.id, "aucune structure connue".into());
+            return Ok(());
+        }
+        // Parents get their profile from their children's schools when links are resolved.
+        if category == "PersRelEleve" {
+            rec.profiles.clear();
+        }
+        let places = self.places(&rec).await?;
+        self.apply_person(category, &ext, &rec, &profiles, &places).await
+    }
+
+    async fn places(&mut self, rec: &PersonRec) -> Result<Places> {
+        let mut p = Places::default();
+        for (s, code, class) in &rec.groups {
+            if let Some(id) = self.structure(s).await? {
+                p.groups.push((id, kind(*class), code.clone()));
+            }
+        }
+        for (s, code, label) in &rec.functions {
+            if let Some(id) = self.structure(s).await? {
+                p.functions.push((id, code.clone(), label.clone()));
+            }
+        }
+        for (s, g, subject, class) in &rec.teachings {
+            if let Some(id) = self.structure(s).await? {
+                p.teachings.push((id, kind(*class), g.clone(), subject.clone()));
+            }
+        }
+        for (s, c) in &rec.principal_of {
+            if let Some(id) = self.structure(s).await? {
+                p.principal_of.push((id, c.clone()));
+            }
+        }
+        p.relatives = rec.relatives.iter().map(|(r, legal)| (self.ns(r), *legal)).collect();
+        Ok(p)
+    }
+
+    async fn apply_person(&mut self, category: &'static str, ext: &str, rec: &PersonRec, profiles: &[(StructureId, Profile)], places: &Places) -> Result<()> {
+        let fingerprint = rec.fingerprint();
+        self.tx.mark_seen(ext).await?;
+        match self.tx.fed_person(ext).await? {
+            Some(p) if p.fingerprint.as_deref() == Some(fingerprint.as_str()) && !p.detached => {
+                self.report.count(category, Outcome::Unchanged);
+            }
+            Some(p) => {
+                let w = PersonWrite { id: p.id, external_id: ext, login: None, rec, fingerprint: &fingerprint, profiles, places };
+                self.tx.update_person(&w).await?;
+                self.tx.replace_links(&w).await?;
+                self.report.count(category, if p.detached { Outcome::Restored } else { Outcome::Updated });
+            }
+            None => {
+                let login = self.new_login(rec);
+                let w = PersonWrite { id: PersonId::new(), external_id: ext, login: Some(&login), rec, fingerprint: &fingerprint, profiles, places };
+                self.tx.insert_person(&w).await?;
+                self.tx.replace_links(&w).await?;
+                self.report.count(category, Outcome::Created);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn kind(class: bool) -> &'static str {
+    if class { "class" } else { "teaching" }
+}
+
+fn outcome(c: Change) -> Outcome {
+    match c {
+        Change::Created => Outcome::Created,
+        Change::Updated => Outcome::Updated,
+        Change::Unchanged => Outcome::Unchanged,
+    }
+}
+
+/// Imports a full AAF extract set from `dir`. Only territory administrators may.
+/// `progress` is told each file as it starts and the number of entries read so far.
+pub async fn import_aaf<S: FeedStore>(
+    store: &S,
+    caller: &Principal,
+    dir: &Path,
+    opts: &Options,
+    now: i64,
+    progress: &mut dyn FnMut(&str, u64),
+) -> Result<Report> {
+    caller.require_territory(preau_core::Permission::ManageTerritory)?;
+    let academie = opts.academie.trim().to_uppercase();
+    if academie.is_empty() || !academie.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(Error::invalid("academie", "academie.format"));
+    }
+    let opts = Options { academie, ..opts.clone() };
+    let files = extract_files(dir)?;
+    if files.is_empty() {
+        return Err(Error::invalid("dir", "aaf.no_files"));
+    }
+    let mut tx = store.begin_feed(caller.territory).await?;
+    let logins = tx.taken_logins().await?.into_iter().collect();
+    let mut imp =
+        Importer { tx, opts: &opts, report: Report { dry_run: opts.dry_run, ..Default::default() }, logins, structures: HashMap::new(), seen: HashSet::new() };
+    let mut read = 0u64;
+    let result: Result<()> = async {
+        for (path, category) in &files {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            progress(&name, read);
+            imp.report.files.push(name.clone());
+            let file = std::fs::File::open(path).map_err(|e| Error::Internal(format!("{name}: {e}")))?;
+            let mut reader = AafReader::new(BufReader::with_capacity(256 * 1024, file));
+            loop {
+                let entry = reader.next_entry().map_err(|e| {
+                    Error::Invalid(vec![preau_core::FieldError::new(name.clone(), format!("XML mal formé à l'octet {} : {}", e.position, e.message))])
+                })?;
+                let Some(entry) = entry else { break };
+                read += 1;
+                if read % 10_000 == 0 {
+                    progress(&name, read);
+                }
+                imp.entry(category, &name, entry).await?;
+            }
+        }
+        let dangling = imp.tx.resolve_parent_links().await?;
+        if dangling > 0 {
+            imp.report.warnings.insert("lien vers un responsable absent du flux".into(), dangling);
+        }
+        let detached = imp.tx.detach_unseen(&format!("{}:", opts.academie), now).await?;
+        imp.report.add("Personnes", Outcome::Detached, detached);
+        Ok(())
+    }
+    .await;
+    let Importer { tx, report, .. } = imp;
+    match result {
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+        Ok(()) if opts.dry_run => {
+            tx.rollback().await?;
+            Ok(report)
+        }
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(report)
+        }
+    }
+}

@@ -1,1 +1,86 @@
-//! placeholder
+//! The storage port of feeds: one transaction per import, with the operations the importer
+//! needs. Nothing is visible to readers until `commit`; `rollback` (or dropping) leaves the
+//! directory exactly as it was.
+
+use crate::aaf::records::{PersonRec, StructureRec};
+use preau_core::{PersonId, Profile, Result, StructureId, TerritoryId};
+
+/// What the store knows of a person already fed.
+#[derive(Debug, Clone)]
+pub struct FedPerson {
+    pub id: PersonId,
+    pub fingerprint: Option<String>,
+    pub detached: bool,
+}
+
+/// How a feed person is to be written.
+pub struct PersonWrite<'a> {
+    pub id: PersonId,
+    pub external_id: &'a str,
+    pub login: Option<&'a str>,
+    pub rec: &'a PersonRec,
+    pub fingerprint: &'a str,
+    /// Profiles resolved to structures of the territory.
+    pub profiles: &'a [(StructureId, Profile)],
+    pub places: &'a Places,
+}
+
+/// What a person's record says of their places, with structures resolved.
+#[derive(Debug, Default)]
+pub struct Places {
+    /// (structure, kind `class`/`teaching`, code)
+    pub groups: Vec<(StructureId, &'static str, String)>,
+    pub functions: Vec<(StructureId, String, String)>,
+    /// (structure, kind, group code, subject code)
+    pub teachings: Vec<(StructureId, &'static str, String, String)>,
+    pub principal_of: Vec<(StructureId, String)>,
+    /// (namespaced relative id, legal guardian)
+    pub relatives: Vec<(String, bool)>,
+}
+
+pub trait FeedStore: Send + Sync {
+    type Tx: FeedTx;
+    async fn begin_feed(&self, territory: TerritoryId) -> Result<Self::Tx>;
+    /// Keeps the report of an import (also of a dry run or a failed one).
+    async fn save_report(&self, territory: TerritoryId, source: &str, started: i64, finished: i64, report_json: &str) -> Result<()>;
+}
+
+pub trait FeedTx: Send {
+    /// Every login and alias of the territory, to generate new ones without collision.
+    async fn taken_logins(&mut self) -> Result<Vec<String>>;
+    /// Creates or updates a structure by its namespaced external id (adopting a structure of
+    /// the same UAI created by hand). Returns its id and whether it was created/changed.
+    async fn upsert_structure(&mut self, external_id: &str, s: &StructureRec) -> Result<(StructureId, Change)>;
+    async fn structure_by_external(&mut self, external_id: &str) -> Result<Option<StructureId>>;
+    async fn upsert_label(&mut self, table: LabelTable, code: &str, label: &str) -> Result<Change>;
+    async fn fed_person(&mut self, external_id: &str) -> Result<Option<FedPerson>>;
+    async fn insert_person(&mut self, w: &PersonWrite<'_>) -> Result<()>;
+    /// Updates identity, clears detachment, and replaces every fed link of the person.
+    async fn update_person(&mut self, w: &PersonWrite<'_>) -> Result<()>;
+    /// Replaces the fed memberships, groups, functions, teachings, principal classes and
+    /// (pending) parent links of a person from its record.
+    async fn replace_links(&mut self, w: &PersonWrite<'_>) -> Result<()>;
+    async fn mark_seen(&mut self, external_id: &str) -> Result<()>;
+    /// Whether a relative is a legal guardian of some pupil, in this feed or already stored.
+    async fn is_guardian(&mut self, external_id: &str) -> Result<bool>;
+    /// Turns the pending parent links into links between stored people and gives parents their
+    /// profile in their children's schools. Returns how many links pointed at nobody.
+    async fn resolve_parent_links(&mut self) -> Result<u64>;
+    /// Detaches the fed people of this namespace not seen in this import; returns how many.
+    async fn detach_unseen(&mut self, namespace: &str, now: i64) -> Result<u64>;
+    async fn commit(self) -> Result<()>;
+    async fn rollback(self) -> Result<()>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelTable {
+    Subject,
+    Mef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    Updated,
+    Unchanged,
+}

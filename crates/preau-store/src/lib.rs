@@ -4,6 +4,7 @@
 //! SQLite in every `cargo test` and on PostgreSQL in CI.
 
 mod directory;
+mod feeds;
 mod identity;
 mod migrate;
 mod rows;
@@ -23,7 +24,7 @@ pub enum Dialect {
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub dialect: Dialect,
-    generation: AtomicU64,
+    generation: std::sync::Arc<AtomicU64>,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> Error {
@@ -58,7 +59,7 @@ impl Store {
             });
         }
         let pool = options.connect(&url).await.map_err(db_err)?;
-        Ok(Store { pool, dialect, generation: AtomicU64::new(1) })
+        Ok(Store { pool, dialect, generation: std::sync::Arc::new(AtomicU64::new(1)) })
     }
 
     /// Applies the migrations not yet applied; returns how many ran.

@@ -36,6 +36,17 @@ enum Command {
         /// Seed of the demo generator: the same seed gives the same territory.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Instead of serving, write a synthetic AAF full extract into this folder and exit.
+        #[arg(long, value_name = "DIR")]
+        export_aaf: Option<PathBuf>,
+        /// With --export-aaf: about how many accounts the feed holds.
+        #[arg(long, default_value_t = 10_000)]
+        accounts: usize,
+    },
+    /// Import a directory feed.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
     },
     /// Apply the database migrations and exit.
     Migrate,
@@ -43,6 +54,21 @@ enum Command {
     Admin {
         #[command(subcommand)]
         task: AdminTask,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// Import a full AAF extract set (all `*_Complet_*_<Category>_NNNN.xml` files of a folder).
+    Aaf {
+        /// The folder holding the extract files.
+        dir: PathBuf,
+        /// The académie the feed comes from (its identifiers are namespaced with it).
+        #[arg(long)]
+        academie: String,
+        /// Compute and report without writing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -138,7 +164,24 @@ async fn main() -> anyhow::Result<()> {
             let s = state(&c, store, hasher(&c)?).await?;
             serve(&c, s, started).await?;
         }
-        Command::Demo { seed } => {
+        Command::Demo { export_aaf: Some(dir), accounts, seed } => {
+            let g = preau_feeds::aaf::generate::write_feed(&dir, accounts, seed)?;
+            println!(
+                "Flux AAF écrit dans {} : {} fichiers, {} établissements, {} élèves, {} responsables, {} personnels.",
+                dir.display(),
+                g.files.len(),
+                g.structures,
+                g.pupils,
+                g.relatives,
+                g.staff
+            );
+        }
+        Command::Import { source: ImportSource::Aaf { dir, academie, dry_run } } => {
+            let store = open_store(&c).await?;
+            let s = state(&c, store.clone(), hasher(&c)?).await?;
+            import_aaf(&s, &dir, academie, dry_run).await?;
+        }
+        Command::Demo { seed, .. } => {
             let store = open_store(&c).await?;
             let h = hasher(&c)?;
             if store.is_empty().await? {
@@ -194,4 +237,30 @@ async fn admin(c: &Config, task: AdminTask) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn import_aaf(s: &AppState, dir: &std::path::Path, academie: String, dry_run: bool) -> anyhow::Result<()> {
+    let system = Principal::system(s.config.territory);
+    let opts = preau_feeds::import::Options { academie, dry_run, profiles: Default::default() };
+    let started = SystemClock.now();
+    let t = Instant::now();
+    let mut progress = |file: &str, n: u64| eprint!("\r{file:<60} {n:>10} entrées lues");
+    let result = preau_feeds::import::import_aaf(&*s.store, &system, dir, &opts, started, &mut progress).await;
+    eprintln!();
+    let finished = SystemClock.now();
+    let source = format!("aaf:{}", dir.display());
+    match result {
+        Ok(report) => {
+            let json = serde_json::to_string(&report)?;
+            preau_feeds::store::FeedStore::save_report(&*s.store, system.territory, &source, started, finished, &json).await?;
+            println!("{report}");
+            println!("Durée : {:.1} s", t.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Err(e) => {
+            let json = serde_json::json!({ "failed": e.to_string() }).to_string();
+            let _ = preau_feeds::store::FeedStore::save_report(&*s.store, system.territory, &source, started, finished, &json).await;
+            anyhow::bail!("l'import a échoué, rien n'a été modifié : {e}")
+        }
+    }
 }

@@ -52,104 +52,140 @@ enum Section {
     Attributes,
 }
 
-/// Reads entries from `input`, calling `each` for every complete one. Stops at the first error
-/// `each` returns, or at malformed XML.
-pub fn read_entries<R: BufRead, E>(input: R, mut each: impl FnMut(Entry) -> Result<(), E>) -> Result<Result<(), E>, ParseError> {
-    let mut reader = Reader::from_reader(DecodingReader::new(input));
-    let mut buf = Vec::with_capacity(4096);
-    let mut current: Option<Entry> = None;
-    let mut section = Section::None;
-    let mut attr: Option<(String, Vec<String>)> = None;
-    let mut text: Option<String> = None;
-    let err = |reader: &Reader<DecodingReader<R>>, m: String| ParseError { position: reader.buffer_position(), message: m };
-    loop {
-        let event = reader.read_event_into(&mut buf).map_err(|e| err(&reader, e.to_string()))?;
-        let (start, empty) = match &event {
-            Event::Start(e) => (Some(e), false),
-            Event::Empty(e) => (Some(e), true),
-            _ => (None, false),
-        };
-        if let Some(e) = start {
-            match e.local_name().as_ref() {
-                "addRequest" => current = Some(Entry::new(Op::Add)),
-                "modifyRequest" => current = Some(Entry::new(Op::Modify)),
-                "deleteRequest" => current = Some(Entry::new(Op::Delete)),
-                "operationalAttributes" => section = Section::Operational,
-                "identifier" => section = Section::Identifier,
-                "attributes" | "modifications" => section = Section::Attributes,
-                "attr" | "modification" => {
-                    let mut attr_name = String::new();
-                    for a in e.attributes().flatten() {
-                        if a.key.as_ref() == "name" {
-                            attr_name = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|x| err(&reader, x.to_string()))?.into_owned();
-                        }
-                    }
-                    attr = Some((attr_name, vec![]));
-                    if empty {
-                        close_attr(&mut attr, &mut current, section);
-                    }
-                }
-                // `<value/>` is an empty value; `<id/>` an empty identifier.
-                "value" if empty => {
-                    if let Some((_, values)) = attr.as_mut() {
-                        values.push(String::new());
-                    }
-                }
-                "value" | "id" if !empty => text = Some(String::new()),
-                _ => {}
-            }
-            buf.clear();
-            continue;
+/// A pull reader of entries: `next_entry` returns one complete request at a time.
+pub struct AafReader<R: BufRead> {
+    reader: Reader<DecodingReader<R>>,
+    buf: Vec<u8>,
+    current: Option<Entry>,
+    section: Section,
+    attr: Option<(String, Vec<String>)>,
+    text: Option<String>,
+}
+
+impl<R: BufRead> AafReader<R> {
+    pub fn new(input: R) -> Self {
+        AafReader {
+            reader: Reader::from_reader(DecodingReader::new(input)),
+            buf: Vec::with_capacity(4096),
+            current: None,
+            section: Section::None,
+            attr: None,
+            text: None,
         }
-        match event {
-            Event::Decl(d) => {
-                if let Some(encoding) = d.encoder() {
-                    reader.get_mut().set_encoding(encoding);
-                }
+    }
+
+    fn err(&self, m: String) -> ParseError {
+        ParseError { position: self.reader.buffer_position(), message: m }
+    }
+
+    /// The next entry, `None` at the end of the file.
+    pub fn next_entry(&mut self) -> Result<Option<Entry>, ParseError> {
+        loop {
+            self.buf.clear();
+            let event = self.reader.read_event_into(&mut self.buf).map_err(|e| ParseError { position: 0, message: e.to_string() })?.into_owned();
+            let (start, empty) = match &event {
+                Event::Start(e) => (Some(e), false),
+                Event::Empty(e) => (Some(e), true),
+                _ => (None, false),
+            };
+            if let Some(e) = start {
+                self.open(e, empty)?;
+                continue;
             }
-            Event::Text(t) => {
-                if let Some(s) = text.as_mut() {
-                    s.push_str(&t);
-                }
-            }
-            Event::GeneralRef(r) => {
-                if let Some(s) = text.as_mut() {
-                    push_entity(s, &r);
-                }
-            }
-            Event::CData(c) => {
-                if let Some(s) = text.as_mut() {
-                    s.push_str(&c);
-                }
-            }
-            Event::End(e) => match e.local_name().as_ref() {
-                "value" => {
-                    let v = text.take().unwrap_or_default();
-                    if let Some((_, values)) = attr.as_mut() {
-                        values.push(v);
+            match event {
+                Event::Decl(d) => {
+                    if let Some(encoding) = d.encoder() {
+                        self.reader.get_mut().set_encoding(encoding);
                     }
                 }
-                "id" => {
-                    let v = text.take().unwrap_or_default();
-                    if let Some(c) = current.as_mut() {
-                        c.id = v.trim().to_owned();
+                Event::Text(t) => {
+                    if let Some(s) = self.text.as_mut() {
+                        s.push_str(&t);
                     }
                 }
-                "attr" | "modification" => close_attr(&mut attr, &mut current, section),
-                "operationalAttributes" | "identifier" | "attributes" | "modifications" => section = Section::None,
-                "addRequest" | "modifyRequest" | "deleteRequest" => {
-                    if let Some(entry) = current.take()
-                        && let Err(e) = each(entry)
-                    {
-                        return Ok(Err(e));
+                Event::GeneralRef(r) => {
+                    if let Some(s) = self.text.as_mut() {
+                        push_entity(s, &r);
                     }
                 }
+                Event::CData(c) => {
+                    if let Some(s) = self.text.as_mut() {
+                        s.push_str(&c);
+                    }
+                }
+                Event::End(e) => {
+                    if let Some(entry) = self.close(e.local_name().as_ref()) {
+                        return Ok(Some(entry));
+                    }
+                }
+                Event::Eof => return Ok(None),
                 _ => {}
-            },
-            Event::Eof => break,
+            }
+        }
+    }
+
+    fn open(&mut self, e: &quick_xml::events::BytesStart<'_>, empty: bool) -> Result<(), ParseError> {
+        match e.local_name().as_ref() {
+            "addRequest" => self.current = Some(Entry::new(Op::Add)),
+            "modifyRequest" => self.current = Some(Entry::new(Op::Modify)),
+            "deleteRequest" => self.current = Some(Entry::new(Op::Delete)),
+            "operationalAttributes" => self.section = Section::Operational,
+            "identifier" => self.section = Section::Identifier,
+            "attributes" | "modifications" => self.section = Section::Attributes,
+            "attr" | "modification" => {
+                let mut attr_name = String::new();
+                for a in e.attributes().flatten() {
+                    if a.key.as_ref() == "name" {
+                        attr_name = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|x| self.err(x.to_string()))?.into_owned();
+                    }
+                }
+                self.attr = Some((attr_name, vec![]));
+                if empty {
+                    close_attr(&mut self.attr, &mut self.current, self.section);
+                }
+            }
+            // `<value/>` is an empty value.
+            "value" if empty => {
+                if let Some((_, values)) = self.attr.as_mut() {
+                    values.push(String::new());
+                }
+            }
+            "value" | "id" if !empty => self.text = Some(String::new()),
             _ => {}
         }
-        buf.clear();
+        Ok(())
+    }
+
+    fn close(&mut self, name: &str) -> Option<Entry> {
+        match name {
+            "value" => {
+                let v = self.text.take().unwrap_or_default();
+                if let Some((_, values)) = self.attr.as_mut() {
+                    values.push(v);
+                }
+            }
+            "id" => {
+                let v = self.text.take().unwrap_or_default();
+                if let Some(c) = self.current.as_mut() {
+                    c.id = v.trim().to_owned();
+                }
+            }
+            "attr" | "modification" => close_attr(&mut self.attr, &mut self.current, self.section),
+            "operationalAttributes" | "identifier" | "attributes" | "modifications" => self.section = Section::None,
+            "addRequest" | "modifyRequest" | "deleteRequest" => return self.current.take(),
+            _ => {}
+        }
+        None
+    }
+}
+
+/// Reads every entry of `input`, calling `each`; stops at the first error `each` returns.
+pub fn read_entries<R: BufRead, E>(input: R, mut each: impl FnMut(Entry) -> Result<(), E>) -> Result<Result<(), E>, ParseError> {
+    let mut r = AafReader::new(input);
+    while let Some(entry) = r.next_entry()? {
+        if let Err(e) = each(entry) {
+            return Ok(Err(e));
+        }
     }
     Ok(Ok(()))
 }

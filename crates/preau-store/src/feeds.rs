@@ -1,0 +1,384 @@
+//! The feed store: one transaction per import, with temporary tables for the people seen and
+//! the parent links waiting for their parents, so memory does not grow with the feed.
+
+use crate::rows::{int, opt, parse, text};
+use crate::{Dialect, Store, db_err, structure_cols};
+use preau_core::{GroupId, Result, StructureId, TerritoryId};
+use preau_feeds::aaf::records::StructureRec;
+use preau_feeds::store::{Change, FedPerson, FeedStore, FeedTx, LabelTable, PersonWrite};
+use sqlx::{Any, Executor, Transaction};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub struct StoreFeedTx {
+    tx: Transaction<'static, Any>,
+    territory: String,
+    groups: HashMap<(StructureId, &'static str, String), GroupId>,
+    generation: Arc<AtomicU64>,
+}
+
+impl FeedStore for Store {
+    type Tx = StoreFeedTx;
+
+    async fn begin_feed(&self, territory: TerritoryId) -> Result<StoreFeedTx> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let ddl: &[&'static str] = match self.dialect {
+            Dialect::Postgres => &[
+                "CREATE TEMP TABLE feed_seen (ext TEXT PRIMARY KEY) ON COMMIT DROP",
+                "CREATE TEMP TABLE feed_pending (child_id TEXT NOT NULL, parent_ext TEXT NOT NULL, legal BIGINT NOT NULL) ON COMMIT DROP",
+                "CREATE INDEX feed_pending_parent ON feed_pending (parent_ext)",
+            ],
+            Dialect::Sqlite => &[
+                "CREATE TEMP TABLE IF NOT EXISTS feed_seen (ext TEXT PRIMARY KEY)",
+                "CREATE TEMP TABLE IF NOT EXISTS feed_pending (child_id TEXT NOT NULL, parent_ext TEXT NOT NULL, legal BIGINT NOT NULL)",
+                "CREATE INDEX IF NOT EXISTS feed_pending_parent ON feed_pending (parent_ext)",
+                "DELETE FROM feed_seen",
+                "DELETE FROM feed_pending",
+            ],
+        };
+        for statement in ddl {
+            tx.execute(*statement).await.map_err(db_err)?;
+        }
+        Ok(StoreFeedTx { tx, territory: territory.to_string(), groups: HashMap::new(), generation: self.generation.clone() })
+    }
+
+    async fn save_report(&self, territory: TerritoryId, source: &str, started: i64, finished: i64, report_json: &str) -> Result<()> {
+        sqlx::query("INSERT INTO import_reports (id, territory_id, source, started_at, finished_at, report) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(preau_core::ServiceId::new().to_string())
+            .bind(territory.to_string())
+            .bind(source.to_owned())
+            .bind(started)
+            .bind(finished)
+            .bind(report_json.to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+impl StoreFeedTx {
+    async fn group(&mut self, structure: StructureId, kind: &'static str, code: &str) -> Result<GroupId> {
+        let key = (structure, kind, code.to_owned());
+        if let Some(g) = self.groups.get(&key) {
+            return Ok(*g);
+        }
+        let found = sqlx::query("SELECT id FROM class_groups WHERE structure_id = $1 AND kind = $2 AND code = $3")
+            .bind(structure.to_string())
+            .bind(kind)
+            .bind(code.to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        let id = match found {
+            Some(r) => parse(&r, "id")?,
+            None => {
+                let id = GroupId::new();
+                sqlx::query("INSERT INTO class_groups (id, structure_id, kind, code, name) VALUES ($1, $2, $3, $4, $4)")
+                    .bind(id.to_string())
+                    .bind(structure.to_string())
+                    .bind(kind)
+                    .bind(code.to_owned())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(db_err)?;
+                id
+            }
+        };
+        self.groups.insert(key, id);
+        Ok(id)
+    }
+
+    async fn run(&mut self, sql: &'static str, person: &str) -> Result<()> {
+        sqlx::query(sql).bind(person.to_owned()).execute(&mut *self.tx).await.map_err(db_err)?;
+        Ok(())
+    }
+}
+
+impl FeedTx for StoreFeedTx {
+    async fn taken_logins(&mut self) -> Result<Vec<String>> {
+        let rs = sqlx::query("SELECT login AS l FROM people WHERE territory_id = $1 UNION SELECT alias AS l FROM login_aliases WHERE territory_id = $1")
+            .bind(self.territory.clone())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        rs.iter().map(|r| text(r, "l")).collect()
+    }
+
+    async fn structure_by_external(&mut self, external_id: &str) -> Result<Option<StructureId>> {
+        let r = sqlx::query("SELECT id FROM structures WHERE territory_id = $1 AND external_id = $2")
+            .bind(self.territory.clone())
+            .bind(external_id.to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| parse(&r, "id")).transpose()
+    }
+
+    async fn upsert_structure(&mut self, external_id: &str, s: &StructureRec) -> Result<(StructureId, Change)> {
+        let existing = sqlx::query(concat!(
+            "SELECT ",
+            structure_cols!(),
+            " FROM structures WHERE territory_id = $1 AND (external_id = $2 OR (external_id IS NULL AND uai = $3))"
+        ))
+        .bind(self.territory.clone())
+        .bind(external_id.to_owned())
+        .bind(s.uai.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = existing else {
+            let id = StructureId::new();
+            sqlx::query("INSERT INTO structures (id, territory_id, uai, name, kind, degree, academie, address, postal_code, city, phone, email, external_id) VALUES ($1, $2, $3, $4, $5, $6, '', '', $7, $8, '', '', $9)")
+                .bind(id.to_string())
+                .bind(self.territory.clone())
+                .bind(s.uai.to_string())
+                .bind(s.name.clone())
+                .bind(s.kind.code())
+                .bind(s.kind.default_degree())
+                .bind(s.postal_code.clone())
+                .bind(s.city.clone())
+                .bind(external_id.to_owned())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_err)?;
+            return Ok((id, Change::Created));
+        };
+        let current = crate::rows::structure(&row)?;
+        let same = current.uai == s.uai && current.name == s.name && current.kind == s.kind && current.postal_code == s.postal_code && current.city == s.city;
+        let adopted =
+            sqlx::query("SELECT external_id FROM structures WHERE id = $1").bind(current.id.to_string()).fetch_one(&mut *self.tx).await.map_err(db_err)?;
+        if same && opt(&adopted, "external_id")?.as_deref() == Some(external_id) {
+            return Ok((current.id, Change::Unchanged));
+        }
+        sqlx::query("UPDATE structures SET uai = $2, name = $3, kind = $4, degree = $5, postal_code = $6, city = $7, external_id = $8 WHERE id = $1")
+            .bind(current.id.to_string())
+            .bind(s.uai.to_string())
+            .bind(s.name.clone())
+            .bind(s.kind.code())
+            .bind(s.kind.default_degree())
+            .bind(s.postal_code.clone())
+            .bind(s.city.clone())
+            .bind(external_id.to_owned())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok((current.id, Change::Updated))
+    }
+
+    async fn upsert_label(&mut self, table: LabelTable, code: &str, label: &str) -> Result<Change> {
+        let (select, insert, update): (&'static str, &'static str, &'static str) = match table {
+            LabelTable::Subject => (
+                "SELECT label FROM subjects WHERE territory_id = $1 AND code = $2",
+                "INSERT INTO subjects (territory_id, code, label) VALUES ($1, $2, $3)",
+                "UPDATE subjects SET label = $3 WHERE territory_id = $1 AND code = $2",
+            ),
+            LabelTable::Mef => (
+                "SELECT label FROM mefs WHERE territory_id = $1 AND code = $2",
+                "INSERT INTO mefs (territory_id, code, label) VALUES ($1, $2, $3)",
+                "UPDATE mefs SET label = $3 WHERE territory_id = $1 AND code = $2",
+            ),
+        };
+        let current = sqlx::query(select).bind(self.territory.clone()).bind(code.to_owned()).fetch_optional(&mut *self.tx).await.map_err(db_err)?;
+        let (sql, change) = match current {
+            None => (insert, Change::Created),
+            Some(r) if text(&r, "label")? == label => return Ok(Change::Unchanged),
+            Some(_) => (update, Change::Updated),
+        };
+        sqlx::query(sql).bind(self.territory.clone()).bind(code.to_owned()).bind(label.to_owned()).execute(&mut *self.tx).await.map_err(db_err)?;
+        Ok(change)
+    }
+
+    async fn fed_person(&mut self, external_id: &str) -> Result<Option<FedPerson>> {
+        let r = sqlx::query("SELECT id, feed_hash, detached_at FROM people WHERE territory_id = $1 AND external_id = $2")
+            .bind(self.territory.clone())
+            .bind(external_id.to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| Ok(FedPerson { id: parse(&r, "id")?, fingerprint: opt(&r, "feed_hash")?, detached: r_detached(&r)? })).transpose()
+    }
+
+    async fn insert_person(&mut self, w: &PersonWrite<'_>) -> Result<()> {
+        sqlx::query("INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, 'feed', $8, $9)")
+            .bind(w.id.to_string())
+            .bind(self.territory.clone())
+            .bind(w.login.unwrap_or_default().to_owned())
+            .bind(w.rec.given_name.clone())
+            .bind(w.rec.family_name.clone())
+            .bind(w.rec.birth_date.clone())
+            .bind(w.rec.email.clone())
+            .bind(w.external_id.to_owned())
+            .bind(w.fingerprint.to_owned())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("INSERT INTO credentials (person_id) VALUES ($1)").bind(w.id.to_string()).execute(&mut *self.tx).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_person(&mut self, w: &PersonWrite<'_>) -> Result<()> {
+        sqlx::query("UPDATE people SET given_name = $2, family_name = $3, birth_date = $4, email = $5, feed_hash = $6, detached_at = NULL WHERE id = $1")
+            .bind(w.id.to_string())
+            .bind(w.rec.given_name.clone())
+            .bind(w.rec.family_name.clone())
+            .bind(w.rec.birth_date.clone())
+            .bind(w.rec.email.clone())
+            .bind(w.fingerprint.to_owned())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn replace_links(&mut self, w: &PersonWrite<'_>) -> Result<()> {
+        let person = w.id.to_string();
+        for sql in [
+            "DELETE FROM memberships WHERE person_id = $1 AND fed = 1 AND profile <> 'TUT'",
+            "DELETE FROM group_members WHERE person_id = $1 AND fed = 1",
+            "DELETE FROM functions WHERE person_id = $1 AND fed = 1",
+            "DELETE FROM teachings WHERE person_id = $1 AND fed = 1",
+            "DELETE FROM principal_teachers WHERE person_id = $1 AND fed = 1",
+            "DELETE FROM parent_links WHERE child_id = $1 AND fed = 1",
+        ] {
+            self.run(sql, &person).await?;
+        }
+        for (s, profile) in w.profiles {
+            sqlx::query("INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING")
+                .bind(person.clone())
+                .bind(s.to_string())
+                .bind(profile.code())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for (s, kind, code) in &w.places.groups {
+            let g = self.group(*s, kind, code).await?;
+            sqlx::query("INSERT INTO group_members (group_id, person_id, fed) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING")
+                .bind(g.to_string())
+                .bind(person.clone())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for (s, code, label) in &w.places.functions {
+            sqlx::query("INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES ($1, $2, $3, $4, 1) ON CONFLICT DO NOTHING")
+                .bind(person.clone())
+                .bind(s.to_string())
+                .bind(code.clone())
+                .bind(label.clone())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for (s, kind, code, subject) in &w.places.teachings {
+            let g = self.group(*s, kind, code).await?;
+            sqlx::query("INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING")
+                .bind(person.clone())
+                .bind(g.to_string())
+                .bind(subject.clone())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for (s, code) in &w.places.principal_of {
+            let g = self.group(*s, "class", code).await?;
+            sqlx::query("INSERT INTO principal_teachers (group_id, person_id, fed) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING")
+                .bind(g.to_string())
+                .bind(person.clone())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for (relative, legal) in &w.places.relatives {
+            sqlx::query("INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES ($1, $2, $3)")
+                .bind(person.clone())
+                .bind(relative.clone())
+                .bind(i64::from(*legal))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    async fn mark_seen(&mut self, external_id: &str) -> Result<()> {
+        sqlx::query("INSERT INTO feed_seen (ext) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(external_id.to_owned())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn is_guardian(&mut self, external_id: &str) -> Result<bool> {
+        let r = sqlx::query("SELECT 1 AS x FROM feed_pending WHERE parent_ext = $1 AND legal = 1 UNION SELECT 1 AS x FROM parent_links l JOIN people p ON p.id = l.parent_id WHERE p.territory_id = $2 AND p.external_id = $1 AND l.fed = 1 AND l.legal_guardian = 1")
+            .bind(external_id.to_owned())
+            .bind(self.territory.clone())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(r.is_some())
+    }
+
+    async fn resolve_parent_links(&mut self) -> Result<u64> {
+        let t = self.territory.clone();
+        sqlx::query("INSERT INTO parent_links (parent_id, child_id, legal_guardian, fed) SELECT p.id, f.child_id, f.legal, 1 FROM feed_pending f JOIN people p ON p.territory_id = $1 AND p.external_id = f.parent_ext ON CONFLICT (parent_id, child_id) DO UPDATE SET legal_guardian = excluded.legal_guardian, fed = 1")
+            .bind(t.clone())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        let dangling = sqlx::query("SELECT COUNT(*) AS n FROM feed_pending f WHERE f.legal = 1 AND NOT EXISTS (SELECT 1 FROM people p WHERE p.territory_id = $1 AND p.external_id = f.parent_ext)")
+            .bind(t.clone())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "DELETE FROM memberships WHERE fed = 1 AND profile = 'TUT' AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND source = 'feed')",
+        )
+        .bind(t.clone())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("INSERT INTO memberships (person_id, structure_id, profile, fed) SELECT DISTINCT l.parent_id, m.structure_id, 'TUT', 1 FROM parent_links l JOIN memberships m ON m.person_id = l.child_id AND m.profile = 'ELV' JOIN people p ON p.id = l.parent_id WHERE l.fed = 1 AND l.legal_guardian = 1 AND p.territory_id = $1 AND p.detached_at IS NULL ON CONFLICT DO NOTHING")
+            .bind(t)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(int(&dangling, "n")? as u64)
+    }
+
+    async fn detach_unseen(&mut self, namespace: &str, now: i64) -> Result<u64> {
+        let t = self.territory.clone();
+        let n = sqlx::query("UPDATE people SET detached_at = $3, feed_hash = NULL WHERE territory_id = $1 AND source = 'feed' AND detached_at IS NULL AND external_id LIKE $2 AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.ext = people.external_id)")
+            .bind(t.clone())
+            .bind(format!("{}%", namespace.replace('%', "")))
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        for sql in [
+            "DELETE FROM memberships WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
+            "DELETE FROM group_members WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
+        ] {
+            sqlx::query(sql).bind(t.clone()).execute(&mut *self.tx).await.map_err(db_err)?;
+        }
+        Ok(n)
+    }
+
+    async fn commit(self) -> Result<()> {
+        self.tx.commit().await.map_err(db_err)?;
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await.map_err(db_err)
+    }
+}
+
+fn r_detached(r: &sqlx::any::AnyRow) -> Result<bool> {
+    Ok(sqlx::Row::try_get::<Option<i64>, _>(r, "detached_at").map_err(db_err)?.is_some())
+}
