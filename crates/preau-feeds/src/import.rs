@@ -260,7 +260,7 @@ pub async fn import_aaf<S: FeedStore>(
                 })?;
                 let Some(entry) = entry else { break };
                 read += 1;
-                if read % 10_000 == 0 {
+                if read.is_multiple_of(10_000) {
                     progress(&name, read);
                 }
                 imp.entry(category, &name, entry).await?;

@@ -365,6 +365,13 @@ pub fn staff(e: &Entry, table: &ProfileTable) -> Result<PersonRec, Reject> {
             }
         }
     }
+    // Teaching a class or group makes one a member of it, even when the feed only says so
+    // through the subjects attribute.
+    for (s, g, _, class) in &p.teachings {
+        if !p.groups.iter().any(|(gs, gc, gk)| gs == s && gc == g && gk == class) {
+            p.groups.push((s.clone(), g.clone(), *class));
+        }
+    }
     for v in e.values("ENTAuxEnsClassesPrincipal") {
         if let Some((s, c)) = struct_and_code(v) {
             p.principal_of.push((s, c));

@@ -8,5 +8,6 @@ mod accounts;
 mod admin;
 mod api;
 mod app;
+mod feeds;
 mod portal;
 mod store;

@@ -1,0 +1,306 @@
+//! AAF imports: hand-written small feeds covering each rule, on SQLite and PostgreSQL.
+
+use crate::app::*;
+use preau_core::{Error, Profile};
+use preau_directory::DirectoryStore;
+use preau_feeds::aaf::generate::entry;
+use preau_feeds::import::{Options, import_aaf};
+use preau_feeds::report::{Outcome, Report};
+use std::path::{Path, PathBuf};
+
+fn v(s: &str) -> Vec<String> {
+    vec![s.to_owned()]
+}
+
+fn vs(s: &[&str]) -> Vec<String> {
+    s.iter().map(|x| (*x).to_owned()).collect()
+}
+
+fn file(dir: &Path, category: &str, index: u32, entries: &[String]) {
+    let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ficAlimMENESR>\n{}</ficAlimMENESR>\n", entries.concat());
+    std::fs::write(dir.join(format!("ENT_Complet_20260901_{category}_{index:04}.xml")), body).expect("write");
+}
+
+fn school(id: &str, uai: &str, name: &str) -> String {
+    entry(
+        "categorieStructure",
+        "EtabEducNat",
+        id,
+        &[("ENTStructureJointure", v(id)), ("ENTStructureUAI", v(uai)), ("ENTStructureNomCourant", v(name)), ("ENTStructureTypeStruct", v("COLLEGE"))],
+    )
+}
+
+fn pupil(id: &str, given: &str, family: &str, school: &str, class: &str, relatives: &[&str]) -> String {
+    entry(
+        "categoriePersonne",
+        "Eleve",
+        id,
+        &[
+            ("ENTPersonJointure", v(id)),
+            ("sn", v(family)),
+            ("givenName", v(given)),
+            ("ENTPersonDateNaissance", v("14/03/2012")),
+            ("ENTPersonStructRattach", v(school)),
+            ("ENTEleveClasses", v(&format!("{school}${class}"))),
+            ("ENTElevePersRelEleve", vs(relatives)),
+        ],
+    )
+}
+
+fn relative(id: &str, given: &str, family: &str) -> String {
+    entry(
+        "categoriePersonne",
+        "PersRelEleve",
+        id,
+        &[("ENTPersonJointure", v(id)), ("sn", v(family)), ("givenName", v(given)), ("mail", v(&format!("r{id}@example.org")))],
+    )
+}
+
+fn teacher(id: &str, given: &str, family: &str, fonctions: &[&str], classes_subjects: &[&str], principal: &[&str]) -> String {
+    entry(
+        "categoriePersonne",
+        "PersEducNat",
+        id,
+        &[
+            ("ENTPersonJointure", v(id)),
+            ("sn", v(family)),
+            ("givenName", v(given)),
+            ("ENTPersonFonctions", vs(fonctions)),
+            ("ENTAuxEnsClassesMatieres", vs(classes_subjects)),
+            ("ENTAuxEnsClassesPrincipal", vs(principal)),
+            ("ENTAttributInventeParUneAcademie", v("x")),
+        ],
+    )
+}
+
+/// A small académie: two collèges, four pupils, their relatives, two teachers.
+fn base_feed() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("preau-aaf-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    file(&dir, "EtabEducNat", 0, &[school("100", "0290009C", "COLLEGE JULES VERNE"), school("200", "0750654D", "COLLEGE SIMONE VEIL")]);
+    file(
+        &dir,
+        "MatiereEducNat",
+        0,
+        &[entry("categorieMatiere", "MatEducNat", "030201", &[("ENTMatJointure", v("030201")), ("ENTLibelleMatiere", v("ANGLAIS LV1"))])],
+    );
+    file(
+        &dir,
+        "Eleve",
+        0,
+        &[
+            pupil("1", "Zoé", "Lefèvre", "100", "4B", &["501$10$1$1$0$1", "502$20$1$1$0$1", "503$50$0$0$1$0"]),
+            pupil("2", "Léo", "Lefèvre", "200", "6A", &["501$10$1$1$0$1"]),
+        ],
+    );
+    file(&dir, "Eleve", 1, &[pupil("3", "Inès", "Diallo", "100", "4B", &["504$10$1$1$0$1"]), pupil("4", "Hugo", "Roux", "100", "4C", &[])]);
+    file(
+        &dir,
+        "PersRelEleve",
+        0,
+        &[relative("501", "Anne", "Lefèvre"), relative("502", "Marc", "Lefèvre"), relative("503", "Mamie", "Lefèvre"), relative("504", "Awa", "Diallo")],
+    );
+    file(
+        &dir,
+        "PersEducNat",
+        0,
+        &[
+            teacher(
+                "900",
+                "Claire",
+                "Martin",
+                &["100$ENS$ENSEIGNEMENT$L0422$ANGLAIS", "200$ENS$ENSEIGNEMENT$L0422$ANGLAIS"],
+                &["100$4B$030201", "200$6A$030201"],
+                &["100$4B"],
+            ),
+            teacher("901", "Paul", "Girard", &["100$DIR$DIRECTION$$PRINCIPAL"], &[], &[]),
+        ],
+    );
+    dir
+}
+
+fn opts(dry_run: bool) -> Options {
+    Options { academie: "RENNES".into(), dry_run, profiles: Default::default() }
+}
+
+async fn run(app: &TestApp, dir: &Path, dry_run: bool) -> Result<Report, Error> {
+    import_aaf(&*app.state.store, &app.system, dir, &opts(dry_run), T0, &mut |_, _| {}).await
+}
+
+async fn people_count(app: &TestApp) -> usize {
+    let mut n = 0;
+    for s in app.state.store.structures(app.system.territory).await.expect("structures") {
+        n += app.state.store.people_in(s.id, None, "", 10_000).await.expect("people").len();
+    }
+    n
+}
+
+#[tokio::test]
+async fn a_full_extract_builds_schools_people_classes_and_links() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    let report = run(&app, &dir, false).await.expect("import");
+    assert_eq!(report.get("Eleve", Outcome::Created), 4);
+    assert_eq!(report.get("PersRelEleve", Outcome::Created), 3, "three legal guardians get accounts");
+    assert_eq!(report.get("PersEducNat", Outcome::Created), 2);
+    assert!(report.warnings.keys().any(|w| w.contains("ENTAttributInventeParUneAcademie")), "unknown attributes are warnings");
+    let t = app.system.territory;
+    let zoe = app.state.store.person_by_login(t, "zoe.lefevre").await.expect("zoe");
+    let parents = app.state.store.parents(zoe.id).await.expect("parents");
+    assert_eq!(parents.len(), 2, "the grandmother is a contact, not an account");
+    assert!(app.state.store.person_by_login(t, "mamie.lefevre").await.is_err());
+    let anne = app.state.store.person_by_login(t, "anne.lefevre").await.expect("anne");
+    let anne_schools = app.state.store.memberships(anne.id).await.expect("m");
+    assert_eq!(anne_schools.len(), 2, "a parent with children in two schools is a parent in both");
+    assert!(anne_schools.iter().all(|m| m.profile == Profile::Parent));
+    let claire = app.state.store.person_by_login(t, "claire.martin").await.expect("claire");
+    assert_eq!(app.state.store.memberships(claire.id).await.expect("m").len(), 2, "a teacher in two schools");
+    assert_eq!(app.state.store.teachings_of(claire.id).await.expect("t").len(), 2);
+    let girard = app.state.store.person_by_login(t, "paul.girard").await.expect("girard");
+    assert_eq!(app.state.store.memberships(girard.id).await.expect("m")[0].profile, Profile::Direction);
+    let jv = app.state.store.structure_by_uai(t, "0290009C").await.expect("school");
+    let class = app.state.store.groups_in(jv.id).await.expect("groups").into_iter().find(|g| g.code == "4B").expect("4B");
+    assert_eq!(app.state.store.group_members(class.id).await.expect("members").len(), 3, "two pupils and their teacher");
+}
+
+#[tokio::test]
+async fn re_importing_the_same_feed_changes_nothing() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    run(&app, &dir, false).await.expect("first");
+    let generation = app.state.store.generation();
+    let again = run(&app, &dir, false).await.expect("second");
+    assert!(!again.changed_anything(), "{again}");
+    assert_eq!(again.get("Eleve", Outcome::Unchanged), 4);
+    assert_eq!(people_count(&app).await, 11);
+    assert!(app.state.store.generation() >= generation);
+}
+
+#[tokio::test]
+async fn a_pupil_who_changes_class_moves_and_one_who_leaves_is_detached_then_restored() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    run(&app, &dir, false).await.expect("first");
+    file(&dir, "Eleve", 1, &[pupil("3", "Inès", "Diallo", "100", "4C", &["504$10$1$1$0$1"])]);
+    let r = run(&app, &dir, false).await.expect("second");
+    assert_eq!(r.get("Eleve", Outcome::Updated), 1);
+    assert_eq!(r.get("Personnes", Outcome::Detached), 1, "Hugo left");
+    let t = app.system.territory;
+    let ines = app.state.store.person_by_login(t, "ines.diallo").await.expect("ines");
+    let groups: Vec<String> = app.state.store.groups_of(ines.id).await.expect("g").into_iter().map(|g| g.code).collect();
+    assert_eq!(groups, vec!["4C"]);
+    let hugo = app.state.store.person_by_login(t, "hugo.roux").await.expect("hugo is kept, not deleted");
+    assert!(app.state.store.memberships(hugo.id).await.expect("m").is_empty(), "but no longer in a school");
+    file(&dir, "Eleve", 1, &[pupil("3", "Inès", "Diallo", "100", "4C", &["504$10$1$1$0$1"]), pupil("4", "Hugo", "Roux", "100", "4C", &[])]);
+    let r = run(&app, &dir, false).await.expect("third");
+    assert_eq!(r.get("Eleve", Outcome::Restored), 1);
+    assert_eq!(app.state.store.memberships(hugo.id).await.expect("m").len(), 1);
+    assert_eq!(app.state.store.person_by_login(t, "hugo.roux").await.expect("same account").id, hugo.id);
+}
+
+#[tokio::test]
+async fn manual_accounts_are_never_touched_by_a_feed() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    run(&app, &dir, false).await.expect("first");
+    let jv = app.state.store.structure_by_uai(app.system.territory, "0290009C").await.expect("school");
+    let manual = app.person("Zoé", "Lefèvre", &jv, Profile::Guest).await;
+    assert_eq!(manual.login, "zoe.lefevre2");
+    std::fs::remove_file(dir.join("ENT_Complet_20260901_Eleve_0001.xml")).expect("rm");
+    let r = run(&app, &dir, false).await.expect("second");
+    assert_eq!(r.get("Personnes", Outcome::Detached), 2);
+    assert_eq!(app.state.store.memberships(manual.id).await.expect("m").len(), 1, "the manual account keeps its profile");
+}
+
+#[tokio::test]
+async fn a_feed_that_fails_half_way_leaves_the_directory_untouched() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    run(&app, &dir, false).await.expect("first");
+    let before = people_count(&app).await;
+    file(&dir, "Eleve", 1, &[pupil("3", "Inès", "Diallo-Nouvelle", "100", "4C", &[])]);
+    std::fs::write(dir.join("ENT_Complet_20260901_PersEducNat_0001.xml"), "<ficAlimMENESR><addRequest><attributes></addRequest>").expect("broken file");
+    let err = run(&app, &dir, false).await.expect_err("malformed XML fails the import");
+    assert!(matches!(err, Error::Invalid(ref f) if f[0].field.contains("PersEducNat_0001")), "{err:?}");
+    assert_eq!(people_count(&app).await, before);
+    assert!(app.state.store.person_by_login(app.system.territory, "ines.diallo").await.is_ok(), "the earlier change was rolled back");
+}
+
+#[tokio::test]
+async fn bad_records_are_rejected_with_their_reason_and_the_rest_applies() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    let bad_date = entry(
+        "categoriePersonne",
+        "Eleve",
+        "7",
+        &[
+            ("ENTPersonJointure", v("7")),
+            ("sn", v("Petit")),
+            ("givenName", v("Lou")),
+            ("ENTPersonDateNaissance", v("31/02/2012")),
+            ("ENTPersonStructRattach", v("100")),
+        ],
+    );
+    let no_name = entry("categoriePersonne", "Eleve", "8", &[("ENTPersonJointure", v("8")), ("givenName", v("Sans")), ("ENTPersonStructRattach", v("100"))]);
+    let duplicate = pupil("4", "Hugo", "Roux", "100", "4C", &[]);
+    file(&dir, "Eleve", 2, &[bad_date, no_name, duplicate]);
+    let r = run(&app, &dir, false).await.expect("import");
+    assert_eq!(r.get("Eleve", Outcome::Created), 4);
+    assert_eq!(r.get("Eleve", Outcome::Rejected), 3);
+    let reasons: Vec<&str> = r.rejected.iter().map(|x| x.reason.as_str()).collect();
+    assert!(reasons.iter().any(|x| x.contains("date de naissance mal formée : 31/02/2012")), "{reasons:?}");
+    assert!(reasons.iter().any(|x| x.contains("nom manquant")));
+    assert!(reasons.iter().any(|x| x.contains("identifiant en double")));
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    let r = run(&app, &dir, true).await.expect("dry run");
+    assert!(r.dry_run);
+    assert_eq!(r.get("Eleve", Outcome::Created), 4);
+    assert!(app.state.store.structures(app.system.territory).await.expect("s").is_empty());
+}
+
+#[tokio::test]
+async fn iso_8859_15_feeds_keep_their_accents() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    let xml =
+        format!("<?xml version=\"1.0\" encoding=\"ISO-8859-15\"?>\n<ficAlimMENESR>\n{}</ficAlimMENESR>\n", pupil("1", "Zoé", "Lefèvre", "100", "4B", &[]));
+    let bytes: Vec<u8> = xml.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')).collect();
+    std::fs::write(dir.join("ENT_Complet_20260901_Eleve_0000.xml"), bytes).expect("latin file");
+    run(&app, &dir, false).await.expect("import");
+    let zoe = app.state.store.person_by_login(app.system.territory, "zoe.lefevre").await.expect("zoe");
+    assert_eq!(zoe.family_name, "Lefèvre");
+}
+
+#[tokio::test]
+async fn two_academies_with_the_same_identifiers_make_different_people() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    run(&app, &dir, false).await.expect("rennes");
+    let other = std::env::temp_dir().join(format!("preau-aaf-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&other).expect("dir");
+    file(&other, "EtabEducNat", 0, &[school("100", "0350001L", "LYCEE DE NANTES")]);
+    file(&other, "Eleve", 0, &[pupil("1", "Jade", "Morel", "100", "2NDE1", &[])]);
+    let o = Options { academie: "NANTES".into(), dry_run: false, profiles: Default::default() };
+    let r = import_aaf(&*app.state.store, &app.system, &other, &o, T0, &mut |_, _| {}).await;
+    let r = r.expect("nantes");
+    assert_eq!(r.get("Eleve", Outcome::Created), 1);
+    assert_eq!(r.get("Personnes", Outcome::Detached), 0, "Rennes' people are not detached by Nantes' feed");
+    assert!(app.state.store.person_by_login(app.system.territory, "zoe.lefevre").await.is_ok());
+}
+
+#[tokio::test]
+async fn only_a_territory_admin_imports_a_feed() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let local = app.local_admin(&school).await;
+    let p = app.state.directory.principal_for(app.system.territory, local.id).await.expect("principal");
+    let r = import_aaf(&*app.state.store, &p, &base_feed(), &opts(false), T0, &mut |_, _| {}).await;
+    assert!(matches!(r, Err(Error::Forbidden)));
+    assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_err());
+}
