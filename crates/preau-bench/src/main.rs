@@ -271,10 +271,12 @@ struct Args {
     bin: PathBuf,
     secs: f64,
     portal_rate: f64,
+    /// Run the directory-feed benchmark with a feed of this many accounts instead.
+    import: Option<usize>,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0 };
+    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
@@ -282,7 +284,8 @@ fn args() -> Result<Args> {
             "--preau" => a.bin = v.into(),
             "--secs" => a.secs = v.parse()?,
             "--portal-rate" => a.portal_rate = v.parse()?,
-            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R)"),
+            "--import" => a.import = Some(v.parse()?),
+            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS)"),
         }
     }
     Ok(a)
@@ -292,7 +295,77 @@ fn main() -> Result<()> {
     // One thread for the load generator, leaving the other core to the server as much as the
     // scheduler allows: both share this 2-core machine.
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-    rt.block_on(run(args()?))
+    let a = args()?;
+    match a.import {
+        Some(n) => rt.block_on(import_bench(&a, n)),
+        None => rt.block_on(run(a)),
+    }
+}
+
+/// Runs a command to completion, sampling its peak RSS; returns (seconds, peak KiB, stdout).
+fn timed(cmd: &mut Command) -> Result<(f64, u64, String)> {
+    let started = Instant::now();
+    let out_path = std::env::temp_dir().join(format!("preau-bench-out-{}", std::process::id()));
+    let child = cmd.stdout(std::fs::File::create(&out_path)?).stderr(Stdio::null()).spawn()?;
+    let pid = child.id();
+    let mut child = child;
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak = peak.max(line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait()? {
+            if !status.success() {
+                bail!("command failed: {:?}", cmd);
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let out = std::fs::read_to_string(&out_path)?;
+    let _ = std::fs::remove_file(out_path);
+    Ok((elapsed, peak, out))
+}
+
+/// The accounts a report line says were created or left unchanged (`  Eleve   800 créés`).
+fn counted(report: &str, word: &str) -> u64 {
+    report
+        .lines()
+        .filter(|l| ["Eleve", "PersRelEleve ", "PersEducNat"].iter().any(|c| l.trim_start().starts_with(c)) && !l.contains("contacts"))
+        .flat_map(|l| l.split(',').filter(|p| p.contains(word)).filter_map(|p| p.split_whitespace().rev().nth(1)?.parse::<u64>().ok()))
+        .sum()
+}
+
+async fn import_bench(a: &Args, accounts: usize) -> Result<()> {
+    let root = std::env::temp_dir().join(format!("preau-import-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    println!("# Préau directory-feed benchmark — {accounts} accounts, binary {}", a.bin.display());
+    println!("| step | accounts | seconds | accounts/s | peak RSS MiB |\n|---|---|---|---|---|");
+    for n in [accounts / 4, accounts] {
+        let feed = root.join(format!("feed-{n}"));
+        let (t, _, _) = timed(Command::new(&a.bin).args(["demo", "--export-aaf"]).arg(&feed).args(["--accounts", &n.to_string()]))?;
+        println!("| generate the feed | {n} | {t:.1} | {:.0} | — |", n as f64 / t);
+        let data = root.join(format!("data-{n}"));
+        let import = |dry: bool| {
+            let mut c = Command::new(&a.bin);
+            c.env("PREAU_DATA_DIR", &data).env("PREAU_LOG", "warn").args(["import", "aaf"]).arg(&feed).args(["--academie", "BENCH"]);
+            if dry {
+                c.arg("--dry-run");
+            }
+            c
+        };
+        let (t, peak, out) = timed(&mut import(false))?;
+        let created = counted(&out, "créés");
+        println!("| full import into an empty SQLite database | {created} | {t:.1} | {:.0} | {:.0} |", created as f64 / t, peak as f64 / 1024.0);
+        let (t, peak, out) = timed(&mut import(false))?;
+        let unchanged = counted(&out, "inchangés");
+        println!("| re-import of the same feed (no change) | {unchanged} | {t:.1} | {:.0} | {:.0} |", unchanged as f64 / t, peak as f64 / 1024.0);
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    Ok(())
 }
 
 async fn run(a: Args) -> Result<()> {
