@@ -202,7 +202,6 @@ impl<T: FeedTx> Importer<'_, T> {
                 let login = self.new_login(rec);
                 let w = PersonWrite { id: PersonId::new(), external_id: ext, login: Some(&login), rec, fingerprint: &fingerprint, profiles, places };
                 self.tx.insert_person(&w).await?;
-                self.tx.replace_links(&w).await?;
                 self.report.count(category, Outcome::Created);
             }
         }
@@ -248,7 +247,13 @@ pub async fn import_aaf<S: FeedStore>(
         Importer { tx, opts: &opts, report: Report { dry_run: opts.dry_run, ..Default::default() }, logins, structures: HashMap::new(), seen: HashSet::new() };
     let mut read = 0u64;
     let result: Result<()> = async {
+        let mut previous = "";
         for (path, category) in &files {
+            // A category may refer to the one before (relatives to pupils): write it out first.
+            if previous != *category {
+                imp.tx.flush().await?;
+                previous = category;
+            }
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             progress(&name, read);
             imp.report.files.push(name.clone());

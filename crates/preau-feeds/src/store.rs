@@ -54,13 +54,17 @@ pub trait FeedTx: Send {
     async fn structure_by_external(&mut self, external_id: &str) -> Result<Option<StructureId>>;
     async fn upsert_label(&mut self, table: LabelTable, code: &str, label: &str) -> Result<Change>;
     async fn fed_person(&mut self, external_id: &str) -> Result<Option<FedPerson>>;
+    /// Creates a person with all their fed links (may be written later, in a batch).
     async fn insert_person(&mut self, w: &PersonWrite<'_>) -> Result<()>;
     /// Updates identity, clears detachment, and replaces every fed link of the person.
     async fn update_person(&mut self, w: &PersonWrite<'_>) -> Result<()>;
     /// Replaces the fed memberships, groups, functions, teachings, principal classes and
     /// (pending) parent links of a person from its record.
     async fn replace_links(&mut self, w: &PersonWrite<'_>) -> Result<()>;
+    /// Records that a person is in this feed (may be written later, in a batch).
     async fn mark_seen(&mut self, external_id: &str) -> Result<()>;
+    /// Writes whatever is batched.
+    async fn flush(&mut self) -> Result<()>;
     /// Whether a relative is a legal guardian of some pupil, in this feed or already stored.
     async fn is_guardian(&mut self, external_id: &str) -> Result<bool>;
     /// Turns the pending parent links into links between stored people and gives parents their

@@ -16,6 +16,68 @@ pub struct StoreFeedTx {
     territory: String,
     groups: HashMap<(StructureId, &'static str, String), GroupId>,
     generation: Arc<AtomicU64>,
+    batch: Batch,
+}
+
+/// A value bound in a multi-row insert.
+enum Val {
+    S(String),
+    N(Option<String>),
+    I(i64),
+}
+
+/// Rows of new people and their links, written a few hundred at a time in multi-row inserts:
+/// one statement instead of one per row is what makes a first import fast.
+#[derive(Default)]
+struct Batch {
+    people: Vec<Vec<Val>>,
+    credentials: Vec<Vec<Val>>,
+    memberships: Vec<Vec<Val>>,
+    group_members: Vec<Vec<Val>>,
+    functions: Vec<Vec<Val>>,
+    teachings: Vec<Vec<Val>>,
+    principals: Vec<Vec<Val>>,
+    pending: Vec<Vec<Val>>,
+    seen: Vec<Vec<Val>>,
+}
+
+/// Rows per flush of the batch.
+const BATCH_PEOPLE: usize = 500;
+/// Bound parameters per statement (SQLite allows 32,766, PostgreSQL 65,535).
+const MAX_PARAMS: usize = 30_000;
+
+async fn insert_many(tx: &mut Transaction<'static, Any>, head: &str, tail: &str, rows: Vec<Vec<Val>>) -> Result<()> {
+    let Some(width) = rows.first().map(Vec::len) else { return Ok(()) };
+    let per = (MAX_PARAMS / width.max(1)).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
+        let mut sql = String::with_capacity(head.len() + chunk.len() * width * 5);
+        sql.push_str(head);
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { " (" } else { ", (" });
+            for c in 0..width {
+                n += 1;
+                sql.push_str(&format!("{}${n}", if c == 0 { "" } else { ", " }));
+            }
+            sql.push(')');
+        }
+        sql.push(' ');
+        sql.push_str(tail);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            for v in row {
+                q = match v {
+                    Val::S(s) => q.bind(s),
+                    Val::N(s) => q.bind(s),
+                    Val::I(i) => q.bind(i),
+                };
+            }
+        }
+        q.execute(&mut **tx).await.map_err(db_err)?;
+    }
+    Ok(())
 }
 
 impl FeedStore for Store {
@@ -40,7 +102,7 @@ impl FeedStore for Store {
         for statement in ddl {
             tx.execute(*statement).await.map_err(db_err)?;
         }
-        Ok(StoreFeedTx { tx, territory: territory.to_string(), groups: HashMap::new(), generation: self.generation.clone() })
+        Ok(StoreFeedTx { tx, territory: territory.to_string(), groups: HashMap::new(), generation: self.generation.clone(), batch: Batch::default() })
     }
 
     async fn save_report(&self, territory: TerritoryId, source: &str, started: i64, finished: i64, report_json: &str) -> Result<()> {
@@ -59,6 +121,28 @@ impl FeedStore for Store {
 }
 
 impl StoreFeedTx {
+    /// Writes the batched rows, people first so that links find them.
+    async fn flush(&mut self) -> Result<()> {
+        let b = std::mem::take(&mut self.batch);
+        let tx = &mut self.tx;
+        insert_many(
+            tx,
+            "INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash) VALUES",
+            "",
+            b.people,
+        )
+        .await?;
+        insert_many(tx, "INSERT INTO credentials (person_id) VALUES", "", b.credentials).await?;
+        insert_many(tx, "INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES", "ON CONFLICT DO NOTHING", b.memberships).await?;
+        insert_many(tx, "INSERT INTO group_members (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.group_members).await?;
+        insert_many(tx, "INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES", "ON CONFLICT DO NOTHING", b.functions).await?;
+        insert_many(tx, "INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES", "ON CONFLICT DO NOTHING", b.teachings).await?;
+        insert_many(tx, "INSERT INTO principal_teachers (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.principals).await?;
+        insert_many(tx, "INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES", "", b.pending).await?;
+        insert_many(tx, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
+        Ok(())
+    }
+
     async fn group(&mut self, structure: StructureId, kind: &'static str, code: &str) -> Result<GroupId> {
         let key = (structure, kind, code.to_owned());
         if let Some(g) = self.groups.get(&key) {
@@ -201,20 +285,45 @@ impl FeedTx for StoreFeedTx {
     }
 
     async fn insert_person(&mut self, w: &PersonWrite<'_>) -> Result<()> {
-        sqlx::query("INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, 'feed', $8, $9)")
-            .bind(w.id.to_string())
-            .bind(self.territory.clone())
-            .bind(w.login.unwrap_or_default().to_owned())
-            .bind(w.rec.given_name.clone())
-            .bind(w.rec.family_name.clone())
-            .bind(w.rec.birth_date.clone())
-            .bind(w.rec.email.clone())
-            .bind(w.external_id.to_owned())
-            .bind(w.fingerprint.to_owned())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
-        sqlx::query("INSERT INTO credentials (person_id) VALUES ($1)").bind(w.id.to_string()).execute(&mut *self.tx).await.map_err(db_err)?;
+        use Val::{I, N, S};
+        let id = w.id.to_string();
+        self.batch.people.push(vec![
+            S(id.clone()),
+            S(self.territory.clone()),
+            S(w.login.unwrap_or_default().to_owned()),
+            S(w.rec.given_name.clone()),
+            S(w.rec.family_name.clone()),
+            N(w.rec.birth_date.clone()),
+            N(w.rec.email.clone()),
+            S("feed".into()),
+            S(w.external_id.to_owned()),
+            S(w.fingerprint.to_owned()),
+        ]);
+        self.batch.credentials.push(vec![S(id.clone())]);
+        for (s, profile) in w.profiles {
+            self.batch.memberships.push(vec![S(id.clone()), S(s.to_string()), S(profile.code().into()), I(1)]);
+        }
+        for (s, kind, code) in &w.places.groups {
+            let g = self.group(*s, kind, code).await?;
+            self.batch.group_members.push(vec![S(g.to_string()), S(id.clone()), I(1)]);
+        }
+        for (s, code, label) in &w.places.functions {
+            self.batch.functions.push(vec![S(id.clone()), S(s.to_string()), S(code.clone()), S(label.clone()), I(1)]);
+        }
+        for (s, kind, code, subject) in &w.places.teachings {
+            let g = self.group(*s, kind, code).await?;
+            self.batch.teachings.push(vec![S(id.clone()), S(g.to_string()), S(subject.clone()), I(1)]);
+        }
+        for (s, code) in &w.places.principal_of {
+            let g = self.group(*s, "class", code).await?;
+            self.batch.principals.push(vec![S(g.to_string()), S(id.clone()), I(1)]);
+        }
+        for (relative, legal) in &w.places.relatives {
+            self.batch.pending.push(vec![S(id.clone()), S(relative.clone()), I(i64::from(*legal))]);
+        }
+        if self.batch.people.len() >= BATCH_PEOPLE {
+            self.flush().await?;
+        }
         Ok(())
     }
 
@@ -304,15 +413,21 @@ impl FeedTx for StoreFeedTx {
     }
 
     async fn mark_seen(&mut self, external_id: &str) -> Result<()> {
-        sqlx::query("INSERT INTO feed_seen (ext) VALUES ($1) ON CONFLICT DO NOTHING")
-            .bind(external_id.to_owned())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
+        self.batch.seen.push(vec![Val::S(external_id.to_owned())]);
+        if self.batch.seen.len() >= 4 * BATCH_PEOPLE {
+            insert_many(&mut self.tx, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", std::mem::take(&mut self.batch.seen)).await?;
+        }
         Ok(())
     }
 
+    async fn flush(&mut self) -> Result<()> {
+        StoreFeedTx::flush(self).await
+    }
+
     async fn is_guardian(&mut self, external_id: &str) -> Result<bool> {
+        if !self.batch.pending.is_empty() {
+            self.flush().await?;
+        }
         let r = sqlx::query("SELECT 1 AS x FROM feed_pending WHERE parent_ext = $1 AND legal = 1 UNION SELECT 1 AS x FROM parent_links l JOIN people p ON p.id = l.parent_id WHERE p.territory_id = $2 AND p.external_id = $1 AND l.fed = 1 AND l.legal_guardian = 1")
             .bind(external_id.to_owned())
             .bind(self.territory.clone())
@@ -323,6 +438,7 @@ impl FeedTx for StoreFeedTx {
     }
 
     async fn resolve_parent_links(&mut self) -> Result<u64> {
+        self.flush().await?;
         let t = self.territory.clone();
         sqlx::query("INSERT INTO parent_links (parent_id, child_id, legal_guardian, fed) SELECT p.id, f.child_id, f.legal, 1 FROM feed_pending f JOIN people p ON p.territory_id = $1 AND p.external_id = f.parent_ext ON CONFLICT (parent_id, child_id) DO UPDATE SET legal_guardian = excluded.legal_guardian, fed = 1")
             .bind(t.clone())
@@ -350,6 +466,7 @@ impl FeedTx for StoreFeedTx {
     }
 
     async fn detach_unseen(&mut self, namespace: &str, now: i64) -> Result<u64> {
+        self.flush().await?;
         let t = self.territory.clone();
         let n = sqlx::query("UPDATE people SET detached_at = $3, feed_hash = NULL WHERE territory_id = $1 AND source = 'feed' AND detached_at IS NULL AND external_id LIKE $2 AND NOT EXISTS (SELECT 1 FROM feed_seen s WHERE s.ext = people.external_id)")
             .bind(t.clone())
@@ -368,7 +485,8 @@ impl FeedTx for StoreFeedTx {
         Ok(n)
     }
 
-    async fn commit(self) -> Result<()> {
+    async fn commit(mut self) -> Result<()> {
+        StoreFeedTx::flush(&mut self).await?;
         self.tx.commit().await.map_err(db_err)?;
         self.generation.fetch_add(1, Ordering::Relaxed);
         Ok(())

@@ -105,7 +105,7 @@ pub fn write_feed(dir: &Path, accounts: usize, seed: u64) -> std::io::Result<Gen
     std::fs::create_dir_all(dir)?;
     let mut rng = Seeded::new(seed);
     let (prefix, date) = ("ENT2026", "20260901");
-    let pupils_total = accounts * 40 / 100;
+    let pupils_total = accounts * 32 / 100;
     let staff_total = (accounts * 8 / 100).max(1);
     let schools = pupils_total.div_ceil(600).max(1);
     let mut g = Generated { structures: schools, ..Default::default() };
