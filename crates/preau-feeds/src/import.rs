@@ -43,6 +43,8 @@ struct Importer<'o, T: FeedTx> {
     logins: HashSet<String>,
     structures: HashMap<String, Option<StructureId>>,
     seen: HashSet<String>,
+    /// Nobody of this académie was fed before: skip looking people up.
+    first_import: bool,
 }
 
 impl<T: FeedTx> Importer<'_, T> {
@@ -188,7 +190,8 @@ impl<T: FeedTx> Importer<'_, T> {
     async fn apply_person(&mut self, category: &'static str, ext: &str, rec: &PersonRec, profiles: &[(StructureId, Profile)], places: &Places) -> Result<()> {
         let fingerprint = rec.fingerprint();
         self.tx.mark_seen(ext).await?;
-        match self.tx.fed_person(ext).await? {
+        let known = if self.first_import { None } else { self.tx.fed_person(ext).await? };
+        match known {
             Some(p) if p.fingerprint.as_deref() == Some(fingerprint.as_str()) && !p.detached => {
                 self.report.count(category, Outcome::Unchanged);
             }
@@ -243,8 +246,16 @@ pub async fn import_aaf<S: FeedStore>(
     }
     let mut tx = store.begin_feed(caller.territory).await?;
     let logins = tx.taken_logins().await?.into_iter().collect();
-    let mut imp =
-        Importer { tx, opts: &opts, report: Report { dry_run: opts.dry_run, ..Default::default() }, logins, structures: HashMap::new(), seen: HashSet::new() };
+    let first_import = tx.namespace_is_empty(&format!("{}:", opts.academie)).await?;
+    let mut imp = Importer {
+        tx,
+        opts: &opts,
+        report: Report { dry_run: opts.dry_run, ..Default::default() },
+        logins,
+        structures: HashMap::new(),
+        seen: HashSet::new(),
+        first_import,
+    };
     let mut read = 0u64;
     let result: Result<()> = async {
         let mut previous = "";

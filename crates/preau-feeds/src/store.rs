@@ -54,6 +54,9 @@ pub trait FeedTx: Send {
     async fn structure_by_external(&mut self, external_id: &str) -> Result<Option<StructureId>>;
     async fn upsert_label(&mut self, table: LabelTable, code: &str, label: &str) -> Result<Change>;
     async fn fed_person(&mut self, external_id: &str) -> Result<Option<FedPerson>>;
+    /// Whether no person of this namespace (`ACADEMIE:`) was ever fed: then every person of the
+    /// feed is new and need not be looked up.
+    async fn namespace_is_empty(&mut self, namespace: &str) -> Result<bool>;
     /// Creates a person with all their fed links (may be written later, in a batch).
     async fn insert_person(&mut self, w: &PersonWrite<'_>) -> Result<()>;
     /// Updates identity, clears detachment, and replaces every fed link of the person.

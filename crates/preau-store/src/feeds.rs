@@ -92,6 +92,7 @@ impl FeedStore for Store {
                 "CREATE INDEX feed_pending_parent ON feed_pending (parent_ext)",
             ],
             Dialect::Sqlite => &[
+                "PRAGMA cache_size = -32768",
                 "CREATE TEMP TABLE IF NOT EXISTS feed_seen (ext TEXT PRIMARY KEY)",
                 "CREATE TEMP TABLE IF NOT EXISTS feed_pending (child_id TEXT NOT NULL, parent_ext TEXT NOT NULL, legal BIGINT NOT NULL)",
                 "CREATE INDEX IF NOT EXISTS feed_pending_parent ON feed_pending (parent_ext)",
@@ -282,6 +283,16 @@ impl FeedTx for StoreFeedTx {
             .await
             .map_err(db_err)?;
         r.map(|r| Ok(FedPerson { id: parse(&r, "id")?, fingerprint: opt(&r, "feed_hash")?, detached: r_detached(&r)? })).transpose()
+    }
+
+    async fn namespace_is_empty(&mut self, namespace: &str) -> Result<bool> {
+        let r = sqlx::query("SELECT 1 AS x FROM people WHERE territory_id = $1 AND external_id LIKE $2 LIMIT 1")
+            .bind(self.territory.clone())
+            .bind(format!("{}%", namespace.replace('%', "")))
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(r.is_none())
     }
 
     async fn insert_person(&mut self, w: &PersonWrite<'_>) -> Result<()> {

@@ -244,7 +244,17 @@ async fn import_aaf(s: &AppState, dir: &std::path::Path, academie: String, dry_r
     let opts = preau_feeds::import::Options { academie, dry_run, profiles: Default::default() };
     let started = SystemClock.now();
     let t = Instant::now();
-    let mut progress = |file: &str, n: u64| eprint!("\r{file:<60} {n:>10} entrées lues");
+    let mut last = String::new();
+    let mut progress = |file: &str, n: u64| {
+        let secs = t.elapsed().as_secs_f64();
+        if last != file {
+            if !last.is_empty() {
+                eprintln!();
+            }
+            last = file.to_owned();
+        }
+        eprint!("\r{file:<56} {n:>9} entrées lues  {secs:>6.1} s");
+    };
     let result = preau_feeds::import::import_aaf(&*s.store, &system, dir, &opts, started, &mut progress).await;
     eprintln!();
     let finished = SystemClock.now();

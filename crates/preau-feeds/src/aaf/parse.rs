@@ -278,3 +278,22 @@ mod tests {
         assert!(r.is_err());
     }
 }
+
+#[cfg(test)]
+mod speed {
+    #[test]
+    #[ignore = "manual timing of the parser on a generated feed in PREAU_PARSE_DIR"]
+    fn parse_speed() {
+        let dir = std::env::var("PREAU_PARSE_DIR").unwrap();
+        let t = std::time::Instant::now();
+        let mut n = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let f = std::fs::File::open(e.unwrap().path()).unwrap();
+            let mut r = super::AafReader::new(std::io::BufReader::new(f));
+            while let Some(entry) = r.next_entry().unwrap() {
+                n += entry.attrs.len();
+            }
+        }
+        eprintln!("parsed {n} attributes in {:?}", t.elapsed());
+    }
+}
