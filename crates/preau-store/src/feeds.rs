@@ -92,7 +92,6 @@ impl FeedStore for Store {
                 "CREATE INDEX feed_pending_parent ON feed_pending (parent_ext)",
             ],
             Dialect::Sqlite => &[
-                "PRAGMA cache_size = -32768",
                 "CREATE TEMP TABLE IF NOT EXISTS feed_seen (ext TEXT PRIMARY KEY)",
                 "CREATE TEMP TABLE IF NOT EXISTS feed_pending (child_id TEXT NOT NULL, parent_ext TEXT NOT NULL, legal BIGINT NOT NULL)",
                 "CREATE INDEX IF NOT EXISTS feed_pending_parent ON feed_pending (parent_ext)",
@@ -213,32 +212,33 @@ impl FeedTx for StoreFeedTx {
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(db_err)?;
-        let Some(row) = existing else {
-            let id = StructureId::new();
-            sqlx::query("INSERT INTO structures (id, territory_id, uai, name, kind, degree, academie, address, postal_code, city, phone, email, external_id) VALUES ($1, $2, $3, $4, $5, $6, '', '', $7, $8, '', '', $9)")
-                .bind(id.to_string())
-                .bind(self.territory.clone())
-                .bind(s.uai.to_string())
-                .bind(s.name.clone())
-                .bind(s.kind.code())
-                .bind(s.kind.default_degree())
-                .bind(s.postal_code.clone())
-                .bind(s.city.clone())
-                .bind(external_id.to_owned())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(db_err)?;
-            return Ok((id, Change::Created));
+        let (id, sql, change): (StructureId, &'static str, Change) = match existing {
+            None => (
+                StructureId::new(),
+                "INSERT INTO structures (id, uai, name, kind, degree, postal_code, city, external_id, territory_id, academie, address, phone, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', '')",
+                Change::Created,
+            ),
+            Some(row) => {
+                let current = crate::rows::structure(&row)?;
+                let same =
+                    current.uai == s.uai && current.name == s.name && current.kind == s.kind && current.postal_code == s.postal_code && current.city == s.city;
+                let adopted = sqlx::query("SELECT external_id FROM structures WHERE id = $1")
+                    .bind(current.id.to_string())
+                    .fetch_one(&mut *self.tx)
+                    .await
+                    .map_err(db_err)?;
+                if same && opt(&adopted, "external_id")?.as_deref() == Some(external_id) {
+                    return Ok((current.id, Change::Unchanged));
+                }
+                (
+                    current.id,
+                    "UPDATE structures SET uai = $2, name = $3, kind = $4, degree = $5, postal_code = $6, city = $7, external_id = $8 WHERE id = $1 AND territory_id = $9",
+                    Change::Updated,
+                )
+            }
         };
-        let current = crate::rows::structure(&row)?;
-        let same = current.uai == s.uai && current.name == s.name && current.kind == s.kind && current.postal_code == s.postal_code && current.city == s.city;
-        let adopted =
-            sqlx::query("SELECT external_id FROM structures WHERE id = $1").bind(current.id.to_string()).fetch_one(&mut *self.tx).await.map_err(db_err)?;
-        if same && opt(&adopted, "external_id")?.as_deref() == Some(external_id) {
-            return Ok((current.id, Change::Unchanged));
-        }
-        sqlx::query("UPDATE structures SET uai = $2, name = $3, kind = $4, degree = $5, postal_code = $6, city = $7, external_id = $8 WHERE id = $1")
-            .bind(current.id.to_string())
+        sqlx::query(sql)
+            .bind(id.to_string())
             .bind(s.uai.to_string())
             .bind(s.name.clone())
             .bind(s.kind.code())
@@ -246,10 +246,11 @@ impl FeedTx for StoreFeedTx {
             .bind(s.postal_code.clone())
             .bind(s.city.clone())
             .bind(external_id.to_owned())
+            .bind(self.territory.clone())
             .execute(&mut *self.tx)
             .await
             .map_err(db_err)?;
-        Ok((current.id, Change::Updated))
+        Ok((id, change))
     }
 
     async fn upsert_label(&mut self, table: LabelTable, code: &str, label: &str) -> Result<Change> {
