@@ -41,6 +41,7 @@ struct Importer<'o, T: FeedTx> {
     opts: &'o Options,
     report: Report,
     logins: HashSet<String>,
+    suffixes: HashMap<String, u32>,
     structures: HashMap<String, Option<StructureId>>,
     seen: HashSet<String>,
     /// Nobody of this académie was fed before: skip looking people up.
@@ -52,13 +53,20 @@ impl<T: FeedTx> Importer<'_, T> {
         format!("{}:{}", self.opts.academie, id)
     }
 
+    /// `prenom.nom`, or the next free `prenom.nomN`; remembers where each name's suffixes are
+    /// so that a thousand namesakes do not cost a thousand tries each.
     fn new_login(&mut self, rec: &PersonRec) -> String {
         let base = base_login(&rec.given_name, &rec.family_name);
         let mut login = base.clone();
-        let mut n = 1;
-        while self.logins.contains(&login) {
-            n += 1;
-            login = format!("{base}{n}");
+        if self.logins.contains(&login) {
+            let n = self.suffixes.entry(base.clone()).or_insert(2);
+            loop {
+                login = format!("{base}{n}");
+                *n += 1;
+                if !self.logins.contains(&login) {
+                    break;
+                }
+            }
         }
         self.logins.insert(login.clone());
         login
@@ -252,6 +260,7 @@ pub async fn import_aaf<S: FeedStore>(
         opts: &opts,
         report: Report { dry_run: opts.dry_run, ..Default::default() },
         logins,
+        suffixes: HashMap::new(),
         structures: HashMap::new(),
         seen: HashSet::new(),
         first_import,

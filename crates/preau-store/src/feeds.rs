@@ -17,6 +17,7 @@ pub struct StoreFeedTx {
     groups: HashMap<(StructureId, &'static str, String), GroupId>,
     generation: Arc<AtomicU64>,
     batch: Batch,
+    dialect: Dialect,
 }
 
 /// A value bound in a multi-row insert.
@@ -46,7 +47,10 @@ const BATCH_PEOPLE: usize = 500;
 /// Bound parameters per statement (SQLite allows 32,766, PostgreSQL 65,535).
 const MAX_PARAMS: usize = 30_000;
 
-async fn insert_many(tx: &mut Transaction<'static, Any>, head: &str, tail: &str, rows: Vec<Vec<Val>>) -> Result<()> {
+/// Inserts rows in as few statements as the parameter limit allows. SQLite gets anonymous `?`
+/// placeholders: it looks named ones (`$n`) up in a list, which makes binding a large
+/// statement quadratic.
+async fn insert_many(tx: &mut Transaction<'static, Any>, dialect: Dialect, head: &str, tail: &str, rows: Vec<Vec<Val>>) -> Result<()> {
     let Some(width) = rows.first().map(Vec::len) else { return Ok(()) };
     let per = (MAX_PARAMS / width.max(1)).max(1);
     let mut rows = rows.into_iter().peekable();
@@ -59,7 +63,13 @@ async fn insert_many(tx: &mut Transaction<'static, Any>, head: &str, tail: &str,
             sql.push_str(if i == 0 { " (" } else { ", (" });
             for c in 0..width {
                 n += 1;
-                sql.push_str(&format!("{}${n}", if c == 0 { "" } else { ", " }));
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                match dialect {
+                    Dialect::Sqlite => sql.push('?'),
+                    Dialect::Postgres => sql.push_str(&format!("${n}")),
+                }
             }
             sql.push(')');
         }
@@ -102,7 +112,14 @@ impl FeedStore for Store {
         for statement in ddl {
             tx.execute(*statement).await.map_err(db_err)?;
         }
-        Ok(StoreFeedTx { tx, territory: territory.to_string(), groups: HashMap::new(), generation: self.generation.clone(), batch: Batch::default() })
+        Ok(StoreFeedTx {
+            tx,
+            territory: territory.to_string(),
+            groups: HashMap::new(),
+            generation: self.generation.clone(),
+            batch: Batch::default(),
+            dialect: self.dialect,
+        })
     }
 
     async fn save_report(&self, territory: TerritoryId, source: &str, started: i64, finished: i64, report_json: &str) -> Result<()> {
@@ -124,22 +141,23 @@ impl StoreFeedTx {
     /// Writes the batched rows, people first so that links find them.
     async fn flush(&mut self) -> Result<()> {
         let b = std::mem::take(&mut self.batch);
-        let tx = &mut self.tx;
+        let (tx, d) = (&mut self.tx, self.dialect);
         insert_many(
             tx,
+            d,
             "INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash) VALUES",
             "",
             b.people,
         )
         .await?;
-        insert_many(tx, "INSERT INTO credentials (person_id) VALUES", "", b.credentials).await?;
-        insert_many(tx, "INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES", "ON CONFLICT DO NOTHING", b.memberships).await?;
-        insert_many(tx, "INSERT INTO group_members (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.group_members).await?;
-        insert_many(tx, "INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES", "ON CONFLICT DO NOTHING", b.functions).await?;
-        insert_many(tx, "INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES", "ON CONFLICT DO NOTHING", b.teachings).await?;
-        insert_many(tx, "INSERT INTO principal_teachers (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.principals).await?;
-        insert_many(tx, "INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES", "", b.pending).await?;
-        insert_many(tx, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
+        insert_many(tx, d, "INSERT INTO credentials (person_id) VALUES", "", b.credentials).await?;
+        insert_many(tx, d, "INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES", "ON CONFLICT DO NOTHING", b.memberships).await?;
+        insert_many(tx, d, "INSERT INTO group_members (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.group_members).await?;
+        insert_many(tx, d, "INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES", "ON CONFLICT DO NOTHING", b.functions).await?;
+        insert_many(tx, d, "INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES", "ON CONFLICT DO NOTHING", b.teachings).await?;
+        insert_many(tx, d, "INSERT INTO principal_teachers (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.principals).await?;
+        insert_many(tx, d, "INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES", "", b.pending).await?;
+        insert_many(tx, d, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
         Ok(())
     }
 
@@ -427,7 +445,8 @@ impl FeedTx for StoreFeedTx {
     async fn mark_seen(&mut self, external_id: &str) -> Result<()> {
         self.batch.seen.push(vec![Val::S(external_id.to_owned())]);
         if self.batch.seen.len() >= 4 * BATCH_PEOPLE {
-            insert_many(&mut self.tx, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", std::mem::take(&mut self.batch.seen)).await?;
+            insert_many(&mut self.tx, self.dialect, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", std::mem::take(&mut self.batch.seen))
+                .await?;
         }
         Ok(())
     }
