@@ -146,6 +146,8 @@ test('login, activation, portal and admin pages have no serious accessibility vi
   await assertAccessible(admin, 'a structure in the admin console');
   await admin.goto(base + '/admin/audit');
   await assertAccessible(admin, 'the audit log');
+  await admin.goto(base + '/admin/imports');
+  await assertAccessible(admin, 'the directory imports page');
 });
 
 test('the portal fits a phone screen and works with the keyboard', async () => {

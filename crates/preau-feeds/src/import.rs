@@ -240,7 +240,7 @@ pub async fn import_aaf<S: FeedStore>(
     dir: &Path,
     opts: &Options,
     now: i64,
-    progress: &mut dyn FnMut(&str, u64),
+    progress: &mut (dyn FnMut(&str, u64) + Send),
 ) -> Result<Report> {
     caller.require_territory(preau_core::Permission::ManageTerritory)?;
     let academie = opts.academie.trim().to_uppercase();

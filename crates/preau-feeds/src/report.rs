@@ -1,11 +1,11 @@
 //! The report of an import: counts per category and outcome, every rejected record with its
 //! reason, and warnings (unknown attributes, links to people missing from the feed).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Created,
@@ -17,7 +17,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn label(self) -> &'static str {
+    pub const ALL: [Outcome; 6] = [Outcome::Created, Outcome::Updated, Outcome::Unchanged, Outcome::Detached, Outcome::Restored, Outcome::Rejected];
+
+    pub fn label(self) -> &'static str {
         match self {
             Outcome::Created => "créés",
             Outcome::Updated => "modifiés",
@@ -29,7 +31,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rejected {
     pub category: String,
     pub file: String,
@@ -40,7 +42,7 @@ pub struct Rejected {
 /// Rejections beyond this many are counted but not listed one by one.
 pub const MAX_LISTED: usize = 10_000;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Report {
     pub dry_run: bool,
     pub counts: BTreeMap<String, BTreeMap<Outcome, u64>>,

@@ -41,8 +41,11 @@ pub struct Places {
 pub trait FeedStore: Send + Sync {
     type Tx: FeedTx;
     async fn begin_feed(&self, territory: TerritoryId) -> Result<Self::Tx>;
-    /// Keeps the report of an import (also of a dry run or a failed one).
-    async fn save_report(&self, territory: TerritoryId, source: &str, started: i64, finished: i64, report_json: &str) -> Result<()>;
+    /// Keeps the report of an import (also of a dry run or a failed one); returns its id.
+    async fn save_report(&self, territory: TerritoryId, source: &str, started: i64, finished: i64, report_json: &str) -> Result<String>;
+    /// The kept reports of a territory, newest first.
+    async fn reports(&self, territory: TerritoryId, limit: i64) -> Result<Vec<KeptReport>>;
+    async fn report(&self, territory: TerritoryId, id: &str) -> Result<KeptReport>;
 }
 
 pub trait FeedTx: Send {
@@ -90,4 +93,14 @@ pub enum Change {
     Created,
     Updated,
     Unchanged,
+}
+
+/// A report as kept in the database.
+#[derive(Debug, Clone)]
+pub struct KeptReport {
+    pub id: String,
+    pub source: String,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub json: String,
 }

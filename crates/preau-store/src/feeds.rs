@@ -5,7 +5,7 @@ use crate::rows::{int, opt, parse, text};
 use crate::{Dialect, Store, db_err, structure_cols};
 use preau_core::{GroupId, Result, StructureId, TerritoryId};
 use preau_feeds::aaf::records::StructureRec;
-use preau_feeds::store::{Change, FedPerson, FeedStore, FeedTx, LabelTable, PersonWrite};
+use preau_feeds::store::{Change, FedPerson, FeedStore, FeedTx, KeptReport, LabelTable, PersonWrite};
 use sqlx::{Any, Executor, Transaction};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -122,9 +122,10 @@ impl FeedStore for Store {
         })
     }
 
-    async fn save_report(&self, territory: TerritoryId, source: &str, started: i64, finished: i64, report_json: &str) -> Result<()> {
+    async fn save_report(&self, territory: TerritoryId, source: &str, started: i64, finished: i64, report_json: &str) -> Result<String> {
+        let id = preau_core::ServiceId::new().to_string();
         sqlx::query("INSERT INTO import_reports (id, territory_id, source, started_at, finished_at, report) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(preau_core::ServiceId::new().to_string())
+            .bind(id.clone())
             .bind(territory.to_string())
             .bind(source.to_owned())
             .bind(started)
@@ -133,8 +134,37 @@ impl FeedStore for Store {
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
-        Ok(())
+        Ok(id)
     }
+    async fn reports(&self, territory: TerritoryId, limit: i64) -> Result<Vec<KeptReport>> {
+        let rs = sqlx::query("SELECT * FROM import_reports WHERE territory_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2")
+            .bind(territory.to_string())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rs.iter().map(kept).collect()
+    }
+
+    async fn report(&self, territory: TerritoryId, id: &str) -> Result<KeptReport> {
+        let r = sqlx::query("SELECT * FROM import_reports WHERE territory_id = $1 AND id = $2")
+            .bind(territory.to_string())
+            .bind(id.to_owned())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        kept(&r)
+    }
+}
+
+fn kept(r: &sqlx::any::AnyRow) -> Result<KeptReport> {
+    Ok(KeptReport {
+        id: text(r, "id")?,
+        source: text(r, "source")?,
+        started_at: int(r, "started_at")?,
+        finished_at: int(r, "finished_at")?,
+        json: text(r, "report")?,
+    })
 }
 
 impl StoreFeedTx {

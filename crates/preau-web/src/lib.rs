@@ -22,14 +22,17 @@ use tower_http::limit::RequestBodyLimitLayer;
 /// Largest request body accepted anywhere (forms and JSON): 1 MiB.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// Largest upload of directory-feed files: 4 GiB, streamed to disk.
+pub const UPLOAD_LIMIT: usize = 4 * 1024 * 1024 * 1024;
+
 /// The whole application: pages, API, operations endpoints, static assets.
 pub fn router(state: AppState) -> Router {
+    let limited = Router::new().merge(pages::routes()).merge(api::routes()).merge(ops::routes()).layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));
     Router::new()
-        .merge(pages::routes())
-        .merge(api::routes())
-        .merge(ops::routes())
+        .merge(limited)
+        .merge(uploads)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .with_state(state)
 }

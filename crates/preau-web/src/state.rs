@@ -14,6 +14,8 @@ pub struct WebConfig {
     /// The territory served at `/` (the first one when an instance hosts several).
     pub territory: TerritoryId,
     pub territory_name: String,
+    /// Where uploaded feed files are kept until they are applied.
+    pub upload_dir: std::path::PathBuf,
 }
 
 #[derive(Clone)]
@@ -41,6 +43,7 @@ impl AppState {
         policy: preau_identity::sessions::SessionPolicy,
         base_url: String,
         secure_cookies: bool,
+        upload_dir: std::path::PathBuf,
     ) -> preau_core::Result<AppState> {
         use preau_directory::DirectoryStore;
         let territories = store.territories().await?;
@@ -71,7 +74,7 @@ impl AppState {
             directory,
             accounts,
             metrics: Arc::new(Default::default()),
-            config: Arc::new(WebConfig { secure_cookies, territory: territory.id, territory_name: territory.name }),
+            config: Arc::new(WebConfig { secure_cookies, territory: territory.id, territory_name: territory.name, upload_dir }),
             clock,
             rng,
             cache: Arc::new(Default::default()),

@@ -117,7 +117,18 @@ async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow:
         Arc::new(preau_web::mail::SmtpMailer::new(&c.smtp, &c.mail_from)?)
     };
     let policy = SessionPolicy { idle_secs: c.session_idle_minutes * 60, absolute_secs: c.session_absolute_hours * 3600 };
-    Ok(AppState::new(store, Arc::new(SystemClock), Arc::new(OsRandom), hasher, mailer, policy, c.base_url.clone(), c.base_url.starts_with("https://")).await?)
+    Ok(AppState::new(
+        store,
+        Arc::new(SystemClock),
+        Arc::new(OsRandom),
+        hasher,
+        mailer,
+        policy,
+        c.base_url.clone(),
+        c.base_url.starts_with("https://"),
+        c.data_dir.join("imports"),
+    )
+    .await?)
 }
 
 async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<()> {

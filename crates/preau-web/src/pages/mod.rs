@@ -3,6 +3,7 @@
 
 mod account;
 pub mod admin;
+pub mod imports;
 mod login;
 mod portal;
 mod public;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(public::routes())
         .merge(admin::routes())
+        .merge(imports::routes())
         .route("/assets/style.css", get(style))
 }
 

@@ -107,6 +107,7 @@ impl TestApp {
             SessionPolicy { idle_secs: 3600, absolute_secs: 12 * 3600 },
             "https://ent.example.org".into(),
             false,
+            outbox.join("imports"),
         )
         .await
         .expect("state");

@@ -74,7 +74,7 @@ fn teacher(id: &str, given: &str, family: &str, fonctions: &[&str], classes_subj
 }
 
 /// A small académie: two collèges, four pupils, their relatives, two teachers.
-fn base_feed() -> PathBuf {
+pub fn base_feed() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("preau-aaf-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).expect("dir");
     file(&dir, "EtabEducNat", 0, &[school("100", "0290009C", "COLLEGE JULES VERNE"), school("200", "0750654D", "COLLEGE SIMONE VEIL")]);
@@ -302,5 +302,79 @@ async fn only_a_territory_admin_imports_a_feed() {
     let p = app.state.directory.principal_for(app.system.territory, local.id).await.expect("principal");
     let r = import_aaf(&*app.state.store, &p, &base_feed(), &opts(false), T0, &mut |_, _| {}).await;
     assert!(matches!(r, Err(Error::Forbidden)));
+    assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_err());
+}
+
+/// A multipart form as a browser sends it: fields, then the files of a folder.
+fn multipart(csrf: &str, academie: &str, dry_run: bool, dir: &Path, extra: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "----preau-test-boundary";
+    let mut body = Vec::new();
+    let mut field =
+        |name: &str, value: &str| body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").into_bytes());
+    field("csrf", csrf);
+    field("academie", academie);
+    if dry_run {
+        field("dry_run", "on");
+    }
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).expect("read")))
+        .collect();
+    files.extend(extra.iter().map(|(n, c)| ((*n).to_owned(), c.as_bytes().to_vec())));
+    for (name, content) in files {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/xml\r\n\r\n").into_bytes(),
+        );
+        body.extend(content);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").into_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(app: &TestApp, c: &Client, dry_run: bool, extra: &[(&str, &str)]) -> Resp {
+    let (content_type, body) = multipart(&c.csrf, "RENNES", dry_run, &base_feed(), extra);
+    let req = axum::http::Request::post("/admin/imports/aaf").header("content-type", content_type);
+    app.send(c, req, axum::body::Body::from(body)).await
+}
+
+#[tokio::test]
+async fn a_territory_admin_uploads_a_feed_reads_the_dry_run_then_applies_it() {
+    let app = TestApp::new().await;
+    let admin = app.territory_admin().await;
+    let c = app.login(&admin).await;
+    let r = upload(&app, &c, true, &[("../../etc/passwd", "nope")]).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    let report = app.get(&c, &r.location()).await;
+    assert!(report.body.contains("Simulation : rien n"), "{}", report.body);
+    let stored: Vec<String> = std::fs::read_dir(&app.state.config.upload_dir)
+        .expect("uploads")
+        .filter_map(|batch| std::fs::read_dir(batch.ok()?.path()).ok())
+        .flatten()
+        .filter_map(|f| Some(f.ok()?.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(stored.len(), 6, "{stored:?}");
+    assert!(stored.iter().all(|n| preau_feeds::aaf::category_of(n).is_some()), "a file of another name is never written: {stored:?}");
+    assert!(report.body.contains("Appliquer cet import"));
+    assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_err(), "a dry run writes nothing");
+    let apply = format!("{}/apply", r.location());
+    let r = app.post_form(&c, &apply, &[]).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER);
+    let applied = app.get(&c, &r.location()).await;
+    assert!(applied.body.contains("Import appliqué."));
+    assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_ok());
+    let list = app.get(&c, "/admin/imports").await;
+    assert_eq!(list.body.matches("<tr><td><a href=\"/admin/imports/").count(), 2, "both reports are kept");
+}
+
+#[tokio::test]
+async fn a_local_admin_cannot_upload_a_feed() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let local = app.local_admin(&school).await;
+    let c = app.login(&local).await;
+    assert_eq!(upload(&app, &c, false, &[]).await.status, axum::http::StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&c, "/admin/imports").await.status, axum::http::StatusCode::FORBIDDEN);
     assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_err());
 }
