@@ -363,6 +363,13 @@ async fn import_bench(a: &Args, accounts: usize) -> Result<()> {
         let (t, peak, out) = timed(&mut import(false))?;
         let unchanged = counted(&out, "inchangés");
         println!("| re-import of the same feed (no change) | {unchanged} | {t:.1} | {:.0} | {:.0} |", unchanged as f64 / t, peak as f64 / 1024.0);
+        let delta = root.join(format!("delta-{n}"));
+        timed(Command::new(&a.bin).args(["demo", "--export-aaf"]).arg(&delta).args(["--accounts", &n.to_string(), "--delta", "2"]))?;
+        let mut c = Command::new(&a.bin);
+        c.env("PREAU_DATA_DIR", &data).env("PREAU_LOG", "warn").args(["import", "aaf"]).arg(&delta).args(["--academie", "BENCH"]);
+        let (t, peak, out) = timed(&mut c)?;
+        let updated = counted(&out, "modifiés");
+        println!("| delta: 2 % of the pupils change class | {updated} | {t:.2} | {:.0} | {:.0} |", updated as f64 / t, peak as f64 / 1024.0);
     }
     let _ = std::fs::remove_dir_all(&root);
     Ok(())

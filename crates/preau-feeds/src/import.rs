@@ -4,7 +4,7 @@
 
 use crate::aaf::parse::{AafReader, Entry, Op};
 use crate::aaf::records::{self, PersonRec, ProfileTable};
-use crate::aaf::{CATEGORIES, category_of};
+use crate::aaf::{CATEGORIES, ExtractKind, category_of, extract_kind};
 use crate::report::{Outcome, Report};
 use crate::store::{Change, FeedStore, FeedTx, LabelTable, PersonWrite, Places};
 use preau_core::text::base_login;
@@ -46,6 +46,9 @@ struct Importer<'o, T: FeedTx> {
     seen: HashSet<String>,
     /// Nobody of this académie was fed before: skip looking people up.
     first_import: bool,
+    /// A delta extract: modifications and deletions apply, nobody absent is detached.
+    delta: bool,
+    now: i64,
 }
 
 impl<T: FeedTx> Importer<'_, T> {
@@ -88,15 +91,59 @@ impl<T: FeedTx> Importer<'_, T> {
                 self.report.warn(format!("attribut inconnu {name} ({category}), ignoré"));
             }
         }
-        if e.op != Op::Add {
-            self.report.reject(category, file, &e.id, "modifyRequest/deleteRequest : les extractions Delta ne sont pas encore prises en charge".into());
-            return Ok(());
-        }
+        let person = matches!(category, "Eleve" | "PersRelEleve" | "PersEducNat");
+        let e = match (e.op, self.delta, person) {
+            (Op::Add, _, _) => e,
+            (Op::Modify | Op::Delete, false, _) => {
+                self.report.reject(category, file, &e.id, "modifyRequest ou deleteRequest dans une extraction complète".into());
+                return Ok(());
+            }
+            (_, true, false) => {
+                self.report.reject(
+                    category,
+                    file,
+                    &e.id,
+                    "modification ou suppression d'une structure, matière ou MEF : non prise en charge par les deltas".into(),
+                );
+                return Ok(());
+            }
+            (Op::Delete, true, true) => return self.delete_entry(category, file, &e).await,
+            (Op::Modify, true, true) => match self.modified(&e).await? {
+                Some(merged) => merged,
+                None => {
+                    self.report.reject(category, file, &e.id, "modification d'une personne absente de l'annuaire".into());
+                    return Ok(());
+                }
+            },
+        };
         match category {
             "EtabEducNat" => self.structure_entry(file, &e).await,
             "MatiereEducNat" | "MefEducNat" => self.label_entry(category, file, &e).await,
             _ => self.person_entry(category, file, &e).await,
         }
+    }
+
+    /// The stored record of a person with a delta's modifications applied (values replaced).
+    async fn modified(&mut self, e: &Entry) -> Result<Option<Entry>> {
+        let Some(json) = self.tx.fed_record(&self.ns(&e.id)).await? else { return Ok(None) };
+        let mut attrs: Vec<(String, Vec<String>)> = serde_json::from_str(&json).map_err(Error::internal)?;
+        for (name, values) in &e.attrs {
+            match attrs.iter_mut().find(|(n, _)| n == name) {
+                Some((_, v)) => v.clone_from(values),
+                None => attrs.push((name.clone(), values.clone())),
+            }
+        }
+        Ok(Some(Entry { op: Op::Add, category: e.category.clone(), id: e.id.clone(), attrs }))
+    }
+
+    async fn delete_entry(&mut self, category: &str, file: &str, e: &Entry) -> Result<()> {
+        let ext = self.ns(&e.id);
+        if self.tx.detach(&ext, self.now).await? {
+            self.report.count(category, Outcome::Detached);
+        } else {
+            self.report.reject(category, file, &e.id, "suppression d'une personne absente de l'annuaire".into());
+        }
+        Ok(())
     }
 
     async fn structure_entry(&mut self, file: &str, e: &Entry) -> Result<()> {
@@ -166,7 +213,8 @@ impl<T: FeedTx> Importer<'_, T> {
             rec.profiles.clear();
         }
         let places = self.places(&rec).await?;
-        self.apply_person(category, &ext, &rec, &profiles, &places).await
+        let record = serde_json::to_string(&e.attrs).map_err(Error::internal)?;
+        self.apply_person(category, &ext, &rec, &profiles, &places, &record).await
     }
 
     async fn places(&mut self, rec: &PersonRec) -> Result<Places> {
@@ -195,7 +243,15 @@ impl<T: FeedTx> Importer<'_, T> {
         Ok(p)
     }
 
-    async fn apply_person(&mut self, category: &'static str, ext: &str, rec: &PersonRec, profiles: &[(StructureId, Profile)], places: &Places) -> Result<()> {
+    async fn apply_person(
+        &mut self,
+        category: &'static str,
+        ext: &str,
+        rec: &PersonRec,
+        profiles: &[(StructureId, Profile)],
+        places: &Places,
+        record: &str,
+    ) -> Result<()> {
         let fingerprint = rec.fingerprint();
         self.tx.mark_seen(ext).await?;
         let known = if self.first_import { None } else { self.tx.fed_person(ext).await? };
@@ -204,14 +260,14 @@ impl<T: FeedTx> Importer<'_, T> {
                 self.report.count(category, Outcome::Unchanged);
             }
             Some(p) => {
-                let w = PersonWrite { id: p.id, external_id: ext, login: None, rec, fingerprint: &fingerprint, profiles, places };
+                let w = PersonWrite { id: p.id, external_id: ext, login: None, rec, fingerprint: &fingerprint, record, profiles, places };
                 self.tx.update_person(&w).await?;
                 self.tx.replace_links(&w).await?;
                 self.report.count(category, if p.detached { Outcome::Restored } else { Outcome::Updated });
             }
             None => {
                 let login = self.new_login(rec);
-                let w = PersonWrite { id: PersonId::new(), external_id: ext, login: Some(&login), rec, fingerprint: &fingerprint, profiles, places };
+                let w = PersonWrite { id: PersonId::new(), external_id: ext, login: Some(&login), rec, fingerprint: &fingerprint, record, profiles, places };
                 self.tx.insert_person(&w).await?;
                 self.report.count(category, Outcome::Created);
             }
@@ -252,6 +308,13 @@ pub async fn import_aaf<S: FeedStore>(
     if files.is_empty() {
         return Err(Error::invalid("dir", "aaf.no_files"));
     }
+    let kinds: HashSet<Option<ExtractKind>> =
+        files.iter().map(|(p, _)| extract_kind(&p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())).collect();
+    let delta = match kinds.into_iter().collect::<Vec<_>>().as_slice() {
+        [Some(ExtractKind::Full)] => false,
+        [Some(ExtractKind::Delta)] => true,
+        _ => return Err(Error::invalid("dir", "aaf.mixed")),
+    };
     let mut tx = store.begin_feed(caller.territory).await?;
     let logins = tx.taken_logins().await?.into_iter().collect();
     let first_import = tx.namespace_is_empty(&format!("{}:", opts.academie)).await?;
@@ -263,7 +326,9 @@ pub async fn import_aaf<S: FeedStore>(
         suffixes: HashMap::new(),
         structures: HashMap::new(),
         seen: HashSet::new(),
-        first_import,
+        first_import: first_import && !delta,
+        delta,
+        now,
     };
     let mut read = 0u64;
     let result: Result<()> = async {
@@ -295,8 +360,10 @@ pub async fn import_aaf<S: FeedStore>(
         if dangling > 0 {
             imp.report.warnings.insert("lien vers un responsable absent du flux".into(), dangling);
         }
-        let detached = imp.tx.detach_unseen(&format!("{}:", opts.academie), now).await?;
-        imp.report.add("Personnes", Outcome::Detached, detached);
+        if !imp.delta {
+            let detached = imp.tx.detach_unseen(&format!("{}:", opts.academie), now).await?;
+            imp.report.add("Personnes", Outcome::Detached, detached);
+        }
         Ok(())
     }
     .await;

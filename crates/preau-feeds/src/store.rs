@@ -20,6 +20,8 @@ pub struct PersonWrite<'a> {
     pub login: Option<&'a str>,
     pub rec: &'a PersonRec,
     pub fingerprint: &'a str,
+    /// The record's attributes as JSON, kept for applying later deltas.
+    pub record: &'a str,
     /// Profiles resolved to structures of the territory.
     pub profiles: &'a [(StructureId, Profile)],
     pub places: &'a Places,
@@ -57,6 +59,10 @@ pub trait FeedTx: Send {
     async fn structure_by_external(&mut self, external_id: &str) -> Result<Option<StructureId>>;
     async fn upsert_label(&mut self, table: LabelTable, code: &str, label: &str) -> Result<Change>;
     async fn fed_person(&mut self, external_id: &str) -> Result<Option<FedPerson>>;
+    /// The attributes last fed for a person (JSON), for applying a delta's modifications.
+    async fn fed_record(&mut self, external_id: &str) -> Result<Option<String>>;
+    /// Detaches one fed person (a delta's deleteRequest); `false` if unknown or already detached.
+    async fn detach(&mut self, external_id: &str, now: i64) -> Result<bool>;
     /// Whether no person of this namespace (`ACADEMIE:`) was ever fed: then every person of the
     /// feed is new and need not be looked up.
     async fn namespace_is_empty(&mut self, namespace: &str) -> Result<bool>;

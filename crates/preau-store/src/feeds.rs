@@ -175,7 +175,7 @@ impl StoreFeedTx {
         insert_many(
             tx,
             d,
-            "INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash) VALUES",
+            "INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash, feed_record) VALUES",
             "",
             b.people,
         )
@@ -334,6 +334,36 @@ impl FeedTx for StoreFeedTx {
         r.map(|r| Ok(FedPerson { id: parse(&r, "id")?, fingerprint: opt(&r, "feed_hash")?, detached: r_detached(&r)? })).transpose()
     }
 
+    async fn fed_record(&mut self, external_id: &str) -> Result<Option<String>> {
+        let r = sqlx::query("SELECT feed_record FROM people WHERE territory_id = $1 AND external_id = $2")
+            .bind(self.territory.clone())
+            .bind(external_id.to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(r.map(|r| opt(&r, "feed_record")).transpose()?.flatten())
+    }
+
+    async fn detach(&mut self, external_id: &str, now: i64) -> Result<bool> {
+        self.flush().await?;
+        let t = self.territory.clone();
+        let n = sqlx::query("UPDATE people SET detached_at = $3, feed_hash = NULL WHERE territory_id = $1 AND external_id = $2 AND detached_at IS NULL")
+            .bind(t.clone())
+            .bind(external_id.to_owned())
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        for sql in [
+            "DELETE FROM memberships WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND external_id = $2)",
+            "DELETE FROM group_members WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND external_id = $2)",
+        ] {
+            sqlx::query(sql).bind(t.clone()).bind(external_id.to_owned()).execute(&mut *self.tx).await.map_err(db_err)?;
+        }
+        Ok(n == 1)
+    }
+
     async fn namespace_is_empty(&mut self, namespace: &str) -> Result<bool> {
         let r = sqlx::query("SELECT 1 AS x FROM people WHERE territory_id = $1 AND external_id LIKE $2 LIMIT 1")
             .bind(self.territory.clone())
@@ -358,6 +388,7 @@ impl FeedTx for StoreFeedTx {
             S("feed".into()),
             S(w.external_id.to_owned()),
             S(w.fingerprint.to_owned()),
+            S(w.record.to_owned()),
         ]);
         self.batch.credentials.push(vec![S(id.clone())]);
         for (s, profile) in w.profiles {
@@ -388,13 +419,14 @@ impl FeedTx for StoreFeedTx {
     }
 
     async fn update_person(&mut self, w: &PersonWrite<'_>) -> Result<()> {
-        sqlx::query("UPDATE people SET given_name = $2, family_name = $3, birth_date = $4, email = $5, feed_hash = $6, detached_at = NULL WHERE id = $1")
+        sqlx::query("UPDATE people SET given_name = $2, family_name = $3, birth_date = $4, email = $5, feed_hash = $6, feed_record = $7, detached_at = NULL WHERE id = $1")
             .bind(w.id.to_string())
             .bind(w.rec.given_name.clone())
             .bind(w.rec.family_name.clone())
             .bind(w.rec.birth_date.clone())
             .bind(w.rec.email.clone())
             .bind(w.fingerprint.to_owned())
+            .bind(w.record.to_owned())
             .execute(&mut *self.tx)
             .await
             .map_err(db_err)?;

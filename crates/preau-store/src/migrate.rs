@@ -6,8 +6,11 @@ use crate::db_err;
 use preau_core::Result;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../migrations/0001_foundation.sql")), (2, "feeds", include_str!("../migrations/0002_feeds.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+    (2, "feeds", include_str!("../migrations/0002_feeds.sql")),
+    (3, "feed_records", include_str!("../migrations/0003_feed_records.sql")),
+];
 
 pub async fn run(pool: &AnyPool) -> Result<usize> {
     sqlx::query("CREATE TABLE IF NOT EXISTS preau_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)").execute(pool).await.map_err(db_err)?;

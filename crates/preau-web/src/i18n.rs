@@ -189,6 +189,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("imports.no_files", "Aucun fichier d'extraction AAF reçu.", "No AAF extract file received."),
     ("imports.refused", "Fichiers ignorés (nom non reconnu) :", "Files ignored (name not recognised):"),
     ("academie.format", "Nom d'académie invalide.", "Invalid académie name."),
+    (
+        "aaf.mixed",
+        "Un import contient soit une extraction complète, soit un delta, pas les deux.",
+        "An import holds either a full extract set or a delta, not both.",
+    ),
     ("aaf.no_files", "Le dossier ne contient aucun fichier d'extraction AAF.", "The folder holds no AAF extract file."),
     ("admin.charter", "Charte", "Charter"),
     ("admin.publish", "Publier une nouvelle version", "Publish a new version"),

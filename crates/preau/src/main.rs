@@ -42,6 +42,10 @@ enum Command {
         /// With --export-aaf: about how many accounts the feed holds.
         #[arg(long, default_value_t = 10_000)]
         accounts: usize,
+        /// With --export-aaf: write instead a delta against that feed in which this percentage
+        /// of pupils changes class.
+        #[arg(long, value_name = "PERCENT")]
+        delta: Option<usize>,
     },
     /// Import a directory feed.
     Import {
@@ -175,7 +179,11 @@ async fn main() -> anyhow::Result<()> {
             let s = state(&c, store, hasher(&c)?).await?;
             serve(&c, s, started).await?;
         }
-        Command::Demo { export_aaf: Some(dir), accounts, seed } => {
+        Command::Demo { export_aaf: Some(dir), accounts, delta: Some(percent), .. } => {
+            let n = preau_feeds::aaf::generate::write_delta(&dir, accounts, 100 / percent.clamp(1, 100))?;
+            println!("Delta AAF écrit dans {} : {n} élèves changent de classe.", dir.display());
+        }
+        Command::Demo { export_aaf: Some(dir), accounts, seed, .. } => {
             let g = preau_feeds::aaf::generate::write_feed(&dir, accounts, seed)?;
             println!(
                 "Flux AAF écrit dans {} : {} fichiers, {} établissements, {} élèves, {} responsables, {} personnels.",

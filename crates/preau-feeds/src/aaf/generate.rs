@@ -28,17 +28,29 @@ struct FileSet {
     in_file: usize,
     out: Option<BufWriter<std::fs::File>>,
     files: Vec<PathBuf>,
+    delta: bool,
 }
 
 impl FileSet {
     fn new(dir: &Path, prefix: &str, date: &str, category: &'static str) -> Self {
-        FileSet { dir: dir.to_owned(), prefix: prefix.to_owned(), date: date.to_owned(), category, index: 0, in_file: 0, out: None, files: vec![] }
+        FileSet {
+            dir: dir.to_owned(),
+            prefix: prefix.to_owned(),
+            date: date.to_owned(),
+            category,
+            index: 0,
+            in_file: 0,
+            out: None,
+            files: vec![],
+            delta: false,
+        }
     }
 
     fn write(&mut self, entry: &str) -> std::io::Result<()> {
         if self.out.is_none() || self.in_file >= PER_FILE {
             self.finish()?;
-            let path = self.dir.join(format!("{}_Complet_{}_{}_{:04}.xml", self.prefix, self.date, self.category, self.index));
+            let kind = if self.delta { "Delta" } else { "Complet" };
+            let path = self.dir.join(format!("{}_{kind}_{}_{}_{:04}.xml", self.prefix, self.date, self.category, self.index));
             self.index += 1;
             self.in_file = 0;
             let mut w = BufWriter::new(std::fs::File::create(&path)?);
@@ -98,6 +110,27 @@ pub struct Generated {
     pub pupils: usize,
     pub relatives: usize,
     pub staff: usize,
+}
+
+/// Writes a delta against the full extract `write_feed(_, accounts, seed)` would write: one pupil
+/// in `every` changes class (a `modifyRequest` replacing `ENTEleveClasses`).
+pub fn write_delta(dir: &Path, accounts: usize, every: usize) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
+    let pupils_total = accounts * 32 / 100;
+    let schools = pupils_total.div_ceil(600).max(1);
+    let mut set = FileSet::new(dir, "ENT2026", "20260915", "Eleve");
+    set.delta = true;
+    let mut n = 0;
+    for p in (0..pupils_total).step_by(every.max(1)) {
+        let school = 10_000 + p % schools;
+        let id = 1_000_000 + p;
+        set.write(&format!(
+            "<modifyRequest><operationalAttributes><attr name=\"categoriePersonne\"><value>Eleve</value></attr></operationalAttributes><identifier><id>{id}</id></identifier><modifications><modification name=\"ENTEleveClasses\" operation=\"replace\"><value>{school}$3Z</value></modification></modifications></modifyRequest>\n"
+        ))?;
+        n += 1;
+    }
+    set.finish()?;
+    Ok(n)
 }
 
 /// Writes a full extract of about `accounts` people into `dir`.

@@ -17,6 +17,24 @@ pub fn category_of(file_name: &str) -> Option<&'static str> {
     CATEGORIES.into_iter().find(|c| *c == category)
 }
 
+/// Whether an extract file is part of a full set or a delta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExtractKind {
+    Full,
+    Delta,
+}
+
+pub fn extract_kind(file_name: &str) -> Option<ExtractKind> {
+    category_of(file_name)?;
+    if file_name.contains("_Delta_") {
+        Some(ExtractKind::Delta)
+    } else if file_name.contains("_Complet_") {
+        Some(ExtractKind::Full)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::category_of;

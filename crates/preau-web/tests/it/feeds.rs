@@ -378,3 +378,57 @@ async fn a_local_admin_cannot_upload_a_feed() {
     assert_eq!(app.get(&c, "/admin/imports").await.status, axum::http::StatusCode::FORBIDDEN);
     assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_err());
 }
+
+fn delta_file(dir: &Path, category: &str, body: &str) {
+    let xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ficAlimMENESR>\n{body}</ficAlimMENESR>\n");
+    std::fs::write(dir.join(format!("ENT_Delta_20260915_{category}_0000.xml")), xml).expect("write");
+}
+
+fn modify(category: &str, id: &str, name: &str, values: &[&str]) -> String {
+    let v: String = values.iter().map(|x| format!("<value>{x}</value>")).collect();
+    format!(
+        "<modifyRequest><operationalAttributes><attr name=\"categoriePersonne\"><value>{category}</value></attr></operationalAttributes><identifier><id>{id}</id></identifier><modifications><modification name=\"{name}\" operation=\"replace\">{v}</modification></modifications></modifyRequest>\n"
+    )
+}
+
+fn delete(category: &str, id: &str) -> String {
+    format!(
+        "<deleteRequest><operationalAttributes><attr name=\"categoriePersonne\"><value>{category}</value></attr></operationalAttributes><identifier><id>{id}</id></identifier></deleteRequest>\n"
+    )
+}
+
+#[tokio::test]
+async fn a_delta_moves_a_pupil_detaches_another_and_leaves_the_rest_alone() {
+    let app = TestApp::new().await;
+    run(&app, &base_feed(), false).await.expect("full");
+    let delta = std::env::temp_dir().join(format!("preau-delta-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&delta).expect("dir");
+    delta_file(
+        &delta,
+        "Eleve",
+        &[modify("Eleve", "3", "ENTEleveClasses", &["100$4C"]), delete("Eleve", "4"), modify("Eleve", "77", "sn", &["Inconnu"])].concat(),
+    );
+    let r = run(&app, &delta, false).await.expect("delta");
+    assert_eq!(r.get("Eleve", Outcome::Updated), 1, "{r}");
+    assert_eq!(r.get("Eleve", Outcome::Detached), 1);
+    assert_eq!(r.get("Eleve", Outcome::Rejected), 1, "a modification of someone unknown is rejected");
+    assert_eq!(r.get("Personnes", Outcome::Detached), 0, "a delta does not detach those it does not name");
+    let t = app.system.territory;
+    let ines = app.state.store.person_by_login(t, "ines.diallo").await.expect("ines");
+    let groups: Vec<String> = app.state.store.groups_of(ines.id).await.expect("g").into_iter().map(|g| g.code).collect();
+    assert_eq!(groups, vec!["4C"]);
+    assert_eq!(app.state.store.parents(ines.id).await.expect("p").len(), 1, "her other attributes are kept");
+    let hugo = app.state.store.person_by_login(t, "hugo.roux").await.expect("hugo");
+    assert!(app.state.store.memberships(hugo.id).await.expect("m").is_empty());
+    let zoe = app.state.store.person_by_login(t, "zoe.lefevre").await.expect("zoe");
+    assert_eq!(app.state.store.memberships(zoe.id).await.expect("m").len(), 1, "untouched");
+}
+
+#[tokio::test]
+async fn full_and_delta_files_cannot_be_mixed_in_one_import() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    delta_file(&dir, "Eleve", &delete("Eleve", "4"));
+    let err = run(&app, &dir, false).await.expect_err("mixed");
+    assert!(matches!(err, Error::Invalid(ref f) if f[0].code == "aaf.mixed"));
+}
