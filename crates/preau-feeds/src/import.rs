@@ -40,7 +40,9 @@ struct Importer<'o, T: FeedTx> {
     tx: T,
     opts: &'o Options,
     report: Report,
+    /// Loaded at the first new person: a delta that creates nobody never reads them.
     logins: HashSet<String>,
+    logins_loaded: bool,
     suffixes: HashMap<String, u32>,
     structures: HashMap<String, Option<StructureId>>,
     seen: HashSet<String>,
@@ -266,6 +268,10 @@ impl<T: FeedTx> Importer<'_, T> {
                 self.report.count(category, if p.detached { Outcome::Restored } else { Outcome::Updated });
             }
             None => {
+                if !self.logins_loaded {
+                    self.logins = self.tx.taken_logins().await?.into_iter().collect();
+                    self.logins_loaded = true;
+                }
                 let login = self.new_login(rec);
                 let w = PersonWrite { id: PersonId::new(), external_id: ext, login: Some(&login), rec, fingerprint: &fingerprint, record, profiles, places };
                 self.tx.insert_person(&w).await?;
@@ -316,13 +322,13 @@ pub async fn import_aaf<S: FeedStore>(
         _ => return Err(Error::invalid("dir", "aaf.mixed")),
     };
     let mut tx = store.begin_feed(caller.territory).await?;
-    let logins = tx.taken_logins().await?.into_iter().collect();
     let first_import = tx.namespace_is_empty(&format!("{}:", opts.academie)).await?;
     let mut imp = Importer {
         tx,
         opts: &opts,
         report: Report { dry_run: opts.dry_run, ..Default::default() },
-        logins,
+        logins: HashSet::new(),
+        logins_loaded: false,
         suffixes: HashMap::new(),
         structures: HashMap::new(),
         seen: HashSet::new(),
@@ -356,7 +362,7 @@ pub async fn import_aaf<S: FeedStore>(
                 imp.entry(category, &name, entry).await?;
             }
         }
-        let dangling = imp.tx.resolve_parent_links().await?;
+        let dangling = imp.tx.resolve_parent_links(!imp.delta).await?;
         if dangling > 0 {
             imp.report.warnings.insert("lien vers un responsable absent du flux".into(), dangling);
         }

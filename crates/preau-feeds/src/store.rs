@@ -81,7 +81,9 @@ pub trait FeedTx: Send {
     async fn is_guardian(&mut self, external_id: &str) -> Result<bool>;
     /// Turns the pending parent links into links between stored people and gives parents their
     /// profile in their children's schools. Returns how many links pointed at nobody.
-    async fn resolve_parent_links(&mut self) -> Result<u64>;
+    /// With `everyone` false (a delta), only the parents of the children this import touched have
+    /// their parent profiles recomputed.
+    async fn resolve_parent_links(&mut self, everyone: bool) -> Result<u64>;
     /// Detaches the fed people of this namespace not seen in this import; returns how many.
     async fn detach_unseen(&mut self, namespace: &str, now: i64) -> Result<u64>;
     async fn commit(self) -> Result<()>;

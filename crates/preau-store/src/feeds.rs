@@ -530,7 +530,7 @@ impl FeedTx for StoreFeedTx {
         Ok(r.is_some())
     }
 
-    async fn resolve_parent_links(&mut self) -> Result<u64> {
+    async fn resolve_parent_links(&mut self, everyone: bool) -> Result<u64> {
         self.flush().await?;
         let t = self.territory.clone();
         sqlx::query("INSERT INTO parent_links (parent_id, child_id, legal_guardian, fed) SELECT p.id, f.child_id, f.legal, 1 FROM feed_pending f JOIN people p ON p.territory_id = $1 AND p.external_id = f.parent_ext ON CONFLICT (parent_id, child_id) DO UPDATE SET legal_guardian = excluded.legal_guardian, fed = 1")
@@ -543,18 +543,22 @@ impl FeedTx for StoreFeedTx {
             .fetch_one(&mut *self.tx)
             .await
             .map_err(db_err)?;
-        sqlx::query(
-            "DELETE FROM memberships WHERE fed = 1 AND profile = 'TUT' AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND source = 'feed')",
-        )
-        .bind(t.clone())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query("INSERT INTO memberships (person_id, structure_id, profile, fed) SELECT DISTINCT l.parent_id, m.structure_id, 'TUT', 1 FROM parent_links l JOIN memberships m ON m.person_id = l.child_id AND m.profile = 'ELV' JOIN people p ON p.id = l.parent_id WHERE l.fed = 1 AND l.legal_guardian = 1 AND p.territory_id = $1 AND p.detached_at IS NULL ON CONFLICT DO NOTHING")
-            .bind(t)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
+        // Parents are parents in their children's schools: recomputed for everyone after a full
+        // extract, for the parents of the children this import touched after a delta.
+        let (delete, insert): (&'static str, &'static str) = if everyone {
+            (
+                "DELETE FROM memberships WHERE fed = 1 AND profile = 'TUT' AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND source = 'feed')",
+                "INSERT INTO memberships (person_id, structure_id, profile, fed) SELECT DISTINCT l.parent_id, m.structure_id, 'TUT', 1 FROM parent_links l JOIN memberships m ON m.person_id = l.child_id AND m.profile = 'ELV' JOIN people p ON p.id = l.parent_id WHERE l.fed = 1 AND l.legal_guardian = 1 AND p.territory_id = $1 AND p.detached_at IS NULL ON CONFLICT DO NOTHING",
+            )
+        } else {
+            (
+                "DELETE FROM memberships WHERE fed = 1 AND profile = 'TUT' AND $1 <> '' AND person_id IN (SELECT l.parent_id FROM parent_links l JOIN feed_pending f ON f.child_id = l.child_id)",
+                "INSERT INTO memberships (person_id, structure_id, profile, fed) SELECT DISTINCT l.parent_id, m.structure_id, 'TUT', 1 FROM parent_links l JOIN memberships m ON m.person_id = l.child_id AND m.profile = 'ELV' JOIN people p ON p.id = l.parent_id WHERE l.fed = 1 AND l.legal_guardian = 1 AND p.territory_id = $1 AND p.detached_at IS NULL AND l.parent_id IN (SELECT l2.parent_id FROM parent_links l2 JOIN feed_pending f ON f.child_id = l2.child_id) ON CONFLICT DO NOTHING",
+            )
+        };
+        for sql in [delete, insert] {
+            sqlx::query(sql).bind(t.clone()).execute(&mut *self.tx).await.map_err(db_err)?;
+        }
         Ok(int(&dangling, "n")? as u64)
     }
 
