@@ -36,15 +36,15 @@ pub fn extract_files(dir: &Path) -> Result<Vec<(PathBuf, &'static str)>> {
     Ok(files)
 }
 
-struct Importer<'o, T: FeedTx> {
-    tx: T,
-    opts: &'o Options,
-    report: Report,
+pub(crate) struct Importer<'o, T: FeedTx> {
+    pub(crate) tx: T,
+    pub(crate) opts: &'o Options,
+    pub(crate) report: Report,
     /// Loaded at the first new person: a delta that creates nobody never reads them.
     logins: HashSet<String>,
     logins_loaded: bool,
     suffixes: HashMap<String, u32>,
-    structures: HashMap<String, Option<StructureId>>,
+    pub(crate) structures: HashMap<String, Option<StructureId>>,
     seen: HashSet<String>,
     /// Nobody of this académie was fed before: skip looking people up.
     first_import: bool,
@@ -53,8 +53,24 @@ struct Importer<'o, T: FeedTx> {
     now: i64,
 }
 
-impl<T: FeedTx> Importer<'_, T> {
-    fn ns(&self, id: &str) -> String {
+impl<'o, T: FeedTx> Importer<'o, T> {
+    pub(crate) fn new(tx: T, opts: &'o Options, dry_run: bool, now: i64) -> Self {
+        Importer {
+            tx,
+            opts,
+            report: Report { dry_run, ..Default::default() },
+            logins: HashSet::new(),
+            logins_loaded: false,
+            suffixes: HashMap::new(),
+            structures: HashMap::new(),
+            seen: HashSet::new(),
+            first_import: false,
+            delta: false,
+            now,
+        }
+    }
+
+    pub(crate) fn ns(&self, id: &str) -> String {
         format!("{}:{}", self.opts.academie, id)
     }
 
@@ -219,7 +235,7 @@ impl<T: FeedTx> Importer<'_, T> {
         self.apply_person(category, &ext, &rec, &profiles, &places, &record).await
     }
 
-    async fn places(&mut self, rec: &PersonRec) -> Result<Places> {
+    pub(crate) async fn places(&mut self, rec: &PersonRec) -> Result<Places> {
         let mut p = Places::default();
         for (s, code, class) in &rec.groups {
             if let Some(id) = self.structure(s).await? {
@@ -245,7 +261,7 @@ impl<T: FeedTx> Importer<'_, T> {
         Ok(p)
     }
 
-    async fn apply_person(
+    pub(crate) async fn apply_person(
         &mut self,
         category: &'static str,
         ext: &str,
@@ -323,19 +339,9 @@ pub async fn import_aaf<S: FeedStore>(
     };
     let mut tx = store.begin_feed(caller.territory).await?;
     let first_import = tx.namespace_is_empty(&format!("{}:", opts.academie)).await?;
-    let mut imp = Importer {
-        tx,
-        opts: &opts,
-        report: Report { dry_run: opts.dry_run, ..Default::default() },
-        logins: HashSet::new(),
-        logins_loaded: false,
-        suffixes: HashMap::new(),
-        structures: HashMap::new(),
-        seen: HashSet::new(),
-        first_import: first_import && !delta,
-        delta,
-        now,
-    };
+    let mut imp = Importer::new(tx, &opts, opts.dry_run, now);
+    imp.first_import = first_import && !delta;
+    imp.delta = delta;
     let mut read = 0u64;
     let result: Result<()> = async {
         let mut previous = "";

@@ -8,6 +8,7 @@
 //! (a pupil's parents come after the pupils) are resolved at the end, in the store.
 
 pub mod aaf;
+pub mod csv_import;
 pub mod import;
 pub mod report;
 pub mod store;

@@ -57,6 +57,10 @@ pub trait FeedTx: Send {
     /// the same UAI created by hand). Returns its id and whether it was created/changed.
     async fn upsert_structure(&mut self, external_id: &str, s: &StructureRec) -> Result<(StructureId, Change)>;
     async fn structure_by_external(&mut self, external_id: &str) -> Result<Option<StructureId>>;
+    async fn structure_by_uai(&mut self, uai: &str) -> Result<Option<StructureId>>;
+    /// Records that a fed child has this (fed) parent as a legal guardian, resolved with the
+    /// other pending links. `false` if no fed person has the child's identifier.
+    async fn link_child(&mut self, child_external_id: &str, parent_external_id: &str) -> Result<bool>;
     async fn upsert_label(&mut self, table: LabelTable, code: &str, label: &str) -> Result<Change>;
     async fn fed_person(&mut self, external_id: &str) -> Result<Option<FedPerson>>;
     /// The attributes last fed for a person (JSON), for applying a delta's modifications.

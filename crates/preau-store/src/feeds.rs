@@ -334,6 +334,29 @@ impl FeedTx for StoreFeedTx {
         r.map(|r| Ok(FedPerson { id: parse(&r, "id")?, fingerprint: opt(&r, "feed_hash")?, detached: r_detached(&r)? })).transpose()
     }
 
+    async fn structure_by_uai(&mut self, uai: &str) -> Result<Option<StructureId>> {
+        let r = sqlx::query("SELECT id FROM structures WHERE territory_id = $1 AND uai = $2")
+            .bind(self.territory.clone())
+            .bind(uai.to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| parse(&r, "id")).transpose()
+    }
+
+    async fn link_child(&mut self, child_external_id: &str, parent_external_id: &str) -> Result<bool> {
+        self.flush().await?;
+        let n = sqlx::query("INSERT INTO feed_pending (child_id, parent_ext, legal) SELECT id, $3, 1 FROM people WHERE territory_id = $1 AND external_id = $2")
+            .bind(self.territory.clone())
+            .bind(child_external_id.to_owned())
+            .bind(parent_external_id.to_owned())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
     async fn fed_record(&mut self, external_id: &str) -> Result<Option<String>> {
         let r = sqlx::query("SELECT feed_record FROM people WHERE territory_id = $1 AND external_id = $2")
             .bind(self.territory.clone())

@@ -74,6 +74,23 @@ enum ImportSource {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import a `;`-separated CSV file of one profile for one school (UTF-8 or Latin-1).
+    Csv {
+        /// The CSV file.
+        file: PathBuf,
+        /// The school's UAI.
+        #[arg(long)]
+        structure: String,
+        /// eleves, parents, enseignants, personnels or invites.
+        #[arg(long)]
+        profile: String,
+        /// Map a header of the file to the one Préau expects: `--map "Nom de famille=Nom"`.
+        #[arg(long = "map", value_name = "FROM=TO")]
+        mapping: Vec<String>,
+        /// Validate and report without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +216,25 @@ async fn main() -> anyhow::Result<()> {
             let store = open_store(&c).await?;
             let s = state(&c, store.clone(), hasher(&c)?).await?;
             import_aaf(&s, &dir, academie, dry_run).await?;
+        }
+        Command::Import { source: ImportSource::Csv { file, structure, profile, mapping, dry_run } } => {
+            let store = open_store(&c).await?;
+            let s = state(&c, store.clone(), hasher(&c)?).await?;
+            let profile =
+                preau_feeds::csv_import::CsvProfile::parse(&profile).context("profil inconnu : eleves, parents, enseignants, personnels ou invites")?;
+            let mapping = mapping.iter().filter_map(|m| m.split_once('=')).map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned())).collect();
+            let opts = preau_feeds::csv_import::CsvOptions { uai: structure, profile, dry_run, mapping };
+            let bytes = std::fs::read(&file).with_context(|| format!("{}", file.display()))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let system = Principal::system(s.config.territory);
+            let report = preau_feeds::csv_import::import_csv(&*s.store, &system, &bytes, &name, &opts, SystemClock.now()).await?;
+            let json = serde_json::to_string(&report)?;
+            preau_feeds::store::FeedStore::save_report(&*s.store, system.territory, &format!("csv:{name}"), SystemClock.now(), SystemClock.now(), &json)
+                .await?;
+            println!("{report}");
+            if report.rejected_total > 0 {
+                anyhow::bail!("{} ligne(s) à corriger : rien n'a été importé", report.rejected_total);
+            }
         }
         Command::Demo { seed, .. } => {
             let store = open_store(&c).await?;

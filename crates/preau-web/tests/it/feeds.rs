@@ -432,3 +432,80 @@ async fn full_and_delta_files_cannot_be_mixed_in_one_import() {
     let err = run(&app, &dir, false).await.expect_err("mixed");
     assert!(matches!(err, Error::Invalid(ref f) if f[0].code == "aaf.mixed"));
 }
+
+mod csv {
+    use super::*;
+    use preau_feeds::csv_import::{CsvOptions, CsvProfile, import_csv};
+
+    fn opts(profile: CsvProfile) -> CsvOptions {
+        CsvOptions { uai: "0290009C".into(), profile, dry_run: false, mapping: vec![] }
+    }
+
+    const PUPILS: &str = "\u{feff}Nom;Prénom;Identifiant;Classe;Date de naissance\nLefèvre;Zoé;E1;4b;14/03/2012\nDiallo;Inès;E2;4B;02/11/2012\n";
+
+    async fn import(app: &TestApp, caller: &preau_core::Principal, bytes: &[u8], o: &CsvOptions) -> Result<Report, Error> {
+        import_csv(&*app.state.store, caller, bytes, "eleves.csv", o, T0).await
+    }
+
+    #[tokio::test]
+    async fn pupils_and_parents_come_from_csv_files_utf8_and_latin1() {
+        let app = TestApp::new().await;
+        let school = app.school("0290009C", "Collège privé Saint-Joseph").await;
+        let r = import(&app, &app.system, PUPILS.as_bytes(), &opts(CsvProfile::Pupils)).await.expect("pupils");
+        assert_eq!(r.get("Élèves (CSV)", Outcome::Created), 2, "{r}");
+        let class = app.state.store.groups_in(school.id).await.expect("g").into_iter().find(|g| g.code == "4B").expect("4B");
+        assert_eq!(app.state.store.group_members(class.id).await.expect("m").len(), 2);
+        let latin: Vec<u8> = "Nom;Prénom;Identifiant;Identifiants enfants;Courriel\nLefèvre;Anne;P1;E1;anne@example.org\n"
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect();
+        let r = import(&app, &app.system, &latin, &opts(CsvProfile::Parents)).await.expect("parents");
+        assert_eq!(r.get("Parents (CSV)", Outcome::Created), 1);
+        let zoe = app.state.store.person_by_login(app.system.territory, "zoe.lefevre").await.expect("zoe");
+        let parents = app.state.store.parents(zoe.id).await.expect("parents");
+        assert_eq!(parents.len(), 1);
+        assert_eq!(parents[0].0.given_name, "Anne");
+        assert_eq!(app.state.store.memberships(parents[0].0.id).await.expect("m")[0].profile, Profile::Parent);
+        let again = import(&app, &app.system, PUPILS.as_bytes(), &opts(CsvProfile::Pupils)).await.expect("again");
+        assert!(!again.changed_anything(), "{again}");
+    }
+
+    #[tokio::test]
+    async fn one_wrong_line_is_reported_and_nothing_is_written() {
+        let app = TestApp::new().await;
+        app.school("0290009C", "Collège").await;
+        let bad = "Nom;Prénom;Identifiant;Classe;Date de naissance\nLefèvre;Zoé;E1;4B;14/03/2012\n;Inès;E2;4B;31/02/2012\n";
+        let r = import(&app, &app.system, bad.as_bytes(), &opts(CsvProfile::Pupils)).await.expect("report");
+        assert_eq!(r.rejected_total, 1);
+        assert_eq!(r.rejected[0].id, "ligne 3");
+        assert!(r.rejected[0].reason.contains("« Nom » vide") && r.rejected[0].reason.contains("31/02/2012"), "{}", r.rejected[0].reason);
+        assert!(app.state.store.person_by_login(app.system.territory, "zoe.lefevre").await.is_err(), "not even the good line");
+    }
+
+    #[tokio::test]
+    async fn headers_can_be_mapped_and_missing_ones_are_named() {
+        let app = TestApp::new().await;
+        app.school("0290009C", "Collège").await;
+        let file = "Nom de famille;Prénom;Identifiant\nLefèvre;Zoé;E1\n";
+        let err = import(&app, &app.system, file.as_bytes(), &opts(CsvProfile::Pupils)).await.expect_err("no Nom column");
+        assert!(matches!(err, Error::Invalid(ref f) if f[0].code.contains("colonne obligatoire absente : Nom")));
+        let mut o = opts(CsvProfile::Pupils);
+        o.mapping = vec![("Nom de famille".into(), "Nom".into())];
+        let r = import(&app, &app.system, file.as_bytes(), &o).await.expect("mapped");
+        assert_eq!(r.get("Élèves (CSV)", Outcome::Created), 1);
+    }
+
+    #[tokio::test]
+    async fn the_local_admin_of_another_school_cannot_import_into_this_one() {
+        let app = TestApp::new().await;
+        app.school("0290009C", "Collège A").await;
+        let b = app.school("0750654D", "Lycée B").await;
+        let admin_b = app.local_admin(&b).await;
+        let p = app.state.directory.principal_for(app.system.territory, admin_b.id).await.expect("principal");
+        let r = import(&app, &p, PUPILS.as_bytes(), &opts(CsvProfile::Pupils)).await;
+        assert!(matches!(r, Err(Error::Forbidden)));
+        let mut own = opts(CsvProfile::Pupils);
+        own.uai = "0750654D".into();
+        assert!(import(&app, &p, PUPILS.as_bytes(), &own).await.is_ok(), "but into their own school, yes");
+    }
+}
