@@ -318,7 +318,7 @@ impl Builder {
 
     fn group(&mut self, structure: StructureId, kind: GroupKind, code: &str) -> GroupId {
         let id = GroupId(self.rng.uuid());
-        self.s.groups.push(Group { id, structure, kind, code: code.into(), name: code.into(), also_in: vec![] });
+        self.s.groups.push(Group { id, structure, kind, code: code.into(), name: code.into(), also_in: vec![], archived_year: None });
         id
     }
 }

@@ -40,7 +40,7 @@ impl<S: DirectoryStore> Directory<S> {
             self.structure_in_territory(caller, *s).await?;
         }
         let name = if input.name.trim().is_empty() { code.clone() } else { input.name.trim().to_owned() };
-        let g = Group { id: GroupId::new(), structure, kind, code, name, also_in };
+        let g = Group { id: GroupId::new(), structure, kind, code, name, also_in, archived_year: None };
         let audit = audit::entry::<(), _>(self.clock.now(), caller, "group.create", format!("group:{}", g.id), Some(structure), None, Some(&g));
         self.store.insert_group(&g, &audit).await?;
         Ok(g)
@@ -58,6 +58,9 @@ impl<S: DirectoryStore> Directory<S> {
 
     pub async fn add_group_member(&self, caller: &Principal, group: GroupId, person: PersonId) -> Result<()> {
         let g = self.managed_group(caller, group).await?;
+        if g.archived_year.is_some() {
+            return Err(Error::Conflict("group.archived"));
+        }
         let ms = self.store.memberships(person).await?;
         let belongs = ms.iter().any(|m| m.structure == g.structure || g.also_in.contains(&m.structure));
         if !belongs {
@@ -69,6 +72,9 @@ impl<S: DirectoryStore> Directory<S> {
 
     pub async fn remove_group_member(&self, caller: &Principal, group: GroupId, person: PersonId) -> Result<()> {
         let g = self.managed_group(caller, group).await?;
+        if g.archived_year.is_some() {
+            return Err(Error::Conflict("group.archived"));
+        }
         let audit = audit::entry::<_, ()>(self.clock.now(), caller, "group.member.remove", format!("group:{group}"), Some(g.structure), Some(&person), None);
         self.store.remove_group_member(group, person, &audit).await
     }
@@ -77,5 +83,42 @@ impl<S: DirectoryStore> Directory<S> {
         caller.require_in(Permission::ManageGroups, structure)?;
         self.structure_in_territory(caller, structure).await?;
         self.store.groups_in(structure).await
+    }
+}
+
+/// Checks a school year written `2025-2026` (two consecutive years).
+pub fn valid_school_year(year: &str) -> bool {
+    match year.split_once('-') {
+        Some((a, b)) => match (a.parse::<u32>(), b.parse::<u32>()) {
+            (Ok(a), Ok(b)) => a.to_string().len() == 4 && b == a + 1,
+            _ => false,
+        },
+        None => false,
+    }
+}
+
+impl<S: DirectoryStore> Directory<S> {
+    /// Closes a school year: classes and teaching groups are archived read-only under it, pupils
+    /// keep their school and wait for the new year's feed, and nothing is deleted.
+    pub async fn close_school_year(&self, caller: &Principal, year: &str) -> Result<u64> {
+        caller.require_territory(Permission::ManageTerritory)?;
+        let year = year.trim();
+        if !valid_school_year(year) {
+            return Err(Error::invalid("year", "year.format"));
+        }
+        let audit = audit::entry::<(), _>(self.clock.now(), caller, "school_year.close", format!("year:{year}"), None, None, Some(&year));
+        self.store.close_school_year(caller.territory, year, &audit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_school_year;
+
+    #[test]
+    fn school_years_are_two_consecutive_years() {
+        assert!(valid_school_year("2025-2026"));
+        assert!(!valid_school_year("2025-2027"));
+        assert!(!valid_school_year("25-26"));
     }
 }

@@ -108,6 +108,9 @@ pub struct Group {
     pub code: String,
     pub name: String,
     pub also_in: Vec<StructureId>,
+    /// The school year (`2025-2026`) a class or group belonged to, once that year is closed:
+    /// it is then kept for history and read-only.
+    pub archived_year: Option<String>,
 }
 
 /// Where a person's account comes from. Feeds never touch manual accounts.

@@ -67,6 +67,10 @@ pub trait DirectoryStore: Send + Sync {
     async fn remove_group_member(&self, group: GroupId, person: PersonId, audit: &AuditEntry) -> Result<()>;
     async fn teachings_of(&self, teacher: PersonId) -> Result<Vec<(Teaching, String, String)>>;
 
+    /// Archives the classes and teaching groups of the territory under `year` and makes every
+    /// fed person be placed again by the next feed. Returns how many groups were archived.
+    async fn close_school_year(&self, territory: TerritoryId, year: &str, audit: &AuditEntry) -> Result<u64>;
+
     // Roles
     async fn insert_assignment(&self, territory: TerritoryId, a: &RoleAssignment, audit: &AuditEntry) -> Result<()>;
     async fn delete_assignment(&self, id: AssignmentId, audit: &AuditEntry) -> Result<()>;

@@ -606,6 +606,25 @@ impl DirectoryStore for Store {
             .collect()
     }
 
+    async fn close_school_year(&self, territory: TerritoryId, year: &str, audit: &AuditEntry) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("UPDATE class_groups SET archived_year = $2, code = code || '@' || $2 WHERE archived_year IS NULL AND kind IN ('class', 'teaching') AND structure_id IN (SELECT id FROM structures WHERE territory_id = $1)")
+            .bind(territory.to_string())
+            .bind(year.to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        sqlx::query("UPDATE people SET feed_hash = NULL WHERE territory_id = $1 AND source = 'feed'")
+            .bind(territory.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        self.commit(tx).await?;
+        Ok(n)
+    }
+
     async fn insert_assignment(&self, territory: TerritoryId, a: &RoleAssignment, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.begin().await?;
         insert_assignment_tx(&mut tx, territory, a).await?;

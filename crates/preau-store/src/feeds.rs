@@ -196,7 +196,7 @@ impl StoreFeedTx {
         if let Some(g) = self.groups.get(&key) {
             return Ok(*g);
         }
-        let found = sqlx::query("SELECT id FROM class_groups WHERE structure_id = $1 AND kind = $2 AND code = $3")
+        let found = sqlx::query("SELECT id FROM class_groups WHERE structure_id = $1 AND kind = $2 AND code = $3 AND archived_year IS NULL")
             .bind(structure.to_string())
             .bind(kind)
             .bind(code.to_owned())
@@ -460,10 +460,10 @@ impl FeedTx for StoreFeedTx {
         let person = w.id.to_string();
         for sql in [
             "DELETE FROM memberships WHERE person_id = $1 AND fed = 1 AND profile <> 'TUT'",
-            "DELETE FROM group_members WHERE person_id = $1 AND fed = 1",
+            "DELETE FROM group_members WHERE person_id = $1 AND fed = 1 AND group_id NOT IN (SELECT id FROM class_groups WHERE archived_year IS NOT NULL)",
             "DELETE FROM functions WHERE person_id = $1 AND fed = 1",
-            "DELETE FROM teachings WHERE person_id = $1 AND fed = 1",
-            "DELETE FROM principal_teachers WHERE person_id = $1 AND fed = 1",
+            "DELETE FROM teachings WHERE person_id = $1 AND fed = 1 AND group_id NOT IN (SELECT id FROM class_groups WHERE archived_year IS NOT NULL)",
+            "DELETE FROM principal_teachers WHERE person_id = $1 AND fed = 1 AND group_id NOT IN (SELECT id FROM class_groups WHERE archived_year IS NOT NULL)",
             "DELETE FROM parent_links WHERE child_id = $1 AND fed = 1",
         ] {
             self.run(sql, &person).await?;
@@ -598,7 +598,7 @@ impl FeedTx for StoreFeedTx {
             .rows_affected();
         for sql in [
             "DELETE FROM memberships WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
-            "DELETE FROM group_members WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
+            "DELETE FROM group_members WHERE fed = 1 AND group_id NOT IN (SELECT id FROM class_groups WHERE archived_year IS NOT NULL) AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
         ] {
             sqlx::query(sql).bind(t.clone()).execute(&mut *self.tx).await.map_err(db_err)?;
         }

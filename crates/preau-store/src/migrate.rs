@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "feeds", include_str!("../migrations/0002_feeds.sql")),
     (3, "feed_records", include_str!("../migrations/0003_feed_records.sql")),
+    (4, "school_years", include_str!("../migrations/0004_school_years.sql")),
 ];
 
 pub async fn run(pool: &AnyPool) -> Result<usize> {

@@ -73,7 +73,15 @@ pub fn person(r: &AnyRow) -> Result<Person> {
 }
 
 pub fn group(r: &AnyRow, also_in: Vec<preau_core::StructureId>) -> Result<Group> {
-    Ok(Group { id: parse(r, "id")?, structure: parse(r, "structure_id")?, kind: parse(r, "kind")?, code: text(r, "code")?, name: text(r, "name")?, also_in })
+    Ok(Group {
+        id: parse(r, "id")?,
+        structure: parse(r, "structure_id")?,
+        kind: parse(r, "kind")?,
+        code: text(r, "code")?,
+        name: text(r, "name")?,
+        also_in,
+        archived_year: opt(r, "archived_year")?,
+    })
 }
 
 pub fn service(r: &AnyRow) -> Result<Service> {

@@ -296,6 +296,20 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("error.bad-request", "La requête est mal formée.", "The request is malformed."),
     ("error.too-large", "La requête est trop volumineuse.", "The request is too large."),
     ("error.back", "Revenir à l'accueil", "Back to the home page"),
+    (
+        "group.archived",
+        "Cette classe appartient à une année scolaire close : elle ne se modifie plus.",
+        "This class belongs to a closed school year: it can no longer be changed.",
+    ),
+    ("year.format", "Une année scolaire s'écrit 2025-2026.", "A school year is written 2025-2026."),
+    ("admin.close_year", "Clore l'année scolaire", "Close the school year"),
+    (
+        "admin.close_year_help",
+        "Les classes et groupes de l'année sont archivés (lisibles, non modifiables) ; les élèves attendent l'annuaire de la nouvelle année ; rien n'est supprimé.",
+        "Classes and groups of the year are archived (readable, read-only); pupils wait for the new year's feed; nothing is deleted.",
+    ),
+    ("admin.year", "Année scolaire", "School year"),
+    ("admin.archived", "archivée", "archived"),
     ("saved", "Modifications enregistrées.", "Changes saved."),
 ];
 

@@ -105,6 +105,12 @@ enum AdminTask {
         #[arg(long, env = "PREAU_ADMIN_PASSWORD")]
         password: String,
     },
+    /// Close a school year: archive its classes and groups, wait for the new year's feed.
+    CloseYear {
+        /// The year to close, e.g. 2025-2026.
+        #[arg(long)]
+        year: String,
+    },
     /// Set a new password for a login and close their sessions.
     ResetPassword {
         #[arg(long)]
@@ -284,6 +290,10 @@ async fn admin(c: &Config, task: AdminTask) -> anyhow::Result<()> {
                 .await?;
             s.accounts.set_password_as_operator(&system, person.id, &password).await?;
             println!("Administrateur du territoire créé : {login}");
+        }
+        AdminTask::CloseYear { year } => {
+            let n = s.directory.close_school_year(&system, &year).await?;
+            println!("Année {year} close : {n} classes et groupes archivés ; les élèves attendent l'annuaire de la nouvelle année.");
         }
         AdminTask::ResetPassword { login, password } => {
             let person = store.person_by_login(system.territory, &login).await.with_context(|| format!("identifiant inconnu : {login}"))?;

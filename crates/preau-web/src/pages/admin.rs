@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/keys", get(keys).post(issue_key))
         .route("/admin/keys/{id}/revoke", post(revoke_key))
         .route("/admin/charter", post(publish_charter))
+        .route("/admin/school-year", post(close_school_year))
 }
 
 type PageResult = Result<Response, PageError>;
@@ -606,4 +607,24 @@ async fn publish_charter(State(state): State<AppState>, a: Authed, Form(f): Form
     a.check_csrf(&f.csrf)?;
     let v = state.accounts.publish_charter(&a.principal, &f.text).await.map_err(|e| a.fail(e))?;
     index_page(&state, &a, StructureInput::default(), Some(format!("{} (v{v})", a.lang.t("saved"))), None).await
+}
+
+#[derive(Deserialize)]
+struct YearForm {
+    csrf: String,
+    year: String,
+}
+
+async fn close_school_year(State(state): State<AppState>, a: Authed, Form(f): Form<YearForm>) -> PageResult {
+    a.check_csrf(&f.csrf)?;
+    match state.directory.close_school_year(&a.principal, &f.year).await {
+        Ok(n) => index_page(&state, &a, StructureInput::default(), Some(format!("{} : {n} classes et groupes archivés.", f.year.trim())), None).await,
+        Err(e) => {
+            let status = crate::error::status_of(&e);
+            let msg = form_error(&a, e)?;
+            let mut r = index_page(&state, &a, StructureInput::default(), None, Some(msg)).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
 }

@@ -509,3 +509,32 @@ mod csv {
         assert!(import(&app, &p, PUPILS.as_bytes(), &own).await.is_ok(), "but into their own school, yes");
     }
 }
+
+#[tokio::test]
+async fn closing_the_school_year_archives_classes_and_the_next_feed_places_pupils_again() {
+    let app = TestApp::new().await;
+    run(&app, &base_feed(), false).await.expect("2025 feed");
+    let t = app.system.territory;
+    let jv = app.state.store.structure_by_uai(t, "0290009C").await.expect("school");
+    let old_4b = app.state.store.groups_in(jv.id).await.expect("g").into_iter().find(|g| g.code == "4B").expect("4B");
+    let local = app.local_admin(&jv).await;
+    let l = app.login(&local).await;
+    assert_eq!(app.post_form(&l, "/admin/school-year", &[("year", "2025-2026")]).await.status, axum::http::StatusCode::FORBIDDEN);
+    let admin = app.territory_admin().await;
+    let c = app.login(&admin).await;
+    let bad = app.post_form(&c, "/admin/school-year", &[("year", "2025")]).await;
+    assert_eq!(bad.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.post_form(&c, "/admin/school-year", &[("year", "2025-2026")]).await;
+    assert!(r.body.contains("classes et groupes archivés"), "{}", r.body);
+    let archived = app.state.store.group(old_4b.id).await.expect("kept");
+    assert_eq!(archived.archived_year.as_deref(), Some("2025-2026"));
+    assert_eq!(app.state.store.group_members(old_4b.id).await.expect("m").len(), 3, "history is kept");
+    let zoe = app.state.store.person_by_login(t, "zoe.lefevre").await.expect("zoe");
+    let r = app.post_form(&c, &format!("/admin/groups/{}/members", old_4b.id), &[("login", "hugo.roux")]).await;
+    assert_eq!(r.status, axum::http::StatusCode::CONFLICT, "an archived class is read-only");
+    let report = run(&app, &base_feed(), false).await.expect("2026 feed");
+    assert_eq!(report.get("Eleve", Outcome::Updated), 4, "everyone is placed again");
+    let groups: Vec<String> = app.state.store.groups_of(zoe.id).await.expect("g").into_iter().filter(|g| g.archived_year.is_none()).map(|g| g.code).collect();
+    assert_eq!(groups, vec!["4B"], "in the new year's 4B");
+    assert_eq!(app.state.store.group_members(old_4b.id).await.expect("m").len(), 3, "the old 4B still lists last year's pupils");
+}
