@@ -273,10 +273,13 @@ struct Args {
     portal_rate: f64,
     /// Run the directory-feed benchmark with a feed of this many accounts instead.
     import: Option<usize>,
+    /// With --import: also import into this PostgreSQL server (`postgres://user@host:port/db`,
+    /// used to create a scratch database).
+    postgres: Option<String>,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None };
+    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None, postgres: None };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
@@ -285,6 +288,7 @@ fn args() -> Result<Args> {
             "--secs" => a.secs = v.parse()?,
             "--portal-rate" => a.portal_rate = v.parse()?,
             "--import" => a.import = Some(v.parse()?),
+            "--postgres" => a.postgres = Some(v),
             _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS)"),
         }
     }
@@ -371,7 +375,83 @@ async fn import_bench(a: &Args, accounts: usize) -> Result<()> {
         let updated = counted(&out, "modifiés");
         println!("| delta: 2 % of the pupils change class | {updated} | {t:.2} | {:.0} | {:.0} |", updated as f64 / t, peak as f64 / 1024.0);
     }
+    portal_during_import(a, &root, accounts).await?;
+    if let Some(url) = &a.postgres {
+        postgres_import(a, &root, accounts, url).await?;
+    }
     let _ = std::fs::remove_dir_all(&root);
+    Ok(())
+}
+
+/// The portal page of the demo territory at a fixed rate while a feed of `accounts` is imported
+/// into the same database: readers must not wait for the import's transaction.
+async fn portal_during_import(a: &Args, root: &Path, accounts: usize) -> Result<()> {
+    let data = root.join("with-demo");
+    let feed = root.join(format!("feed-{accounts}"));
+    let port = 18_500 + (std::process::id() % 400) as u16;
+    {
+        let s = spawn(&a.bin, &data, port, "demo")?;
+        ready(&s.addr, Instant::now()).await?;
+    }
+    let s = spawn(&a.bin, &data, port, "serve")?;
+    ready(&s.addr, Instant::now()).await?;
+    let cookies = login_cookies(&s.addr, 24).await?;
+    let portal: Vec<Req> = cookies.iter().map(|c| Req::Get("/portal", Some(c.clone()))).collect();
+    let (before, _) = open(&s.addr, 24, 1000.0, 3.0, portal.clone()).await?;
+    let mut idle = merged(&before, |c| c == 200);
+    let mut import = Command::new(&a.bin);
+    import
+        .env("PREAU_DATA_DIR", &data)
+        .env("PREAU_LOG", "warn")
+        .args(["import", "aaf"])
+        .arg(&feed)
+        .args(["--academie", "BENCH"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = import.spawn()?;
+    let (by, _) = open(&s.addr, 24, 1000.0, a.secs, portal).await?;
+    let still_running = child.try_wait()?.is_none();
+    child.wait()?;
+    let mut during = merged(&by, |c| c == 200);
+    println!(
+        "\n## portal page while the {accounts}-account import runs (1,000 req/s, {:.0} s, import {} during the whole load)\nidle p50 {:.2} ms, p99 {:.2} ms; during the import p50 {:.2} ms, p99 {:.2} ms (target ≤ 100 ms); non-200 answers: {}",
+        a.secs,
+        if still_running { "still running" } else { "finished" },
+        idle.pct(0.5),
+        idle.pct(0.99),
+        during.pct(0.5),
+        during.pct(0.99),
+        count(&by, |c| c != 200)
+    );
+    Ok(())
+}
+
+/// The same full import into a scratch PostgreSQL database.
+async fn postgres_import(a: &Args, root: &Path, accounts: usize, url: &str) -> Result<()> {
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(url).await?;
+    let name = format!("preau_bench_{}", std::process::id());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await?;
+    let db_url = format!("{}/{name}", url.rsplit_once('/').map(|(b, _)| b).unwrap_or(url));
+    let feed = root.join(format!("feed-{accounts}"));
+    let mut c = Command::new(&a.bin);
+    c.env("PREAU_DATABASE_URL", &db_url)
+        .env("PREAU_DATA_DIR", root.join("pg"))
+        .env("PREAU_LOG", "warn")
+        .args(["import", "aaf"])
+        .arg(&feed)
+        .args(["--academie", "BENCH"]);
+    let (t, peak, out) = timed(&mut c)?;
+    let created = counted(&out, "créés");
+    println!(
+        "\n## PostgreSQL\n| full import into an empty PostgreSQL database | {created} | {t:.1} | {:.0} | {:.0} |",
+        created as f64 / t,
+        peak as f64 / 1024.0
+    );
+    let (t, _, out) = timed(&mut c)?;
+    let unchanged = counted(&out, "inchangés");
+    println!("| re-import of the same feed (no change) | {unchanged} | {t:.1} | {:.0} | — |", unchanged as f64 / t);
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(&admin).await?;
     Ok(())
 }
 
