@@ -97,6 +97,9 @@ impl FeedStore for Store {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let ddl: &[&'static str] = match self.dialect {
             Dialect::Postgres => &[
+                // Plans chosen for the actual values: a generic plan on the temporary tables
+                // (never analysed) turned each look-up into a scan.
+                "SET LOCAL plan_cache_mode = force_custom_plan",
                 "CREATE TEMP TABLE feed_seen (ext TEXT PRIMARY KEY) ON COMMIT DROP",
                 "CREATE TEMP TABLE feed_pending (child_id TEXT NOT NULL, parent_ext TEXT NOT NULL, legal BIGINT NOT NULL) ON COMMIT DROP",
                 "CREATE INDEX feed_pending_parent ON feed_pending (parent_ext)",
