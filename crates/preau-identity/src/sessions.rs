@@ -225,16 +225,6 @@ impl SessionManager {
         store.delete_session(&digest.to_string()).await
     }
 
-    /// The live sessions of a person, newest first.
-    pub fn of_person(&self, person: PersonId, now: i64) -> Vec<Session> {
-        let mut v: Vec<Session> = match self.map.read() {
-            Ok(m) => m.values().filter(|s| s.person == person && self.alive(s, now)).cloned().collect(),
-            Err(_) => vec![],
-        };
-        v.sort_by_key(|s| std::cmp::Reverse(s.created_at));
-        v
-    }
-
     /// Closes every session of a person but `keep` ("log out elsewhere", blocking, password change).
     pub async fn close_all_of<S: IdentityStore>(&self, store: &S, person: PersonId, keep: Option<&SessionKey>) -> Result<usize> {
         let digests: Vec<SessionKey> = match self.map.read() {

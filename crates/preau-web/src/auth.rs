@@ -126,10 +126,6 @@ impl Authed {
     }
 }
 
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The charter page itself must be reachable while the charter is pending.
 const CHARTER_PATHS: &[&str] = &["/charter", "/logout", "/lang"];
 
