@@ -45,8 +45,21 @@ impl Metrics {
         self.sum_micros.fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
     }
 
+    /// Counts the outcome of a login attempt, whichever page or API made it.
+    pub fn login_result<T>(&self, result: &preau_core::Result<T>) {
+        use preau_core::Error;
+        self.login(match result {
+            Ok(_) => "success",
+            Err(Error::Unauthenticated("login.blocked")) => "blocked",
+            Err(Error::TooManyAttempts(_)) => "throttled",
+            Err(Error::Overloaded(_)) => "overloaded",
+            Err(Error::Internal(_)) => "error",
+            Err(_) => "failure",
+        });
+    }
+
     /// Counts a login outcome (`success`, `failure`, `throttled`, `overloaded`, `blocked`).
-    pub fn login(&self, outcome: &'static str) {
+    fn login(&self, outcome: &'static str) {
         if let Ok(mut m) = self.logins.lock() {
             *m.entry(outcome).or_default() += 1;
         }

@@ -62,20 +62,8 @@ struct LoginBody {
 
 async fn login(State(state): State<AppState>, crate::pages::ClientOrigin(origin): crate::pages::ClientOrigin, Json(b): Json<LoginBody>) -> ApiResult {
     let o = state.accounts.login(state.config.territory, &b.login, &b.password, &origin).await;
-    let o = match o {
-        Ok(o) => {
-            state.metrics.login("success");
-            o
-        }
-        Err(e) => {
-            state.metrics.login(match e {
-                Error::Overloaded(_) => "overloaded",
-                Error::TooManyAttempts(_) => "throttled",
-                _ => "failure",
-            });
-            return Err(e.into());
-        }
-    };
+    state.metrics.login_result(&o);
+    let o = o?;
     let cookie = session_cookie(&o.token, state.config.secure_cookies, state.accounts.sessions.policy.absolute_secs);
     Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "csrf": o.session.csrf.to_string(), "charter_pending": o.session.charter_pending }))).into_response())
 }

@@ -84,29 +84,14 @@ async fn opened(state: &AppState, o: Opened) -> Response {
     r
 }
 
-fn login_outcome(state: &AppState, e: &Error) {
-    state.metrics.login(match e {
-        Error::Unauthenticated("login.blocked") => "blocked",
-        Error::TooManyAttempts(_) => "throttled",
-        Error::Overloaded(_) => "overloaded",
-        Error::Internal(_) => "error",
-        _ => "failure",
-    });
-}
-
 async fn login(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Form(f): Form<LoginForm>) -> Response {
     let lang = lang_of(&headers);
-    match state.accounts.login(state.config.territory, &f.login, &f.password, &origin).await {
-        Ok(o) => {
-            state.metrics.login("success");
-            opened(&state, o).await
-        }
-        Err(e @ (Error::Overloaded(_) | Error::Internal(_))) => {
-            login_outcome(&state, &e);
-            PageError::new(e, lang).into_response()
-        }
+    let result = state.accounts.login(state.config.territory, &f.login, &f.password, &origin).await;
+    state.metrics.login_result(&result);
+    match result {
+        Ok(o) => opened(&state, o).await,
+        Err(e @ (Error::Overloaded(_) | Error::Internal(_))) => PageError::new(e, lang).into_response(),
         Err(e) => {
-            login_outcome(&state, &e);
             let status = crate::error::status_of(&e);
             let mut r = render(&landing_page(&state, lang, f.login, Some(message(&e, lang)), None));
             *r.status_mut() = status;
