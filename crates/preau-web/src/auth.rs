@@ -47,54 +47,65 @@ pub fn client_address(parts: &Parts) -> IpAddr {
     parts.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
-/// Principals by person, valid for one directory generation.
-#[derive(Default)]
-pub struct PrincipalCache(RwLock<HashMap<PersonId, (u64, Principal)>>);
+/// Values computed from the directory, kept until the directory's generation changes (every
+/// directory write bumps it). Bounded: cleared when it holds too many entries.
+pub struct GenerationCache<K, V>(RwLock<HashMap<K, (u64, V)>>);
 
-type PortalKey = (PersonId, Option<(preau_core::StructureId, preau_core::Profile)>);
+impl<K, V> Default for GenerationCache<K, V> {
+    fn default() -> Self {
+        Self(RwLock::new(HashMap::new()))
+    }
+}
 
-/// Portal views by person and acting context, valid for one directory generation: the portal
-/// is the most read page, and it only changes when the directory does.
-#[derive(Default)]
-pub struct PortalCache(RwLock<HashMap<PortalKey, (u64, Arc<PortalView>)>>);
+impl<K: std::hash::Hash + Eq, V: Clone> GenerationCache<K, V> {
+    const MAX_ENTRIES: usize = 50_000;
 
-impl AppState {
-    pub async fn principal(&self, session: &Session) -> Result<Principal> {
-        let generation = preau_directory::DirectoryStore::generation(&*self.store);
-        if let Ok(m) = self.cache.0.read()
-            && let Some((g, p)) = m.get(&session.person)
-            && *g == generation
-        {
-            return Ok(p.clone());
-        }
-        let p = self.directory.principal_for(session.territory, session.person).await?;
-        if let Ok(mut m) = self.cache.0.write() {
-            if m.len() > 50_000 {
+    fn get(&self, key: &K, generation: u64) -> Option<V> {
+        let m = self.0.read().ok()?;
+        m.get(key).filter(|(g, _)| *g == generation).map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, key: K, generation: u64, value: V) {
+        if let Ok(mut m) = self.0.write() {
+            if m.len() > Self::MAX_ENTRIES {
                 m.clear();
             }
-            m.insert(session.person, (generation, p.clone()));
+            m.insert(key, (generation, value));
         }
+    }
+}
+
+/// Principals by person.
+pub type PrincipalCache = GenerationCache<PersonId, Principal>;
+
+/// Portal views by person and acting context: the portal is the most read page, and it only
+/// changes when the directory does.
+pub type PortalCache = GenerationCache<(PersonId, Option<(preau_core::StructureId, preau_core::Profile)>), Arc<PortalView>>;
+
+impl AppState {
+    fn generation(&self) -> u64 {
+        preau_directory::DirectoryStore::generation(&*self.store)
+    }
+
+    pub async fn principal(&self, session: &Session) -> Result<Principal> {
+        let generation = self.generation();
+        if let Some(p) = self.cache.get(&session.person, generation) {
+            return Ok(p);
+        }
+        let p = self.directory.principal_for(session.territory, session.person).await?;
+        self.cache.put(session.person, generation, p.clone());
         Ok(p)
     }
 
     /// The portal of the caller, from the cache when the directory has not changed since.
     pub async fn portal(&self, principal: &Principal, acting: Option<(preau_core::StructureId, preau_core::Profile)>) -> Result<Arc<PortalView>> {
-        let person = principal.person_id().ok_or(Error::Forbidden)?;
-        let generation = preau_directory::DirectoryStore::generation(&*self.store);
-        let key = (person, acting);
-        if let Ok(m) = self.portal_cache.0.read()
-            && let Some((g, v)) = m.get(&key)
-            && *g == generation
-        {
-            return Ok(v.clone());
+        let key = (principal.person_id().ok_or(Error::Forbidden)?, acting);
+        let generation = self.generation();
+        if let Some(v) = self.portal_cache.get(&key, generation) {
+            return Ok(v);
         }
         let view = Arc::new(self.directory.portal(principal, acting).await?);
-        if let Ok(mut m) = self.portal_cache.0.write() {
-            if m.len() > 50_000 {
-                m.clear();
-            }
-            m.insert(key, (generation, view.clone()));
-        }
+        self.portal_cache.put(key, generation, view.clone());
         Ok(view)
     }
 
