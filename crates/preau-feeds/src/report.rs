@@ -111,3 +111,19 @@ impl fmt::Display for Report {
         Ok(())
     }
 }
+
+/// The kept reports of the caller's territory, newest first: territory administrators only.
+pub async fn kept_reports<S: crate::store::FeedStore>(
+    store: &S,
+    caller: &preau_core::Principal,
+    limit: i64,
+) -> preau_core::Result<Vec<crate::store::KeptReport>> {
+    caller.require_territory(preau_core::Permission::ManageTerritory)?;
+    store.reports(caller.territory, limit).await
+}
+
+/// One kept report of the caller's territory: territory administrators only.
+pub async fn kept_report<S: crate::store::FeedStore>(store: &S, caller: &preau_core::Principal, id: &str) -> preau_core::Result<crate::store::KeptReport> {
+    caller.require_territory(preau_core::Permission::ManageTerritory)?;
+    store.report(caller.territory, id).await
+}

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use preau_core::{Error, Permission};
 use preau_feeds::import::{Options, import_aaf};
-use preau_feeds::report::{Outcome, Report};
+use preau_feeds::report::{Outcome, Report, kept_report, kept_reports};
 use preau_feeds::store::FeedStore;
 use tokio::io::AsyncWriteExt;
 
@@ -28,6 +28,7 @@ pub fn upload_routes() -> Router<AppState> {
 
 type PageResult = Result<Response, PageError>;
 
+/// Refuses an upload before its files are streamed to disk; the import itself checks again.
 fn require(a: &Authed) -> Result<(), PageError> {
     a.principal.require_territory(Permission::ManageTerritory).map_err(|e| a.fail(e))
 }
@@ -61,10 +62,7 @@ fn summary(json: &str) -> String {
 }
 
 async fn list_page(state: &AppState, a: &Authed, error: Option<String>) -> PageResult {
-    require(a)?;
-    let reports = state
-        .store
-        .reports(a.principal.territory, 100)
+    let reports = kept_reports(&*state.store, &a.principal, 100)
         .await
         .map_err(|e| a.fail(e))?
         .into_iter()
@@ -164,8 +162,7 @@ impl ReportPage {
 }
 
 async fn show(State(state): State<AppState>, a: Authed, Path(id): Path<String>) -> PageResult {
-    require(&a)?;
-    let kept = state.store.report(a.principal.territory, &id).await.map_err(|e| a.fail(e))?;
+    let kept = kept_report(&*state.store, &a.principal, &id).await.map_err(|e| a.fail(e))?;
     let report: Report = serde_json::from_str(&kept.json).unwrap_or_default();
     let failed = serde_json::from_str::<serde_json::Value>(&kept.json).ok().and_then(|v| v["failed"].as_str().map(str::to_owned));
     let batch = kept.source.split(':').nth(1).unwrap_or("").to_owned();
@@ -192,8 +189,7 @@ struct CsrfForm {
 /// Applies for real the files of a dry run.
 async fn apply(State(state): State<AppState>, a: Authed, Path(id): Path<String>, axum::Form(f): axum::Form<CsrfForm>) -> PageResult {
     a.check_csrf(&f.csrf)?;
-    require(&a)?;
-    let kept = state.store.report(a.principal.territory, &id).await.map_err(|e| a.fail(e))?;
+    let kept = kept_report(&*state.store, &a.principal, &id).await.map_err(|e| a.fail(e))?;
     let mut parts = kept.source.split(':');
     let (Some("aaf"), Some(batch), Some(academie)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(a.fail(Error::NotFound));

@@ -538,3 +538,18 @@ async fn closing_the_school_year_archives_classes_and_the_next_feed_places_pupil
     assert_eq!(groups, vec!["4B"], "in the new year's 4B");
     assert_eq!(app.state.store.group_members(old_4b.id).await.expect("m").len(), 3, "the old 4B still lists last year's pupils");
 }
+
+#[tokio::test]
+async fn a_local_admin_cannot_read_or_apply_a_kept_report() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let admin = app.territory_admin().await;
+    let t = app.login(&admin).await;
+    let report = upload(&app, &t, true, &[]).await.location();
+    let local = app.local_admin(&school).await;
+    let l = app.login(&local).await;
+    assert_eq!(app.get(&l, &report).await.status, axum::http::StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form(&l, &format!("{report}/apply"), &[]).await.status, axum::http::StatusCode::FORBIDDEN);
+    assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_err(), "nothing was applied");
+    assert_eq!(app.get(&t, &report).await.status, axum::http::StatusCode::OK);
+}
