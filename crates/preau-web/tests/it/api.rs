@@ -114,7 +114,7 @@ async fn the_openapi_document_describes_every_route_that_exists() {
             let concrete = path.replace("{id}", &uuid::Uuid::now_v7().to_string()).replace("{profile}", "ENS");
             let req = axum::http::Request::builder().method(method.to_uppercase().as_str()).uri(concrete.as_str());
             let r = app.send(&Client::default(), req, axum::body::Body::empty()).await;
-            assert!(r.status != StatusCode::NOT_FOUND || path.contains("{id}"), "{method} {path} is routed");
+            assert_ne!(r.status, StatusCode::NOT_FOUND, "{method} {path} is routed");
             assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
             n += 1;
         }

@@ -168,12 +168,10 @@ async fn re_importing_the_same_feed_changes_nothing() {
     let app = TestApp::new().await;
     let dir = base_feed();
     run(&app, &dir, false).await.expect("first");
-    let generation = app.state.store.generation();
     let again = run(&app, &dir, false).await.expect("second");
     assert!(!again.changed_anything(), "{again}");
     assert_eq!(again.get("Eleve", Outcome::Unchanged), 4);
     assert_eq!(people_count(&app).await, 11);
-    assert!(app.state.store.generation() >= generation);
 }
 
 #[tokio::test]
