@@ -51,7 +51,8 @@ impl Seeded {
     }
 }
 
-const GIVEN: &[&str] = &[
+/// Given names used by the demo and by the synthetic feeds.
+pub const GIVEN: &[&str] = &[
     "Léa",
     "Hugo",
     "Chloé",
@@ -113,7 +114,8 @@ const GIVEN: &[&str] = &[
     "Apolline",
     "Ibrahim",
 ];
-const FAMILY: &[&str] = &[
+/// Family names used by the demo and by the synthetic feeds.
+pub const FAMILY: &[&str] = &[
     "Martin",
     "Bernard",
     "Thomas",

@@ -5,20 +5,11 @@
 
 use crate::aaf::records::parse_date;
 use preau_core::Uai;
-use preau_directory::demo::{SUBJECTS, Seeded};
+use preau_directory::demo::{FAMILY, GIVEN, SUBJECTS, Seeded};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 const PER_FILE: usize = 10_000;
-const GIVEN: &[&str] = &[
-    "Léa", "Hugo", "Chloé", "Louis", "Emma", "Gabriel", "Inès", "Raphaël", "Jade", "Arthur", "Louise", "Jules", "Zoé", "Adam", "Lina", "Maël", "Noé", "Ambre",
-    "Sacha", "Éloïse",
-];
-const FAMILY: &[&str] = &[
-    "Martin", "Bernard", "Le Gall", "Petit", "Durand", "Lefèvre", "Morel", "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Kervella", "Le Bihan",
-    "N'Diaye", "Nguyen", "Da Silva", "Roux", "Faure", "Mercier",
-];
-
 struct FileSet {
     dir: PathBuf,
     prefix: String,
