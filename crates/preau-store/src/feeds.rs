@@ -171,6 +171,12 @@ fn kept(r: &sqlx::any::AnyRow) -> Result<KeptReport> {
 }
 
 impl StoreFeedTx {
+    /// The structure of this territory a query selects with one value.
+    async fn structure_where(&mut self, sql: &'static str, value: &str) -> Result<Option<StructureId>> {
+        let r = sqlx::query(sql).bind(self.territory.clone()).bind(value.to_owned()).fetch_optional(&mut *self.tx).await.map_err(db_err)?;
+        r.map(|r| parse(&r, "id")).transpose()
+    }
+
     /// Writes the batched rows, people first so that links find them.
     async fn flush(&mut self) -> Result<()> {
         let b = std::mem::take(&mut self.batch);
@@ -242,13 +248,7 @@ impl FeedTx for StoreFeedTx {
     }
 
     async fn structure_by_external(&mut self, external_id: &str) -> Result<Option<StructureId>> {
-        let r = sqlx::query("SELECT id FROM structures WHERE territory_id = $1 AND external_id = $2")
-            .bind(self.territory.clone())
-            .bind(external_id.to_owned())
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
-        r.map(|r| parse(&r, "id")).transpose()
+        self.structure_where("SELECT id FROM structures WHERE territory_id = $1 AND external_id = $2", external_id).await
     }
 
     async fn upsert_structure(&mut self, external_id: &str, s: &StructureRec) -> Result<(StructureId, Change)> {
@@ -338,13 +338,7 @@ impl FeedTx for StoreFeedTx {
     }
 
     async fn structure_by_uai(&mut self, uai: &str) -> Result<Option<StructureId>> {
-        let r = sqlx::query("SELECT id FROM structures WHERE territory_id = $1 AND uai = $2")
-            .bind(self.territory.clone())
-            .bind(uai.to_owned())
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
-        r.map(|r| parse(&r, "id")).transpose()
+        self.structure_where("SELECT id FROM structures WHERE territory_id = $1 AND uai = $2", uai).await
     }
 
     async fn link_child(&mut self, child_external_id: &str, parent_external_id: &str) -> Result<bool> {

@@ -66,6 +66,16 @@ fn form_error(a: &Authed, e: Error) -> Result<String, PageError> {
     }
 }
 
+/// Shows a form's error on its own page, with the error's status; an error that is not about
+/// the form (forbidden, internal…) becomes an error page instead.
+async fn on_form<F: std::future::Future<Output = PageResult>>(a: &Authed, e: Error, page: impl FnOnce(String) -> F) -> PageResult {
+    let status = crate::error::status_of(&e);
+    let msg = form_error(a, e)?;
+    let mut r = page(msg).await?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
 #[derive(Template)]
 #[template(path = "admin/index.html")]
 struct IndexPage {
@@ -114,13 +124,7 @@ async fn create_structure(State(state): State<AppState>, a: Authed, Form(f): For
     a.check_csrf(&f.csrf)?;
     match state.directory.create_structure(&a.principal, &f.input).await {
         Ok(s) => Ok(Redirect::to(&format!("/admin/structures/{}", s.id)).into_response()),
-        Err(e) => {
-            let status = crate::error::status_of(&e);
-            let msg = form_error(&a, e)?;
-            let mut r = index_page(&state, &a, f.input, None, Some(msg)).await?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
+        Err(e) => on_form(&a, e, |msg| index_page(&state, &a, f.input, None, Some(msg))).await,
     }
 }
 
@@ -216,11 +220,7 @@ async fn structure(State(state): State<AppState>, a: Authed, Path(id): Path<Stru
 }
 
 async fn with_form_error(state: &AppState, a: &Authed, id: StructureId, e: Error) -> PageResult {
-    let status = crate::error::status_of(&e);
-    let msg = form_error(a, e)?;
-    let mut r = structure_page(state, a, id, StructureQuery::default(), None, Some(msg)).await?;
-    *r.status_mut() = status;
-    Ok(r)
+    on_form(a, e, |msg| structure_page(state, a, id, StructureQuery::default(), None, Some(msg))).await
 }
 
 async fn update_structure(State(state): State<AppState>, a: Authed, Path(id): Path<StructureId>, Form(f): Form<StructureForm>) -> PageResult {
@@ -372,13 +372,7 @@ async fn person_action(State(state): State<AppState>, a: Authed, Path((id, actio
     };
     match outcome {
         Ok(code) => person_page(&state, &a, id, code, Some(a.lang.t("saved")), None).await,
-        Err(e) => {
-            let status = crate::error::status_of(&e);
-            let msg = form_error(&a, e)?;
-            let mut r = person_page(&state, &a, id, None, None, Some(msg)).await?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
+        Err(e) => on_form(&a, e, |msg| person_page(&state, &a, id, None, None, Some(msg))).await,
     }
 }
 
@@ -421,13 +415,7 @@ async fn add_member(State(state): State<AppState>, a: Authed, Path(id): Path<Gro
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/admin/groups/{id}")).into_response()),
-        Err(e) => {
-            let status = crate::error::status_of(&e);
-            let msg = form_error(&a, e)?;
-            let mut r = group_page(&state, &a, id, Some(msg)).await?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
+        Err(e) => on_form(&a, e, |msg| group_page(&state, &a, id, Some(msg))).await,
     }
 }
 
@@ -533,13 +521,7 @@ async fn create_service(State(state): State<AppState>, a: Authed, Form(f): Form<
     a.check_csrf(&f.csrf)?;
     match state.directory.create_service(&a.principal, &f.input).await {
         Ok(_) => Ok(Redirect::to("/admin/services").into_response()),
-        Err(e) => {
-            let status = crate::error::status_of(&e);
-            let msg = form_error(&a, e)?;
-            let mut r = services_page(&state, &a, Some(msg)).await?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
+        Err(e) => on_form(&a, e, |msg| services_page(&state, &a, Some(msg))).await,
     }
 }
 
@@ -619,12 +601,6 @@ async fn close_school_year(State(state): State<AppState>, a: Authed, Form(f): Fo
     a.check_csrf(&f.csrf)?;
     match state.directory.close_school_year(&a.principal, &f.year).await {
         Ok(n) => index_page(&state, &a, StructureInput::default(), Some(format!("{} : {n} classes et groupes archivés.", f.year.trim())), None).await,
-        Err(e) => {
-            let status = crate::error::status_of(&e);
-            let msg = form_error(&a, e)?;
-            let mut r = index_page(&state, &a, StructureInput::default(), None, Some(msg)).await?;
-            *r.status_mut() = status;
-            Ok(r)
-        }
+        Err(e) => on_form(&a, e, |msg| index_page(&state, &a, StructureInput::default(), None, Some(msg))).await,
     }
 }
