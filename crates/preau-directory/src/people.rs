@@ -141,6 +141,13 @@ impl<S: DirectoryStore> Directory<S> {
         self.store.link_parent(&link, &audit).await
     }
 
+    /// A managed person's family as the console shows it: their guardians and contacts (a
+    /// pupil's), then their children (a parent's), each with whether the link is a legal one.
+    pub async fn relatives_of(&self, caller: &Principal, id: PersonId) -> Result<(Vec<(Person, bool)>, Vec<(Person, bool)>)> {
+        self.managed_person(caller, id).await?;
+        Ok((self.store.parents(id).await?, self.store.children(id).await?))
+    }
+
     /// People of a structure, for the admin console.
     pub async fn people_of(&self, caller: &Principal, structure: StructureId, profile: Option<Profile>, search: &str) -> Result<Vec<(Person, Profile)>> {
         caller.require_in(Permission::ManagePeople, structure)?;

@@ -203,7 +203,7 @@ pub async fn import_csv<S: FeedStore>(store: &S, caller: &Principal, bytes: &[u8
         report.dry_run = true;
         return Ok(report);
     }
-    let feed_opts = Options { academie: namespace(&uai, opts.profile), dry_run: opts.dry_run, profiles: Default::default() };
+    let feed_opts = Options { dry_run: opts.dry_run, ..Options::new(&namespace(&uai, opts.profile)) };
     let mut imp = Importer::new(tx, &feed_opts, opts.dry_run, now);
     imp.structures.insert("csv".into(), Some(structure));
     imp.report = report;

@@ -20,6 +20,16 @@ pub struct Options {
     pub academie: String,
     pub dry_run: bool,
     pub profiles: ProfileTable,
+    /// Relatives who are not legal guardians are kept as contacts of their pupils (no profile,
+    /// so no access to the portal); `false` leaves them out of the directory.
+    pub contacts: bool,
+}
+
+impl Options {
+    /// A full import of `academie` with the default function table, keeping contacts.
+    pub fn new(academie: &str) -> Self {
+        Options { academie: academie.to_owned(), dry_run: false, profiles: ProfileTable::default(), contacts: true }
+    }
 }
 
 /// The extract files of a folder, sorted by category order then file name.
@@ -211,10 +221,22 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             self.report.reject(category, file, &e.id, format!("identifiant en double : {}", rec.jointure));
             return Ok(());
         }
-        if category == "PersRelEleve" && !self.tx.is_guardian(&ext).await? {
-            self.report.count("PersRelEleve (contacts)", Outcome::Unchanged);
-            return Ok(());
-        }
+        let category = if category == "PersRelEleve" {
+            match self.tx.relative_role(&ext).await? {
+                Some(true) => category,
+                Some(false) if self.opts.contacts => "PersRelEleve (contacts)",
+                Some(false) => {
+                    self.report.warn("contact sans autorité parentale, non conservé (configuration)".into());
+                    return Ok(());
+                }
+                None => {
+                    self.report.warn("responsable lié à aucun élève du flux, ignoré".into());
+                    return Ok(());
+                }
+            }
+        } else {
+            category
+        };
         let mut profiles = vec![];
         for (s, p) in &rec.profiles {
             match self.structure(s).await? {
@@ -222,12 +244,14 @@ impl<'o, T: FeedTx> Importer<'o, T> {
                 None => self.report.warn(format!("structure {s} absente du flux ({category})")),
             }
         }
-        if category != "PersRelEleve" && profiles.is_empty() {
+        let relative = category.starts_with("PersRelEleve");
+        if !relative && profiles.is_empty() {
             self.report.reject(category, file, &e.id, "aucune structure connue".into());
             return Ok(());
         }
-        // Parents get their profile from their children's schools when links are resolved.
-        if category == "PersRelEleve" {
+        // Parents get their profile from their children's schools when links are resolved;
+        // contacts get none.
+        if relative {
             rec.profiles.clear();
         }
         let places = self.places(&rec).await?;

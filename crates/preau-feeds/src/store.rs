@@ -81,8 +81,9 @@ pub trait FeedTx: Send {
     async fn mark_seen(&mut self, external_id: &str) -> Result<()>;
     /// Writes whatever is batched.
     async fn flush(&mut self) -> Result<()>;
-    /// Whether a relative is a legal guardian of some pupil, in this feed or already stored.
-    async fn is_guardian(&mut self, external_id: &str) -> Result<bool>;
+    /// How pupils, in this feed or already stored, refer to a relative: `Some(true)` if as a legal
+    /// guardian of at least one, `Some(false)` if only as a contact, `None` if no pupil does.
+    async fn relative_role(&mut self, external_id: &str) -> Result<Option<bool>>;
     /// Turns the pending parent links into links between stored people and gives parents their
     /// profile in their children's schools. Returns how many links pointed at nobody.
     /// With `everyone` false (a delta), only the parents of the children this import touched have

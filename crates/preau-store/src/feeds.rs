@@ -537,17 +537,18 @@ impl FeedTx for StoreFeedTx {
         StoreFeedTx::flush(self).await
     }
 
-    async fn is_guardian(&mut self, external_id: &str) -> Result<bool> {
+    async fn relative_role(&mut self, external_id: &str) -> Result<Option<bool>> {
         if !self.batch.pending.is_empty() {
             self.flush().await?;
         }
-        let r = sqlx::query("SELECT 1 AS x FROM feed_pending WHERE parent_ext = $1 AND legal = 1 UNION SELECT 1 AS x FROM parent_links l JOIN people p ON p.id = l.parent_id WHERE p.territory_id = $2 AND p.external_id = $1 AND l.fed = 1 AND l.legal_guardian = 1")
+        let r = sqlx::query("SELECT MAX(x) AS legal FROM (SELECT legal AS x FROM feed_pending WHERE parent_ext = $1 UNION ALL SELECT l.legal_guardian AS x FROM parent_links l JOIN people p ON p.id = l.parent_id WHERE p.territory_id = $2 AND p.external_id = $1 AND l.fed = 1) t")
             .bind(external_id.to_owned())
             .bind(self.territory.clone())
-            .fetch_optional(&mut *self.tx)
+            .fetch_one(&mut *self.tx)
             .await
             .map_err(db_err)?;
-        Ok(r.is_some())
+        let legal: Option<i64> = sqlx::Row::try_get(&r, "legal").map_err(db_err)?;
+        Ok(legal.map(|l| l == 1))
     }
 
     async fn resolve_parent_links(&mut self, everyone: bool) -> Result<u64> {

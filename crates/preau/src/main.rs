@@ -73,6 +73,10 @@ enum ImportSource {
         /// Compute and report without writing anything.
         #[arg(long)]
         dry_run: bool,
+        /// Leave relatives who are not legal guardians out of the directory (by default they are
+        /// kept as contacts of their pupils, without access to the portal).
+        #[arg(long)]
+        no_contacts: bool,
     },
     /// Import a `;`-separated CSV file of one profile for one school (UTF-8 or Latin-1).
     Csv {
@@ -218,10 +222,10 @@ async fn main() -> anyhow::Result<()> {
                 g.staff
             );
         }
-        Command::Import { source: ImportSource::Aaf { dir, academie, dry_run } } => {
+        Command::Import { source: ImportSource::Aaf { dir, academie, dry_run, no_contacts } } => {
             let store = open_store(&c).await?;
             let s = state(&c, store.clone(), hasher(&c)?).await?;
-            import_aaf(&s, &dir, academie, dry_run).await?;
+            import_aaf(&s, &dir, academie, dry_run, !no_contacts).await?;
         }
         Command::Import { source: ImportSource::Csv { file, structure, profile, mapping, dry_run } } => {
             let store = open_store(&c).await?;
@@ -304,9 +308,9 @@ async fn admin(c: &Config, task: AdminTask) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import_aaf(s: &AppState, dir: &std::path::Path, academie: String, dry_run: bool) -> anyhow::Result<()> {
+async fn import_aaf(s: &AppState, dir: &std::path::Path, academie: String, dry_run: bool, contacts: bool) -> anyhow::Result<()> {
     let system = Principal::system(s.config.territory);
-    let opts = preau_feeds::import::Options { academie, dry_run, profiles: Default::default() };
+    let opts = preau_feeds::import::Options { dry_run, contacts, ..preau_feeds::import::Options::new(&academie) };
     let started = SystemClock.now();
     let t = Instant::now();
     let mut last = String::new();

@@ -310,6 +310,9 @@ struct PersonPage {
     p: Person,
     aliases: Vec<String>,
     memberships: Vec<(String, Profile)>,
+    /// (person, legal guardian) links up (guardians and contacts) and down (children)
+    relatives: Vec<(Person, bool)>,
+    children: Vec<(Person, bool)>,
     blocked: bool,
     activated: bool,
     code: Option<String>,
@@ -324,6 +327,7 @@ async fn person_page(state: &AppState, a: &Authed, id: PersonId, code: Option<St
     for m in ms {
         memberships.push((state.store.structure(m.structure).await.map(|s| s.name).unwrap_or_default(), m.profile));
     }
+    let (relatives, children) = state.directory.relatives_of(&a.principal, id).await.map_err(|e| a.fail(e))?;
     let cred = state.store.credential(id).await.map_err(|e| a.fail(e))?;
     let aliases = state.store.aliases(id).await.map_err(|e| a.fail(e))?;
     Ok(render(&PersonPage {
@@ -333,6 +337,8 @@ async fn person_page(state: &AppState, a: &Authed, id: PersonId, code: Option<St
         p,
         aliases,
         memberships,
+        relatives,
+        children,
         blocked: cred.blocked,
         activated: cred.password_hash.is_some(),
         code,

@@ -124,7 +124,7 @@ async fn upload(State(state): State<AppState>, a: Authed, mut form: Multipart) -
 /// Runs an import on an uploaded batch and shows its report.
 async fn run(state: &AppState, a: &Authed, batch: &str, academie: &str, dry_run: bool) -> PageResult {
     let dir = state.config.upload_dir.join(batch);
-    let opts = Options { academie: academie.to_owned(), dry_run, profiles: Default::default() };
+    let opts = Options { dry_run, ..Options::new(academie) };
     let started = state.clock.now();
     let result = import_aaf(&*state.store, &a.principal, &dir, &opts, started, &mut |_, _| {}).await;
     let source = format!("aaf:{batch}:{}", opts.academie.trim().to_uppercase());

@@ -120,7 +120,7 @@ pub fn base_feed() -> PathBuf {
 }
 
 fn opts(dry_run: bool) -> Options {
-    Options { academie: "RENNES".into(), dry_run, profiles: Default::default() }
+    Options { dry_run, ..Options::new("RENNES") }
 }
 
 async fn run(app: &TestApp, dir: &Path, dry_run: bool) -> Result<Report, Error> {
@@ -147,8 +147,15 @@ async fn a_full_extract_builds_schools_people_classes_and_links() {
     let t = app.system.territory;
     let zoe = app.state.store.person_by_login(t, "zoe.lefevre").await.expect("zoe");
     let parents = app.state.store.parents(zoe.id).await.expect("parents");
-    assert_eq!(parents.len(), 2, "the grandmother is a contact, not an account");
-    assert!(app.state.store.person_by_login(t, "mamie.lefevre").await.is_err());
+    assert_eq!(parents.iter().filter(|(_, legal)| *legal).count(), 2, "two legal guardians");
+    let (mamie, legal) = parents.iter().find(|(p, _)| p.given_name == "Mamie").expect("the grandmother is kept as a contact");
+    assert!(!legal);
+    assert!(app.state.store.memberships(mamie.id).await.expect("m").is_empty(), "a contact has no profile, so no portal");
+    assert_eq!(report.get("PersRelEleve (contacts)", Outcome::Created), 1);
+    let admin = app.territory_admin().await;
+    let c = app.login(&admin).await;
+    let page = app.get(&c, &format!("/admin/people/{}", zoe.id)).await.body;
+    assert!(page.contains("Mamie Lefèvre") && page.contains("Contact, sans autorité parentale"), "the pupil's page lists the contact");
     let anne = app.state.store.person_by_login(t, "anne.lefevre").await.expect("anne");
     let anne_schools = app.state.store.memberships(anne.id).await.expect("m");
     assert_eq!(anne_schools.len(), 2, "a parent with children in two schools is a parent in both");
@@ -161,6 +168,19 @@ async fn a_full_extract_builds_schools_people_classes_and_links() {
     let jv = app.state.store.structure_by_uai(t, "0290009C").await.expect("school");
     let class = app.state.store.groups_in(jv.id).await.expect("groups").into_iter().find(|g| g.code == "4B").expect("4B");
     assert_eq!(app.state.store.group_members(class.id).await.expect("members").len(), 3, "two pupils and their teacher");
+}
+
+#[tokio::test]
+async fn contacts_can_be_left_out_by_configuration() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    let o = Options { contacts: false, ..opts(false) };
+    let report = import_aaf(&*app.state.store, &app.system, &dir, &o, T0, &mut |_, _| {}).await.expect("import");
+    assert_eq!(report.get("PersRelEleve (contacts)", Outcome::Created), 0);
+    let zoe = app.state.store.person_by_login(app.system.territory, "zoe.lefevre").await.expect("zoe");
+    let parents = app.state.store.parents(zoe.id).await.expect("parents");
+    assert_eq!(parents.len(), 2, "only the legal guardians");
+    assert!(parents.iter().all(|(_, legal)| *legal));
 }
 
 #[tokio::test]
@@ -284,7 +304,7 @@ async fn two_academies_with_the_same_identifiers_make_different_people() {
     std::fs::create_dir_all(&other).expect("dir");
     file(&other, "EtabEducNat", 0, &[school("100", "0350001L", "LYCEE DE NANTES")]);
     file(&other, "Eleve", 0, &[pupil("1", "Jade", "Morel", "100", "2NDE1", &[])]);
-    let o = Options { academie: "NANTES".into(), dry_run: false, profiles: Default::default() };
+    let o = Options::new("NANTES");
     let r = import_aaf(&*app.state.store, &app.system, &other, &o, T0, &mut |_, _| {}).await;
     let r = r.expect("nantes");
     assert_eq!(r.get("Eleve", Outcome::Created), 1);
