@@ -6,9 +6,13 @@
 //! Memory stays bounded by the size of one entry: records are applied as they are read, the
 //! set of people seen is kept by the store (a temporary table), and links to people not yet read
 //! (a pupil's parents come after the pupils) are resolved at the end, in the store.
+//!
+//! Other directories push or are pulled through [`scim`] (SCIM 2.0 sources that own the people
+//! and groups they provision) and the CSV import ([`csv_import`]).
 
 pub mod aaf;
 pub mod csv_import;
 pub mod import;
 pub mod report;
+pub mod scim;
 pub mod store;

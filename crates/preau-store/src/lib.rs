@@ -8,6 +8,7 @@ mod feeds;
 mod identity;
 mod migrate;
 mod rows;
+mod scim;
 
 use preau_core::{Error, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -70,6 +71,13 @@ impl Store {
     /// Whether the database answers (the readiness probe).
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Commits a transaction that changed the directory, so that caches see the change.
+    pub(crate) async fn commit_directory(&self, tx: sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+        tx.commit().await.map_err(db_err)?;
+        self.bump();
+        Ok(())
     }
 
     pub(crate) fn bump(&self) {

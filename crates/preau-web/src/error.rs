@@ -128,3 +128,59 @@ impl IntoResponse for PageError {
         r
     }
 }
+
+/// An error answered to a SCIM client (RFC 7644 §3.12): the same statuses as the API, but
+/// invalid input is `400` with a `scimType`, and the body is a SCIM `Error` message.
+#[derive(Debug)]
+pub struct ScimError {
+    pub status: StatusCode,
+    pub scim_type: Option<&'static str>,
+    pub detail: String,
+}
+
+impl ScimError {
+    pub fn new(status: StatusCode, scim_type: Option<&'static str>, detail: String) -> Self {
+        ScimError { status, scim_type, detail }
+    }
+
+    pub fn bad(scim_type: &'static str, detail: String) -> Self {
+        ScimError::new(StatusCode::BAD_REQUEST, Some(scim_type), detail)
+    }
+}
+
+impl From<Error> for ScimError {
+    fn from(e: Error) -> Self {
+        log(&e);
+        let detail = message(&e, Lang::Fr);
+        match &e {
+            Error::Invalid(_) => ScimError::bad("invalidValue", detail),
+            Error::Conflict(_) => ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), detail),
+            other => ScimError::new(status_of(other), None, detail),
+        }
+    }
+}
+
+impl From<crate::scim::resource::BadValue> for ScimError {
+    fn from(e: crate::scim::resource::BadValue) -> Self {
+        ScimError::bad("invalidValue", e.0)
+    }
+}
+
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(t) = self.scim_type {
+            body["scimType"] = json!(t);
+        }
+        let mut r = (self.status, body.to_string()).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/scim+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scim\""));
+        }
+        r
+    }
+}

@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod mail;
 pub mod ops;
 pub mod pages;
+pub mod scim;
 pub mod state;
 
 pub use state::{AppState, WebConfig};
@@ -27,7 +28,8 @@ pub const UPLOAD_LIMIT: usize = 4 * 1024 * 1024 * 1024;
 
 /// The whole application: pages, API, operations endpoints, static assets.
 pub fn router(state: AppState) -> Router {
-    let limited = Router::new().merge(pages::routes()).merge(api::routes()).merge(ops::routes()).layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let limited =
+        Router::new().merge(pages::routes()).merge(api::routes()).merge(scim::routes()).merge(ops::routes()).layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));
     Router::new()
         .merge(limited)

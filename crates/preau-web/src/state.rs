@@ -29,6 +29,7 @@ pub struct AppState {
     pub rng: Arc<dyn Random>,
     pub cache: Arc<crate::auth::PrincipalCache>,
     pub portal_cache: Arc<crate::auth::PortalCache>,
+    pub scim: Arc<preau_feeds::scim::Scim<Store>>,
 }
 
 impl AppState {
@@ -69,7 +70,9 @@ impl AppState {
             mailer,
             base_url,
         };
+        let scim = Arc::new(preau_feeds::scim::Scim::new(store.clone(), clock.clone(), rng.clone()));
         Ok(AppState {
+            scim,
             store,
             directory,
             accounts,

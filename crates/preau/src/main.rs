@@ -115,6 +115,15 @@ enum AdminTask {
         #[arg(long)]
         year: String,
     },
+    /// Register a SCIM provisioning source for some structures and print its bearer token (once).
+    ScimSource {
+        /// A name for the source, e.g. "Annuaire de la collectivité".
+        #[arg(long)]
+        name: String,
+        /// UAI of a structure the source may provision (repeat for several).
+        #[arg(long = "uai", required = true)]
+        uais: Vec<String>,
+    },
     /// Set a new password for a login and close their sessions.
     ResetPassword {
         #[arg(long)]
@@ -294,6 +303,12 @@ async fn admin(c: &Config, task: AdminTask) -> anyhow::Result<()> {
                 .await?;
             s.accounts.set_password_as_operator(&system, person.id, &password).await?;
             println!("Administrateur du territoire créé : {login}");
+        }
+        AdminTask::ScimSource { name, uais } => {
+            let (source, token) = s.scim.create_source(&system, &name, &uais).await?;
+            println!("Source SCIM « {} » créée pour {} établissement(s).", source.name, source.structures.len());
+            println!("Point d'accès : {}/scim/v2", s.accounts.base_url.trim_end_matches('/'));
+            println!("Jeton (affiché une seule fois) : {token}");
         }
         AdminTask::CloseYear { year } => {
             let n = s.directory.close_school_year(&system, &year).await?;
