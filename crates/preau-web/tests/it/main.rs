@@ -10,4 +10,5 @@ mod api;
 mod app;
 mod feeds;
 mod portal;
+mod scim;
 mod store;
