@@ -120,6 +120,8 @@ pub enum Source {
     Manual,
     Demo,
     Feed,
+    /// Pushed by a SCIM provisioning source (stored as `scim:<source id>`).
+    Scim,
 }
 
 impl Source {
@@ -128,6 +130,7 @@ impl Source {
             Source::Manual => "manual",
             Source::Demo => "demo",
             Source::Feed => "feed",
+            Source::Scim => "scim",
         }
     }
 
@@ -135,6 +138,7 @@ impl Source {
         match s {
             "demo" => Source::Demo,
             "feed" => Source::Feed,
+            s if s.starts_with("scim:") => Source::Scim,
             _ => Source::Manual,
         }
     }

@@ -7,6 +7,7 @@ pub mod imports;
 mod login;
 mod portal;
 mod public;
+pub mod scim_sources;
 
 pub use login::ClientOrigin;
 
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .merge(public::routes())
         .merge(admin::routes())
         .merge(imports::routes())
+        .merge(scim_sources::routes())
         .route("/assets/style.css", get(style))
 }
 

@@ -182,3 +182,22 @@ async fn scim2_tester_passes_against_the_server() {
     assert!(out.status.success(), "scim2-tester failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("checks passed"), "{stdout}");
 }
+
+#[tokio::test]
+async fn a_territory_admin_registers_a_source_in_the_console_and_a_local_admin_cannot() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège A").await;
+    let admin = app.territory_admin().await;
+    let c = app.login(&admin).await;
+    let r = app.post_form(&c, "/admin/scim", &[("name", "Annuaire agricole"), ("uais", "0290009C")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = r.body.split("preau_scim_").nth(1).and_then(|t| t.split('<').next()).map(|t| format!("preau_scim_{t}")).expect("the token is shown once");
+    assert_eq!(app.bearer(&token, "GET", "/scim/v2/ServiceProviderConfig", None).await.status, StatusCode::OK);
+    assert!(!app.get(&c, "/admin/scim").await.body.contains(&token), "and never again");
+    let r = app.post_form(&c, "/admin/scim", &[("name", "Erreur"), ("uais", "9999999Z")]).await;
+    assert!(r.body.contains("Établissement inconnu"), "an unknown UAI is explained");
+    let local = app.local_admin(&school).await;
+    let lc = app.login(&local).await;
+    assert_eq!(app.get(&lc, "/admin/scim").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form(&lc, "/admin/scim", &[("name", "X"), ("uais", "0290009C")]).await.status, StatusCode::FORBIDDEN);
+}
