@@ -42,12 +42,19 @@ impl CsvProfile {
         }
     }
 
-    fn category(self) -> &'static str {
+    /// The report's category for this profile from a kind of source (`CSV` or `LDAP`).
+    fn category(self, kind: &str) -> &'static str {
+        let ldap = kind == "LDAP";
         match self {
+            CsvProfile::Pupils if ldap => "Élèves (LDAP)",
             CsvProfile::Pupils => "Élèves (CSV)",
+            CsvProfile::Parents if ldap => "Parents (LDAP)",
             CsvProfile::Parents => "Parents (CSV)",
+            CsvProfile::Teachers if ldap => "Enseignants (LDAP)",
             CsvProfile::Teachers => "Enseignants (CSV)",
+            CsvProfile::Staff if ldap => "Personnels (LDAP)",
             CsvProfile::Staff => "Personnels (CSV)",
+            CsvProfile::Guests if ldap => "Invités (LDAP)",
             CsvProfile::Guests => "Invités (CSV)",
         }
     }
@@ -135,8 +142,39 @@ fn line(get: &dyn Fn(&str) -> Option<String>, profile: CsvProfile) -> std::resul
     if errors.is_empty() { Ok(Line { rec, children }) } else { Err(errors) }
 }
 
-/// Reads and validates every line; the report lists each wrong line.
-fn read_lines(text: &str, opts: &CsvOptions, file: &str, report: &mut Report) -> Result<Vec<Line>> {
+/// One record of a source, its fields named by the French headers (normalised): a line of a
+/// CSV file, or an LDAP entry with its attributes mapped to those headers.
+pub struct Row {
+    /// How the report names the record: `ligne 12`, or an entry's DN.
+    pub label: String,
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+impl Row {
+    fn get(&self, name: &str) -> Option<String> {
+        self.fields.get(&norm(name)).map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned)
+    }
+}
+
+/// The headers every source must give.
+pub const REQUIRED: [&str; 3] = ["Nom", "Prénom", "Identifiant"];
+
+/// Validates every row; the report lists each wrong one.
+fn validate(rows: Vec<Row>, profile: CsvProfile, category: &str, file: &str, report: &mut Report) -> Vec<Line> {
+    let mut lines = vec![];
+    let mut seen = std::collections::HashSet::new();
+    for row in rows {
+        match line(&|name: &str| row.get(name), profile) {
+            Ok(l) if !seen.insert(l.rec.jointure.clone()) => report.reject(category, file, &row.label, format!("identifiant en double : {}", l.rec.jointure)),
+            Ok(l) => lines.push(l),
+            Err(errors) => report.reject(category, file, &row.label, errors.join(" ; ")),
+        }
+    }
+    lines
+}
+
+/// Reads the rows of a CSV file, its headers mapped to Préau's.
+fn read_rows(text: &str, opts: &CsvOptions, file: &str, report: &mut Report) -> Result<Vec<Row>> {
     let mut reader = csv::ReaderBuilder::new().delimiter(b';').flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
@@ -147,43 +185,47 @@ fn read_lines(text: &str, opts: &CsvOptions, file: &str, report: &mut Report) ->
             norm(mapped)
         })
         .collect();
-    for required in ["Nom", "Prénom", "Identifiant"] {
+    for required in REQUIRED {
         if !headers.contains(&norm(required)) {
             return Err(Error::Invalid(vec![preau_core::FieldError::new(file, format!("colonne obligatoire absente : {required}"))]));
         }
     }
-    let category = opts.profile.category();
-    let mut lines = vec![];
-    let mut seen = std::collections::HashSet::new();
+    let mut rows = vec![];
     for (i, row) in reader.records().enumerate() {
-        let n = i + 2;
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                report.reject(category, file, &format!("ligne {n}"), format!("ligne illisible : {e}"));
-                continue;
-            }
-        };
-        let get =
-            |name: &str| headers.iter().position(|h| *h == norm(name)).and_then(|i| row.get(i)).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-        match line(&get, opts.profile) {
-            Ok(l) if !seen.insert(l.rec.jointure.clone()) => {
-                report.reject(category, file, &format!("ligne {n}"), format!("identifiant en double : {}", l.rec.jointure))
-            }
-            Ok(l) => lines.push(l),
-            Err(errors) => report.reject(category, file, &format!("ligne {n}"), errors.join(" ; ")),
+        let label = format!("ligne {}", i + 2);
+        match row {
+            Ok(r) => rows.push(Row { label, fields: headers.iter().cloned().zip(r.iter().map(str::to_owned)).collect() }),
+            Err(e) => report.reject(opts.profile.category("CSV"), file, &label, format!("ligne illisible : {e}")),
         }
     }
-    Ok(lines)
+    Ok(rows)
 }
 
-/// The namespace of a school's CSV people of one profile.
-fn namespace(uai: &Uai, profile: CsvProfile) -> String {
-    format!("CSV-{}-{}", uai, profile.profile().code())
+/// The namespace of a school's people of one profile from one kind of source (`CSV`, `LDAP`).
+fn namespace(kind: &str, uai: &Uai, profile: CsvProfile) -> String {
+    format!("{kind}-{}-{}", uai, profile.profile().code())
 }
 
 /// Imports a CSV file of one profile into one school. A local administrator of the school may.
 pub async fn import_csv<S: FeedStore>(store: &S, caller: &Principal, bytes: &[u8], file: &str, opts: &CsvOptions, now: i64) -> Result<Report> {
+    let mut report = Report { dry_run: opts.dry_run, ..Default::default() };
+    let rows = read_rows(&decode(bytes), opts, file, &mut report)?;
+    import_rows(store, caller, "CSV", rows, file, opts, report, now).await
+}
+
+/// Applies the rows of one source (`kind`: `CSV`, `LDAP`) of one profile to one school, after
+/// validating all of them: one wrong row and nothing is written.
+#[expect(clippy::too_many_arguments, reason = "one entry point shared by the CSV and LDAP sources")]
+pub(crate) async fn import_rows<S: FeedStore>(
+    store: &S,
+    caller: &Principal,
+    kind: &str,
+    rows: Vec<Row>,
+    file: &str,
+    opts: &CsvOptions,
+    mut report: Report,
+    now: i64,
+) -> Result<Report> {
     let uai = Uai::parse(&opts.uai)?;
     let mut tx = store.begin_feed(caller.territory).await?;
     let Some(structure) = tx.structure_by_uai(uai.as_str()).await? else {
@@ -194,21 +236,20 @@ pub async fn import_csv<S: FeedStore>(store: &S, caller: &Principal, bytes: &[u8
         tx.rollback().await?;
         return Err(e);
     }
-    let mut report = Report { dry_run: opts.dry_run, ..Default::default() };
     report.files.push(file.to_owned());
-    let lines = read_lines(&decode(bytes), opts, file, &mut report)?;
+    let category = opts.profile.category(kind);
+    let lines = validate(rows, opts.profile, category, file, &mut report);
     if report.rejected_total > 0 {
         // Nothing is written while any line is wrong: fix the file and import it again.
         tx.rollback().await?;
         report.dry_run = true;
         return Ok(report);
     }
-    let feed_opts = Options { dry_run: opts.dry_run, ..Options::new(&namespace(&uai, opts.profile)) };
+    let feed_opts = Options { dry_run: opts.dry_run, ..Options::new(&namespace(kind, &uai, opts.profile)) };
     let mut imp = Importer::new(tx, &feed_opts, opts.dry_run, now);
     imp.structures.insert("csv".into(), Some(structure));
     imp.report = report;
-    let category = opts.profile.category();
-    let pupils_ns = namespace(&uai, CsvProfile::Pupils);
+    let pupils_ns = namespace(kind, &uai, CsvProfile::Pupils);
     let result: Result<()> = async {
         for l in &lines {
             let ext = imp.ns(&l.rec.jointure);

@@ -8,11 +8,13 @@
 //! (a pupil's parents come after the pupils) are resolved at the end, in the store.
 //!
 //! Other directories push or are pulled through [`scim`] (SCIM 2.0 sources that own the people
-//! and groups they provision) and the CSV import ([`csv_import`]).
+//! and groups they provision), [`ldap`] (a search mapped onto the CSV import's headers) and the
+//! CSV import ([`csv_import`]).
 
 pub mod aaf;
 pub mod csv_import;
 pub mod import;
+pub mod ldap;
 pub mod report;
 pub mod scim;
 pub mod store;

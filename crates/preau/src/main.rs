@@ -95,6 +95,39 @@ enum ImportSource {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import the people of an LDAP search as one profile of one school.
+    Ldap {
+        /// `ldap://host:389` or `ldaps://host:636`.
+        #[arg(long)]
+        url: String,
+        /// Upgrade `ldap://` with StartTLS before binding.
+        #[arg(long)]
+        starttls: bool,
+        /// DN to bind with (anonymous when absent); the password is read from `PREAU_LDAP_PASSWORD`.
+        #[arg(long)]
+        bind_dn: Option<String>,
+        #[arg(long, env = "PREAU_LDAP_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Search base, e.g. `ou=agents,dc=collectivite,dc=fr`.
+        #[arg(long)]
+        base: String,
+        /// Search filter.
+        #[arg(long, default_value = "(objectClass=inetOrgPerson)")]
+        filter: String,
+        /// The school's UAI.
+        #[arg(long)]
+        structure: String,
+        /// eleves, parents, enseignants, personnels or invites.
+        #[arg(long)]
+        profile: String,
+        /// Map a Préau header to an LDAP attribute: `--map "Identifiant=employeeNumber"`
+        /// (defaults: Identifiant=uid, Nom=sn, Prénom=givenName, Courriel=mail).
+        #[arg(long = "map", value_name = "HEADER=ATTRIBUTE")]
+        mapping: Vec<String>,
+        /// Validate and report without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -253,6 +286,24 @@ async fn main() -> anyhow::Result<()> {
             println!("{report}");
             if report.rejected_total > 0 {
                 anyhow::bail!("{} ligne(s) à corriger : rien n'a été importé", report.rejected_total);
+            }
+        }
+        Command::Import { source: ImportSource::Ldap { url, starttls, bind_dn, password, base, filter, structure, profile, mapping, dry_run } } => {
+            let store = open_store(&c).await?;
+            let s = state(&c, store.clone(), hasher(&c)?).await?;
+            let profile =
+                preau_feeds::csv_import::CsvProfile::parse(&profile).context("profil inconnu : eleves, parents, enseignants, personnels ou invites")?;
+            let mapping = mapping.iter().filter_map(|m| m.split_once('=')).map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned())).collect();
+            let src = preau_feeds::ldap::LdapSource { url: url.clone(), starttls, bind_dn, password, base, filter, mapping };
+            let opts = preau_feeds::csv_import::CsvOptions { uai: structure, profile, dry_run, mapping: vec![] };
+            let system = Principal::system(s.config.territory);
+            let report = preau_feeds::ldap::import_ldap(&*s.store, &system, &src, &opts, SystemClock.now()).await?;
+            let json = serde_json::to_string(&report)?;
+            preau_feeds::store::FeedStore::save_report(&*s.store, system.territory, &format!("ldap:{url}"), SystemClock.now(), SystemClock.now(), &json)
+                .await?;
+            println!("{report}");
+            if report.rejected_total > 0 {
+                anyhow::bail!("{} entrée(s) à corriger : rien n'a été importé", report.rejected_total);
             }
         }
         Command::Demo { seed, .. } => {

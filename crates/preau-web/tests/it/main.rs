@@ -9,6 +9,7 @@ mod admin;
 mod api;
 mod app;
 mod feeds;
+mod ldap;
 mod portal;
 mod scim;
 mod store;
