@@ -16,5 +16,6 @@ pub mod csv_import;
 pub mod import;
 pub mod ldap;
 pub mod report;
+pub mod retention;
 pub mod scim;
 pub mod store;

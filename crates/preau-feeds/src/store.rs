@@ -48,6 +48,9 @@ pub trait FeedStore: Send + Sync {
     /// The kept reports of a territory, newest first.
     async fn reports(&self, territory: TerritoryId, limit: i64) -> Result<Vec<KeptReport>>;
     async fn report(&self, territory: TerritoryId, id: &str) -> Result<KeptReport>;
+    /// Deletes the fed people detached before `before` and everything attached to them, with
+    /// the audit entry (written only if someone was deleted); returns how many.
+    async fn purge_detached(&self, territory: TerritoryId, before: i64, audit: &preau_directory::AuditEntry) -> Result<u64>;
 }
 
 pub trait FeedTx: Send {

@@ -125,6 +125,27 @@ impl FeedStore for Store {
         })
     }
 
+    async fn purge_detached(&self, territory: TerritoryId, before: i64, audit: &preau_directory::AuditEntry) -> Result<u64> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let ids = sqlx::query("SELECT id FROM people WHERE territory_id = $1 AND source = 'feed' AND detached_at IS NOT NULL AND detached_at < $2")
+            .bind(territory.to_string())
+            .bind(before)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for r in &ids {
+            crate::scim::purge_person_tx(&mut tx, &text(r, "id")?).await?;
+        }
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut audit = audit.clone();
+        audit.after = Some(serde_json::json!({ "deleted": ids.len() }));
+        crate::directory::write_audit(&mut tx, &audit).await?;
+        self.commit_directory(tx).await?;
+        Ok(ids.len() as u64)
+    }
+
     async fn save_report(&self, territory: TerritoryId, source: &str, started: i64, finished: i64, report_json: &str) -> Result<String> {
         let id = preau_core::ServiceId::new().to_string();
         sqlx::query("INSERT INTO import_reports (id, territory_id, source, started_at, finished_at, report) VALUES ($1, $2, $3, $4, $5, $6)")

@@ -30,6 +30,8 @@ pub struct Config {
     pub argon2_iterations: u32,
     /// Log as JSON lines instead of text.
     pub json_logs: bool,
+    /// Days a person detached by a feed is kept before being deleted (three months by default).
+    pub retention_days: i64,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             json_logs: false,
+            retention_days: preau_feeds::retention::DEFAULT_RETENTION_DAYS,
         }
     }
 }
@@ -91,6 +94,9 @@ impl Config {
         }
         if let Some(v) = env("ARGON2_ITERATIONS") {
             c.argon2_iterations = v.parse()?
+        }
+        if let Some(v) = env("RETENTION_DAYS") {
+            c.retention_days = v.parse()?
         }
         if let Some(v) = env("JSON_LOGS") {
             c.json_logs = v == "1" || v == "true"

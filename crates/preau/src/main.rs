@@ -157,6 +157,9 @@ enum AdminTask {
         #[arg(long = "uai", required = true)]
         uais: Vec<String>,
     },
+    /// Delete now the people detached by a feed for longer than the retention delay (the server
+    /// also does it every six hours).
+    PurgeDetached,
     /// Set a new password for a login and close their sessions.
     ResetPassword {
         #[arg(long)]
@@ -207,6 +210,7 @@ async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow:
 async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&c.listen).await.with_context(|| format!("cannot listen on {}", c.listen))?;
     let store = state.store.clone();
+    tokio::spawn(purge_detached_daily(state.clone(), c.retention_days));
     let app = preau_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tracing::info!(address = %c.listen, ready_ms = started.elapsed().as_millis() as u64, "Préau is ready");
     println!("Préau écoute sur {} (prêt en {} ms)", c.base_url, started.elapsed().as_millis());
@@ -214,6 +218,21 @@ async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Deletes, once at start and then every six hours, the people detached by a feed for longer
+/// than the retention delay.
+async fn purge_detached_daily(state: AppState, days: i64) {
+    let system = Principal::system(state.config.territory);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+    loop {
+        tick.tick().await;
+        match preau_feeds::retention::purge_detached(&*state.store, &system, state.clock.now(), days).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, retention_days = days, "detached people deleted after their retention delay"),
+            Err(e) => tracing::error!(error = %e, "purge of detached people failed"),
+        }
+    }
 }
 
 async fn shutdown() {
@@ -360,6 +379,10 @@ async fn admin(c: &Config, task: AdminTask) -> anyhow::Result<()> {
             println!("Source SCIM « {} » créée pour {} établissement(s).", source.name, source.structures.len());
             println!("Point d'accès : {}/scim/v2", s.accounts.base_url.trim_end_matches('/'));
             println!("Jeton (affiché une seule fois) : {token}");
+        }
+        AdminTask::PurgeDetached => {
+            let n = preau_feeds::retention::purge_detached(&*s.store, &system, SystemClock.now(), c.retention_days).await?;
+            println!("{n} personne(s) détachée(s) depuis plus de {} jours supprimée(s).", c.retention_days);
         }
         AdminTask::CloseYear { year } => {
             let n = s.directory.close_school_year(&system, &year).await?;

@@ -217,6 +217,31 @@ async fn a_pupil_who_changes_class_moves_and_one_who_leaves_is_detached_then_res
 }
 
 #[tokio::test]
+async fn detached_people_are_deleted_after_the_retention_delay_and_only_them() {
+    use preau_feeds::retention::{DEFAULT_RETENTION_DAYS, purge_detached};
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    run(&app, &dir, false).await.expect("first");
+    let school = app.school("0290010D", "École à la main").await;
+    let manual = app.person("Marie", "Manuelle", &school, Profile::Teacher).await;
+    file(&dir, "Eleve", 1, &[pupil("3", "Inès", "Diallo", "100", "4B", &["504$10$1$1$0$1"])]);
+    run(&app, &dir, false).await.expect("Hugo leaves");
+    let t = app.system.territory;
+    let hugo = app.state.store.person_by_login(t, "hugo.roux").await.expect("kept while detached");
+    let day = 86_400;
+    assert_eq!(purge_detached(&*app.state.store, &app.system, T0 + 60 * day, DEFAULT_RETENTION_DAYS).await.expect("purge"), 0, "two months: kept");
+    assert!(app.state.store.person(hugo.id).await.is_ok());
+    let n = purge_detached(&*app.state.store, &app.system, T0 + (DEFAULT_RETENTION_DAYS + 1) * day, DEFAULT_RETENTION_DAYS).await.expect("purge");
+    assert_eq!(n, 1, "three months and a day: deleted");
+    assert!(app.state.store.person(hugo.id).await.is_err());
+    assert!(app.state.store.person(manual.id).await.is_ok(), "a manual account is never purged");
+    assert!(app.state.store.person_by_login(t, "ines.diallo").await.is_ok(), "nor anyone still in the feed");
+    let local = app.local_admin(&school).await;
+    let caller = app.state.directory.principal_for(t, local.id).await.expect("principal");
+    assert!(matches!(purge_detached(&*app.state.store, &caller, T0, 0).await, Err(Error::Forbidden)), "a local admin cannot purge");
+}
+
+#[tokio::test]
 async fn manual_accounts_are_never_touched_by_a_feed() {
     let app = TestApp::new().await;
     let dir = base_feed();
