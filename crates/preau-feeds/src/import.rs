@@ -415,6 +415,11 @@ pub async fn import_aaf<S: FeedStore>(
         }
         Ok(()) => {
             tx.commit().await?;
+            let mut report = report;
+            let pairs = crate::duplicates::probable_duplicates(store, caller).await?.len() as u64;
+            if pairs > 0 {
+                report.warnings.insert("doublon probable (compte créé à la main et compte de l'annuaire) à examiner dans la console".into(), pairs);
+            }
             Ok(report)
         }
     }

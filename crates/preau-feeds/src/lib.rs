@@ -13,6 +13,7 @@
 
 pub mod aaf;
 pub mod csv_import;
+pub mod duplicates;
 pub mod import;
 pub mod ldap;
 pub mod report;

@@ -50,6 +50,13 @@ pub trait FeedStore: Send + Sync {
     async fn report(&self, territory: TerritoryId, id: &str) -> Result<KeptReport>;
     /// Deletes the fed people detached before `before` and everything attached to them, with
     /// the audit entry (written only if someone was deleted); returns how many.
+    /// Pairs (manual account, live fed account) of the territory with the same birth date, not
+    /// yet decided; the caller compares the names.
+    async fn duplicate_candidates(&self, territory: TerritoryId) -> Result<Vec<(preau_directory::Person, preau_directory::Person)>>;
+    /// The manual account takes the fed one's identity, places and links; the fed one is
+    /// deleted and its login becomes an alias of the manual one.
+    async fn merge_duplicate(&self, territory: TerritoryId, manual: PersonId, fed: PersonId, audit: &preau_directory::AuditEntry) -> Result<()>;
+    async fn reject_duplicate(&self, territory: TerritoryId, manual: PersonId, fed: PersonId, audit: &preau_directory::AuditEntry) -> Result<()>;
     async fn purge_detached(&self, territory: TerritoryId, before: i64, audit: &preau_directory::AuditEntry) -> Result<u64>;
 }
 

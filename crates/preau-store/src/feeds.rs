@@ -125,6 +125,30 @@ impl FeedStore for Store {
         })
     }
 
+    async fn duplicate_candidates(&self, territory: TerritoryId) -> Result<Vec<(preau_directory::Person, preau_directory::Person)>> {
+        self.candidates(territory).await
+    }
+
+    async fn merge_duplicate(
+        &self,
+        territory: TerritoryId,
+        manual: preau_core::PersonId,
+        fed: preau_core::PersonId,
+        audit: &preau_directory::AuditEntry,
+    ) -> Result<()> {
+        self.merge(territory, manual, fed, audit).await
+    }
+
+    async fn reject_duplicate(
+        &self,
+        territory: TerritoryId,
+        manual: preau_core::PersonId,
+        fed: preau_core::PersonId,
+        audit: &preau_directory::AuditEntry,
+    ) -> Result<()> {
+        self.reject(territory, manual, fed, audit).await
+    }
+
     async fn purge_detached(&self, territory: TerritoryId, before: i64, audit: &preau_directory::AuditEntry) -> Result<u64> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let ids = sqlx::query("SELECT id FROM people WHERE territory_id = $1 AND source = 'feed' AND detached_at IS NOT NULL AND detached_at < $2")

@@ -4,6 +4,7 @@
 //! SQLite in every `cargo test` and on PostgreSQL in CI.
 
 mod directory;
+mod duplicates;
 mod feeds;
 mod identity;
 mod migrate;

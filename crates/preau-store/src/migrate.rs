@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "feed_records", include_str!("../migrations/0003_feed_records.sql")),
     (4, "school_years", include_str!("../migrations/0004_school_years.sql")),
     (5, "scim", include_str!("../migrations/0005_scim.sql")),
+    (6, "duplicates", include_str!("../migrations/0006_duplicates.sql")),
 ];
 
 pub async fn run(pool: &AnyPool) -> Result<usize> {

@@ -3,6 +3,7 @@
 
 mod account;
 pub mod admin;
+pub mod duplicates;
 pub mod imports;
 mod login;
 mod portal;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(imports::routes())
         .merge(scim_sources::routes())
+        .merge(duplicates::routes())
         .route("/assets/style.css", get(style))
 }
 

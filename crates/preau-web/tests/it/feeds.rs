@@ -1,6 +1,7 @@
 //! AAF imports: hand-written small feeds covering each rule, on SQLite and PostgreSQL.
 
 use crate::app::*;
+use axum::http::StatusCode;
 use preau_core::{Error, Profile};
 use preau_directory::DirectoryStore;
 use preau_feeds::aaf::generate::entry;
@@ -239,6 +240,53 @@ async fn detached_people_are_deleted_after_the_retention_delay_and_only_them() {
     let local = app.local_admin(&school).await;
     let caller = app.state.directory.principal_for(t, local.id).await.expect("principal");
     assert!(matches!(purge_detached(&*app.state.store, &caller, T0, 0).await, Err(Error::Forbidden)), "a local admin cannot purge");
+}
+
+#[tokio::test]
+async fn a_manual_account_and_its_fed_twin_are_proposed_then_merged_or_kept_apart() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège Jules Verne").await;
+    let mut ids = vec![];
+    for (given, family) in [("ZOÉ", "LEFEVRE"), ("Léo", "Lefèvre")] {
+        let input = preau_directory::people::PersonInput {
+            given_name: given.into(),
+            family_name: family.into(),
+            birth_date: Some("2012-03-14".into()),
+            email: None,
+            structure: school.id.to_string(),
+            profile: "ELV".into(),
+        };
+        let p = app.state.directory.create_person(&app.system, &input).await.expect("manual");
+        app.state.accounts.set_password_as_operator(&app.system, p.id, PASSWORD).await.expect("password");
+        ids.push(p);
+    }
+    let (zoe, leo) = (ids[0].clone(), ids[1].clone());
+    let report = run(&app, &base_feed(), false).await.expect("import");
+    assert_eq!(report.warnings.iter().find(|(w, _)| w.contains("doublon probable")).map(|(_, n)| *n), Some(2), "{report}");
+    let admin = app.territory_admin().await;
+    let c = app.login(&admin).await;
+    let page = app.get(&c, "/admin/duplicates").await.body;
+    assert!(page.contains(&zoe.login) && page.contains(&leo.login), "both pairs are proposed");
+    let t = app.system.territory;
+    let fed_zoe = app.state.store.person_by_login(t, "zoe.lefevre2").await.expect("the feed made a second Zoé");
+    let fed_leo = app.state.store.person_by_login(t, "leo.lefevre2").await.expect("and a second Léo");
+    let r = app.post_form(&c, &format!("/admin/duplicates/{}/{}/reject", leo.id, fed_leo.id), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app.post_form(&c, &format!("/admin/duplicates/{}/{}/merge", zoe.id, fed_zoe.id), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(app.get(&c, "/admin/duplicates").await.body.contains("Aucun doublon probable"), "decided pairs are not proposed again");
+    assert_eq!(app.state.store.person_by_login(t, "zoe.lefevre2").await.expect("alias").id, zoe.id, "the fed login now opens the kept account");
+    let groups: Vec<String> = app.state.store.groups_of(zoe.id).await.expect("groups").into_iter().map(|g| g.code).collect();
+    assert_eq!(groups, vec!["4B"], "the kept account has the feed's class");
+    assert_eq!(app.state.store.parents(zoe.id).await.expect("parents").iter().filter(|(_, l)| *l).count(), 2, "and the feed's guardians");
+    app.login(&zoe).await;
+    let again = run(&app, &base_feed(), false).await.expect("re-import");
+    assert_eq!(again.get("Eleve", Outcome::Created), 0, "the next feed recognises the merged account: {again}");
+    assert!(app.state.store.person(fed_leo.id).await.is_ok() && app.state.store.person(leo.id).await.is_ok(), "a rejected pair stays two people");
+    let local = app.local_admin(&school).await;
+    let lc = app.login(&local).await;
+    assert_eq!(app.get(&lc, "/admin/duplicates").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form(&lc, &format!("/admin/duplicates/{}/{}/reject", leo.id, fed_leo.id), &[]).await.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
