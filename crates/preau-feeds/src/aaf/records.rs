@@ -145,6 +145,14 @@ pub fn is_known(category: &str, attr: &str) -> bool {
         "categoriePersonne",
         "ENTPersonFonctions",
         "ENTPersonCivilite",
+        // AAF 1D names of the same things
+        "ENTPersonNom",
+        "ENTPersonPrenom",
+        "ENTPersonMail",
+        "ENTPersonTelPerso",
+        "ENTPersonAdresseDiffusion",
+        "ENTPersonStructRattachDate",
+        "ENTPersonFonctionsDate",
     ];
     let specific: &[&str] = match category {
         "EtabEducNat" => &[
@@ -163,6 +171,21 @@ pub fn is_known(category: &str, attr: &str) -> bool {
             "postOfficeBox",
             "facsimileTelephoneNumber",
             "ENTServAcAcademie",
+            "ENTStructureCodeTypeStruct",
+            "ENTStructureAdresse",
+            "ENTStructureVille",
+            "ENTStructureTelephone",
+            "ENTStructureFax",
+            "ENTStructureEmail",
+            "ENTStructureMailSI",
+            "ENTStructureBoitePostale",
+            "ENTServAcCodeAcademie",
+            "ENTEcoleMinistereTutelle",
+            "ENTEcoleCodeMinistereTutelle",
+            "ENTEcoleSecteur",
+            "ENTEcoleCirconscription",
+            "ENTEcoleCommune",
+            "ENTEcoleRPI",
         ],
         "MatiereEducNat" => &["ENTMatJointure", "ENTLibelleMatiere"],
         "MefEducNat" => &["ENTMefJointure", "ENTLibelleMef"],
@@ -187,8 +210,21 @@ pub fn is_known(category: &str, attr: &str) -> bool {
             "ENTEleveAutoriteParentale",
             "ENTEleveParents",
             "ENTEleveStatutEleve",
+            "ENTPersonClasses",
+            "ENTPersonGroupes",
+            "ENTEleveNiveau",
+            "ENTEleveCycle",
+            "ENTEleveTypeClasse",
+            "ENTEleveDateEntreeClasses",
+            "ENTEleveDateSortieClasses",
+            "ENTEleveDateEntreeStructRattach",
+            "ENTEleveDateSortieStructRattach",
+            "ENTEleveRestaurantScolaire",
+            "ENTEleveGarderieMatin",
+            "ENTEleveGarderieSoir",
+            "ENTEleveEtudesSurveillees",
         ],
-        "PersRelEleve" => &["ENTAuxPersRelEleveEleve", "ENTPersRelEleveEleve"],
+        "PersRelEleve" => &["ENTAuxPersRelEleveEleve", "ENTPersRelEleveEleve", "ENTPersRelEleveTelPro", "ENTPersRelEleveTelMobile"],
         "PersEducNat" => &[
             "ENTAuxEnsClasses",
             "ENTAuxEnsGroupes",
@@ -203,6 +239,10 @@ pub fn is_known(category: &str, attr: &str) -> bool {
             "ENTEnsGroupes",
             "ENTPersonTitre",
             "ENTAuxEnsCategoDiscipline",
+            "ENTEnsFonctionDir",
+            "ENTEnsSpecialites",
+            "ENTEnsFonctionDirDate",
+            "ENTPersonCategorieEnseignantDate",
         ],
         _ => &[],
     };
@@ -243,7 +283,8 @@ pub fn structure(e: &Entry) -> Result<StructureRec, Reject> {
         return Err(reject("identifiant de structure manquant"));
     }
     let uai = Uai::parse(e.first("ENTStructureUAI").unwrap_or("")).map_err(|_| reject("UAI absent ou invalide"))?;
-    let name = e.first("ENTStructureNomCourant").ok_or_else(|| reject("nom de structure manquant"))?.to_owned();
+    // 1D names may hold a `$` between the kind and the name of the school.
+    let name = e.first("ENTStructureNomCourant").ok_or_else(|| reject("nom de structure manquant"))?.replace('$', " - ");
     let t = e.first("ENTStructureTypeStruct").unwrap_or("").to_uppercase();
     let kind = if t.contains("AGRICOLE") {
         StructureKind::LyceeAgricole
@@ -262,7 +303,7 @@ pub fn structure(e: &Entry) -> Result<StructureRec, Reject> {
         name,
         kind,
         postal_code: e.first("ENTStructureCodePostal").unwrap_or("").to_owned(),
-        city: e.first("l").unwrap_or("").to_owned(),
+        city: e.first("l").or(e.first("ENTStructureVille")).unwrap_or("").to_owned(),
     })
 }
 
@@ -279,13 +320,15 @@ fn identity(e: &Entry) -> Result<PersonRec, Reject> {
     if jointure.is_empty() {
         return Err(reject("identifiant de personne manquant"));
     }
-    let family_name = e.first("sn").ok_or_else(|| reject("nom manquant (sn)"))?.to_owned();
-    let given_name = e.first("givenName").ok_or_else(|| reject("prénom manquant (givenName)"))?.to_owned();
+    // The 2nd degree names identity attributes as LDAP does (`sn`, `givenName`, `mail`); the 1st
+    // degree (AAF 1D, from ONDE) as `ENTPerson*`.
+    let family_name = e.first("sn").or(e.first("ENTPersonNom")).ok_or_else(|| reject("nom manquant (sn ou ENTPersonNom)"))?.to_owned();
+    let given_name = e.first("givenName").or(e.first("ENTPersonPrenom")).ok_or_else(|| reject("prénom manquant (givenName ou ENTPersonPrenom)"))?.to_owned();
     let birth_date = match e.first("ENTPersonDateNaissance") {
         None => None,
         Some(d) => Some(parse_date(d).ok_or_else(|| reject(format!("date de naissance mal formée : {d}")))?),
     };
-    let email = e.first("mail").filter(|m| m.contains('@')).map(str::to_owned);
+    let email = e.first("mail").or(e.first("ENTPersonMail")).filter(|m| m.contains('@')).map(str::to_owned);
     Ok(PersonRec { jointure, family_name, given_name, birth_date, email, ..Default::default() })
 }
 
@@ -314,6 +357,24 @@ pub fn pupil(e: &Entry) -> Result<PersonRec, Reject> {
             p.relatives.push((f[0].to_owned(), f[3] == "1"));
         }
     }
+    // AAF 1D: `<struct>$…$…$<class id>$<class name>`; the name is what teachers and families
+    // read, unique within a school.
+    for (attr, class) in [("ENTPersonClasses", true), ("ENTPersonGroupes", false)] {
+        for v in e.values(attr) {
+            let f = split(v);
+            let name = f.get(4).or(f.get(3)).copied().unwrap_or("");
+            if f.len() >= 4 && !f[0].is_empty() && !name.is_empty() {
+                p.groups.push((f[0].to_owned(), name.to_owned(), class));
+            }
+        }
+    }
+    // AAF 1D: `<relative id>$<relation>` for each person holding parental authority.
+    for v in e.values("ENTEleveAutoriteParentale") {
+        let f = split(v);
+        if !f[0].is_empty() && !p.relatives.iter().any(|(r, _)| r == f[0]) {
+            p.relatives.push((f[0].to_owned(), true));
+        }
+    }
     Ok(p)
 }
 
@@ -328,8 +389,18 @@ pub fn staff(e: &Entry, table: &ProfileTable) -> Result<PersonRec, Reject> {
     for v in e.values("ENTPersonFonctions") {
         let f = split(v);
         if f.len() >= 4 && !f[0].is_empty() {
-            let code = if f[1].is_empty() { f[3] } else { f[1] };
+            let none = |c: &str| c.is_empty() || c == "-";
+            let code = if none(f[1]) { f[3] } else { f[1] };
+            if none(code) {
+                continue;
+            }
             p.functions.push((f[0].to_owned(), code.to_owned(), f.get(4).copied().unwrap_or("").to_owned()));
+        }
+    }
+    // AAF 1D: the schools a person directs (a *directeur d'école* often also teaches).
+    for s in e.values("ENTEnsFonctionDir") {
+        if !s.is_empty() && !p.functions.iter().any(|(fs, c, _)| fs == s && c == "DIR") {
+            p.functions.push((s.to_owned(), "DIR".to_owned(), "DIRECTION".to_owned()));
         }
     }
     let teaches = explicit_teacher.or(in_class).unwrap_or_else(|| p.functions.iter().any(|(_, c, _)| c == "ENS" || c == "DOC"));
@@ -347,6 +418,10 @@ pub fn staff(e: &Entry, table: &ProfileTable) -> Result<PersonRec, Reject> {
         let mut profile = codes.iter().map(|c| table.profile_of(c)).find(|p| *p != Profile::Staff).unwrap_or(Profile::Staff);
         if teaches && (profile == Profile::Staff || profile == Profile::Teacher) && !codes.iter().any(|c| c.as_str() == "DOC") {
             profile = Profile::Teacher;
+        }
+        // A *directeur d'école* who also teaches is both.
+        if profile != Profile::Direction && codes.iter().any(|c| table.profile_of(c) == Profile::Direction) {
+            p.profiles.push((s.clone(), Profile::Direction));
         }
         p.profiles.push((s, profile));
     }

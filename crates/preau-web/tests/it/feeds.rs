@@ -368,6 +368,104 @@ async fn iso_8859_15_feeds_keep_their_accents() {
     assert_eq!(zoe.family_name, "Lefèvre");
 }
 
+/// A small 1st-degree (AAF 1D, from ONDE) extract: a primary school, its pupils with their class
+/// and the holders of parental authority, a teacher and a directrice who also teaches.
+#[tokio::test]
+async fn a_first_degree_feed_uses_its_own_attribute_set() {
+    let app = TestApp::new().await;
+    let dir = std::env::temp_dir().join(format!("preau-aaf1d-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    file(
+        &dir,
+        "EtabEducNat",
+        0,
+        &[entry(
+            "categorieStructure",
+            "EtabEducNat",
+            "3000",
+            &[
+                ("ENTStructureJointure", v("3000")),
+                ("ENTStructureUAI", v("0291234J")),
+                ("ENTStructureNomCourant", v("ECOLE ELEMENTAIRE PUBLIQUE$JEAN JAURES")),
+                ("ENTStructureTypeStruct", v("ECOLE DE NIVEAU ELEMENTAIRE")),
+                ("ENTStructureVille", v("BREST")),
+                ("ENTEcoleCirconscription", v("BREST NORD")),
+            ],
+        )],
+    );
+    let eleve = |id: &str, given: &str, family: &str, class: &str, parents: &[&str]| {
+        entry(
+            "categoriePersonne",
+            "Eleve",
+            id,
+            &[
+                ("ENTPersonJointure", v(id)),
+                ("ENTPersonNom", v(family)),
+                ("ENTPersonPrenom", v(given)),
+                ("ENTPersonDateNaissance", v("02/05/2016")),
+                ("ENTPersonStructRattach", v("3000")),
+                ("ENTPersonClasses", v(&format!("3000$$${}$CM2 {class}", class.to_lowercase()))),
+                ("ENTEleveAutoriteParentale", vs(parents)),
+                ("ENTEleveNiveau", v("CM2")),
+                ("ENTEleveCycle", v("CYCLE III")),
+                ("ENTEleveRestaurantScolaire", v("O")),
+            ],
+        )
+    };
+    file(&dir, "Eleve", 0, &[eleve("11", "Lina", "Kerouac", "A", &["71$10", "72$20"]), eleve("12", "Tom", "Le Gall", "B", &["73$10"])]);
+    let parent = |id: &str, given: &str, family: &str| {
+        entry(
+            "categoriePersonne",
+            "PersRelEleve",
+            id,
+            &[("ENTPersonJointure", v(id)), ("ENTPersonNom", v(family)), ("ENTPersonPrenom", v(given)), ("ENTPersRelEleveTelMobile", v("0600000000"))],
+        )
+    };
+    file(&dir, "PersRelEleve", 0, &[parent("71", "Maëlle", "Kerouac"), parent("72", "Yann", "Kerouac"), parent("73", "Soizic", "Le Gall")]);
+    let staff = |id: &str, given: &str, family: &str, extra: &[(&str, Vec<String>)]| {
+        let mut attrs = vec![
+            ("ENTPersonJointure", v(id)),
+            ("ENTPersonNom", v(family)),
+            ("ENTPersonPrenom", v(given)),
+            ("ENTPersonMail", v(&format!("{}@ac-rennes.fr", given.to_lowercase()))),
+            ("ENTPersonStructRattach", v("3000")),
+            ("ENTPersonFonctions", v("3000$ENS$ENSEIGNANT$-$-")),
+        ];
+        attrs.extend(extra.iter().cloned());
+        entry("categoriePersonne", "PersEducNat", id, &attrs)
+    };
+    file(
+        &dir,
+        "PersEducNat",
+        0,
+        &[staff("91", "Gwen", "Morvan", &[]), staff("92", "Anne", "Riou", &[("ENTEnsFonctionDir", v("3000")), ("ENTPersonCategorieEnseignant", v("O"))])],
+    );
+    let report = run(&app, &dir, false).await.expect("import");
+    assert!(report.warnings.keys().all(|w| !w.contains("attribut inconnu")), "the 1D attribute set is known: {report}");
+    assert_eq!(
+        (report.get("Eleve", Outcome::Created), report.get("PersRelEleve", Outcome::Created), report.get("PersEducNat", Outcome::Created)),
+        (2, 3, 2),
+        "{report}"
+    );
+    let t = app.system.territory;
+    let school = app.state.store.structure_by_uai(t, "0291234J").await.expect("school");
+    assert_eq!(school.name, "ECOLE ELEMENTAIRE PUBLIQUE - JEAN JAURES");
+    let lina = app.state.store.person_by_login(t, "lina.kerouac").await.expect("lina");
+    let classes: Vec<String> = app.state.store.groups_of(lina.id).await.expect("groups").into_iter().map(|g| g.code).collect();
+    assert_eq!(classes, vec!["CM2 A"]);
+    assert_eq!(app.state.store.parents(lina.id).await.expect("parents").iter().filter(|(_, legal)| *legal).count(), 2, "both holders of parental authority");
+    let maelle = app.state.store.person_by_login(t, "maelle.kerouac").await.expect("parent account");
+    assert_eq!(app.state.store.memberships(maelle.id).await.expect("m")[0].profile, Profile::Parent);
+    let gwen = app.state.store.person_by_login(t, "gwen.morvan").await.expect("teacher");
+    assert_eq!(gwen.email.as_deref(), Some("gwen@ac-rennes.fr"));
+    assert_eq!(app.state.store.memberships(gwen.id).await.expect("m")[0].profile, Profile::Teacher);
+    let anne = app.state.store.person_by_login(t, "anne.riou").await.expect("directrice");
+    let mut profiles: Vec<Profile> = app.state.store.memberships(anne.id).await.expect("m").into_iter().map(|m| m.profile).collect();
+    profiles.sort();
+    assert_eq!(profiles, vec![Profile::Teacher, Profile::Direction], "a directrice who teaches is both");
+    assert!(!run(&app, &dir, false).await.expect("again").changed_anything(), "re-importing a 1D feed changes nothing");
+}
+
 #[tokio::test]
 async fn two_academies_with_the_same_identifiers_make_different_people() {
     let app = TestApp::new().await;
