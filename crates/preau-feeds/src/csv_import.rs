@@ -256,7 +256,8 @@ pub(crate) async fn import_rows<S: FeedStore>(
             let places = imp.places(&l.rec).await?;
             let record = "[]";
             let profiles = if opts.profile == CsvProfile::Parents { vec![] } else { vec![(structure, opts.profile.profile())] };
-            imp.apply_person(category, &ext, &l.rec, &profiles, &places, record).await?;
+            let known = imp.known(&ext).await?;
+            imp.apply_person(category, &ext, &l.rec, &profiles, &places, record, known).await?;
             for child in &l.children {
                 if !imp.tx.link_child(&format!("{pupils_ns}:{child}"), &ext).await? {
                     return Err(Error::Invalid(vec![preau_core::FieldError::new(file, format!("enfant inconnu : {child} (importez d'abord les élèves)"))]));

@@ -6,7 +6,7 @@ use crate::aaf::parse::{AafReader, Entry, Op};
 use crate::aaf::records::{self, PersonRec, ProfileTable};
 use crate::aaf::{CATEGORIES, ExtractKind, category_of, extract_kind};
 use crate::report::{Outcome, Report};
-use crate::store::{Change, FeedStore, FeedTx, LabelTable, PersonWrite, Places};
+use crate::store::{Change, FedPerson, FeedStore, FeedTx, LabelTable, PersonWrite, Places};
 use preau_core::text::base_login;
 use preau_core::{Error, PersonId, Principal, Profile, Result, StructureId};
 use std::collections::{HashMap, HashSet};
@@ -46,6 +46,20 @@ pub fn extract_files(dir: &Path) -> Result<Vec<(PathBuf, &'static str)>> {
     Ok(files)
 }
 
+/// People applied per batch: their look-ups (are they known? is this relative a guardian?) are
+/// one query for the batch instead of one per person.
+const PEOPLE_BATCH: usize = 500;
+
+/// A person record read and checked, waiting to be applied with the rest of its batch.
+struct PendingPerson {
+    category: &'static str,
+    file: String,
+    id: String,
+    rec: PersonRec,
+    ext: String,
+    record: String,
+}
+
 pub(crate) struct Importer<'o, T: FeedTx> {
     pub(crate) tx: T,
     pub(crate) opts: &'o Options,
@@ -56,6 +70,8 @@ pub(crate) struct Importer<'o, T: FeedTx> {
     suffixes: HashMap<String, u32>,
     pub(crate) structures: HashMap<String, Option<StructureId>>,
     seen: HashSet<String>,
+    /// People read and not yet applied: they are looked up together.
+    pending: Vec<PendingPerson>,
     /// Nobody of this académie was fed before: skip looking people up.
     first_import: bool,
     /// A delta extract: modifications and deletions apply, nobody absent is detached.
@@ -74,6 +90,7 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             suffixes: HashMap::new(),
             structures: HashMap::new(),
             seen: HashSet::new(),
+            pending: Vec::new(),
             first_import: false,
             delta: false,
             now,
@@ -135,8 +152,11 @@ impl<'o, T: FeedTx> Importer<'o, T> {
                 );
                 return Ok(());
             }
-            (Op::Delete, true, true) => return self.delete_entry(category, file, &e).await,
-            (Op::Modify, true, true) => match self.modified(&e).await? {
+            (Op::Delete, true, true) => {
+                self.apply_pending().await?;
+                return self.delete_entry(category, file, &e).await;
+            }
+            (Op::Modify, true, true) => match self.modified_after_pending(&e).await? {
                 Some(merged) => merged,
                 None => {
                     self.report.reject(category, file, &e.id, "modification d'une personne absente de l'annuaire".into());
@@ -149,6 +169,11 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             "MatiereEducNat" | "MefEducNat" => self.label_entry(category, file, &e).await,
             _ => self.person_entry(category, file, &e).await,
         }
+    }
+
+    async fn modified_after_pending(&mut self, e: &Entry) -> Result<Option<Entry>> {
+        self.apply_pending().await?;
+        self.modified(e).await
     }
 
     /// The stored record of a person with a delta's modifications applied (values replaced).
@@ -209,7 +234,7 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             "PersRelEleve" => records::relative(e),
             _ => records::staff(e, &self.opts.profiles),
         };
-        let mut rec = match rec {
+        let rec = match rec {
             Ok(r) => r,
             Err(r) => {
                 self.report.reject(category, file, &e.id, r.0);
@@ -221,8 +246,34 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             self.report.reject(category, file, &e.id, format!("identifiant en double : {}", rec.jointure));
             return Ok(());
         }
+        let record = serde_json::to_string(&e.attrs).map_err(Error::internal)?;
+        self.pending.push(PendingPerson { category, file: file.to_owned(), id: e.id.clone(), rec, ext, record });
+        if self.pending.len() >= PEOPLE_BATCH {
+            self.apply_pending().await?;
+        }
+        Ok(())
+    }
+
+    /// Applies the people read so far, with one look-up for all of them.
+    pub(crate) async fn apply_pending(&mut self) -> Result<()> {
+        let batch = std::mem::take(&mut self.pending);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let relatives: Vec<String> = batch.iter().filter(|p| p.category == "PersRelEleve").map(|p| p.ext.clone()).collect();
+        let roles = self.tx.relative_roles(&relatives).await?;
+        let mut known = if self.first_import { HashMap::new() } else { self.tx.fed_people(&batch.iter().map(|p| p.ext.clone()).collect::<Vec<_>>()).await? };
+        for p in batch {
+            let k = known.remove(&p.ext);
+            self.apply_pending_person(p, &roles, k).await?;
+        }
+        Ok(())
+    }
+
+    async fn apply_pending_person(&mut self, p: PendingPerson, roles: &HashMap<String, bool>, known: Option<FedPerson>) -> Result<()> {
+        let PendingPerson { category, file, id, mut rec, ext, record } = p;
         let category = if category == "PersRelEleve" {
-            match self.tx.relative_role(&ext).await? {
+            match roles.get(&ext) {
                 Some(true) => category,
                 Some(false) if self.opts.contacts => "PersRelEleve (contacts)",
                 Some(false) => {
@@ -246,7 +297,7 @@ impl<'o, T: FeedTx> Importer<'o, T> {
         }
         let relative = category.starts_with("PersRelEleve");
         if !relative && profiles.is_empty() {
-            self.report.reject(category, file, &e.id, "aucune structure connue".into());
+            self.report.reject(category, &file, &id, "aucune structure connue".into());
             return Ok(());
         }
         // Parents get their profile from their children's schools when links are resolved;
@@ -255,8 +306,12 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             rec.profiles.clear();
         }
         let places = self.places(&rec).await?;
-        let record = serde_json::to_string(&e.attrs).map_err(Error::internal)?;
-        self.apply_person(category, &ext, &rec, &profiles, &places, &record).await
+        self.apply_person(category, &ext, &rec, &profiles, &places, &record, known).await
+    }
+
+    /// What the store knows of a fed person (nothing to ask on a first import).
+    pub(crate) async fn known(&mut self, ext: &str) -> Result<Option<FedPerson>> {
+        if self.first_import { Ok(None) } else { self.tx.fed_person(ext).await }
     }
 
     pub(crate) async fn places(&mut self, rec: &PersonRec) -> Result<Places> {
@@ -293,10 +348,10 @@ impl<'o, T: FeedTx> Importer<'o, T> {
         profiles: &[(StructureId, Profile)],
         places: &Places,
         record: &str,
+        known: Option<FedPerson>,
     ) -> Result<()> {
         let fingerprint = rec.fingerprint();
         self.tx.mark_seen(ext).await?;
-        let known = if self.first_import { None } else { self.tx.fed_person(ext).await? };
         match known {
             Some(p) if p.fingerprint.as_deref() == Some(fingerprint.as_str()) && !p.detached => {
                 self.report.count(category, Outcome::Unchanged);
@@ -372,6 +427,7 @@ pub async fn import_aaf<S: FeedStore>(
         for (path, category) in &files {
             // A category may refer to the one before (relatives to pupils): write it out first.
             if previous != *category {
+                imp.apply_pending().await?;
                 imp.tx.flush().await?;
                 previous = category;
             }
@@ -392,6 +448,7 @@ pub async fn import_aaf<S: FeedStore>(
                 imp.entry(category, &name, entry).await?;
             }
         }
+        imp.apply_pending().await?;
         let dangling = imp.tx.resolve_parent_links(!imp.delta).await?;
         if dangling > 0 {
             imp.report.warnings.insert("lien vers un responsable absent du flux".into(), dangling);

@@ -91,9 +91,11 @@ pub trait FeedTx: Send {
     async fn mark_seen(&mut self, external_id: &str) -> Result<()>;
     /// Writes whatever is batched.
     async fn flush(&mut self) -> Result<()>;
-    /// How pupils, in this feed or already stored, refer to a relative: `Some(true)` if as a legal
-    /// guardian of at least one, `Some(false)` if only as a contact, `None` if no pupil does.
-    async fn relative_role(&mut self, external_id: &str) -> Result<Option<bool>>;
+    /// How pupils, in this feed or already stored, refer to each of these relatives: `true` if as
+    /// a legal guardian of at least one, `false` if only as a contact; absent if no pupil does.
+    async fn relative_roles(&mut self, external_ids: &[String]) -> Result<std::collections::HashMap<String, bool>>;
+    /// What the store knows of each of these fed people (absent: never fed).
+    async fn fed_people(&mut self, external_ids: &[String]) -> Result<std::collections::HashMap<String, FedPerson>>;
     /// Turns the pending parent links into links between stored people and gives parents their
     /// profile in their children's schools. Returns how many links pointed at nobody.
     /// With `everyone` false (a delta), only the parents of the children this import touched have

@@ -47,6 +47,23 @@ const BATCH_PEOPLE: usize = 500;
 /// Bound parameters per statement (SQLite allows 32,766, PostgreSQL 65,535).
 const MAX_PARAMS: usize = 30_000;
 
+/// Identifiers looked up per statement by the batched look-ups.
+const LOOKUP_CHUNK: usize = 500;
+
+/// The `n`-th bound parameter: anonymous on SQLite (see [`insert_many`]), numbered on PostgreSQL.
+/// Statements built with it use it for every parameter, in binding order.
+fn placeholder(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => "?".to_owned(),
+        Dialect::Postgres => format!("${n}"),
+    }
+}
+
+/// `count` parameters from the `first`-th, comma-separated, for an `IN (…)` list.
+fn in_list(dialect: Dialect, first: usize, count: usize) -> String {
+    (first..first + count).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
+}
+
 /// Inserts rows in as few statements as the parameter limit allows. SQLite gets anonymous `?`
 /// placeholders: it looks named ones (`$n`) up in a list, which makes binding a large
 /// statement quadratic.
@@ -582,18 +599,52 @@ impl FeedTx for StoreFeedTx {
         StoreFeedTx::flush(self).await
     }
 
-    async fn relative_role(&mut self, external_id: &str) -> Result<Option<bool>> {
+    async fn relative_roles(&mut self, external_ids: &[String]) -> Result<HashMap<String, bool>> {
+        if external_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
         if !self.batch.pending.is_empty() {
             self.flush().await?;
         }
-        let r = sqlx::query("SELECT MAX(x) AS legal FROM (SELECT legal AS x FROM feed_pending WHERE parent_ext = $1 UNION ALL SELECT l.legal_guardian AS x FROM parent_links l JOIN people p ON p.id = l.parent_id WHERE p.territory_id = $2 AND p.external_id = $1 AND l.fed = 1) t")
-            .bind(external_id.to_owned())
-            .bind(self.territory.clone())
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
-        let legal: Option<i64> = sqlx::Row::try_get(&r, "legal").map_err(db_err)?;
-        Ok(legal.map(|l| l == 1))
+        let mut out = HashMap::new();
+        for chunk in external_ids.chunks(LOOKUP_CHUNK) {
+            let (a, b) = (in_list(self.dialect, 1, chunk.len()), in_list(self.dialect, chunk.len() + 2, chunk.len()));
+            let sql = format!(
+                "SELECT e, MAX(x) AS legal FROM (SELECT parent_ext AS e, legal AS x FROM feed_pending WHERE parent_ext IN ({a}) UNION ALL SELECT p.external_id AS e, l.legal_guardian AS x FROM parent_links l JOIN people p ON p.id = l.parent_id WHERE p.territory_id = {t} AND p.external_id IN ({b}) AND l.fed = 1) t GROUP BY e",
+                t = placeholder(self.dialect, chunk.len() + 1)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q.bind(e.clone());
+            }
+            q = q.bind(self.territory.clone());
+            for e in chunk {
+                q = q.bind(e.clone());
+            }
+            for r in q.fetch_all(&mut *self.tx).await.map_err(db_err)? {
+                out.insert(text(&r, "e")?, int(&r, "legal")? == 1);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn fed_people(&mut self, external_ids: &[String]) -> Result<HashMap<String, FedPerson>> {
+        let mut out = HashMap::new();
+        for chunk in external_ids.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT id, external_id, feed_hash, detached_at FROM people WHERE territory_id = {t} AND external_id IN ({list})",
+                t = placeholder(self.dialect, 1),
+                list = in_list(self.dialect, 2, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.territory.clone());
+            for e in chunk {
+                q = q.bind(e.clone());
+            }
+            for r in q.fetch_all(&mut *self.tx).await.map_err(db_err)? {
+                out.insert(text(&r, "external_id")?, FedPerson { id: parse(&r, "id")?, fingerprint: opt(&r, "feed_hash")?, detached: r_detached(&r)? });
+            }
+        }
+        Ok(out)
     }
 
     async fn resolve_parent_links(&mut self, everyone: bool) -> Result<u64> {
