@@ -6,7 +6,7 @@
 //! people absent from a later file detached.
 
 use crate::aaf::records::{PersonRec, parse_date};
-use crate::import::{Importer, Options};
+use crate::import::{ApplyPerson, Importer, Options};
 use crate::report::{Outcome, Report};
 use crate::store::{FeedStore, FeedTx};
 use preau_core::{Error, Permission, Principal, Profile, Result, Uai};
@@ -257,7 +257,7 @@ pub(crate) async fn import_rows<S: FeedStore>(
             let record = "[]";
             let profiles = if opts.profile == CsvProfile::Parents { vec![] } else { vec![(structure, opts.profile.profile())] };
             let known = imp.known(&ext).await?;
-            imp.apply_person(category, &ext, &l.rec, &profiles, &places, record, known).await?;
+            imp.apply_person(ApplyPerson { category, ext: &ext, rec: &l.rec, profiles: &profiles, places: &places, record }, known).await?;
             for child in &l.children {
                 if !imp.tx.link_child(&format!("{pupils_ns}:{child}"), &ext).await? {
                     return Err(Error::Invalid(vec![preau_core::FieldError::new(file, format!("enfant inconnu : {child} (importez d'abord les élèves)"))]));

@@ -50,6 +50,17 @@ pub fn extract_files(dir: &Path) -> Result<Vec<(PathBuf, &'static str)>> {
 /// one query for the batch instead of one per person.
 const PEOPLE_BATCH: usize = 500;
 
+/// A person record resolved to the territory, ready to be written.
+pub(crate) struct ApplyPerson<'a> {
+    pub(crate) category: &'static str,
+    pub(crate) ext: &'a str,
+    pub(crate) rec: &'a PersonRec,
+    pub(crate) profiles: &'a [(StructureId, Profile)],
+    pub(crate) places: &'a Places,
+    /// The record's attributes as JSON, kept for later deltas.
+    pub(crate) record: &'a str,
+}
+
 /// A person record read and checked, waiting to be applied with the rest of its batch.
 struct PendingPerson {
     category: &'static str,
@@ -306,7 +317,7 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             rec.profiles.clear();
         }
         let places = self.places(&rec).await?;
-        self.apply_person(category, &ext, &rec, &profiles, &places, &record, known).await
+        self.apply_person(ApplyPerson { category, ext: &ext, rec: &rec, profiles: &profiles, places: &places, record: &record }, known).await
     }
 
     /// What the store knows of a fed person (nothing to ask on a first import).
@@ -340,16 +351,8 @@ impl<'o, T: FeedTx> Importer<'o, T> {
         Ok(p)
     }
 
-    pub(crate) async fn apply_person(
-        &mut self,
-        category: &'static str,
-        ext: &str,
-        rec: &PersonRec,
-        profiles: &[(StructureId, Profile)],
-        places: &Places,
-        record: &str,
-        known: Option<FedPerson>,
-    ) -> Result<()> {
+    pub(crate) async fn apply_person(&mut self, p: ApplyPerson<'_>, known: Option<FedPerson>) -> Result<()> {
+        let ApplyPerson { category, ext, rec, profiles, places, record } = p;
         let fingerprint = rec.fingerprint();
         self.tx.mark_seen(ext).await?;
         match known {
