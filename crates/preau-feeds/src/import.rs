@@ -476,7 +476,9 @@ pub async fn import_aaf<S: FeedStore>(
         Ok(()) => {
             tx.commit().await?;
             let mut report = report;
-            let pairs = crate::duplicates::probable_duplicates(store, caller).await?.len() as u64;
+            // Only new people can make a new pair.
+            let created = report.counts.values().any(|c| c.contains_key(&Outcome::Created));
+            let pairs = if created { crate::duplicates::probable_duplicates(store, caller).await?.len() as u64 } else { 0 };
             if pairs > 0 {
                 report.warnings.insert("doublon probable (compte créé à la main et compte de l'annuaire) à examiner dans la console".into(), pairs);
             }

@@ -85,7 +85,7 @@ pub trait FeedTx: Send {
     /// Updates identity, clears detachment, and replaces every fed link of the person.
     async fn update_person(&mut self, w: &PersonWrite<'_>) -> Result<()>;
     /// Replaces the fed memberships, groups, functions, teachings, principal classes and
-    /// (pending) parent links of a person from its record.
+    /// (pending) parent links of a person from its record (may be written later, in a batch).
     async fn replace_links(&mut self, w: &PersonWrite<'_>) -> Result<()>;
     /// Records that a person is in this feed (may be written later, in a batch).
     async fn mark_seen(&mut self, external_id: &str) -> Result<()>;

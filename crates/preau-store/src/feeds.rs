@@ -31,6 +31,9 @@ enum Val {
 /// one statement instead of one per row is what makes a first import fast.
 #[derive(Default)]
 struct Batch {
+    /// People whose fed links are replaced: their old links are deleted before the new ones
+    /// of the batch are inserted.
+    cleared: Vec<String>,
     people: Vec<Vec<Val>>,
     credentials: Vec<Vec<Val>>,
     memberships: Vec<Vec<Val>>,
@@ -120,13 +123,16 @@ impl FeedStore for Store {
                 "CREATE TEMP TABLE feed_seen (ext TEXT PRIMARY KEY) ON COMMIT DROP",
                 "CREATE TEMP TABLE feed_pending (child_id TEXT NOT NULL, parent_ext TEXT NOT NULL, legal BIGINT NOT NULL) ON COMMIT DROP",
                 "CREATE INDEX feed_pending_parent ON feed_pending (parent_ext)",
+                "CREATE TEMP TABLE feed_parents (id TEXT PRIMARY KEY) ON COMMIT DROP",
             ],
             Dialect::Sqlite => &[
                 "CREATE TEMP TABLE IF NOT EXISTS feed_seen (ext TEXT PRIMARY KEY)",
                 "CREATE TEMP TABLE IF NOT EXISTS feed_pending (child_id TEXT NOT NULL, parent_ext TEXT NOT NULL, legal BIGINT NOT NULL)",
                 "CREATE INDEX IF NOT EXISTS feed_pending_parent ON feed_pending (parent_ext)",
+                "CREATE TEMP TABLE IF NOT EXISTS feed_parents (id TEXT PRIMARY KEY)",
                 "DELETE FROM feed_seen",
                 "DELETE FROM feed_pending",
+                "DELETE FROM feed_parents",
             ],
         };
         for statement in ddl {
@@ -240,7 +246,61 @@ impl StoreFeedTx {
     }
 
     /// Writes the batched rows, people first so that links find them.
+    /// Batches the fed links of a person (memberships, classes and groups, functions,
+    /// teachings, principal classes, pending parent links).
+    async fn push_links(&mut self, id: &str, w: &PersonWrite<'_>) -> Result<()> {
+        use Val::{I, S};
+        for (s, profile) in w.profiles {
+            self.batch.memberships.push(vec![S(id.to_owned()), S(s.to_string()), S(profile.code().into()), I(1)]);
+        }
+        for (s, kind, code) in &w.places.groups {
+            let g = self.group(*s, kind, code).await?;
+            self.batch.group_members.push(vec![S(g.to_string()), S(id.to_owned()), I(1)]);
+        }
+        for (s, code, label) in &w.places.functions {
+            self.batch.functions.push(vec![S(id.to_owned()), S(s.to_string()), S(code.clone()), S(label.clone()), I(1)]);
+        }
+        for (s, kind, code, subject) in &w.places.teachings {
+            let g = self.group(*s, kind, code).await?;
+            self.batch.teachings.push(vec![S(id.to_owned()), S(g.to_string()), S(subject.clone()), I(1)]);
+        }
+        for (s, code) in &w.places.principal_of {
+            let g = self.group(*s, "class", code).await?;
+            self.batch.principals.push(vec![S(g.to_string()), S(id.to_owned()), I(1)]);
+        }
+        for (relative, legal) in &w.places.relatives {
+            self.batch.pending.push(vec![S(id.to_owned()), S(relative.clone()), I(i64::from(*legal))]);
+        }
+        Ok(())
+    }
+
+    /// Deletes the fed links of the people whose links the batch replaces (not those in the
+    /// classes of a closed year, kept for history; parents keep the profile their children give).
+    async fn clear_links(&mut self, people: &[String]) -> Result<()> {
+        const DELETES: [&str; 6] = [
+            "DELETE FROM memberships WHERE fed = 1 AND profile <> 'TUT' AND person_id IN",
+            "DELETE FROM group_members WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = group_members.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
+            "DELETE FROM functions WHERE fed = 1 AND person_id IN",
+            "DELETE FROM teachings WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = teachings.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
+            "DELETE FROM principal_teachers WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = principal_teachers.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
+            "DELETE FROM parent_links WHERE fed = 1 AND child_id IN",
+        ];
+        for chunk in people.chunks(LOOKUP_CHUNK) {
+            for head in DELETES {
+                let sql = format!("{head} ({})", in_list(self.dialect, 1, chunk.len()));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.clone());
+                }
+                q.execute(&mut *self.tx).await.map_err(db_err)?;
+            }
+        }
+        Ok(())
+    }
+
     async fn flush(&mut self) -> Result<()> {
+        let cleared = std::mem::take(&mut self.batch.cleared);
+        self.clear_links(&cleared).await?;
         let b = std::mem::take(&mut self.batch);
         let (tx, d) = (&mut self.tx, self.dialect);
         insert_many(
@@ -291,11 +351,6 @@ impl StoreFeedTx {
         };
         self.groups.insert(key, id);
         Ok(id)
-    }
-
-    async fn run(&mut self, sql: &'static str, person: &str) -> Result<()> {
-        sqlx::query(sql).bind(person.to_owned()).execute(&mut *self.tx).await.map_err(db_err)?;
-        Ok(())
     }
 }
 
@@ -457,7 +512,7 @@ impl FeedTx for StoreFeedTx {
     }
 
     async fn insert_person(&mut self, w: &PersonWrite<'_>) -> Result<()> {
-        use Val::{I, N, S};
+        use Val::{N, S};
         let id = w.id.to_string();
         self.batch.people.push(vec![
             S(id.clone()),
@@ -473,28 +528,8 @@ impl FeedTx for StoreFeedTx {
             S(w.record.to_owned()),
         ]);
         self.batch.credentials.push(vec![S(id.clone())]);
-        for (s, profile) in w.profiles {
-            self.batch.memberships.push(vec![S(id.clone()), S(s.to_string()), S(profile.code().into()), I(1)]);
-        }
-        for (s, kind, code) in &w.places.groups {
-            let g = self.group(*s, kind, code).await?;
-            self.batch.group_members.push(vec![S(g.to_string()), S(id.clone()), I(1)]);
-        }
-        for (s, code, label) in &w.places.functions {
-            self.batch.functions.push(vec![S(id.clone()), S(s.to_string()), S(code.clone()), S(label.clone()), I(1)]);
-        }
-        for (s, kind, code, subject) in &w.places.teachings {
-            let g = self.group(*s, kind, code).await?;
-            self.batch.teachings.push(vec![S(id.clone()), S(g.to_string()), S(subject.clone()), I(1)]);
-        }
-        for (s, code) in &w.places.principal_of {
-            let g = self.group(*s, "class", code).await?;
-            self.batch.principals.push(vec![S(g.to_string()), S(id.clone()), I(1)]);
-        }
-        for (relative, legal) in &w.places.relatives {
-            self.batch.pending.push(vec![S(id.clone()), S(relative.clone()), I(i64::from(*legal))]);
-        }
-        if self.batch.people.len() >= BATCH_PEOPLE {
+        self.push_links(&id, w).await?;
+        if self.batch.people.len() + self.batch.cleared.len() >= BATCH_PEOPLE {
             self.flush().await?;
         }
         Ok(())
@@ -516,72 +551,11 @@ impl FeedTx for StoreFeedTx {
     }
 
     async fn replace_links(&mut self, w: &PersonWrite<'_>) -> Result<()> {
-        let person = w.id.to_string();
-        for sql in [
-            "DELETE FROM memberships WHERE person_id = $1 AND fed = 1 AND profile <> 'TUT'",
-            "DELETE FROM group_members WHERE person_id = $1 AND fed = 1 AND group_id NOT IN (SELECT id FROM class_groups WHERE archived_year IS NOT NULL)",
-            "DELETE FROM functions WHERE person_id = $1 AND fed = 1",
-            "DELETE FROM teachings WHERE person_id = $1 AND fed = 1 AND group_id NOT IN (SELECT id FROM class_groups WHERE archived_year IS NOT NULL)",
-            "DELETE FROM principal_teachers WHERE person_id = $1 AND fed = 1 AND group_id NOT IN (SELECT id FROM class_groups WHERE archived_year IS NOT NULL)",
-            "DELETE FROM parent_links WHERE child_id = $1 AND fed = 1",
-        ] {
-            self.run(sql, &person).await?;
-        }
-        for (s, profile) in w.profiles {
-            sqlx::query("INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING")
-                .bind(person.clone())
-                .bind(s.to_string())
-                .bind(profile.code())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(db_err)?;
-        }
-        for (s, kind, code) in &w.places.groups {
-            let g = self.group(*s, kind, code).await?;
-            sqlx::query("INSERT INTO group_members (group_id, person_id, fed) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING")
-                .bind(g.to_string())
-                .bind(person.clone())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(db_err)?;
-        }
-        for (s, code, label) in &w.places.functions {
-            sqlx::query("INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES ($1, $2, $3, $4, 1) ON CONFLICT DO NOTHING")
-                .bind(person.clone())
-                .bind(s.to_string())
-                .bind(code.clone())
-                .bind(label.clone())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(db_err)?;
-        }
-        for (s, kind, code, subject) in &w.places.teachings {
-            let g = self.group(*s, kind, code).await?;
-            sqlx::query("INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING")
-                .bind(person.clone())
-                .bind(g.to_string())
-                .bind(subject.clone())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(db_err)?;
-        }
-        for (s, code) in &w.places.principal_of {
-            let g = self.group(*s, "class", code).await?;
-            sqlx::query("INSERT INTO principal_teachers (group_id, person_id, fed) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING")
-                .bind(g.to_string())
-                .bind(person.clone())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(db_err)?;
-        }
-        for (relative, legal) in &w.places.relatives {
-            sqlx::query("INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES ($1, $2, $3)")
-                .bind(person.clone())
-                .bind(relative.clone())
-                .bind(i64::from(*legal))
-                .execute(&mut *self.tx)
-                .await
-                .map_err(db_err)?;
+        let id = w.id.to_string();
+        self.batch.cleared.push(id.clone());
+        self.push_links(&id, w).await?;
+        if self.batch.people.len() + self.batch.cleared.len() >= BATCH_PEOPLE {
+            self.flush().await?;
         }
         Ok(())
     }
@@ -650,7 +624,9 @@ impl FeedTx for StoreFeedTx {
     async fn resolve_parent_links(&mut self, everyone: bool) -> Result<u64> {
         self.flush().await?;
         let t = self.territory.clone();
-        sqlx::query("INSERT INTO parent_links (parent_id, child_id, legal_guardian, fed) SELECT p.id, f.child_id, f.legal, 1 FROM feed_pending f JOIN people p ON p.territory_id = $1 AND p.external_id = f.parent_ext ON CONFLICT (parent_id, child_id) DO UPDATE SET legal_guardian = excluded.legal_guardian, fed = 1")
+        // `CROSS JOIN` keeps SQLite reading the (small) pending links first and looking people
+        // up, not the other way round; PostgreSQL plans it as the inner join it is.
+        sqlx::query("INSERT INTO parent_links (parent_id, child_id, legal_guardian, fed) SELECT p.id, f.child_id, f.legal, 1 FROM feed_pending f CROSS JOIN people p WHERE p.territory_id = $1 AND p.external_id = f.parent_ext ON CONFLICT (parent_id, child_id) DO UPDATE SET legal_guardian = excluded.legal_guardian, fed = 1")
             .bind(t.clone())
             .execute(&mut *self.tx)
             .await
@@ -668,9 +644,13 @@ impl FeedTx for StoreFeedTx {
                 "INSERT INTO memberships (person_id, structure_id, profile, fed) SELECT DISTINCT l.parent_id, m.structure_id, 'TUT', 1 FROM parent_links l JOIN memberships m ON m.person_id = l.child_id AND m.profile = 'ELV' JOIN people p ON p.id = l.parent_id WHERE l.fed = 1 AND l.legal_guardian = 1 AND p.territory_id = $1 AND p.detached_at IS NULL ON CONFLICT DO NOTHING",
             )
         } else {
+            sqlx::query("INSERT INTO feed_parents (id) SELECT DISTINCT l.parent_id FROM feed_pending f CROSS JOIN parent_links l WHERE l.child_id = f.child_id ON CONFLICT DO NOTHING")
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_err)?;
             (
-                "DELETE FROM memberships WHERE fed = 1 AND profile = 'TUT' AND $1 <> '' AND person_id IN (SELECT l.parent_id FROM parent_links l JOIN feed_pending f ON f.child_id = l.child_id)",
-                "INSERT INTO memberships (person_id, structure_id, profile, fed) SELECT DISTINCT l.parent_id, m.structure_id, 'TUT', 1 FROM parent_links l JOIN memberships m ON m.person_id = l.child_id AND m.profile = 'ELV' JOIN people p ON p.id = l.parent_id WHERE l.fed = 1 AND l.legal_guardian = 1 AND p.territory_id = $1 AND p.detached_at IS NULL AND l.parent_id IN (SELECT l2.parent_id FROM parent_links l2 JOIN feed_pending f ON f.child_id = l2.child_id) ON CONFLICT DO NOTHING",
+                "DELETE FROM memberships WHERE fed = 1 AND profile = 'TUT' AND $1 <> '' AND person_id IN (SELECT id FROM feed_parents)",
+                "INSERT INTO memberships (person_id, structure_id, profile, fed) SELECT DISTINCT l.parent_id, m.structure_id, 'TUT', 1 FROM feed_parents t CROSS JOIN parent_links l CROSS JOIN memberships m CROSS JOIN people p WHERE l.parent_id = t.id AND m.person_id = l.child_id AND m.profile = 'ELV' AND p.id = l.parent_id AND l.fed = 1 AND l.legal_guardian = 1 AND p.territory_id = $1 AND p.detached_at IS NULL ON CONFLICT DO NOTHING",
             )
         };
         for sql in [delete, insert] {
@@ -692,7 +672,7 @@ impl FeedTx for StoreFeedTx {
             .rows_affected();
         for sql in [
             "DELETE FROM memberships WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
-            "DELETE FROM group_members WHERE fed = 1 AND group_id NOT IN (SELECT id FROM class_groups WHERE archived_year IS NOT NULL) AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
+            "DELETE FROM group_members WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = group_members.group_id AND g.archived_year IS NOT NULL) AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
         ] {
             sqlx::query(sql).bind(t.clone()).execute(&mut *self.tx).await.map_err(db_err)?;
         }
