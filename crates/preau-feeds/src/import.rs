@@ -354,7 +354,10 @@ impl<'o, T: FeedTx> Importer<'o, T> {
     pub(crate) async fn apply_person(&mut self, p: ApplyPerson<'_>, known: Option<FedPerson>) -> Result<()> {
         let ApplyPerson { category, ext, rec, profiles, places, record } = p;
         let fingerprint = rec.fingerprint();
-        self.tx.mark_seen(ext).await?;
+        // Who was seen matters only to detach those who were not: nobody, on a first import.
+        if !self.first_import {
+            self.tx.mark_seen(ext).await?;
+        }
         match known {
             Some(p) if p.fingerprint.as_deref() == Some(fingerprint.as_str()) && !p.detached => {
                 self.report.count(category, Outcome::Unchanged);
@@ -456,7 +459,7 @@ pub async fn import_aaf<S: FeedStore>(
         if dangling > 0 {
             imp.report.warnings.insert("lien vers un responsable absent du flux".into(), dangling);
         }
-        if !imp.delta {
+        if !imp.delta && !imp.first_import {
             let detached = imp.tx.detach_unseen(&format!("{}:", opts.academie), now).await?;
             imp.report.add("Personnes", Outcome::Detached, detached);
         }
