@@ -395,15 +395,33 @@ fn outcome(c: Change) -> Outcome {
     }
 }
 
+/// Where a long import stands, for a progress bar.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Progress {
+    /// The file being read.
+    pub file: String,
+    pub entries: u64,
+    pub bytes_read: u64,
+    /// The size of all the files of the extract set.
+    pub bytes_total: u64,
+}
+
+impl Progress {
+    /// How far the import is, from 0 to 100.
+    pub fn percent(&self) -> u8 {
+        (self.bytes_read.min(self.bytes_total) * 100).checked_div(self.bytes_total).unwrap_or(0) as u8
+    }
+}
+
 /// Imports a full AAF extract set from `dir`. Only territory administrators may.
-/// `progress` is told each file as it starts and the number of entries read so far.
+/// `progress` is told at each file and every few thousand entries where the import stands.
 pub async fn import_aaf<S: FeedStore>(
     store: &S,
     caller: &Principal,
     dir: &Path,
     opts: &Options,
     now: i64,
-    progress: &mut (dyn FnMut(&str, u64) + Send),
+    progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<Report> {
     caller.require_territory(preau_core::Permission::ManageTerritory)?;
     let academie = opts.academie.trim().to_uppercase();
@@ -427,7 +445,8 @@ pub async fn import_aaf<S: FeedStore>(
     let mut imp = Importer::new(tx, &opts, opts.dry_run, now);
     imp.first_import = first_import && !delta;
     imp.delta = delta;
-    let mut read = 0u64;
+    let bytes_total = files.iter().filter_map(|(p, _)| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let mut at = Progress { bytes_total, ..Default::default() };
     let result: Result<()> = async {
         let mut previous = "";
         for (path, category) in &files {
@@ -438,22 +457,28 @@ pub async fn import_aaf<S: FeedStore>(
                 previous = category;
             }
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            progress(&name, read);
+            at.file.clone_from(&name);
+            progress(&at);
             imp.report.files.push(name.clone());
             let file = std::fs::File::open(path).map_err(|e| Error::Internal(format!("{name}: {e}")))?;
             let mut reader = AafReader::new(BufReader::with_capacity(256 * 1024, file));
+            let file_start = at.bytes_read;
             loop {
                 let entry = reader.next_entry().map_err(|e| {
                     Error::Invalid(vec![preau_core::FieldError::new(name.clone(), format!("XML mal formé à l'octet {} : {}", e.position, e.message))])
                 })?;
                 let Some(entry) = entry else { break };
-                read += 1;
-                if read.is_multiple_of(10_000) {
-                    progress(&name, read);
+                at.entries += 1;
+                if at.entries.is_multiple_of(2_000) {
+                    at.bytes_read = file_start + reader.position();
+                    progress(&at);
                 }
                 imp.entry(category, &name, entry).await?;
             }
+            at.bytes_read = file_start + reader.position();
         }
+        at.bytes_read = at.bytes_total;
+        progress(&at);
         imp.apply_pending().await?;
         let dangling = imp.tx.resolve_parent_links(!imp.delta).await?;
         if dangling > 0 {

@@ -30,6 +30,8 @@ pub struct AppState {
     pub cache: Arc<crate::auth::PrincipalCache>,
     pub portal_cache: Arc<crate::auth::PortalCache>,
     pub scim: Arc<preau_feeds::scim::Scim<Store>>,
+    /// Directory imports started from the console and running in the background.
+    pub imports: Arc<crate::pages::imports::Running>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
         let scim = Arc::new(preau_feeds::scim::Scim::new(store.clone(), clock.clone(), rng.clone()));
         Ok(AppState {
             scim,
+            imports: Arc::new(Default::default()),
             store,
             directory,
             accounts,

@@ -402,16 +402,10 @@ async fn import_aaf(s: &AppState, dir: &std::path::Path, academie: String, dry_r
     let opts = preau_feeds::import::Options { dry_run, contacts, ..preau_feeds::import::Options::new(&academie) };
     let started = SystemClock.now();
     let t = Instant::now();
-    let mut last = String::new();
-    let mut progress = |file: &str, n: u64| {
-        let secs = t.elapsed().as_secs_f64();
-        if last != file {
-            if !last.is_empty() {
-                eprintln!();
-            }
-            last = file.to_owned();
-        }
-        eprint!("\r{file:<56} {n:>9} entrées lues  {secs:>6.1} s");
+    let mut progress = |p: &preau_feeds::import::Progress| {
+        let percent = p.percent() as usize;
+        let bar: String = (0..30).map(|i| if i * 100 < percent * 30 { '#' } else { '-' }).collect();
+        eprint!("\r[{bar}] {percent:>3} %  {:<48} {:>9} entrées  {:>6.1} s", p.file, p.entries, t.elapsed().as_secs_f64());
     };
     let result = preau_feeds::import::import_aaf(&*s.store, &system, dir, &opts, started, &mut progress).await;
     eprintln!();

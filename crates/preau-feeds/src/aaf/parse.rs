@@ -79,6 +79,11 @@ impl<R: BufRead> AafReader<R> {
     }
 
     /// The next entry, `None` at the end of the file.
+    /// Bytes of the input read so far.
+    pub fn position(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+
     pub fn next_entry(&mut self) -> Result<Option<Entry>, ParseError> {
         loop {
             self.buf.clear();

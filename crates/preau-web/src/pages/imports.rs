@@ -1,5 +1,7 @@
-//! Directory feeds in the console: a territory admin uploads an AAF extract set, sees the
-//! report of a dry run, applies it, and reads every kept report.
+//! Directory feeds in the console: a territory admin uploads an AAF extract set, follows the
+//! import on a progress page (it runs in the background, so a long feed neither blocks the
+//! browser nor dies with it), sees the report of a dry run, applies it, and reads every kept
+//! report.
 
 use super::{fmt_time, render};
 use crate::auth::Authed;
@@ -12,13 +14,54 @@ use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use preau_core::{Error, Permission};
-use preau_feeds::import::{Options, import_aaf};
+use preau_feeds::import::{Options, Progress, import_aaf};
 use preau_feeds::report::{Outcome, Report, kept_report, kept_reports};
 use preau_feeds::store::FeedStore;
 use tokio::io::AsyncWriteExt;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/imports", get(list)).route("/admin/imports/{id}", get(show)).route("/admin/imports/{id}/apply", post(apply))
+    Router::new()
+        .route("/admin/imports", get(list))
+        .route("/admin/imports/{id}", get(show))
+        .route("/admin/imports/{id}/apply", post(apply))
+        .route("/admin/imports/running/{batch}", get(running))
+        .route("/admin/imports/running/{batch}/status", get(running_status))
+}
+
+/// An import running in the background: where it stands, then the id of its kept report.
+#[derive(Debug, Clone, Default)]
+pub struct Job {
+    pub progress: Progress,
+    pub dry_run: bool,
+    pub report: Option<String>,
+}
+
+/// The imports started from the console, by uploaded batch.
+#[derive(Default)]
+pub struct Running(std::sync::Mutex<std::collections::HashMap<String, Job>>);
+
+impl Running {
+    fn update(&self, batch: &str, f: impl FnOnce(&mut Job)) {
+        if let Ok(mut jobs) = self.0.lock()
+            && let Some(job) = jobs.get_mut(batch)
+        {
+            f(job);
+        }
+    }
+
+    fn get(&self, batch: &str) -> Option<Job> {
+        self.0.lock().ok()?.get(batch).cloned()
+    }
+
+    /// Registers a new run of a batch; `false` if one is still running.
+    fn start(&self, batch: &str, dry_run: bool) -> bool {
+        let Ok(mut jobs) = self.0.lock() else { return false };
+        if jobs.get(batch).is_some_and(|j| j.report.is_none()) {
+            return false;
+        }
+        jobs.insert(batch.to_owned(), Job { dry_run, ..Default::default() });
+        true
+    }
 }
 
 /// The upload route, which alone accepts large bodies.
@@ -121,23 +164,68 @@ async fn upload(State(state): State<AppState>, a: Authed, mut form: Multipart) -
     run(&state, &a, &batch, &academie, dry_run).await
 }
 
-/// Runs an import on an uploaded batch and shows its report.
+/// Starts an import of an uploaded batch in the background and sends the browser to its
+/// progress page.
 async fn run(state: &AppState, a: &Authed, batch: &str, academie: &str, dry_run: bool) -> PageResult {
-    let dir = state.config.upload_dir.join(batch);
-    let opts = Options { dry_run, ..Options::new(academie) };
-    let started = state.clock.now();
-    let result = import_aaf(&*state.store, &a.principal, &dir, &opts, started, &mut |_, _| {}).await;
-    let source = format!("aaf:{batch}:{}", opts.academie.trim().to_uppercase());
-    let json = match &result {
-        Ok(report) => serde_json::to_string(report).map_err(|e| a.fail(Error::internal(e)))?,
-        Err(Error::Forbidden) => return Err(a.fail(Error::Forbidden)),
-        Err(e) => serde_json::json!({ "failed": crate::error::message(e, a.lang) }).to_string(),
-    };
-    let id = state.store.save_report(a.principal.territory, &source, started, state.clock.now(), &json).await.map_err(|e| a.fail(e))?;
-    if result.as_ref().is_ok_and(|r| !r.dry_run) {
-        let _ = tokio::fs::remove_dir_all(&dir).await;
+    require(a)?;
+    let to_progress = Redirect::to(&format!("/admin/imports/running/{batch}")).into_response();
+    if !state.imports.start(batch, dry_run) {
+        return Ok(to_progress);
     }
-    Ok(Redirect::to(&format!("/admin/imports/{id}")).into_response())
+    let (state, principal, batch, academie, lang) = (state.clone(), a.principal.clone(), batch.to_owned(), academie.to_owned(), a.lang);
+    tokio::spawn(async move {
+        let dir = state.config.upload_dir.join(&batch);
+        let opts = Options { dry_run, ..Options::new(&academie) };
+        let started = state.clock.now();
+        let jobs = state.imports.clone();
+        let result = import_aaf(&*state.store, &principal, &dir, &opts, started, &mut |p| jobs.update(&batch, |j| j.progress = p.clone())).await;
+        let source = format!("aaf:{batch}:{}", opts.academie.trim().to_uppercase());
+        let json = match &result {
+            Ok(report) => serde_json::to_string(report).unwrap_or_default(),
+            Err(e) => serde_json::json!({ "failed": crate::error::message(e, lang) }).to_string(),
+        };
+        match state.store.save_report(principal.territory, &source, started, state.clock.now(), &json).await {
+            Ok(id) => jobs.update(&batch, |j| j.report = Some(id)),
+            Err(e) => tracing::error!(error = %e, "an import report could not be kept"),
+        }
+        if result.as_ref().is_ok_and(|r| !r.dry_run) {
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+        }
+    });
+    Ok(to_progress)
+}
+
+#[derive(Template)]
+#[template(path = "admin/import_running.html")]
+struct RunningPage {
+    tr: Tr,
+    user: Option<String>,
+    csrf: String,
+    batch: String,
+    job: Job,
+}
+
+/// Where a background import stands; its report once it is done.
+async fn running(State(state): State<AppState>, a: Authed, Path(batch): Path<String>) -> PageResult {
+    require(&a)?;
+    let job = state.imports.get(&batch).ok_or_else(|| a.fail(Error::NotFound))?;
+    if let Some(id) = &job.report {
+        return Ok(Redirect::to(&format!("/admin/imports/{id}")).into_response());
+    }
+    Ok(render(&RunningPage { tr: Tr(a.lang), user: Some(a.principal.label()), csrf: a.session.csrf.to_string(), batch, job }))
+}
+
+/// The same as JSON, for the progress page's script.
+async fn running_status(State(state): State<AppState>, a: Authed, Path(batch): Path<String>) -> PageResult {
+    require(&a)?;
+    let job = state.imports.get(&batch).ok_or_else(|| a.fail(Error::NotFound))?;
+    let body = serde_json::json!({
+        "percent": job.progress.percent(),
+        "file": job.progress.file,
+        "entries": job.progress.entries,
+        "report": job.report.map(|id| format!("/admin/imports/{id}")),
+    });
+    Ok(axum::Json(body).into_response())
 }
 
 #[derive(Template)]

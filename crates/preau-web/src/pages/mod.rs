@@ -30,6 +30,12 @@ pub fn routes() -> Router<AppState> {
         .merge(scim_sources::routes())
         .merge(duplicates::routes())
         .route("/assets/style.css", get(style))
+        .route("/assets/progress.js", get(progress_script))
+}
+
+async fn progress_script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../assets/progress.js"))
+        .into_response()
 }
 
 async fn style() -> Response {

@@ -125,7 +125,7 @@ fn opts(dry_run: bool) -> Options {
 }
 
 async fn run(app: &TestApp, dir: &Path, dry_run: bool) -> Result<Report, Error> {
-    import_aaf(&*app.state.store, &app.system, dir, &opts(dry_run), T0, &mut |_, _| {}).await
+    import_aaf(&*app.state.store, &app.system, dir, &opts(dry_run), T0, &mut |_| {}).await
 }
 
 async fn people_count(app: &TestApp) -> usize {
@@ -176,7 +176,7 @@ async fn contacts_can_be_left_out_by_configuration() {
     let app = TestApp::new().await;
     let dir = base_feed();
     let o = Options { contacts: false, ..opts(false) };
-    let report = import_aaf(&*app.state.store, &app.system, &dir, &o, T0, &mut |_, _| {}).await.expect("import");
+    let report = import_aaf(&*app.state.store, &app.system, &dir, &o, T0, &mut |_| {}).await.expect("import");
     assert_eq!(report.get("PersRelEleve (contacts)", Outcome::Created), 0);
     let zoe = app.state.store.person_by_login(app.system.territory, "zoe.lefevre").await.expect("zoe");
     let parents = app.state.store.parents(zoe.id).await.expect("parents");
@@ -476,7 +476,7 @@ async fn two_academies_with_the_same_identifiers_make_different_people() {
     file(&other, "EtabEducNat", 0, &[school("100", "0350001L", "LYCEE DE NANTES")]);
     file(&other, "Eleve", 0, &[pupil("1", "Jade", "Morel", "100", "2NDE1", &[])]);
     let o = Options::new("NANTES");
-    let r = import_aaf(&*app.state.store, &app.system, &other, &o, T0, &mut |_, _| {}).await;
+    let r = import_aaf(&*app.state.store, &app.system, &other, &o, T0, &mut |_| {}).await;
     let r = r.expect("nantes");
     assert_eq!(r.get("Eleve", Outcome::Created), 1);
     assert_eq!(r.get("Personnes", Outcome::Detached), 0, "Rennes' people are not detached by Nantes' feed");
@@ -489,7 +489,7 @@ async fn only_a_territory_admin_imports_a_feed() {
     let school = app.school("0290009C", "Collège").await;
     let local = app.local_admin(&school).await;
     let p = app.state.directory.principal_for(app.system.territory, local.id).await.expect("principal");
-    let r = import_aaf(&*app.state.store, &p, &base_feed(), &opts(false), T0, &mut |_, _| {}).await;
+    let r = import_aaf(&*app.state.store, &p, &base_feed(), &opts(false), T0, &mut |_| {}).await;
     assert!(matches!(r, Err(Error::Forbidden)));
     assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_err());
 }
@@ -528,6 +528,23 @@ async fn upload(app: &TestApp, c: &Client, dry_run: bool, extra: &[(&str, &str)]
     app.send(c, req, axum::body::Body::from(body)).await
 }
 
+/// Follows a console import's progress page (and its JSON twin) until it sends to the report.
+async fn finished(app: &TestApp, c: &Client, running: &str) -> String {
+    assert!(running.starts_with("/admin/imports/running/"), "{running}");
+    for _ in 0..500 {
+        let page = app.get(c, running).await;
+        let status = app.get(c, &format!("{running}/status")).await.json();
+        assert!(status["percent"].as_u64().is_some_and(|p| p <= 100));
+        if page.status == axum::http::StatusCode::SEE_OTHER {
+            assert_eq!(status["report"].as_str(), Some(page.location().as_str()), "the JSON says so as soon as the page does");
+            return page.location();
+        }
+        assert!(page.body.contains("<progress"), "{}", page.body);
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the import did not finish");
+}
+
 #[tokio::test]
 async fn a_territory_admin_uploads_a_feed_reads_the_dry_run_then_applies_it() {
     let app = TestApp::new().await;
@@ -535,7 +552,8 @@ async fn a_territory_admin_uploads_a_feed_reads_the_dry_run_then_applies_it() {
     let c = app.login(&admin).await;
     let r = upload(&app, &c, true, &[("../../etc/passwd", "nope")]).await;
     assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
-    let report = app.get(&c, &r.location()).await;
+    let report_url = finished(&app, &c, &r.location()).await;
+    let report = app.get(&c, &report_url).await;
     assert!(report.body.contains("Simulation : rien n"), "{}", report.body);
     let stored: Vec<String> = std::fs::read_dir(&app.state.config.upload_dir)
         .expect("uploads")
@@ -547,10 +565,10 @@ async fn a_territory_admin_uploads_a_feed_reads_the_dry_run_then_applies_it() {
     assert!(stored.iter().all(|n| preau_feeds::aaf::category_of(n).is_some()), "a file of another name is never written: {stored:?}");
     assert!(report.body.contains("Appliquer cet import"));
     assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_err(), "a dry run writes nothing");
-    let apply = format!("{}/apply", r.location());
+    let apply = format!("{report_url}/apply");
     let r = app.post_form(&c, &apply, &[]).await;
     assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER);
-    let applied = app.get(&c, &r.location()).await;
+    let applied = app.get(&c, &finished(&app, &c, &r.location()).await).await;
     assert!(applied.body.contains("Import appliqué."));
     assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_ok());
     let list = app.get(&c, "/admin/imports").await;
@@ -734,9 +752,12 @@ async fn a_local_admin_cannot_read_or_apply_a_kept_report() {
     let school = app.school("0290009C", "Collège").await;
     let admin = app.territory_admin().await;
     let t = app.login(&admin).await;
-    let report = upload(&app, &t, true, &[]).await.location();
+    let running = upload(&app, &t, true, &[]).await.location();
     let local = app.local_admin(&school).await;
     let l = app.login(&local).await;
+    assert_eq!(app.get(&l, &running).await.status, axum::http::StatusCode::FORBIDDEN, "nor follow a running one");
+    assert_eq!(app.get(&l, &format!("{running}/status")).await.status, axum::http::StatusCode::FORBIDDEN);
+    let report = finished(&app, &t, &running).await;
     assert_eq!(app.get(&l, &report).await.status, axum::http::StatusCode::FORBIDDEN);
     assert_eq!(app.post_form(&l, &format!("{report}/apply"), &[]).await.status, axum::http::StatusCode::FORBIDDEN);
     assert!(app.state.store.person_by_login(app.system.territory, "claire.martin").await.is_err(), "nothing was applied");
