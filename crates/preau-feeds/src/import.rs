@@ -76,11 +76,15 @@ pub(crate) struct Importer<'o, T: FeedTx> {
     pub(crate) opts: &'o Options,
     pub(crate) report: Report,
     /// Loaded at the first new person: a delta that creates nobody never reads them.
-    logins: HashSet<String>,
+    /// Digests of the logins taken: 8 bytes each whatever the login (a collision only makes a
+    /// free login look taken, and the next suffix is used).
+    logins: HashSet<u64>,
     logins_loaded: bool,
-    suffixes: HashMap<String, u32>,
+    suffixes: HashMap<u64, u32>,
     pub(crate) structures: HashMap<String, Option<StructureId>>,
-    seen: HashSet<String>,
+    /// 128-bit digests of the identifiers read, to reject duplicates with memory that stays
+    /// small per person.
+    seen: HashSet<u128>,
     /// People read and not yet applied: they are looked up together.
     pending: Vec<PendingPerson>,
     /// Nobody of this académie was fed before: skip looking people up.
@@ -117,17 +121,17 @@ impl<'o, T: FeedTx> Importer<'o, T> {
     fn new_login(&mut self, rec: &PersonRec) -> String {
         let base = base_login(&rec.given_name, &rec.family_name);
         let mut login = base.clone();
-        if self.logins.contains(&login) {
-            let n = self.suffixes.entry(base.clone()).or_insert(2);
+        if self.logins.contains(&digest64(&login)) {
+            let n = self.suffixes.entry(digest64(&base)).or_insert(2);
             loop {
                 login = format!("{base}{n}");
                 *n += 1;
-                if !self.logins.contains(&login) {
+                if !self.logins.contains(&digest64(&login)) {
                     break;
                 }
             }
         }
-        self.logins.insert(login.clone());
+        self.logins.insert(digest64(&login));
         login
     }
 
@@ -253,7 +257,7 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             }
         };
         let ext = self.ns(&rec.jointure);
-        if !self.seen.insert(ext.clone()) {
+        if !self.seen.insert(digest128(&ext)) {
             self.report.reject(category, file, &e.id, format!("identifiant en double : {}", rec.jointure));
             return Ok(());
         }
@@ -370,7 +374,7 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             }
             None => {
                 if !self.logins_loaded {
-                    self.logins = self.tx.taken_logins().await?.into_iter().collect();
+                    self.logins = self.tx.taken_logins().await?.iter().map(|l| digest64(l)).collect();
                     self.logins_loaded = true;
                 }
                 let login = self.new_login(rec);
@@ -381,6 +385,19 @@ impl<'o, T: FeedTx> Importer<'o, T> {
         }
         Ok(())
     }
+}
+
+fn digest64(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+fn digest128(s: &str) -> u128 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(s.as_bytes());
+    d.iter().take(16).fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
 }
 
 fn kind(class: bool) -> &'static str {
