@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +149,37 @@ test('login, activation, portal and admin pages have no serious accessibility vi
   await assertAccessible(admin, 'the audit log');
   await admin.goto(base + '/admin/imports');
   await assertAccessible(admin, 'the directory imports page');
+});
+
+test('a territory admin follows an uploaded feed to its report, registers a SCIM source and reviews duplicates', async () => {
+  const feed = mkdtempSync(join(tmpdir(), 'preau-feed-'));
+  execFileSync(BIN, ['demo', '--export-aaf', feed, '--accounts', '4000'], { env: { ...process.env, PREAU_DATA_DIR: join(feed, 'unused') } });
+  const files = readdirSync(feed).filter((f) => f.endsWith('.xml')).map((f) => join(feed, f));
+  const admin = await newPage();
+  await login(admin, 'agnes.demo-admin');
+  await admin.goto(base + '/admin/imports');
+  await admin.getByLabel('Académie').fill('NAVIGATEUR');
+  await admin.getByLabel('Fichiers de l\'extraction').setInputFiles(files);
+  await admin.getByRole('button', { name: 'Envoyer' }).click();
+  if (/\/admin\/imports\/running\//.test(admin.url())) {
+    assert.ok(await admin.locator('progress').count(), 'the running import shows a progress bar');
+    await assertAccessible(admin, 'the progress page of an import');
+  }
+  await admin.waitForURL(/\/admin\/imports\/[0-9a-z-]+$/, { timeout: 120_000 });
+  await assertAccessible(admin, 'an import report');
+  assert.match(await admin.locator('main').textContent(), /Simulation : rien n/);
+  await admin.goto(base + '/admin/scim');
+  await assertAccessible(admin, 'the SCIM sources page');
+  await admin.getByLabel('Nom', { exact: true }).fill('Annuaire agricole');
+  await admin.getByLabel('UAI des établissements').fill('0350047L');
+  await admin.getByRole('button', { name: 'Créer la source et son jeton' }).click();
+  const token = (await admin.locator('.code').textContent()).trim();
+  assert.match(token, /^preau_scim_/);
+  const spc = await fetch(base + '/scim/v2/ServiceProviderConfig', { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(spc.status, 200, 'the token shown opens the SCIM server');
+  await admin.goto(base + '/admin/duplicates');
+  await assertAccessible(admin, 'the probable duplicates page');
+  rmSync(feed, { recursive: true, force: true });
 });
 
 test('the portal fits a phone screen and works with the keyboard', async () => {
