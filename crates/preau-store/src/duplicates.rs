@@ -20,24 +20,42 @@ const MOVES: [&str; 7] = [
 ];
 
 impl Store {
+    /// One pass over the territory's fed people whose birth date some manual account shares
+    /// (manual accounts are few), paired in memory.
     pub(crate) async fn candidates(&self, territory: TerritoryId) -> Result<Vec<(Person, Person)>> {
-        let manual = sqlx::query("SELECT * FROM people WHERE territory_id = $1 AND source = 'manual' AND birth_date IS NOT NULL")
+        let manual: Vec<Person> = sqlx::query("SELECT * FROM people WHERE territory_id = $1 AND source = 'manual' AND birth_date IS NOT NULL")
             .bind(territory.to_string())
             .fetch_all(&self.pool)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .iter()
+            .map(rows::person)
+            .collect::<Result<_>>()?;
+        if manual.is_empty() {
+            return Ok(vec![]);
+        }
+        let fed: Vec<Person> = sqlx::query("SELECT * FROM people WHERE territory_id = $1 AND source = 'feed' AND detached_at IS NULL AND birth_date IN (SELECT birth_date FROM people WHERE territory_id = $1 AND source = 'manual') ORDER BY id")
+            .bind(territory.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(rows::person)
+            .collect::<Result<_>>()?;
+        let decided: std::collections::HashSet<(String, String)> = sqlx::query("SELECT manual_id, fed_id FROM duplicate_decisions WHERE territory_id = $1")
+            .bind(territory.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| Ok((text(r, "manual_id")?, text(r, "fed_id")?)))
+            .collect::<Result<_>>()?;
         let mut out = vec![];
         for m in &manual {
-            let m = rows::person(m)?;
-            let fed = sqlx::query("SELECT p.* FROM people p WHERE p.territory_id = $1 AND p.birth_date = $2 AND p.source = 'feed' AND p.detached_at IS NULL AND NOT EXISTS (SELECT 1 FROM duplicate_decisions d WHERE d.manual_id = $3 AND d.fed_id = p.id) ORDER BY p.id")
-                .bind(territory.to_string())
-                .bind(m.birth_date.clone())
-                .bind(m.id.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
-            for f in &fed {
-                out.push((m.clone(), rows::person(f)?));
+            for f in fed.iter().filter(|f| f.birth_date == m.birth_date) {
+                if !decided.contains(&(m.id.to_string(), f.id.to_string())) {
+                    out.push((m.clone(), f.clone()));
+                }
             }
         }
         Ok(out)

@@ -12,12 +12,25 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct StoreFeedTx {
-    tx: Transaction<'static, Any>,
+    conn: Conn,
     territory: String,
     groups: HashMap<(StructureId, &'static str, String), GroupId>,
+    /// The territory's current classes and groups are in `groups`.
+    groups_loaded: bool,
     generation: Arc<AtomicU64>,
     batch: Batch,
     dialect: Dialect,
+}
+
+type Tx = Transaction<'static, Any>;
+
+/// The import's transaction: idle, or writing a batch in a background task while the importer
+/// reads and prepares the next one (so that parsing and writing overlap on two cores).
+enum Conn {
+    Idle(Tx),
+    Busy(tokio::task::JoinHandle<Result<Tx>>),
+    /// A background write failed or panicked: the transaction is gone, rolled back.
+    Lost,
 }
 
 /// A value bound in a multi-row insert.
@@ -34,6 +47,7 @@ struct Batch {
     /// People whose fed links are replaced: their old links are deleted before the new ones
     /// of the batch are inserted.
     cleared: Vec<String>,
+    groups: Vec<Vec<Val>>,
     people: Vec<Vec<Val>>,
     credentials: Vec<Vec<Val>>,
     memberships: Vec<Vec<Val>>,
@@ -139,9 +153,10 @@ impl FeedStore for Store {
             tx.execute(*statement).await.map_err(db_err)?;
         }
         Ok(StoreFeedTx {
-            tx,
+            conn: Conn::Idle(tx),
             territory: territory.to_string(),
             groups: HashMap::new(),
+            groups_loaded: false,
             generation: self.generation.clone(),
             batch: Batch::default(),
             dialect: self.dialect,
@@ -241,11 +256,10 @@ fn kept(r: &sqlx::any::AnyRow) -> Result<KeptReport> {
 impl StoreFeedTx {
     /// The structure of this territory a query selects with one value.
     async fn structure_where(&mut self, sql: &'static str, value: &str) -> Result<Option<StructureId>> {
-        let r = sqlx::query(sql).bind(self.territory.clone()).bind(value.to_owned()).fetch_optional(&mut *self.tx).await.map_err(db_err)?;
+        let r = sqlx::query(sql).bind(self.territory.clone()).bind(value.to_owned()).fetch_optional(&mut **self.tx().await?).await.map_err(db_err)?;
         r.map(|r| parse(&r, "id")).transpose()
     }
 
-    /// Writes the batched rows, people first so that links find them.
     /// Batches the fed links of a person (memberships, classes and groups, functions,
     /// teachings, principal classes, pending parent links).
     async fn push_links(&mut self, id: &str, w: &PersonWrite<'_>) -> Result<()> {
@@ -274,91 +288,144 @@ impl StoreFeedTx {
         Ok(())
     }
 
-    /// Deletes the fed links of the people whose links the batch replaces (not those in the
-    /// classes of a closed year, kept for history; parents keep the profile their children give).
-    async fn clear_links(&mut self, people: &[String]) -> Result<()> {
-        const DELETES: [&str; 6] = [
-            "DELETE FROM memberships WHERE fed = 1 AND profile <> 'TUT' AND person_id IN",
-            "DELETE FROM group_members WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = group_members.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
-            "DELETE FROM functions WHERE fed = 1 AND person_id IN",
-            "DELETE FROM teachings WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = teachings.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
-            "DELETE FROM principal_teachers WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = principal_teachers.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
-            "DELETE FROM parent_links WHERE fed = 1 AND child_id IN",
-        ];
-        for chunk in people.chunks(LOOKUP_CHUNK) {
-            for head in DELETES {
-                let sql = format!("{head} ({})", in_list(self.dialect, 1, chunk.len()));
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id.clone());
-                }
-                q.execute(&mut *self.tx).await.map_err(db_err)?;
-            }
+    /// The transaction, once the batch being written in the background (if any) is written.
+    async fn tx(&mut self) -> Result<&mut Tx> {
+        if let Conn::Busy(_) = self.conn {
+            let Conn::Busy(handle) = std::mem::replace(&mut self.conn, Conn::Lost) else { return Err(lost()) };
+            self.conn = Conn::Idle(handle.await.map_err(|e| preau_core::Error::Internal(e.to_string()))??);
         }
-        Ok(())
+        match &mut self.conn {
+            Conn::Idle(tx) => Ok(tx),
+            _ => Err(lost()),
+        }
     }
 
+    /// Hands the batched rows to a background task that writes them, and returns at once. The
+    /// next use of the transaction waits for that write.
     async fn flush(&mut self) -> Result<()> {
-        let cleared = std::mem::take(&mut self.batch.cleared);
-        self.clear_links(&cleared).await?;
         let b = std::mem::take(&mut self.batch);
-        let (tx, d) = (&mut self.tx, self.dialect);
-        insert_many(
-            tx,
-            d,
-            "INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash, feed_record) VALUES",
-            "",
-            b.people,
-        )
-        .await?;
-        insert_many(tx, d, "INSERT INTO credentials (person_id) VALUES", "", b.credentials).await?;
-        insert_many(tx, d, "INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES", "ON CONFLICT DO NOTHING", b.memberships).await?;
-        insert_many(tx, d, "INSERT INTO group_members (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.group_members).await?;
-        insert_many(tx, d, "INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES", "ON CONFLICT DO NOTHING", b.functions).await?;
-        insert_many(tx, d, "INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES", "ON CONFLICT DO NOTHING", b.teachings).await?;
-        insert_many(tx, d, "INSERT INTO principal_teachers (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.principals).await?;
-        insert_many(tx, d, "INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES", "", b.pending).await?;
-        insert_many(tx, d, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
+        if b.is_empty() {
+            return Ok(());
+        }
+        self.tx().await?;
+        let Conn::Idle(mut tx) = std::mem::replace(&mut self.conn, Conn::Lost) else { return Err(lost()) };
+        let dialect = self.dialect;
+        self.conn = Conn::Busy(tokio::spawn(async move {
+            write_batch(&mut tx, dialect, b).await?;
+            Ok(tx)
+        }));
         Ok(())
     }
 
+    /// The class or group of a structure, created (in the batch) if the territory has none of
+    /// that code this year. The territory's groups are read once, at the first call.
     async fn group(&mut self, structure: StructureId, kind: &'static str, code: &str) -> Result<GroupId> {
+        if !self.groups_loaded {
+            let rs = sqlx::query("SELECT g.id, g.structure_id, g.kind, g.code FROM class_groups g JOIN structures s ON s.id = g.structure_id WHERE s.territory_id = $1 AND g.archived_year IS NULL")
+                .bind(self.territory.clone())
+                .fetch_all(&mut **self.tx().await?)
+                .await
+                .map_err(db_err)?;
+            for r in &rs {
+                let kind: &'static str = match text(r, "kind")?.as_str() {
+                    "class" => "class",
+                    "teaching" => "teaching",
+                    _ => continue,
+                };
+                self.groups.insert((parse(r, "structure_id")?, kind, text(r, "code")?), parse(r, "id")?);
+            }
+            self.groups_loaded = true;
+        }
         let key = (structure, kind, code.to_owned());
         if let Some(g) = self.groups.get(&key) {
             return Ok(*g);
         }
-        let found = sqlx::query("SELECT id FROM class_groups WHERE structure_id = $1 AND kind = $2 AND code = $3 AND archived_year IS NULL")
-            .bind(structure.to_string())
-            .bind(kind)
-            .bind(code.to_owned())
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
-        let id = match found {
-            Some(r) => parse(&r, "id")?,
-            None => {
-                let id = GroupId::new();
-                sqlx::query("INSERT INTO class_groups (id, structure_id, kind, code, name) VALUES ($1, $2, $3, $4, $4)")
-                    .bind(id.to_string())
-                    .bind(structure.to_string())
-                    .bind(kind)
-                    .bind(code.to_owned())
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(db_err)?;
-                id
-            }
-        };
+        let id = GroupId::new();
+        use Val::S;
+        self.batch.groups.push(vec![S(id.to_string()), S(structure.to_string()), S(kind.to_owned()), S(code.to_owned()), S(code.to_owned())]);
         self.groups.insert(key, id);
         Ok(id)
     }
+}
+
+fn lost() -> preau_core::Error {
+    preau_core::Error::Internal("the import's transaction was lost in a failed background write".into())
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.cleared.is_empty()
+            && self.groups.is_empty()
+            && self.people.is_empty()
+            && self.credentials.is_empty()
+            && self.memberships.is_empty()
+            && self.group_members.is_empty()
+            && self.functions.is_empty()
+            && self.teachings.is_empty()
+            && self.principals.is_empty()
+            && self.pending.is_empty()
+            && self.seen.is_empty()
+    }
+
+    /// Rows waiting, to decide when to write them.
+    fn len(&self) -> usize {
+        self.people.len() + self.cleared.len() + self.seen.len() / 4
+    }
+}
+
+/// Deletes the fed links of the people whose links the batch replaces (not those in the classes
+/// of a closed year, kept for history; parents keep the profile their children give).
+async fn clear_links(tx: &mut Tx, dialect: Dialect, people: &[String]) -> Result<()> {
+    const DELETES: [&str; 6] = [
+        "DELETE FROM memberships WHERE fed = 1 AND profile <> 'TUT' AND person_id IN",
+        "DELETE FROM group_members WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = group_members.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
+        "DELETE FROM functions WHERE fed = 1 AND person_id IN",
+        "DELETE FROM teachings WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = teachings.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
+        "DELETE FROM principal_teachers WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = principal_teachers.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
+        "DELETE FROM parent_links WHERE fed = 1 AND child_id IN",
+    ];
+    for chunk in people.chunks(LOOKUP_CHUNK) {
+        for head in DELETES {
+            let sql = format!("{head} ({})", in_list(dialect, 1, chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a batch: old links of the people it replaces go first, then new groups and people so
+/// that links find them, then the links.
+async fn write_batch(tx: &mut Tx, d: Dialect, b: Batch) -> Result<()> {
+    clear_links(tx, d, &b.cleared).await?;
+    insert_many(tx, d, "INSERT INTO class_groups (id, structure_id, kind, code, name) VALUES", "", b.groups).await?;
+    insert_many(
+        tx,
+        d,
+        "INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash, feed_record) VALUES",
+        "",
+        b.people,
+    )
+    .await?;
+    insert_many(tx, d, "INSERT INTO credentials (person_id) VALUES", "", b.credentials).await?;
+    insert_many(tx, d, "INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES", "ON CONFLICT DO NOTHING", b.memberships).await?;
+    insert_many(tx, d, "INSERT INTO group_members (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.group_members).await?;
+    insert_many(tx, d, "INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES", "ON CONFLICT DO NOTHING", b.functions).await?;
+    insert_many(tx, d, "INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES", "ON CONFLICT DO NOTHING", b.teachings).await?;
+    insert_many(tx, d, "INSERT INTO principal_teachers (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.principals).await?;
+    insert_many(tx, d, "INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES", "", b.pending).await?;
+    insert_many(tx, d, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
+    Ok(())
 }
 
 impl FeedTx for StoreFeedTx {
     async fn taken_logins(&mut self) -> Result<Vec<String>> {
         let rs = sqlx::query("SELECT login AS l FROM people WHERE territory_id = $1 UNION SELECT alias AS l FROM login_aliases WHERE territory_id = $1")
             .bind(self.territory.clone())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;
         rs.iter().map(|r| text(r, "l")).collect()
@@ -377,7 +444,7 @@ impl FeedTx for StoreFeedTx {
         .bind(self.territory.clone())
         .bind(external_id.to_owned())
         .bind(s.uai.to_string())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut **self.tx().await?)
         .await
         .map_err(db_err)?;
         let (id, sql, change): (StructureId, &'static str, Change) = match existing {
@@ -392,7 +459,7 @@ impl FeedTx for StoreFeedTx {
                     current.uai == s.uai && current.name == s.name && current.kind == s.kind && current.postal_code == s.postal_code && current.city == s.city;
                 let adopted = sqlx::query("SELECT external_id FROM structures WHERE id = $1")
                     .bind(current.id.to_string())
-                    .fetch_one(&mut *self.tx)
+                    .fetch_one(&mut **self.tx().await?)
                     .await
                     .map_err(db_err)?;
                 if same && opt(&adopted, "external_id")?.as_deref() == Some(external_id) {
@@ -415,7 +482,7 @@ impl FeedTx for StoreFeedTx {
             .bind(s.city.clone())
             .bind(external_id.to_owned())
             .bind(self.territory.clone())
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;
         Ok((id, change))
@@ -434,13 +501,13 @@ impl FeedTx for StoreFeedTx {
                 "UPDATE mefs SET label = $3 WHERE territory_id = $1 AND code = $2",
             ),
         };
-        let current = sqlx::query(select).bind(self.territory.clone()).bind(code.to_owned()).fetch_optional(&mut *self.tx).await.map_err(db_err)?;
+        let current = sqlx::query(select).bind(self.territory.clone()).bind(code.to_owned()).fetch_optional(&mut **self.tx().await?).await.map_err(db_err)?;
         let (sql, change) = match current {
             None => (insert, Change::Created),
             Some(r) if text(&r, "label")? == label => return Ok(Change::Unchanged),
             Some(_) => (update, Change::Updated),
         };
-        sqlx::query(sql).bind(self.territory.clone()).bind(code.to_owned()).bind(label.to_owned()).execute(&mut *self.tx).await.map_err(db_err)?;
+        sqlx::query(sql).bind(self.territory.clone()).bind(code.to_owned()).bind(label.to_owned()).execute(&mut **self.tx().await?).await.map_err(db_err)?;
         Ok(change)
     }
 
@@ -448,7 +515,7 @@ impl FeedTx for StoreFeedTx {
         let r = sqlx::query("SELECT id, feed_hash, detached_at FROM people WHERE territory_id = $1 AND external_id = $2")
             .bind(self.territory.clone())
             .bind(external_id.to_owned())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;
         r.map(|r| Ok(FedPerson { id: parse(&r, "id")?, fingerprint: opt(&r, "feed_hash")?, detached: r_detached(&r)? })).transpose()
@@ -464,7 +531,7 @@ impl FeedTx for StoreFeedTx {
             .bind(self.territory.clone())
             .bind(child_external_id.to_owned())
             .bind(parent_external_id.to_owned())
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx().await?)
             .await
             .map_err(db_err)?
             .rows_affected();
@@ -475,7 +542,7 @@ impl FeedTx for StoreFeedTx {
         let r = sqlx::query("SELECT feed_record FROM people WHERE territory_id = $1 AND external_id = $2")
             .bind(self.territory.clone())
             .bind(external_id.to_owned())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;
         Ok(r.map(|r| opt(&r, "feed_record")).transpose()?.flatten())
@@ -488,7 +555,7 @@ impl FeedTx for StoreFeedTx {
             .bind(t.clone())
             .bind(external_id.to_owned())
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx().await?)
             .await
             .map_err(db_err)?
             .rows_affected();
@@ -496,7 +563,7 @@ impl FeedTx for StoreFeedTx {
             "DELETE FROM memberships WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND external_id = $2)",
             "DELETE FROM group_members WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND external_id = $2)",
         ] {
-            sqlx::query(sql).bind(t.clone()).bind(external_id.to_owned()).execute(&mut *self.tx).await.map_err(db_err)?;
+            sqlx::query(sql).bind(t.clone()).bind(external_id.to_owned()).execute(&mut **self.tx().await?).await.map_err(db_err)?;
         }
         Ok(n == 1)
     }
@@ -505,7 +572,7 @@ impl FeedTx for StoreFeedTx {
         let r = sqlx::query("SELECT 1 AS x FROM people WHERE territory_id = $1 AND external_id LIKE $2 LIMIT 1")
             .bind(self.territory.clone())
             .bind(format!("{}%", namespace.replace('%', "")))
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;
         Ok(r.is_none())
@@ -529,7 +596,7 @@ impl FeedTx for StoreFeedTx {
         ]);
         self.batch.credentials.push(vec![S(id.clone())]);
         self.push_links(&id, w).await?;
-        if self.batch.people.len() + self.batch.cleared.len() >= BATCH_PEOPLE {
+        if self.batch.len() >= BATCH_PEOPLE {
             self.flush().await?;
         }
         Ok(())
@@ -544,7 +611,7 @@ impl FeedTx for StoreFeedTx {
             .bind(w.rec.email.clone())
             .bind(w.fingerprint.to_owned())
             .bind(w.record.to_owned())
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;
         Ok(())
@@ -554,7 +621,7 @@ impl FeedTx for StoreFeedTx {
         let id = w.id.to_string();
         self.batch.cleared.push(id.clone());
         self.push_links(&id, w).await?;
-        if self.batch.people.len() + self.batch.cleared.len() >= BATCH_PEOPLE {
+        if self.batch.len() >= BATCH_PEOPLE {
             self.flush().await?;
         }
         Ok(())
@@ -562,9 +629,8 @@ impl FeedTx for StoreFeedTx {
 
     async fn mark_seen(&mut self, external_id: &str) -> Result<()> {
         self.batch.seen.push(vec![Val::S(external_id.to_owned())]);
-        if self.batch.seen.len() >= 4 * BATCH_PEOPLE {
-            insert_many(&mut self.tx, self.dialect, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", std::mem::take(&mut self.batch.seen))
-                .await?;
+        if self.batch.len() >= BATCH_PEOPLE {
+            self.flush().await?;
         }
         Ok(())
     }
@@ -595,7 +661,7 @@ impl FeedTx for StoreFeedTx {
             for e in chunk {
                 q = q.bind(e.clone());
             }
-            for r in q.fetch_all(&mut *self.tx).await.map_err(db_err)? {
+            for r in q.fetch_all(&mut **self.tx().await?).await.map_err(db_err)? {
                 out.insert(text(&r, "e")?, int(&r, "legal")? == 1);
             }
         }
@@ -614,7 +680,7 @@ impl FeedTx for StoreFeedTx {
             for e in chunk {
                 q = q.bind(e.clone());
             }
-            for r in q.fetch_all(&mut *self.tx).await.map_err(db_err)? {
+            for r in q.fetch_all(&mut **self.tx().await?).await.map_err(db_err)? {
                 out.insert(text(&r, "external_id")?, FedPerson { id: parse(&r, "id")?, fingerprint: opt(&r, "feed_hash")?, detached: r_detached(&r)? });
             }
         }
@@ -628,12 +694,12 @@ impl FeedTx for StoreFeedTx {
         // up, not the other way round; PostgreSQL plans it as the inner join it is.
         sqlx::query("INSERT INTO parent_links (parent_id, child_id, legal_guardian, fed) SELECT p.id, f.child_id, f.legal, 1 FROM feed_pending f CROSS JOIN people p WHERE p.territory_id = $1 AND p.external_id = f.parent_ext ON CONFLICT (parent_id, child_id) DO UPDATE SET legal_guardian = excluded.legal_guardian, fed = 1")
             .bind(t.clone())
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;
         let dangling = sqlx::query("SELECT COUNT(*) AS n FROM feed_pending f WHERE f.legal = 1 AND NOT EXISTS (SELECT 1 FROM people p WHERE p.territory_id = $1 AND p.external_id = f.parent_ext)")
             .bind(t.clone())
-            .fetch_one(&mut *self.tx)
+            .fetch_one(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;
         // Parents are parents in their children's schools: recomputed for everyone after a full
@@ -645,7 +711,7 @@ impl FeedTx for StoreFeedTx {
             )
         } else {
             sqlx::query("INSERT INTO feed_parents (id) SELECT DISTINCT l.parent_id FROM feed_pending f CROSS JOIN parent_links l WHERE l.child_id = f.child_id ON CONFLICT DO NOTHING")
-                .execute(&mut *self.tx)
+                .execute(&mut **self.tx().await?)
                 .await
                 .map_err(db_err)?;
             (
@@ -654,7 +720,7 @@ impl FeedTx for StoreFeedTx {
             )
         };
         for sql in [delete, insert] {
-            sqlx::query(sql).bind(t.clone()).execute(&mut *self.tx).await.map_err(db_err)?;
+            sqlx::query(sql).bind(t.clone()).execute(&mut **self.tx().await?).await.map_err(db_err)?;
         }
         Ok(int(&dangling, "n")? as u64)
     }
@@ -666,7 +732,7 @@ impl FeedTx for StoreFeedTx {
             .bind(t.clone())
             .bind(format!("{}%", namespace.replace('%', "")))
             .bind(now)
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx().await?)
             .await
             .map_err(db_err)?
             .rows_affected();
@@ -674,20 +740,32 @@ impl FeedTx for StoreFeedTx {
             "DELETE FROM memberships WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
             "DELETE FROM group_members WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = group_members.group_id AND g.archived_year IS NOT NULL) AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND detached_at IS NOT NULL)",
         ] {
-            sqlx::query(sql).bind(t.clone()).execute(&mut *self.tx).await.map_err(db_err)?;
+            sqlx::query(sql).bind(t.clone()).execute(&mut **self.tx().await?).await.map_err(db_err)?;
         }
         Ok(n)
     }
 
     async fn commit(mut self) -> Result<()> {
         StoreFeedTx::flush(&mut self).await?;
-        self.tx.commit().await.map_err(db_err)?;
+        self.tx().await?;
+        let Conn::Idle(tx) = self.conn else { return Err(lost()) };
+        tx.commit().await.map_err(db_err)?;
         self.generation.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     async fn rollback(self) -> Result<()> {
-        self.tx.rollback().await.map_err(db_err)
+        let tx = match self.conn {
+            Conn::Idle(tx) => tx,
+            // A write still running: wait for it, then undo everything.
+            Conn::Busy(handle) => match handle.await {
+                Ok(Ok(tx)) => tx,
+                // It failed: its transaction was dropped, which rolled it back.
+                _ => return Ok(()),
+            },
+            Conn::Lost => return Ok(()),
+        };
+        tx.rollback().await.map_err(db_err)
     }
 }
 

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "scim", include_str!("../migrations/0005_scim.sql")),
     (6, "duplicates", include_str!("../migrations/0006_duplicates.sql")),
     (7, "feed_indexes", include_str!("../migrations/0007_feed_indexes.sql")),
+    (8, "lean_people_indexes", include_str!("../migrations/0008_lean_people_indexes.sql")),
 ];
 
 pub async fn run(pool: &AnyPool) -> Result<usize> {

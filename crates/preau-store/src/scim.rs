@@ -138,7 +138,7 @@ impl ScimStore for Store {
     }
 
     async fn scim_users(&self, source: &str) -> Result<Vec<StoredUser>> {
-        let rs = sqlx::query("SELECT id, feed_record FROM people WHERE source = $1 ORDER BY id")
+        let rs = sqlx::query("SELECT id, feed_record FROM people WHERE source = $1 AND source LIKE 'scim:%' ORDER BY id")
             .bind(source.to_owned())
             .fetch_all(&self.pool)
             .await
@@ -153,7 +153,7 @@ impl ScimStore for Store {
     }
 
     async fn scim_user(&self, source: &str, id: PersonId) -> Result<Option<StoredUser>> {
-        let r = sqlx::query("SELECT id, feed_record FROM people WHERE source = $1 AND id = $2")
+        let r = sqlx::query("SELECT id, feed_record FROM people WHERE source = $1 AND source LIKE 'scim:%' AND id = $2")
             .bind(source.to_owned())
             .bind(id.to_string())
             .fetch_optional(&self.pool)
