@@ -385,6 +385,17 @@ async fn clear_links(tx: &mut Tx, dialect: Dialect, people: &[String]) -> Result
         "DELETE FROM parent_links WHERE fed = 1 AND child_id IN",
     ];
     for chunk in people.chunks(LOOKUP_CHUNK) {
+        // Their parents' profiles are recomputed at the end: a parent whose child left a school
+        // must not keep the parent profile there.
+        let sql = format!(
+            "INSERT INTO feed_parents (id) SELECT parent_id FROM parent_links WHERE fed = 1 AND child_id IN ({}) ON CONFLICT DO NOTHING",
+            in_list(dialect, 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        q.execute(&mut **tx).await.map_err(db_err)?;
         for head in DELETES {
             let sql = format!("{head} ({})", in_list(dialect, 1, chunk.len()));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -560,6 +571,8 @@ impl FeedTx for StoreFeedTx {
             .map_err(db_err)?
             .rows_affected();
         for sql in [
+            // The parents of a pupil who left have their profiles recomputed at the end.
+            "INSERT INTO feed_parents (id) SELECT l.parent_id FROM parent_links l JOIN people p ON p.id = l.child_id WHERE p.territory_id = $1 AND p.external_id = $2 AND l.fed = 1 ON CONFLICT DO NOTHING",
             "DELETE FROM memberships WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND external_id = $2)",
             "DELETE FROM group_members WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND external_id = $2)",
         ] {

@@ -632,6 +632,29 @@ async fn a_delta_moves_a_pupil_detaches_another_and_leaves_the_rest_alone() {
 }
 
 #[tokio::test]
+async fn a_parent_loses_the_parent_profile_in_a_school_their_child_left_by_a_delta() {
+    let app = TestApp::new().await;
+    run(&app, &base_feed(), false).await.expect("full");
+    let t = app.system.territory;
+    let jv = app.state.store.structure_by_uai(t, "0290009C").await.expect("school").id;
+    let sv = app.state.store.structure_by_uai(t, "0750654D").await.expect("school").id;
+    let schools = |ms: Vec<preau_directory::Membership>| -> Vec<preau_core::StructureId> {
+        ms.into_iter().filter(|m| m.profile == Profile::Parent).map(|m| m.structure).collect()
+    };
+    let anne = app.state.store.person_by_login(t, "anne.lefevre").await.expect("anne");
+    let marc = app.state.store.person_by_login(t, "marc.lefevre").await.expect("marc");
+    assert_eq!(schools(app.state.store.memberships(anne.id).await.expect("m")).len(), 2);
+    let delta = std::env::temp_dir().join(format!("preau-delta-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&delta).expect("dir");
+    // Zoé (Anne's and Marc's daughter) leaves the Jules Verne school.
+    delta_file(&delta, "Eleve", &delete("Eleve", "1"));
+    run(&app, &delta, false).await.expect("delta");
+    assert_eq!(schools(app.state.store.memberships(anne.id).await.expect("m")), vec![sv], "Anne stays a parent where Léo is, not where Zoé was");
+    assert!(schools(app.state.store.memberships(marc.id).await.expect("m")).is_empty(), "Marc had no other child: no parent profile left");
+    assert!(!schools(app.state.store.memberships(anne.id).await.expect("m")).contains(&jv));
+}
+
+#[tokio::test]
 async fn full_and_delta_files_cannot_be_mixed_in_one_import() {
     let app = TestApp::new().await;
     let dir = base_feed();
