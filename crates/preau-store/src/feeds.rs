@@ -1,12 +1,13 @@
 //! The feed store: one transaction per import, with temporary tables for the people seen and
 //! the parent links waiting for their parents, so memory does not grow with the feed.
 
+use crate::feed_batch::{BATCH_PEOPLE, Batch, Conn, LOOKUP_CHUNK, Tx, Val, in_list, lost, placeholder, write_batch};
 use crate::rows::{int, opt, parse, text};
 use crate::{Dialect, Store, db_err, structure_cols};
 use preau_core::{GroupId, Result, StructureId, TerritoryId};
 use preau_feeds::aaf::records::StructureRec;
 use preau_feeds::store::{Change, FedPerson, FeedStore, FeedTx, KeptReport, LabelTable, PersonWrite};
-use sqlx::{Any, Executor, Transaction};
+use sqlx::Executor;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,108 +21,6 @@ pub struct StoreFeedTx {
     generation: Arc<AtomicU64>,
     batch: Batch,
     dialect: Dialect,
-}
-
-type Tx = Transaction<'static, Any>;
-
-/// The import's transaction: idle, or writing a batch in a background task while the importer
-/// reads and prepares the next one (so that parsing and writing overlap on two cores).
-enum Conn {
-    Idle(Tx),
-    Busy(tokio::task::JoinHandle<Result<Tx>>),
-    /// A background write failed or panicked: the transaction is gone, rolled back.
-    Lost,
-}
-
-/// A value bound in a multi-row insert.
-enum Val {
-    S(String),
-    N(Option<String>),
-    I(i64),
-}
-
-/// Rows of new people and their links, written a few hundred at a time in multi-row inserts:
-/// one statement instead of one per row is what makes a first import fast.
-#[derive(Default)]
-struct Batch {
-    /// People whose fed links are replaced: their old links are deleted before the new ones
-    /// of the batch are inserted.
-    cleared: Vec<String>,
-    groups: Vec<Vec<Val>>,
-    people: Vec<Vec<Val>>,
-    credentials: Vec<Vec<Val>>,
-    memberships: Vec<Vec<Val>>,
-    group_members: Vec<Vec<Val>>,
-    functions: Vec<Vec<Val>>,
-    teachings: Vec<Vec<Val>>,
-    principals: Vec<Vec<Val>>,
-    pending: Vec<Vec<Val>>,
-    seen: Vec<Vec<Val>>,
-}
-
-/// Rows per flush of the batch.
-const BATCH_PEOPLE: usize = 500;
-/// Bound parameters per statement (SQLite allows 32,766, PostgreSQL 65,535).
-const MAX_PARAMS: usize = 30_000;
-
-/// Identifiers looked up per statement by the batched look-ups.
-const LOOKUP_CHUNK: usize = 500;
-
-/// The `n`-th bound parameter: anonymous on SQLite (see [`insert_many`]), numbered on PostgreSQL.
-/// Statements built with it use it for every parameter, in binding order.
-fn placeholder(dialect: Dialect, n: usize) -> String {
-    match dialect {
-        Dialect::Sqlite => "?".to_owned(),
-        Dialect::Postgres => format!("${n}"),
-    }
-}
-
-/// `count` parameters from the `first`-th, comma-separated, for an `IN (…)` list.
-fn in_list(dialect: Dialect, first: usize, count: usize) -> String {
-    (first..first + count).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
-}
-
-/// Inserts rows in as few statements as the parameter limit allows. SQLite gets anonymous `?`
-/// placeholders: it looks named ones (`$n`) up in a list, which makes binding a large
-/// statement quadratic.
-async fn insert_many(tx: &mut Transaction<'static, Any>, dialect: Dialect, head: &str, tail: &str, rows: Vec<Vec<Val>>) -> Result<()> {
-    let Some(width) = rows.first().map(Vec::len) else { return Ok(()) };
-    let per = (MAX_PARAMS / width.max(1)).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
-        let mut sql = String::with_capacity(head.len() + chunk.len() * width * 5);
-        sql.push_str(head);
-        let mut n = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            sql.push_str(if i == 0 { " (" } else { ", (" });
-            for c in 0..width {
-                n += 1;
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                match dialect {
-                    Dialect::Sqlite => sql.push('?'),
-                    Dialect::Postgres => sql.push_str(&format!("${n}")),
-                }
-            }
-            sql.push(')');
-        }
-        sql.push(' ');
-        sql.push_str(tail);
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            for v in row {
-                q = match v {
-                    Val::S(s) => q.bind(s),
-                    Val::N(s) => q.bind(s),
-                    Val::I(i) => q.bind(i),
-                };
-            }
-        }
-        q.execute(&mut **tx).await.map_err(db_err)?;
-    }
-    Ok(())
 }
 
 impl FeedStore for Store {
@@ -346,90 +245,6 @@ impl StoreFeedTx {
         self.groups.insert(key, id);
         Ok(id)
     }
-}
-
-fn lost() -> preau_core::Error {
-    preau_core::Error::Internal("the import's transaction was lost in a failed background write".into())
-}
-
-impl Batch {
-    fn is_empty(&self) -> bool {
-        self.cleared.is_empty()
-            && self.groups.is_empty()
-            && self.people.is_empty()
-            && self.credentials.is_empty()
-            && self.memberships.is_empty()
-            && self.group_members.is_empty()
-            && self.functions.is_empty()
-            && self.teachings.is_empty()
-            && self.principals.is_empty()
-            && self.pending.is_empty()
-            && self.seen.is_empty()
-    }
-
-    /// Rows waiting, to decide when to write them.
-    fn len(&self) -> usize {
-        self.people.len() + self.cleared.len() + self.seen.len() / 4
-    }
-}
-
-/// Deletes the fed links of the people whose links the batch replaces (not those in the classes
-/// of a closed year, kept for history; parents keep the profile their children give).
-async fn clear_links(tx: &mut Tx, dialect: Dialect, people: &[String]) -> Result<()> {
-    const DELETES: [&str; 6] = [
-        "DELETE FROM memberships WHERE fed = 1 AND profile <> 'TUT' AND person_id IN",
-        "DELETE FROM group_members WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = group_members.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
-        "DELETE FROM functions WHERE fed = 1 AND person_id IN",
-        "DELETE FROM teachings WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = teachings.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
-        "DELETE FROM principal_teachers WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = principal_teachers.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
-        "DELETE FROM parent_links WHERE fed = 1 AND child_id IN",
-    ];
-    for chunk in people.chunks(LOOKUP_CHUNK) {
-        // Their parents' profiles are recomputed at the end: a parent whose child left a school
-        // must not keep the parent profile there.
-        let sql = format!(
-            "INSERT INTO feed_parents (id) SELECT parent_id FROM parent_links WHERE fed = 1 AND child_id IN ({}) ON CONFLICT DO NOTHING",
-            in_list(dialect, 1, chunk.len())
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        q.execute(&mut **tx).await.map_err(db_err)?;
-        for head in DELETES {
-            let sql = format!("{head} ({})", in_list(dialect, 1, chunk.len()));
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id.clone());
-            }
-            q.execute(&mut **tx).await.map_err(db_err)?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes a batch: old links of the people it replaces go first, then new groups and people so
-/// that links find them, then the links.
-async fn write_batch(tx: &mut Tx, d: Dialect, b: Batch) -> Result<()> {
-    clear_links(tx, d, &b.cleared).await?;
-    insert_many(tx, d, "INSERT INTO class_groups (id, structure_id, kind, code, name) VALUES", "", b.groups).await?;
-    insert_many(
-        tx,
-        d,
-        "INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash, feed_record) VALUES",
-        "",
-        b.people,
-    )
-    .await?;
-    insert_many(tx, d, "INSERT INTO credentials (person_id) VALUES", "", b.credentials).await?;
-    insert_many(tx, d, "INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES", "ON CONFLICT DO NOTHING", b.memberships).await?;
-    insert_many(tx, d, "INSERT INTO group_members (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.group_members).await?;
-    insert_many(tx, d, "INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES", "ON CONFLICT DO NOTHING", b.functions).await?;
-    insert_many(tx, d, "INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES", "ON CONFLICT DO NOTHING", b.teachings).await?;
-    insert_many(tx, d, "INSERT INTO principal_teachers (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.principals).await?;
-    insert_many(tx, d, "INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES", "", b.pending).await?;
-    insert_many(tx, d, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
-    Ok(())
 }
 
 impl FeedTx for StoreFeedTx {

@@ -1,0 +1,193 @@
+//! How a feed writes: rows batched in memory and written a few hundred at a time in multi-row
+//! statements, by a background task that owns the import's transaction while the importer
+//! prepares the next batch.
+
+use crate::{Dialect, db_err};
+use preau_core::Result;
+use sqlx::{Any, Transaction};
+
+pub(crate) type Tx = Transaction<'static, Any>;
+
+/// The import's transaction: idle, or writing a batch in a background task while the importer
+/// reads and prepares the next one (so that parsing and writing overlap on two cores).
+pub(crate) enum Conn {
+    Idle(Tx),
+    Busy(tokio::task::JoinHandle<Result<Tx>>),
+    /// A background write failed or panicked: the transaction is gone, rolled back.
+    Lost,
+}
+
+/// A value bound in a multi-row insert.
+pub(crate) enum Val {
+    S(String),
+    N(Option<String>),
+    I(i64),
+}
+
+/// Rows of new people and their links, written a few hundred at a time in multi-row inserts:
+/// one statement instead of one per row is what makes a first import fast.
+#[derive(Default)]
+pub(crate) struct Batch {
+    /// People whose fed links are replaced: their old links are deleted before the new ones
+    /// of the batch are inserted.
+    pub(crate) cleared: Vec<String>,
+    pub(crate) groups: Vec<Vec<Val>>,
+    pub(crate) people: Vec<Vec<Val>>,
+    pub(crate) credentials: Vec<Vec<Val>>,
+    pub(crate) memberships: Vec<Vec<Val>>,
+    pub(crate) group_members: Vec<Vec<Val>>,
+    pub(crate) functions: Vec<Vec<Val>>,
+    pub(crate) teachings: Vec<Vec<Val>>,
+    pub(crate) principals: Vec<Vec<Val>>,
+    pub(crate) pending: Vec<Vec<Val>>,
+    pub(crate) seen: Vec<Vec<Val>>,
+}
+
+/// Rows per flush of the batch.
+pub(crate) const BATCH_PEOPLE: usize = 500;
+/// Bound parameters per statement (SQLite allows 32,766, PostgreSQL 65,535).
+pub(crate) const MAX_PARAMS: usize = 30_000;
+
+/// Identifiers looked up per statement by the batched look-ups.
+pub(crate) const LOOKUP_CHUNK: usize = 500;
+
+/// The `n`-th bound parameter: anonymous on SQLite (see [`insert_many`]), numbered on PostgreSQL.
+/// Statements built with it use it for every parameter, in binding order.
+pub(crate) fn placeholder(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => "?".to_owned(),
+        Dialect::Postgres => format!("${n}"),
+    }
+}
+
+/// `count` parameters from the `first`-th, comma-separated, for an `IN (…)` list.
+pub(crate) fn in_list(dialect: Dialect, first: usize, count: usize) -> String {
+    (first..first + count).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
+}
+
+/// Inserts rows in as few statements as the parameter limit allows. SQLite gets anonymous `?`
+/// placeholders: it looks named ones (`$n`) up in a list, which makes binding a large
+/// statement quadratic.
+pub(crate) async fn insert_many(tx: &mut Transaction<'static, Any>, dialect: Dialect, head: &str, tail: &str, rows: Vec<Vec<Val>>) -> Result<()> {
+    let Some(width) = rows.first().map(Vec::len) else { return Ok(()) };
+    let per = (MAX_PARAMS / width.max(1)).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
+        let mut sql = String::with_capacity(head.len() + chunk.len() * width * 5);
+        sql.push_str(head);
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { " (" } else { ", (" });
+            for c in 0..width {
+                n += 1;
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                match dialect {
+                    Dialect::Sqlite => sql.push('?'),
+                    Dialect::Postgres => sql.push_str(&format!("${n}")),
+                }
+            }
+            sql.push(')');
+        }
+        sql.push(' ');
+        sql.push_str(tail);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            for v in row {
+                q = match v {
+                    Val::S(s) => q.bind(s),
+                    Val::N(s) => q.bind(s),
+                    Val::I(i) => q.bind(i),
+                };
+            }
+        }
+        q.execute(&mut **tx).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn lost() -> preau_core::Error {
+    preau_core::Error::Internal("the import's transaction was lost in a failed background write".into())
+}
+
+impl Batch {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.cleared.is_empty()
+            && self.groups.is_empty()
+            && self.people.is_empty()
+            && self.credentials.is_empty()
+            && self.memberships.is_empty()
+            && self.group_members.is_empty()
+            && self.functions.is_empty()
+            && self.teachings.is_empty()
+            && self.principals.is_empty()
+            && self.pending.is_empty()
+            && self.seen.is_empty()
+    }
+
+    /// Rows waiting, to decide when to write them.
+    pub(crate) fn len(&self) -> usize {
+        self.people.len() + self.cleared.len() + self.seen.len() / 4
+    }
+}
+
+/// Deletes the fed links of the people whose links the batch replaces (not those in the classes
+/// of a closed year, kept for history; parents keep the profile their children give).
+pub(crate) async fn clear_links(tx: &mut Tx, dialect: Dialect, people: &[String]) -> Result<()> {
+    const DELETES: [&str; 6] = [
+        "DELETE FROM memberships WHERE fed = 1 AND profile <> 'TUT' AND person_id IN",
+        "DELETE FROM group_members WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = group_members.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
+        "DELETE FROM functions WHERE fed = 1 AND person_id IN",
+        "DELETE FROM teachings WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = teachings.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
+        "DELETE FROM principal_teachers WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = principal_teachers.group_id AND g.archived_year IS NOT NULL) AND person_id IN",
+        "DELETE FROM parent_links WHERE fed = 1 AND child_id IN",
+    ];
+    for chunk in people.chunks(LOOKUP_CHUNK) {
+        // Their parents' profiles are recomputed at the end: a parent whose child left a school
+        // must not keep the parent profile there.
+        let sql = format!(
+            "INSERT INTO feed_parents (id) SELECT parent_id FROM parent_links WHERE fed = 1 AND child_id IN ({}) ON CONFLICT DO NOTHING",
+            in_list(dialect, 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        q.execute(&mut **tx).await.map_err(db_err)?;
+        for head in DELETES {
+            let sql = format!("{head} ({})", in_list(dialect, 1, chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            q.execute(&mut **tx).await.map_err(db_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a batch: old links of the people it replaces go first, then new groups and people so
+/// that links find them, then the links.
+pub(crate) async fn write_batch(tx: &mut Tx, d: Dialect, b: Batch) -> Result<()> {
+    clear_links(tx, d, &b.cleared).await?;
+    insert_many(tx, d, "INSERT INTO class_groups (id, structure_id, kind, code, name) VALUES", "", b.groups).await?;
+    insert_many(
+        tx,
+        d,
+        "INSERT INTO people (id, territory_id, login, given_name, family_name, birth_date, email, source, external_id, feed_hash, feed_record) VALUES",
+        "",
+        b.people,
+    )
+    .await?;
+    insert_many(tx, d, "INSERT INTO credentials (person_id) VALUES", "", b.credentials).await?;
+    insert_many(tx, d, "INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES", "ON CONFLICT DO NOTHING", b.memberships).await?;
+    insert_many(tx, d, "INSERT INTO group_members (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.group_members).await?;
+    insert_many(tx, d, "INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES", "ON CONFLICT DO NOTHING", b.functions).await?;
+    insert_many(tx, d, "INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES", "ON CONFLICT DO NOTHING", b.teachings).await?;
+    insert_many(tx, d, "INSERT INTO principal_teachers (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.principals).await?;
+    insert_many(tx, d, "INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES", "", b.pending).await?;
+    insert_many(tx, d, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
+    Ok(())
+}
