@@ -33,7 +33,6 @@ pub(crate) struct Batch {
     pub(crate) cleared: Vec<String>,
     pub(crate) groups: Vec<Vec<Val>>,
     pub(crate) people: Vec<Vec<Val>>,
-    pub(crate) credentials: Vec<Vec<Val>>,
     pub(crate) memberships: Vec<Vec<Val>>,
     pub(crate) group_members: Vec<Vec<Val>>,
     pub(crate) functions: Vec<Vec<Val>>,
@@ -117,7 +116,6 @@ impl Batch {
         self.cleared.is_empty()
             && self.groups.is_empty()
             && self.people.is_empty()
-            && self.credentials.is_empty()
             && self.memberships.is_empty()
             && self.group_members.is_empty()
             && self.functions.is_empty()
@@ -181,7 +179,6 @@ pub(crate) async fn write_batch(tx: &mut Tx, d: Dialect, b: Batch) -> Result<()>
         b.people,
     )
     .await?;
-    insert_many(tx, d, "INSERT INTO credentials (person_id) VALUES", "", b.credentials).await?;
     insert_many(tx, d, "INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES", "ON CONFLICT DO NOTHING", b.memberships).await?;
     insert_many(tx, d, "INSERT INTO group_members (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.group_members).await?;
     insert_many(tx, d, "INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES", "ON CONFLICT DO NOTHING", b.functions).await?;

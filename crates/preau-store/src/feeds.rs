@@ -422,7 +422,6 @@ impl FeedTx for StoreFeedTx {
             S(w.fingerprint.to_owned()),
             S(w.record.to_owned()),
         ]);
-        self.batch.credentials.push(vec![S(id.clone())]);
         self.push_links(&id, w).await?;
         if self.batch.len() >= BATCH_PEOPLE {
             self.flush().await?;

@@ -34,6 +34,9 @@ fn api_key(r: &AnyRow) -> Result<ApiKeyRecord> {
     })
 }
 
+/// A person's credentials row is created by the first write (password, block, charter, language):
+/// a feed does not write one for each of the hundreds of thousands of people it creates, most of
+/// whom activate their account later or never. Until then, the defaults apply.
 impl IdentityStore for Store {
     async fn credential(&self, person: PersonId) -> Result<Credential> {
         let r = sqlx::query("SELECT password_hash, blocked, charter_version, lang FROM credentials WHERE person_id = $1")
@@ -51,18 +54,20 @@ impl IdentityStore for Store {
     }
 
     async fn set_password(&self, person: PersonId, hash: &str) -> Result<()> {
-        sqlx::query("UPDATE credentials SET password_hash = $2 WHERE person_id = $1")
-            .bind(person.to_string())
-            .bind(hash.to_owned())
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO credentials (person_id, password_hash) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET password_hash = excluded.password_hash",
+        )
+        .bind(person.to_string())
+        .bind(hash.to_owned())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 
     async fn set_blocked(&self, person: PersonId, blocked: bool, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("UPDATE credentials SET blocked = $2 WHERE person_id = $1")
+        sqlx::query("INSERT INTO credentials (person_id, blocked) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET blocked = excluded.blocked")
             .bind(person.to_string())
             .bind(i64::from(blocked))
             .execute(&mut *tx)
@@ -73,7 +78,7 @@ impl IdentityStore for Store {
     }
 
     async fn accept_charter(&self, person: PersonId, version: i64) -> Result<()> {
-        sqlx::query("UPDATE credentials SET charter_version = $2 WHERE person_id = $1")
+        sqlx::query("INSERT INTO credentials (person_id, charter_version) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET charter_version = excluded.charter_version")
             .bind(person.to_string())
             .bind(version)
             .execute(&self.pool)
@@ -83,7 +88,7 @@ impl IdentityStore for Store {
     }
 
     async fn set_lang(&self, person: PersonId, lang: &str) -> Result<()> {
-        sqlx::query("UPDATE credentials SET lang = $2 WHERE person_id = $1")
+        sqlx::query("INSERT INTO credentials (person_id, lang) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET lang = excluded.lang")
             .bind(person.to_string())
             .bind(lang.to_owned())
             .execute(&self.pool)
@@ -116,7 +121,7 @@ impl IdentityStore for Store {
         if used != 1 {
             return Ok(false);
         }
-        sqlx::query("UPDATE credentials SET password_hash = $2, charter_version = $3 WHERE person_id = $1")
+        sqlx::query("INSERT INTO credentials (person_id, password_hash, charter_version) VALUES ($1, $2, $3) ON CONFLICT (person_id) DO UPDATE SET password_hash = excluded.password_hash, charter_version = excluded.charter_version")
             .bind(person.to_string())
             .bind(password_hash.to_owned())
             .bind(charter_version)
@@ -188,12 +193,14 @@ impl IdentityStore for Store {
         if n != 1 {
             return Ok(None);
         }
-        sqlx::query("UPDATE credentials SET password_hash = $2 WHERE person_id = $1")
-            .bind(person.to_string())
-            .bind(password_hash.to_owned())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO credentials (person_id, password_hash) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET password_hash = excluded.password_hash",
+        )
+        .bind(person.to_string())
+        .bind(password_hash.to_owned())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(Some(person))
     }
