@@ -53,15 +53,22 @@ impl Store {
         Ok(ScimSource { id, territory: parse(r, "territory_id")?, name: text(r, "name")?, structures, created_at: int(r, "created_at")? })
     }
 
-    /// (group, name, kind) of the source's groups, per member.
-    async fn memberships_in_source(&self, source: &str) -> Result<HashMap<String, Vec<(GroupId, String, GroupKind)>>> {
-        let rs = sqlx::query(
-            "SELECT m.person_id, g.id, g.name, g.kind FROM group_members m JOIN class_groups g ON g.id = m.group_id WHERE g.source = $1 ORDER BY g.name, g.id",
-        )
-        .bind(source.to_owned())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+    /// (group, name, kind) of the source's groups, per member; of one member only when `person`
+    /// is given (reading one person must not read the whole source).
+    async fn memberships_in_source(&self, source: &str, person: Option<PersonId>) -> Result<HashMap<String, Vec<(GroupId, String, GroupKind)>>> {
+        let sql = match person {
+            None => {
+                "SELECT m.person_id, g.id, g.name, g.kind FROM group_members m JOIN class_groups g ON g.id = m.group_id WHERE g.source = $1 ORDER BY g.name, g.id"
+            }
+            Some(_) => {
+                "SELECT m.person_id, g.id, g.name, g.kind FROM group_members m JOIN class_groups g ON g.id = m.group_id WHERE g.source = $1 AND m.person_id = $2 ORDER BY g.name, g.id"
+            }
+        };
+        let mut q = sqlx::query(sql).bind(source.to_owned());
+        if let Some(p) = person {
+            q = q.bind(p.to_string());
+        }
+        let rs = q.fetch_all(&self.pool).await.map_err(db_err)?;
         let mut out: HashMap<String, Vec<_>> = HashMap::new();
         for r in &rs {
             out.entry(text(r, "person_id")?).or_default().push((parse(r, "id")?, text(r, "name")?, parse(r, "kind")?));
@@ -69,15 +76,22 @@ impl Store {
         Ok(out)
     }
 
-    async fn members_of(&self, group: &str) -> Result<Vec<PersonId>> {
-        sqlx::query("SELECT person_id FROM group_members WHERE group_id = $1")
-            .bind(group.to_owned())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(|r| parse(r, "person_id"))
-            .collect()
+    /// The members of the source's groups (of one group when `group` is given), per group.
+    async fn members_in_source(&self, source: &str, group: Option<GroupId>) -> Result<HashMap<String, Vec<PersonId>>> {
+        let sql = match group {
+            None => "SELECT m.group_id, m.person_id FROM group_members m JOIN class_groups g ON g.id = m.group_id WHERE g.source = $1",
+            Some(_) => "SELECT m.group_id, m.person_id FROM group_members m JOIN class_groups g ON g.id = m.group_id WHERE g.source = $1 AND g.id = $2",
+        };
+        let mut q = sqlx::query(sql).bind(source.to_owned());
+        if let Some(g) = group {
+            q = q.bind(g.to_string());
+        }
+        let rs = q.fetch_all(&self.pool).await.map_err(db_err)?;
+        let mut out: HashMap<String, Vec<PersonId>> = HashMap::new();
+        for r in &rs {
+            out.entry(text(r, "group_id")?).or_default().push(parse(r, "person_id")?);
+        }
+        Ok(out)
     }
 }
 
@@ -143,7 +157,7 @@ impl ScimStore for Store {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        let mut groups = self.memberships_in_source(source).await?;
+        let mut groups = self.memberships_in_source(source, None).await?;
         rs.iter()
             .map(|r| {
                 let id = text(r, "id")?;
@@ -160,8 +174,19 @@ impl ScimStore for Store {
             .await
             .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
-        let groups = self.memberships_in_source(source).await?.remove(&id.to_string()).unwrap_or_default();
+        let groups = self.memberships_in_source(source, Some(id)).await?.remove(&id.to_string()).unwrap_or_default();
         Ok(Some(StoredUser { id, record: opt(&r, "feed_record")?.unwrap_or_default(), groups }))
+    }
+
+    async fn scim_user_ids(&self, source: &str) -> Result<Vec<PersonId>> {
+        sqlx::query("SELECT id FROM people WHERE source = $1 AND source LIKE 'scim:%'")
+            .bind(source.to_owned())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| parse(r, "id"))
+            .collect()
     }
 
     async fn login_holder(&self, territory: TerritoryId, login: &str) -> Result<Option<PersonId>> {
@@ -239,12 +264,13 @@ impl ScimStore for Store {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        let mut out = vec![];
-        for r in &rs {
-            let id = text(r, "id")?;
-            out.push(StoredGroup { members: self.members_of(&id).await?, id: id.parse()?, record: opt(r, "scim_record")?.unwrap_or_default() });
-        }
-        Ok(out)
+        let mut members = self.members_in_source(source, None).await?;
+        rs.iter()
+            .map(|r| {
+                let id = text(r, "id")?;
+                Ok(StoredGroup { members: members.remove(&id).unwrap_or_default(), id: id.parse()?, record: opt(r, "scim_record")?.unwrap_or_default() })
+            })
+            .collect()
     }
 
     async fn scim_group(&self, source: &str, id: GroupId) -> Result<Option<StoredGroup>> {
@@ -255,7 +281,8 @@ impl ScimStore for Store {
             .await
             .map_err(db_err)?;
         let Some(r) = r else { return Ok(None) };
-        Ok(Some(StoredGroup { id, members: self.members_of(&id.to_string()).await?, record: opt(&r, "scim_record")?.unwrap_or_default() }))
+        let members = self.members_in_source(source, Some(id)).await?.remove(&id.to_string()).unwrap_or_default();
+        Ok(Some(StoredGroup { id, members, record: opt(&r, "scim_record")?.unwrap_or_default() }))
     }
 
     async fn write_scim_group(&self, w: &GroupWrite<'_>, audit: &AuditEntry) -> Result<()> {

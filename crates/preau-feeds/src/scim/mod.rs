@@ -234,8 +234,8 @@ impl<S: ScimStore + DirectoryStore> Scim<S> {
         Ok(out)
     }
 
-    async fn structure_of(&self, src: &ScimSource, uai: &str) -> Result<StructureId> {
-        let scope = self.scope(src).await?;
+    /// The structure of a UAI among the source's (`scope`, from [`Scim::scope`]).
+    fn structure_of(scope: &[(StructureId, String)], uai: &str) -> Result<StructureId> {
         match scope.iter().find(|(_, u)| u.eq_ignore_ascii_case(uai.trim())) {
             Some((id, _)) => Ok(*id),
             // Another school of the territory, or none: either way not this source's to touch.
@@ -304,9 +304,10 @@ impl<S: ScimStore + DirectoryStore> Scim<S> {
             }
         }
         data.profiles = profiles;
+        let scope = if data.profiles.is_empty() { vec![] } else { self.scope(src).await? };
         let mut memberships = vec![];
         for p in &data.profiles {
-            let structure = self.structure_of(src, &p.structure).await?;
+            let structure = Self::structure_of(&scope, &p.structure)?;
             let profile: Profile = p.profile.parse().map_err(|_| invalid("profiles", "scim.invalid_value"))?;
             if !memberships.contains(&(structure, profile)) {
                 memberships.push((structure, profile));
@@ -364,7 +365,7 @@ impl<S: ScimStore + DirectoryStore> Scim<S> {
         }
         check_text("displayName", &data.display_name, 200)?;
         let structure = match data.structure.as_deref() {
-            Some(uai) => self.structure_of(src, uai).await?,
+            Some(uai) => Self::structure_of(&self.scope(src).await?, uai)?,
             None => match src.structures.as_slice() {
                 [only] => *only,
                 _ => return Err(invalid("structure", "scim.structure_required")),
@@ -376,11 +377,13 @@ impl<S: ScimStore + DirectoryStore> Scim<S> {
             Some(_) => return Err(invalid("kind", "scim.invalid_value")),
         };
         let owner = src.owner();
+        let own: std::collections::HashSet<PersonId> =
+            if data.members.is_empty() { Default::default() } else { self.store.scim_user_ids(&owner).await?.into_iter().collect() };
         let mut members = vec![];
         for m in &data.members {
             let person: PersonId = m.value.parse().map_err(|_| invalid("members", "scim.invalid_value"))?;
             // Only the source's own people: another school's pupils are not its to group.
-            if self.store.scim_user(&owner, person).await?.is_none() {
+            if !own.contains(&person) {
                 return Err(invalid("members", "scim.invalid_value"));
             }
             if !members.contains(&person) {

@@ -41,6 +41,8 @@ pub trait ScimStore: Send + Sync {
     /// The people a source owns, oldest first.
     async fn scim_users(&self, source: &str) -> Result<Vec<StoredUser>>;
     async fn scim_user(&self, source: &str, id: PersonId) -> Result<Option<StoredUser>>;
+    /// The ids of the people a source owns.
+    async fn scim_user_ids(&self, source: &str) -> Result<Vec<PersonId>>;
     /// The person holding a login or alias, whoever owns them.
     async fn login_holder(&self, territory: TerritoryId, login: &str) -> Result<Option<PersonId>>;
     /// Creates or replaces a person of the source with their profiles; closes their sessions
