@@ -1,5 +1,6 @@
 //! My account: my open sessions with "log out elsewhere", and changing my password.
 
+use super::CsrfForm;
 use super::{fmt_time, render};
 use crate::auth::Authed;
 use crate::error::{PageError, message};
@@ -54,11 +55,6 @@ async fn page(state: &AppState, authed: &Authed, notice: Option<String>, error: 
 
 async fn account(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {
     page(&state, &authed, None, None).await
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn close_others(State(state): State<AppState>, authed: Authed, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {

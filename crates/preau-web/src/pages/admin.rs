@@ -2,6 +2,7 @@
 //! charter; local admins manage people, classes, groups, roles, activation codes and the bouquet
 //! of their own structures. Every check is made again by the domain operation called.
 
+use super::CsrfForm;
 use super::{fmt_time, render};
 use crate::auth::Authed;
 use crate::error::{PageError, message};
@@ -440,11 +441,6 @@ struct LettersPage {
     group: String,
     base_url: String,
     letters: Vec<(String, String, String)>,
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn letters(State(state): State<AppState>, a: Authed, Path(id): Path<GroupId>, Form(f): Form<CsrfForm>) -> PageResult {

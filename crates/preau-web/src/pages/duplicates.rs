@@ -2,6 +2,7 @@
 //! hand and one created by a feed, same names and birth date) and merges it or says they are
 //! two people.
 
+use super::CsrfForm;
 use super::render;
 use crate::auth::Authed;
 use crate::error::PageError;
@@ -14,7 +15,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use preau_core::PersonId;
 use preau_feeds::duplicates::{self, Duplicate};
-use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/admin/duplicates", get(list)).route("/admin/duplicates/{manual}/{fed}/{decision}", post(decide))
@@ -32,11 +32,6 @@ struct DuplicatesPage {
 async fn list(State(state): State<AppState>, a: Authed) -> Result<Response, PageError> {
     let pairs = duplicates::probable_duplicates(&*state.store, &a.principal).await.map_err(|e| a.fail(e))?;
     Ok(render(&DuplicatesPage { tr: Tr(a.lang), user: Some(a.principal.label()), csrf: a.session.csrf.to_string(), pairs }))
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn decide(

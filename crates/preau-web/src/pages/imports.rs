@@ -3,6 +3,7 @@
 //! browser nor dies with it), sees the report of a dry run, applies it, and reads every kept
 //! report.
 
+use super::CsrfForm;
 use super::{fmt_time, render};
 use crate::auth::Authed;
 use crate::error::PageError;
@@ -267,11 +268,6 @@ async fn show(State(state): State<AppState>, a: Authed, Path(id): Path<String>) 
         outcomes: Outcome::ALL.iter().map(|o| (o.label(), *o)).collect(),
         can_apply,
     }))
-}
-
-#[derive(serde::Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 /// Applies for real the files of a dry run.

@@ -43,6 +43,12 @@ async fn style() -> Response {
         .into_response()
 }
 
+/// A form that carries nothing but the session's CSRF token (buttons that act on the URL).
+#[derive(serde::Deserialize)]
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: String,
+}
+
 /// Renders a template; a rendering failure is an internal error page, never a panic.
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {

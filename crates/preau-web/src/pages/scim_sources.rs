@@ -1,6 +1,7 @@
 //! SCIM provisioning sources in the console: a territory admin registers a source for some
 //! structures (its token is shown once), sees the sources and revokes one.
 
+use super::CsrfForm;
 use super::render;
 use crate::auth::Authed;
 use crate::error::PageError;
@@ -69,11 +70,6 @@ async fn create(State(state): State<AppState>, a: Authed, Form(f): Form<SourceFo
         }
         Err(e) => Err(a.fail(e)),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn revoke(State(state): State<AppState>, a: Authed, Path(id): Path<String>, Form(f): Form<CsrfForm>) -> PageResult {
