@@ -12,7 +12,6 @@ use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use preau_directory::DirectoryStore;
 use preau_feeds::scim::ScimSource;
 use serde::Deserialize;
 
@@ -38,10 +37,7 @@ struct ScimPage {
 async fn page(state: &AppState, a: &Authed, new_token: Option<String>, error: Option<String>) -> PageResult {
     let mut sources = vec![];
     for s in state.scim.sources(&a.principal).await.map_err(|e| a.fail(e))? {
-        let mut uais = vec![];
-        for id in &s.structures {
-            uais.push(state.store.structure(*id).await.map(|st| st.uai.to_string()).unwrap_or_default());
-        }
+        let uais: Vec<String> = state.scim.scope(&s).await.map_err(|e| a.fail(e))?.into_iter().map(|(_, uai)| uai).collect();
         sources.push((s, uais.join(", ")));
     }
     let endpoint = format!("{}/scim/v2", state.accounts.base_url.trim_end_matches('/'));

@@ -62,9 +62,11 @@ async fn only_a_territory_admin_registers_a_source_and_a_revoked_token_stops_wor
     let refused = app.state.scim.create_source(&caller, "Annuaire", &["0290009C".to_owned()]).await;
     assert!(matches!(refused, Err(preau_core::Error::Forbidden)));
     let token = source(&app, "Annuaire", &["0290009C"]).await;
+    assert!(matches!(app.state.scim.sources(&caller).await, Err(preau_core::Error::Forbidden)), "nor lists the sources");
+    let id = app.state.scim.sources(&app.system).await.expect("sources")[0].id.clone();
+    assert!(matches!(app.state.scim.revoke_source(&caller, &id).await, Err(preau_core::Error::Forbidden)), "nor revokes one");
     assert_eq!(app.bearer(&token, "GET", "/scim/v2/Users", None).await.status, StatusCode::OK);
     assert_eq!(app.bearer("preau_scim_nope", "GET", "/scim/v2/Users", None).await.status, StatusCode::UNAUTHORIZED);
-    let id = app.state.scim.sources(&app.system).await.expect("sources")[0].id.clone();
     app.state.scim.revoke_source(&app.system, &id).await.expect("revoke");
     let r = app.bearer(&token, "GET", "/scim/v2/Users", None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
