@@ -389,7 +389,7 @@ impl FeedTx for StoreFeedTx {
             // The parents of a pupil who left have their profiles recomputed at the end.
             "INSERT INTO feed_parents (id) SELECT l.parent_id FROM parent_links l JOIN people p ON p.id = l.child_id WHERE p.territory_id = $1 AND p.external_id = $2 AND l.fed = 1 ON CONFLICT DO NOTHING",
             "DELETE FROM memberships WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND external_id = $2)",
-            "DELETE FROM group_members WHERE fed = 1 AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND external_id = $2)",
+            "DELETE FROM group_members WHERE fed = 1 AND NOT EXISTS (SELECT 1 FROM class_groups g WHERE g.id = group_members.group_id AND g.archived_year IS NOT NULL) AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND external_id = $2)",
         ] {
             sqlx::query(sql).bind(t.clone()).bind(external_id.to_owned()).execute(&mut **self.tx().await?).await.map_err(db_err)?;
         }

@@ -770,6 +770,23 @@ async fn closing_the_school_year_archives_classes_and_the_next_feed_places_pupil
 }
 
 #[tokio::test]
+async fn a_pupil_removed_by_a_delta_stays_in_the_history_of_an_archived_class() {
+    let app = TestApp::new().await;
+    run(&app, &base_feed(), false).await.expect("2025 feed");
+    let t = app.system.territory;
+    let jv = app.state.store.structure_by_uai(t, "0290009C").await.expect("school");
+    let old_4c = app.state.store.groups_in(jv.id).await.expect("g").into_iter().find(|g| g.code == "4C").expect("4C");
+    app.state.directory.close_school_year(&app.system, "2025-2026").await.expect("close");
+    let delta = std::env::temp_dir().join(format!("preau-delta-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&delta).expect("dir");
+    delta_file(&delta, "Eleve", &delete("Eleve", "4"));
+    let r = run(&app, &delta, false).await.expect("delta");
+    assert_eq!(r.get("Eleve", Outcome::Detached), 1);
+    let hugo = app.state.store.person_by_login(t, "hugo.roux").await.expect("hugo");
+    assert!(app.state.store.group_members(old_4c.id).await.expect("m").iter().any(|p| p.id == hugo.id), "last year's 4C still lists Hugo");
+}
+
+#[tokio::test]
 async fn a_local_admin_cannot_read_or_apply_a_kept_report() {
     let app = TestApp::new().await;
     let school = app.school("0290009C", "Collège").await;
