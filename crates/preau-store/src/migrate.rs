@@ -1,8 +1,9 @@
 //! A small migration runner: numbered SQL files compiled into the binary, applied in order, each
 //! in its own transaction, recorded in `preau_migrations`. Migrations are append-only: never edit
-//! one that has shipped, add the next number.
+//! one that has shipped, add the next number. A migration marked for one dialect (a storage layout
+//! only that engine has) is recorded as applied on the other without running.
 
-use crate::db_err;
+use crate::{Dialect, db_err};
 use preau_core::Result;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
@@ -15,18 +16,28 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "duplicates", include_str!("../migrations/0006_duplicates.sql")),
     (7, "feed_indexes", include_str!("../migrations/0007_feed_indexes.sql")),
     (8, "lean_people_indexes", include_str!("../migrations/0008_lean_people_indexes.sql")),
+    (9, "link_tables_without_rowid", include_str!("../migrations/0009_link_tables_without_rowid.sql")),
 ];
 
-pub async fn run(pool: &AnyPool) -> Result<usize> {
+/// The migrations that only one dialect runs.
+const ONLY: &[(i64, Dialect)] = &[(9, Dialect::Sqlite)];
+
+fn runs_on(version: i64, dialect: Dialect) -> bool {
+    ONLY.iter().all(|(v, only)| *v != version || *only == dialect)
+}
+
+/// Applies every migration up to and including `last` that is not yet applied.
+pub async fn run(pool: &AnyPool, dialect: Dialect, last: i64) -> Result<usize> {
     sqlx::query("CREATE TABLE IF NOT EXISTS preau_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)").execute(pool).await.map_err(db_err)?;
     let applied: Vec<i64> =
         sqlx::query("SELECT version FROM preau_migrations").fetch_all(pool).await.map_err(db_err)?.iter().filter_map(|r| r.try_get::<i64, _>(0).ok()).collect();
     let mut ran = 0;
     for (version, name, sql) in MIGRATIONS {
-        if applied.contains(version) {
+        if applied.contains(version) || *version > last {
             continue;
         }
         let mut tx = pool.begin().await.map_err(db_err)?;
+        let sql = if runs_on(*version, dialect) { *sql } else { "" };
         for statement in statements(sql) {
             sqlx::query(AssertSqlSafe(statement)).execute(&mut *tx).await.map_err(db_err)?;
         }

@@ -60,7 +60,7 @@ fn unique() -> String {
 
 /// The database of one test: a fresh PostgreSQL database when `PREAU_TEST_DATABASE_URL` is set,
 /// else a fresh SQLite file.
-async fn fresh_database() -> String {
+pub async fn fresh_database() -> String {
     if let Ok(admin_url) = std::env::var("PREAU_TEST_DATABASE_URL") {
         let name = format!("preau_test_{}", unique());
         let admin = Store::connect(&admin_url, 1).await.expect("PostgreSQL reachable");

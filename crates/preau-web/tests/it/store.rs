@@ -23,6 +23,25 @@ async fn the_demo_territory_loads_and_reads_back() {
 }
 
 #[tokio::test]
+async fn an_upgraded_database_keeps_its_links() {
+    // Migration 9 rebuilds the link tables on SQLite: a directory written before it reads back whole.
+    let store = preau_store::Store::connect(&fresh_database().await, 2).await.expect("database");
+    store.migrate_to(8).await.expect("migrations 1 to 8");
+    let hasher = preau_identity::PasswordHasher::new(2, 16, 64, 1, std::sync::Arc::new(preau_core::OsRandom)).expect("hasher");
+    let logins = preau_web::state::seed_demo(&store, &hasher, &preau_core::FixedClock::new(T0), 2026).await.expect("demo");
+    assert!(store.migrate().await.expect("migration 9") >= 1);
+    let demo = store.territories().await.expect("territories").into_iter().find(|t| t.slug == "val-de-preau").expect("demo territory");
+    let teacher = store.person_by_login(demo.id, &logins[0].login).await.expect("teacher");
+    assert_eq!(store.memberships(teacher.id).await.expect("memberships").len(), 2);
+    assert!(!store.teachings_of(teacher.id).await.expect("teachings").is_empty());
+    let parent = store.person_by_login(demo.id, &logins[3].login).await.expect("parent");
+    let children = store.children(parent.id).await.expect("children");
+    assert_eq!(children.len(), 2);
+    assert!(!store.groups_of(children[0].0.id).await.expect("classes").is_empty(), "the child is still in a class");
+    assert_eq!(store.migrate().await.expect("nothing left"), 0);
+}
+
+#[tokio::test]
 async fn a_failed_write_leaves_nothing_behind() {
     let app = TestApp::new().await;
     let school = app.school("0290009C", "Collège").await;
