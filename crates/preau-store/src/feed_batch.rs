@@ -74,7 +74,12 @@ pub(crate) async fn insert_many(tx: &mut Transaction<'static, Any>, dialect: Dia
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
         let mut sql = String::with_capacity(head.len() + chunk.len() * width * 5);
-        sql.push_str(head);
+        match dialect {
+            // A failed row fails the statement without undoing the rows before it, which the
+            // rolled-back import undoes anyway: SQLite then keeps no statement journal.
+            Dialect::Sqlite => sql.push_str(&head.replacen("INSERT INTO", "INSERT OR FAIL INTO", 1)),
+            Dialect::Postgres => sql.push_str(head),
+        }
         let mut n = 0;
         for (i, _) in chunk.iter().enumerate() {
             sql.push_str(if i == 0 { " (" } else { ", (" });

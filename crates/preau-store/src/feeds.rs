@@ -533,7 +533,9 @@ impl FeedTx for StoreFeedTx {
         // extract, for the parents of the children this import touched after a delta.
         let (delete, insert): (&'static str, &'static str) = if everyone {
             (
-                "DELETE FROM memberships WHERE fed = 1 AND profile = 'TUT' AND person_id IN (SELECT id FROM people WHERE territory_id = $1 AND source = 'feed')",
+                // Through the structures' index: only the parent rows are visited (none on a
+                // first import), not every person of the territory.
+                "DELETE FROM memberships WHERE fed = 1 AND profile = 'TUT' AND structure_id IN (SELECT id FROM structures WHERE territory_id = $1)",
                 "INSERT INTO memberships (person_id, structure_id, profile, fed) SELECT DISTINCT l.parent_id, m.structure_id, 'TUT', 1 FROM parent_links l JOIN memberships m ON m.person_id = l.child_id AND m.profile = 'ELV' JOIN people p ON p.id = l.parent_id WHERE l.fed = 1 AND l.legal_guardian = 1 AND p.territory_id = $1 AND p.detached_at IS NULL ON CONFLICT DO NOTHING",
             )
         } else {
