@@ -21,6 +21,9 @@ pub enum Permission {
     ManageRoles,
     /// Choose the structure's bouquet of services per profile.
     ManageBouquet,
+    /// Register outside services (connectors) and set what each receives: every connector for a
+    /// territory admin, the structure's own for a local admin.
+    ManageConnectors,
     /// Read the audit log.
     ReadAudit,
     /// Hide reported content (used by later services).
@@ -40,8 +43,10 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::TerritoryAdmin => &[ManageTerritory, ManageCatalogue, ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ReadAudit, Moderate],
-            Role::LocalAdmin => &[ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ReadAudit, Moderate],
+            Role::TerritoryAdmin => {
+                &[ManageTerritory, ManageCatalogue, ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ManageConnectors, ReadAudit, Moderate]
+            }
+            Role::LocalAdmin => &[ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ManageConnectors, ReadAudit, Moderate],
             Role::Moderator => &[Moderate],
         }
     }

@@ -32,7 +32,7 @@ pub(crate) async fn write_audit(tx: &mut Tx<'_>, a: &AuditEntry) -> Result<()> {
 }
 
 /// Maps a unique violation to a conflict with a stable message code.
-fn conflict_as(code: &'static str) -> impl Fn(sqlx::Error) -> Error {
+pub(crate) fn conflict_as(code: &'static str) -> impl Fn(sqlx::Error) -> Error {
     move |e| match db_err(e) {
         Error::Conflict(_) => Error::Conflict(code),
         other => other,
@@ -113,7 +113,7 @@ async fn insert_group_tx(tx: &mut Tx<'_>, g: &Group) -> Result<()> {
     Ok(())
 }
 
-async fn insert_service_tx(tx: &mut Tx<'_>, s: &Service) -> Result<()> {
+pub(crate) async fn insert_service_tx(tx: &mut Tx<'_>, s: &Service) -> Result<()> {
     sqlx::query("INSERT INTO services (id, territory_id, code, name, kind, url, icon) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(s.id.to_string())
         .bind(s.territory.to_string())
@@ -153,11 +153,11 @@ async fn insert_assignment_tx(tx: &mut Tx<'_>, territory: TerritoryId, a: &RoleA
 }
 
 impl Store {
-    async fn begin(&self) -> Result<Tx<'_>> {
+    pub(crate) async fn begin(&self) -> Result<Tx<'_>> {
         self.pool.begin().await.map_err(db_err)
     }
 
-    async fn commit(&self, tx: Tx<'_>) -> Result<()> {
+    pub(crate) async fn commit(&self, tx: Tx<'_>) -> Result<()> {
         tx.commit().await.map_err(db_err)?;
         self.bump();
         Ok(())

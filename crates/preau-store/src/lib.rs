@@ -11,6 +11,7 @@ mod identity;
 mod migrate;
 mod rows;
 mod scim;
+mod sso;
 
 use preau_core::{Error, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cas;
 pub mod error;
 pub mod i18n;
 pub mod mail;
@@ -28,8 +29,13 @@ pub const UPLOAD_LIMIT: usize = 4 * 1024 * 1024 * 1024;
 
 /// The whole application: pages, API, operations endpoints, static assets.
 pub fn router(state: AppState) -> Router {
-    let limited =
-        Router::new().merge(pages::routes()).merge(api::routes()).merge(scim::routes()).merge(ops::routes()).layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let limited = Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .merge(scim::routes())
+        .merge(cas::routes())
+        .merge(ops::routes())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));
     Router::new()
         .merge(limited)

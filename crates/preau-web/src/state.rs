@@ -32,6 +32,10 @@ pub struct AppState {
     pub scim: Arc<preau_feeds::scim::Scim<Store>>,
     /// Directory imports started from the console and running in the background.
     pub imports: Arc<crate::pages::imports::Running>,
+    /// Single sign-on: connectors, launch counts, CAS tickets.
+    pub sso: preau_sso::Sso<Store>,
+    /// Calls to outside services (CAS proxy callbacks, single logout).
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -73,7 +77,15 @@ impl AppState {
             base_url,
         };
         let scim = Arc::new(preau_feeds::scim::Scim::new(store.clone(), clock.clone(), rng.clone()));
+        let sso = preau_sso::Sso::new(store.clone(), clock.clone(), rng.clone());
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(preau_core::Error::internal)?;
         Ok(AppState {
+            sso,
+            http,
             scim,
             imports: Arc::new(Default::default()),
             store,

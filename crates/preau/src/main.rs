@@ -211,13 +211,29 @@ async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<
     let listener = tokio::net::TcpListener::bind(&c.listen).await.with_context(|| format!("cannot listen on {}", c.listen))?;
     let store = state.store.clone();
     tokio::spawn(purge_detached_daily(state.clone(), c.retention_days));
+    tokio::spawn(write_launch_counts(state.clone()));
+    let sso = state.sso.clone();
     let app = preau_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tracing::info!(address = %c.listen, ready_ms = started.elapsed().as_millis() as u64, "Préau is ready");
     println!("Préau écoute sur {} (prêt en {} ms)", c.base_url, started.elapsed().as_millis());
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    if let Err(e) = sso.flush_launches().await {
+        tracing::error!(error = %e, "launch counts not written at shutdown");
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Writes the launch counts gathered in memory every minute.
+async fn write_launch_counts(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.sso.flush_launches().await {
+            tracing::error!(error = %e, "launch counts not written (kept for the next minute)");
+        }
+    }
 }
 
 /// Deletes, once at start and then every six hours, the people detached by a feed for longer

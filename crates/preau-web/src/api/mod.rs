@@ -41,6 +41,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/groups/{id}/members", post(add_member))
         .route("/api/v1/services", get(list_services).post(create_service))
         .route("/api/v1/services/{id}", axum::routing::put(update_service))
+        .route("/api/v1/connectors", get(list_connectors).post(create_connector))
+        .route("/api/v1/connectors/{id}", get(get_connector).put(update_connector))
+        .route("/api/v1/launches", get(launches))
         .route("/api/v1/roles", get(list_roles).post(grant_role))
         .route("/api/v1/roles/{id}", axum::routing::delete(revoke_role))
         .route("/api/v1/audit", get(audit))
@@ -182,6 +185,42 @@ async fn create_service(State(state): State<AppState>, c: ApiCaller, Json(b): Js
 
 async fn update_service(State(state): State<AppState>, c: ApiCaller, Path(id): Path<ServiceId>, Json(b): Json<ServiceInput>) -> ApiResult {
     ok(state.directory.update_service(&c.principal, id, &b).await?)
+}
+
+async fn list_connectors(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    ok(state.sso.connectors(&c.principal).await?)
+}
+
+async fn create_connector(State(state): State<AppState>, c: ApiCaller, Json(b): Json<preau_sso::ConnectorInput>) -> ApiResult {
+    created(state.sso.create_connector(&c.principal, &b).await?)
+}
+
+async fn get_connector(State(state): State<AppState>, c: ApiCaller, Path(id): Path<ServiceId>) -> ApiResult {
+    ok(state.sso.connector(&c.principal, id).await?)
+}
+
+async fn update_connector(State(state): State<AppState>, c: ApiCaller, Path(id): Path<ServiceId>, Json(b): Json<preau_sso::ConnectorInput>) -> ApiResult {
+    ok(state.sso.update_connector(&c.principal, id, &b).await?)
+}
+
+#[derive(Deserialize)]
+struct Period {
+    from: String,
+    to: String,
+}
+
+/// Launch counts per day, connector, structure and profile (counts not yet written are
+/// written first).
+async fn launches(State(state): State<AppState>, c: ApiCaller, Query(p): Query<Period>) -> ApiResult {
+    state.sso.flush_launches().await?;
+    let rows = state.sso.launch_report(&c.principal, &p.from, &p.to).await?;
+    let out: Vec<Value> = rows
+        .into_iter()
+        .map(
+            |((day, service, structure, profile), n)| json!({"day": day, "service": service, "structure": structure, "profile": profile.code(), "launches": n}),
+        )
+        .collect();
+    ok(out)
 }
 
 async fn list_roles(State(state): State<AppState>, c: ApiCaller) -> ApiResult {

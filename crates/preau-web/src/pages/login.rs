@@ -50,10 +50,36 @@ struct Landing {
     login: String,
     error: Option<String>,
     notice: Option<String>,
+    /// Signing in to a CAS service: its URL (the form then posts to `/cas/login`) and name.
+    service: String,
+    service_name: String,
+    renew: bool,
 }
 
 fn landing_page(state: &AppState, lang: Lang, login: String, error: Option<String>, notice: Option<String>) -> Landing {
-    Landing { tr: Tr(lang), user: None, csrf: String::new(), territory: state.config.territory_name.clone(), login, error, notice }
+    Landing {
+        tr: Tr(lang),
+        user: None,
+        csrf: String::new(),
+        territory: state.config.territory_name.clone(),
+        login,
+        error,
+        notice,
+        service: String::new(),
+        service_name: String::new(),
+        renew: false,
+    }
+}
+
+/// The login form of a CAS sign-in to `service` (named `name`).
+pub(crate) fn cas_login_page(state: &AppState, lang: Lang, login: String, error: Option<String>, service: &str, name: &str, renew: bool) -> Response {
+    let page = Landing { service: service.to_owned(), service_name: name.to_owned(), renew, ..landing_page(state, lang, login, error, None) };
+    render(&page)
+}
+
+/// The landing page with a notice (after a CAS logout).
+pub(crate) fn landing_with_notice(state: &AppState, lang: Lang, notice: String) -> Response {
+    render(&landing_page(state, lang, String::new(), None, Some(notice)))
 }
 
 async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -71,7 +97,7 @@ struct LoginForm {
 
 /// Sets the session cookie (and the language the person chose before, on any device) and goes
 /// to the portal, or to the charter when a new version awaits acceptance.
-async fn opened(state: &AppState, o: Opened) -> Response {
+pub(crate) async fn opened(state: &AppState, o: Opened) -> Response {
     let to = if o.session.charter_pending { "/charter" } else { "/portal" };
     let cookie = session_cookie(&o.token, state.config.secure_cookies, state.accounts.sessions.policy.absolute_secs);
     let mut r = ([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response();
@@ -109,6 +135,7 @@ struct CsrfForm {
 async fn logout(State(state): State<AppState>, authed: Authed, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
     authed.check_csrf(&f.csrf)?;
     state.accounts.sessions.close(&*state.store, &authed.session.digest).await.map_err(|e| authed.fail(e))?;
+    crate::cas::single_logout(&state, &authed.session.digest);
     Ok(([(header::SET_COOKIE, clear_session_cookie(state.config.secure_cookies))], Redirect::to("/")).into_response())
 }
 

@@ -11,6 +11,7 @@ mod public;
 pub mod scim_sources;
 
 pub use login::ClientOrigin;
+pub(crate) use login::{cas_login_page, landing_with_notice, opened};
 
 use crate::state::AppState;
 use askama::Template;

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/switch", post(switch))
         .route("/portal/child", post(pick_child))
         .route("/portal/favourite", post(toggle_favourite))
+        .route("/launch/{service}", get(launch))
 }
 
 #[derive(Template)]
@@ -42,6 +43,16 @@ impl PortalPage {
 async fn portal(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {
     let view = state.portal(&authed.principal, authed.session.acting).await.map_err(|e| authed.fail(e))?;
     Ok(render(&PortalPage { tr: Tr(authed.lang), user: Some(view.person.display_name()), csrf: authed.session.csrf.to_string(), view }))
+}
+
+/// A tile of an outside service: the launch is checked and counted, then the browser goes there.
+async fn launch(
+    State(state): State<AppState>,
+    authed: Authed,
+    axum::extract::Path(service): axum::extract::Path<preau_core::ServiceId>,
+) -> Result<Response, PageError> {
+    let url = state.sso.launch(&authed.principal, service, authed.session.acting).await.map_err(|e| authed.fail(e))?;
+    Ok(Redirect::to(&url).into_response())
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod api;
 mod app;
+mod cas;
 mod feeds;
 mod ldap;
 mod portal;

@@ -1,0 +1,218 @@
+//! The connector registry and the CAS server: sign-in through the portal session, what a
+//! service receives, single use of tickets, and the refusals (profile not offered, unknown
+//! service, another school's admin).
+
+use crate::app::*;
+use axum::http::StatusCode;
+use preau_core::Profile;
+use preau_directory::DirectoryStore;
+use serde_json::{Value, json};
+
+const PRONOTE: &str = "https://pronote.example.org/";
+
+fn connector(code: &str, profiles: &[&str], release: &[&str], subject: &str) -> Value {
+    json!({
+        "code": code, "name": format!("Service {code}"), "url": format!("https://{code}.example.org/"), "protocol": "cas",
+        "service_urls": [format!("https://{code}.example.org/")], "profiles": profiles, "release": release, "subject": subject,
+        "purpose": "Vie scolaire", "legal_basis": "Mission d'intérêt public (RGPD 6.1.e)"
+    })
+}
+
+/// Registers a CAS connector as territory admin and puts it in the school's bouquet for `profile`.
+async fn register(app: &TestApp, school: &preau_directory::Structure, body: Value, profile: &str) -> String {
+    let c = app.login(&app.territory_admin().await).await;
+    register_as(app, &c, school, body, profile).await
+}
+
+async fn register_as(app: &TestApp, c: &Client, school: &preau_directory::Structure, body: Value, profile: &str) -> String {
+    let r = app.json(c, "POST", "/api/v1/connectors", Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["service"].as_str().unwrap_or_default().to_owned();
+    let r = app.json(c, "PUT", &format!("/api/v1/structures/{}/bouquet/{profile}", school.id), Some(json!({"services": [id]}))).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    id
+}
+
+fn ticket_of(location: &str) -> String {
+    location.split("ticket=").nth(1).unwrap_or_default().to_owned()
+}
+
+async fn sign_in(app: &TestApp, c: &Client, service: &str) -> String {
+    let r = app.get(c, &format!("/cas/login?service={}", urlencode(service))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.location().starts_with(service), "{}", r.location());
+    ticket_of(&r.location())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+async fn validate(app: &TestApp, path: &str, ticket: &str, service: &str) -> String {
+    app.get(&Client::default(), &format!("{path}?ticket={ticket}&service={}", urlencode(service))).await.body
+}
+
+#[tokio::test]
+async fn a_teacher_signs_in_and_the_service_receives_only_what_it_was_granted() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    register(&app, &school, connector("pronote", &["ENS"], &["family_name=nom", "given_name=prenom", "categories"], "login"), "ENS").await;
+    let mut teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    teacher.email = Some("anne.martin@example.org".into());
+    let c = app.login(&teacher).await;
+    let service = format!("{PRONOTE}enseignant.html");
+    let ticket = sign_in(&app, &c, &service).await;
+    assert!(ticket.starts_with("ST-") && ticket.len() > 30);
+    let xml = validate(&app, "/cas/p3/serviceValidate", &ticket, &service).await;
+    assert!(xml.contains(&format!("<cas:user>{}</cas:user>", teacher.login)), "{xml}");
+    assert!(xml.contains("<cas:nom>Martin</cas:nom>") && xml.contains("<cas:prenom>Anne</cas:prenom>"), "{xml}");
+    assert!(xml.contains("<cas:categories>National_3</cas:categories>"), "{xml}");
+    for not_granted in ["mail", "ENTPersonDateNaissance", "ENTPersonStructRattachUAI", "0290009C"] {
+        assert!(!xml.contains(not_granted), "{not_granted} was released: {xml}");
+    }
+    // Single use: the same ticket again, and a made-up one, are refused.
+    let again = validate(&app, "/cas/p3/serviceValidate", &ticket, &service).await;
+    assert!(again.contains("INVALID_TICKET"), "{again}");
+    let forged = validate(&app, "/cas/serviceValidate", "ST-forged0000000000000000000000", &service).await;
+    assert!(forged.contains("INVALID_TICKET"), "{forged}");
+    // A ticket is only good for the service it was issued for, and only for 30 seconds.
+    let t2 = sign_in(&app, &c, &service).await;
+    let other = validate(&app, "/cas/serviceValidate", &t2, "https://pronote.example.org/autre.html").await;
+    assert!(other.contains("INVALID_SERVICE"), "{other}");
+    let t3 = sign_in(&app, &c, &service).await;
+    app.clock.advance(31);
+    assert!(validate(&app, "/cas/serviceValidate", &t3, &service).await.contains("INVALID_TICKET"));
+    // The text protocol of CAS 1.
+    let t4 = sign_in(&app, &c, &service).await;
+    assert_eq!(validate(&app, "/cas/validate", &t4, &service).await, format!("yes\n{}\n", teacher.login));
+}
+
+#[tokio::test]
+async fn a_pupil_cannot_sign_in_to_a_connector_offered_to_teachers() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let id = register(&app, &school, connector("pronote", &["ENS"], &["family_name"], "login"), "ENS").await;
+    let pupil = app.person("Zoé", "Durand", &school, Profile::Pupil).await;
+    let c = app.login(&pupil).await;
+    let r = app.get(&c, &format!("/cas/login?service={}", urlencode(PRONOTE))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.location().is_empty());
+    // Nor through the portal tile.
+    assert_eq!(app.get(&c, &format!("/launch/{id}")).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_unregistered_service_gets_an_error_page_and_no_redirect() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    register(&app, &school, connector("pronote", &["ENS"], &[], "login"), "ENS").await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&teacher).await;
+    for evil in ["https://evil.example.org/", "https://pronote.example.org.evil.fr/", "https://pronote.example.orgx/"] {
+        let r = app.get(&c, &format!("/cas/login?service={}", urlencode(evil))).await;
+        assert!(r.status.is_client_error(), "{evil}: {}", r.status);
+        assert!(r.location().is_empty(), "{evil} redirected");
+        let r = app.get(&Client::default(), &format!("/cas/logout?service={}", urlencode(evil))).await;
+        assert!(r.location().is_empty(), "logout redirected to {evil}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_session_the_login_form_signs_in_and_gateway_returns_without_ticket() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    register(&app, &school, connector("pronote", &["ENS"], &[], "login"), "ENS").await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let anonymous = Client::default();
+    let page = app.get(&anonymous, &format!("/cas/login?service={}", urlencode(PRONOTE))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("action=\"/cas/login\"") && page.body.contains("Service pronote"));
+    let gw = app.get(&anonymous, &format!("/cas/login?gateway=true&service={}", urlencode(PRONOTE))).await;
+    assert_eq!(gw.location(), PRONOTE);
+    let r = app.post_form(&anonymous, "/cas/login", &[("login", &teacher.login), ("password", PASSWORD), ("service", PRONOTE), ("renew", "true")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let ticket = ticket_of(&r.location());
+    // renew=true at validation: only a ticket from a password typed just now passes.
+    let xml = validate(&app, "/cas/p3/serviceValidate", &format!("{ticket}&renew=true"), PRONOTE).await;
+    assert!(xml.contains("<cas:isFromNewLogin>true</cas:isFromNewLogin>"), "{xml}");
+    let wrong = app.post_form(&anonymous, "/cas/login", &[("login", &teacher.login), ("password", "faux"), ("service", PRONOTE)]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.location().is_empty());
+}
+
+#[tokio::test]
+async fn pairwise_identifiers_are_stable_per_connector_and_differ_between_connectors() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let admin = app.territory_admin().await;
+    let ca = app.login(&admin).await;
+    let mut ids = vec![];
+    for code in ["moodle", "mooc"] {
+        let r = app.json(&ca, "POST", "/api/v1/connectors", Some(connector(code, &["ELV"], &[], "pairwise"))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.json()["service"].as_str().unwrap_or_default().to_owned());
+    }
+    app.json(&ca, "PUT", &format!("/api/v1/structures/{}/bouquet/ELV", school.id), Some(json!({"services": ids}))).await;
+    let pupil = app.person("Zoé", "Durand", &school, Profile::Pupil).await;
+    let c = app.login(&pupil).await;
+    let mut users = vec![];
+    for code in ["moodle", "moodle", "mooc"] {
+        let service = format!("https://{code}.example.org/");
+        let t = sign_in(&app, &c, &service).await;
+        let xml = validate(&app, "/cas/serviceValidate", &t, &service).await;
+        let user = xml.split("<cas:user>").nth(1).and_then(|s| s.split('<').next()).unwrap_or_default().to_owned();
+        assert!(!user.is_empty() && !user.contains(&pupil.login), "{xml}");
+        users.push(user);
+    }
+    assert_eq!(users[0], users[1], "stable for one connector");
+    assert_ne!(users[0], users[2], "different for another");
+}
+
+#[tokio::test]
+async fn a_local_admin_manages_their_schools_connectors_only() {
+    let app = TestApp::new().await;
+    let a = app.school("0290009C", "Collège A").await;
+    let b = app.school("0290010D", "Collège B").await;
+    let admin_a = app.login(&app.local_admin(&a).await).await;
+    let admin_b = app.login(&app.local_admin(&b).await).await;
+    let mut body = connector("cdi", &["ENS", "ELV"], &["family_name"], "login");
+    // Territory-wide: refused to a local admin.
+    assert_eq!(app.json(&admin_a, "POST", "/api/v1/connectors", Some(body.clone())).await.status, StatusCode::FORBIDDEN);
+    body["owner"] = json!("0290009C");
+    let r = app.json(&admin_a, "POST", "/api/v1/connectors", Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["service"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(r.json()["structures"], json!([a.id]), "offered in its school only");
+    body["release"] = json!(["family_name", "email", "birth_date"]);
+    let r = app.json(&admin_b, "PUT", &format!("/api/v1/connectors/{id}"), Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "school B's admin changed A's release policy");
+    let r = app.json(&admin_a, "PUT", &format!("/api/v1/connectors/{id}"), Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The change is audited with the policy before and after.
+    let log = app.state.store.audit_log(app.system.territory, None, 10).await.expect("audit");
+    assert!(log.iter().any(|e| e.action == "connector.update" && e.before.is_some()));
+    // A bad policy is refused with every reason and nothing changes.
+    body["release"] = json!(["shoe_size"]);
+    body["profiles"] = json!([]);
+    let r = app.json(&admin_a, "PUT", &format!("/api/v1/connectors/{id}"), Some(body)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("release") && r.body.contains("profiles"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn launches_are_counted_per_connector_structure_profile_and_day() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let admin = app.login(&app.territory_admin().await).await;
+    let id = register_as(&app, &admin, &school, connector("pronote", &["ENS"], &[], "login"), "ENS").await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&teacher).await;
+    sign_in(&app, &c, PRONOTE).await;
+    let r = app.get(&c, &format!("/launch/{id}")).await;
+    assert_eq!(r.location(), "https://pronote.example.org/");
+    let day = preau_sso::launches::day_of(T0);
+    let r = app.json(&admin, "GET", &format!("/api/v1/launches?from={day}&to={day}"), None).await;
+    assert_eq!(r.json(), json!([{"day": day, "service": id, "structure": school.id, "profile": "ENS", "launches": 2}]));
+    // A teacher is not an admin: no report.
+    assert_eq!(app.json(&c, "GET", &format!("/api/v1/launches?from={day}&to={day}"), None).await.status, StatusCode::FORBIDDEN);
+}
