@@ -216,3 +216,30 @@ async fn launches_are_counted_per_connector_structure_profile_and_day() {
     // A teacher is not an admin: no report.
     assert_eq!(app.json(&c, "GET", &format!("/api/v1/launches?from={day}&to={day}"), None).await.status, StatusCode::FORBIDDEN);
 }
+
+/// python-cas (PyPI), a CAS client written by others, against a listening server: CAS 1, 2 and 3
+/// validation, attributes, single use, proxy tickets, single logout. `.ci/run` installs it in a
+/// virtual environment and sets `PREAU_TEST_CAS_PYTHON` to its interpreter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs python-cas; run by .ci/run"]
+async fn python_cas_validates_tickets_against_the_server() {
+    let python = std::env::var("PREAU_TEST_CAS_PYTHON").expect("PREAU_TEST_CAS_PYTHON=path/to/venv/bin/python");
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let mut body = connector("vie-scolaire", &["ENS"], &["family_name=nom", "categories"], "login");
+    body["service_urls"] = json!([format!("http://127.0.0.1:{port}/")]);
+    register(&app, &school, body, "ENS").await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = preau_web::router(app.state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cas/check.py");
+    let args = [format!("http://{addr}"), teacher.login.clone(), PASSWORD.to_owned(), teacher.family_name.clone(), port.to_string()];
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new(python).arg(script).args(args).output()).await.expect("join").expect("run python-cas");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(out.status.success(), "python-cas checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("checks passed"), "{stdout}");
+}
