@@ -237,7 +237,8 @@ async fn python_cas_validates_tickets_against_the_server() {
     tokio::spawn(async move { axum::serve(listener, router).await });
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cas/check.py");
     let args = [format!("http://{addr}"), teacher.login.clone(), PASSWORD.to_owned(), teacher.family_name.clone(), port.to_string()];
-    let out = tokio::task::spawn_blocking(move || std::process::Command::new(python).arg(script).args(args).output()).await.expect("join").expect("run python-cas");
+    let out =
+        tokio::task::spawn_blocking(move || std::process::Command::new(python).arg(script).args(args).output()).await.expect("join").expect("run python-cas");
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     assert!(out.status.success(), "python-cas checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
