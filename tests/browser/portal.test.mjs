@@ -182,6 +182,28 @@ test('a territory admin follows an uploaded feed to its report, registers a SCIM
   rmSync(feed, { recursive: true, force: true });
 });
 
+test('a territory admin registers a CAS connector and sees what it receives', async () => {
+  const admin = await newPage();
+  await login(admin, 'agnes.demo-admin');
+  await admin.goto(base + '/admin/connectors/new');
+  await assertAccessible(admin, 'the connector form');
+  await admin.getByLabel('Nom', { exact: true }).fill('Vie scolaire');
+  await admin.getByLabel('Code', { exact: true }).fill('vie-scolaire');
+  await admin.getByLabel("Adresse d'accueil du service").fill('https://vs.example.org/');
+  await admin.getByLabel('Adresses du service (CAS)').fill('https://vs.example.org/ent/');
+  await admin.getByLabel('Enseignant', { exact: true }).check();
+  await admin.getByLabel('Nom de famille', { exact: true }).check();
+  await admin.getByLabel('Nom diffusé pour Nom de famille').fill('nom');
+  await admin.getByLabel('Finalité').fill('Absences et notes');
+  await admin.getByLabel('Base légale').fill("Mission d'intérêt public");
+  await admin.getByRole('button', { name: 'Enregistrer' }).click();
+  await admin.waitForURL(/\/admin\/connectors$/);
+  await assertAccessible(admin, 'the connectors page');
+  const text = await admin.locator('main').textContent();
+  assert.match(text, /Vie scolaire/);
+  assert.match(text, /Nom de famille → nom/);
+});
+
 test('the portal fits a phone screen and works with the keyboard', async () => {
   const page = await newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
   await page.goto(base + '/');

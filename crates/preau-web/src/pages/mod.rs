@@ -3,6 +3,7 @@
 
 mod account;
 pub mod admin;
+pub mod connectors;
 pub mod duplicates;
 pub mod imports;
 mod login;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(imports::routes())
         .merge(scim_sources::routes())
+        .merge(connectors::routes())
         .merge(duplicates::routes())
         .route("/assets/style.css", get(style))
         .route("/assets/progress.js", get(progress_script))

@@ -244,3 +244,58 @@ async fn python_cas_validates_tickets_against_the_server() {
     assert!(out.status.success(), "python-cas checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("checks passed"), "{stdout}");
 }
+
+#[tokio::test]
+async fn the_console_registers_a_connector_and_shows_what_it_receives() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let admin = app.login(&app.territory_admin().await).await;
+    assert_eq!(app.get(&admin, "/admin/connectors/new").await.status, StatusCode::OK);
+    let form = |profile: &'static str| {
+        vec![
+            ("csrf", admin.csrf.clone()),
+            ("name", "Vie scolaire".to_owned()),
+            ("code", "vs".to_owned()),
+            ("url", "https://vs.example.org/".to_owned()),
+            ("icon", "school".to_owned()),
+            ("protocol", "cas".to_owned()),
+            ("service_urls", "https://vs.example.org/ent/".to_owned()),
+            ("profile", profile.to_owned()),
+            ("structures", "0290009C".to_owned()),
+            ("rel_family_name", "on".to_owned()),
+            ("name_family_name", "nom".to_owned()),
+            ("name_email", "courriel".to_owned()),
+            ("subject", "pairwise".to_owned()),
+            ("purpose", "Absences et notes".to_owned()),
+            ("legal_basis", "Mission d'intérêt public".to_owned()),
+        ]
+    };
+    let as_refs = |v: &[(&'static str, String)]| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    // Nothing ticked for profiles: refused with the reason, what was typed is kept.
+    let bad: Vec<(&str, String)> = as_refs(&form("ENS")).into_iter().filter(|(k, _)| *k != "profile").collect();
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.post_form(&admin, "/admin/connectors/new", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Choisissez au moins un profil") && r.body.contains("Absences et notes"), "{}", r.body);
+    let good = form("ENS");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.post_form(&admin, "/admin/connectors/new", &good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&admin, "/admin/connectors").await.body;
+    for shown in [
+        "Vie scolaire",
+        "Enseignant",
+        "Collège (0290009C)",
+        "<code>nom</code>",
+        "Un pseudonyme propre à ce service",
+        "Absences et notes",
+        "Mission d&#39;intérêt public",
+    ] {
+        assert!(page.contains(shown), "{shown} not shown:\n{page}");
+    }
+    assert!(!page.contains("courriel"), "a name typed for an attribute not ticked is not released");
+    // Only admins read the registry; a teacher is refused.
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let tc = app.login(&teacher).await;
+    assert_eq!(app.get(&tc, "/admin/connectors").await.status, StatusCode::FORBIDDEN);
+}
