@@ -14,6 +14,7 @@ pub struct Conn {
 pub struct Reply {
     pub status: u16,
     pub set_cookie: Option<String>,
+    pub location: Option<String>,
 }
 
 impl Conn {
@@ -35,6 +36,22 @@ impl Conn {
         self.round_trip(req.as_bytes()).await?;
         let start = find(&self.buf, b"\r\n\r\n").map(|i| i + 4).unwrap_or(0);
         Ok(String::from_utf8_lossy(&self.buf[start..]).into_owned())
+    }
+
+    /// The body of the last reply, as text.
+    pub fn body(&self) -> String {
+        let start = find(&self.buf, b"\r\n\r\n").map(|i| i + 4).unwrap_or(0);
+        String::from_utf8_lossy(&self.buf[start..]).into_owned()
+    }
+
+    /// A JSON request with extra header lines (`Name: value\r\n` each).
+    pub async fn send_json(&mut self, method: &str, path: &str, headers: &str, body: &str) -> Result<Reply> {
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        );
+        self.round_trip(req.as_bytes()).await
     }
 
     pub async fn post_form(&mut self, path: &str, body: &str) -> Result<Reply> {
@@ -64,12 +81,15 @@ impl Conn {
         let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).context("status line")?;
         let mut len = 0usize;
         let mut set_cookie = None;
+        let mut location = None;
         for line in head.lines().skip(1) {
             let Some((k, v)) = line.split_once(':') else { continue };
             if k.eq_ignore_ascii_case("content-length") {
                 len = v.trim().parse()?;
             } else if k.eq_ignore_ascii_case("set-cookie") && v.trim().starts_with("preau_session=") {
                 set_cookie = v.trim().split(';').next().map(str::to_owned);
+            } else if k.eq_ignore_ascii_case("location") {
+                location = Some(v.trim().to_owned());
             }
         }
         while self.buf.len() < head_end + len {
@@ -80,7 +100,7 @@ impl Conn {
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
-        Ok(Reply { status, set_cookie })
+        Ok(Reply { status, set_cookie, location })
     }
 }
 

@@ -90,13 +90,44 @@ impl Stats {
 enum Req {
     Get(&'static str, Option<String>),
     Login,
+    /// A CAS sign-in with a portal session (the service ticket) and its validation.
+    CasFlow(String),
 }
 
 async fn send(c: &mut Conn, r: &Req) -> Result<u16> {
     Ok(match r {
         Req::Get(path, cookie) => c.get(path, cookie.as_deref()).await?.status,
         Req::Login => c.post_form("/login", &format!("login={}&password={}", TEACHER.0, TEACHER.1)).await?.status,
+        Req::CasFlow(cookie) => cas_flow(c, cookie).await?,
     })
+}
+
+const CAS_SERVICE: &str = "https%3A%2F%2Fvs.example.org%2Fent%2F";
+
+/// `/cas/login` with the session cookie, then `/cas/p3/serviceValidate` of the ticket: 200 when
+/// the validation names the person.
+async fn cas_flow(c: &mut Conn, cookie: &str) -> Result<u16> {
+    let r = c.get(&format!("/cas/login?service={CAS_SERVICE}"), Some(cookie)).await?;
+    let Some(ticket) = r.location.as_deref().and_then(|l| l.split("ticket=").nth(1)).map(str::to_owned) else {
+        return Ok(if r.status == 303 { 599 } else { r.status });
+    };
+    let v = c.get(&format!("/cas/p3/serviceValidate?ticket={ticket}&service={CAS_SERVICE}"), None).await?;
+    Ok(if v.status == 200 && c.body().contains("<cas:user>") { 200 } else { 598 })
+}
+
+/// Registers the CAS connector the benchmark signs in to, as the demo territory admin.
+async fn register_cas_connector(addr: &str) -> Result<()> {
+    let mut c = Conn::open(addr).await?;
+    let r = c.send_json("POST", "/api/v1/session", "", r#"{"login":"agnes.demo-admin","password":"demo-admin"}"#).await?;
+    let cookie = r.set_cookie.context("admin login")?;
+    let body = c.body();
+    let csrf = body.split("\"csrf\":\"").nth(1).and_then(|s| s.split('"').next()).context("csrf")?.to_owned();
+    let connector = r#"{"code":"vie-scolaire","name":"Vie scolaire","url":"https://vs.example.org/","protocol":"cas","service_urls":["https://vs.example.org/ent/"],"profiles":["ENS"],"release":["family_name=nom","given_name=prenom","categories","structures"],"purpose":"Benchmark","legal_basis":"Mission d'intérêt public"}"#;
+    let r = c.send_json("POST", "/api/v1/connectors", &format!("Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"), connector).await?;
+    if r.status != 201 {
+        bail!("connector registration answered {}: {}", r.status, c.body());
+    }
+    Ok(())
 }
 
 /// Results by status code: (status, latencies).
@@ -273,15 +304,21 @@ struct Args {
     portal_rate: f64,
     /// Run the directory-feed benchmark with a feed of this many accounts instead.
     import: Option<usize>,
+    /// Run the single sign-on benchmark (CAS flows) instead.
+    sso: bool,
     /// With --import: also import into this PostgreSQL server (`postgres://user@host:port/db`,
     /// used to create a scratch database).
     postgres: Option<String>,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None, postgres: None };
+    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None, postgres: None, sso: false };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
+        if k == "--sso" {
+            a.sso = true;
+            continue;
+        }
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
         match k.as_str() {
             "--preau" => a.bin = v.into(),
@@ -289,7 +326,7 @@ fn args() -> Result<Args> {
             "--portal-rate" => a.portal_rate = v.parse()?,
             "--import" => a.import = Some(v.parse()?),
             "--postgres" => a.postgres = Some(v),
-            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS)"),
+            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso)"),
         }
     }
     Ok(a)
@@ -302,8 +339,55 @@ fn main() -> Result<()> {
     let a = args()?;
     match a.import {
         Some(n) => rt.block_on(import_bench(&a, n)),
+        None if a.sso => rt.block_on(sso_bench(&a)),
         None => rt.block_on(run(a)),
     }
+}
+
+/// Single sign-on with an existing portal session: a CAS service ticket issued and validated
+/// (two requests per flow), at a fixed arrival rate beside `/healthz` at the same rate, then at
+/// saturation.
+async fn sso_bench(a: &Args) -> Result<()> {
+    let data = std::env::temp_dir().join(format!("preau-bench-sso-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let port = 19_000 + (std::process::id() % 1000) as u16;
+    let s = spawn(&a.bin, &data, port, "demo")?;
+    ready(&s.addr, Instant::now()).await?;
+    register_cas_connector(&s.addr).await?;
+    let mut cookies = vec![];
+    for _ in 0..4 {
+        let mut c = Conn::open(&s.addr).await?;
+        cookies.push(c.post_form("/login", &format!("login={}&password={}", TEACHER.0, TEACHER.1)).await?.set_cookie.context("teacher login")?);
+    }
+    let flows: Vec<Req> = cookies.iter().map(|c| Req::CasFlow(c.clone())).collect();
+    let health = vec![Req::Get("/healthz", None)];
+    let rate = 5000.0;
+    println!("# Préau single sign-on benchmark — binary {}, {} s per phase", a.bin.display(), a.secs);
+    println!("\n## open loop at {rate:.0}/s, 64 connections (a CAS flow is 2 requests: /cas/login with the session, /cas/p3/serviceValidate)");
+    println!("| what | per s | p50 ms | p99 ms | failed |\n|---|---|---|---|---|");
+    let mut p99s = vec![];
+    for (name, reqs) in [("/healthz (baseline)", health.clone()), ("CAS flow", flows.clone())] {
+        let (by, el) = open(&s.addr, 64, rate, a.secs, reqs).await?;
+        let mut st = merged(&by, |c| c == 200);
+        let failed = count(&by, |c| c != 200);
+        let p99 = st.pct(0.99);
+        p99s.push(p99);
+        println!("| {name} | {:.0} | {:.2} | {p99:.2} | {failed} |", st.latencies_us.len() as f64 / el, st.pct(0.5));
+    }
+    println!("p99 ratio CAS flow / healthz at the same rate: {:.2} (target: CAS p99 ≤ 20 ms at 5,000 flows/s)", p99s[1] / p99s[0]);
+    println!("\n## saturation (closed loop, 64 connections)\n| what | per s | p50 ms | p99 ms |\n|---|---|---|---|");
+    let mut rates = vec![];
+    for (name, reqs) in [("/healthz (baseline)", health), ("CAS flow", flows)] {
+        let (by, el) = closed(&s.addr, 64, a.secs, reqs).await?;
+        let mut st = merged(&by, |c| c == 200);
+        let r = st.latencies_us.len() as f64 / el;
+        rates.push(r);
+        println!("| {name} | {r:.0} | {:.2} | {:.2} |", st.pct(0.5), st.pct(0.99));
+    }
+    println!("throughput ratio CAS flows / healthz requests: {:.2}", rates[1] / rates[0]);
+    drop(s);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
 }
 
 /// Runs a command to completion, sampling its peak RSS; returns (seconds, peak KiB, stdout).

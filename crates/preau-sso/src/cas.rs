@@ -117,12 +117,12 @@ impl<S: SsoStore> Sso<S> {
     /// The CAS connector of the territory that accepts `service` (the longest matching prefix).
     pub async fn cas_connector(&self, territory: TerritoryId, service: &str) -> Result<Connector> {
         let mut best: Option<(usize, Connector)> = None;
-        for c in self.store.connectors(territory).await?.into_iter().filter(|c| c.protocol == Protocol::Cas) {
+        for c in self.all_connectors(territory).await?.iter().filter(|c| c.protocol == Protocol::Cas) {
             let len = c.service_urls.iter().filter(|p| url_matches(p, service)).map(String::len).max();
             if let Some(len) = len
                 && best.as_ref().is_none_or(|(l, _)| len > *l)
             {
-                best = Some((len, c));
+                best = Some((len, c.clone()));
             }
         }
         best.map(|(_, c)| c).ok_or_else(|| Error::invalid("service", "cas.service_unknown"))
@@ -186,8 +186,10 @@ impl<S: SsoStore> Sso<S> {
             return Err(fail("INVALID_TICKET", "the ticket did not come from a new sign-in"));
         }
         let internal = |_| fail("INTERNAL_ERROR", "the directory could not be read");
-        let c = self.store.connector(t.connector).await.map_err(internal)?;
-        if c.territory != territory || c.protocol != Protocol::Cas {
+        let Some(c) = self.cached_connector(territory, t.connector).await.map_err(internal)? else {
+            return Err(fail("INVALID_TICKET", "the service is no longer registered"));
+        };
+        if c.protocol != Protocol::Cas {
             return Err(fail("INVALID_TICKET", "the service is no longer registered"));
         }
         let subject = self.subject(&c, t.person).await.map_err(internal)?;

@@ -323,27 +323,23 @@ impl<S: SsoStore> Sso<S> {
     /// Where `person` may use the connector: the (structure, profile) pairs they hold that it
     /// is offered to. Empty: the connector is not theirs.
     pub(crate) async fn reach(&self, c: &Connector, person: PersonId) -> Result<Vec<(preau_directory::Structure, Profile)>> {
-        let mut out = vec![];
-        for m in self.store.memberships(person).await? {
-            if c.profiles.contains(&m.profile) && (c.structures.is_empty() || c.structures.contains(&m.structure)) {
-                let s = self.store.structure(m.structure).await?;
-                if s.territory == c.territory {
-                    out.push((s, m.profile));
-                }
-            }
-        }
-        Ok(out)
+        Ok(Self::reach_in(c, &self.facts(person).await?.memberships))
+    }
+
+    fn reach_in(c: &Connector, memberships: &[(preau_directory::Structure, Profile)]) -> Vec<(preau_directory::Structure, Profile)> {
+        memberships
+            .iter()
+            .filter(|(s, p)| c.profiles.contains(p) && (c.structures.is_empty() || c.structures.contains(&s.id)) && s.territory == c.territory)
+            .cloned()
+            .collect()
     }
 
     /// What the directory says of `person` for this connector, limited to where it reaches them.
     pub(crate) async fn subject(&self, c: &Connector, person: PersonId) -> Result<Subject> {
-        let through = self.reach(c, person).await?;
-        let groups = if c.release.iter().any(|r| matches!(r.attribute, Attribute::Classes | Attribute::Groups)) {
-            self.store.groups_of(person).await?.into_iter().filter(|g| through.iter().any(|(s, _)| s.id == g.structure)).collect()
-        } else {
-            vec![]
-        };
-        Ok(Subject { person: self.store.person(person).await?, through, groups })
+        let facts = self.facts(person).await?;
+        let through = Self::reach_in(c, &facts.memberships);
+        let groups = facts.groups.iter().filter(|g| through.iter().any(|(s, _)| s.id == g.structure)).cloned().collect();
+        Ok(Subject { person: facts.person.clone(), through, groups })
     }
 
     /// The identifier the connector sees.

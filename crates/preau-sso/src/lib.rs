@@ -9,6 +9,7 @@
 //! and who may be signed in to it.
 
 pub mod attributes;
+pub mod cache;
 pub mod cas;
 pub mod connectors;
 pub mod launches;
@@ -29,16 +30,24 @@ pub struct Sso<S> {
     pub rng: Arc<dyn Random>,
     pub tickets: Arc<cas::Tickets>,
     pub launches: Arc<launches::Counter>,
+    pub cache: Arc<cache::Cache>,
 }
 
 impl<S> Clone for Sso<S> {
     fn clone(&self) -> Self {
-        Self { store: self.store.clone(), clock: self.clock.clone(), rng: self.rng.clone(), tickets: self.tickets.clone(), launches: self.launches.clone() }
+        Self {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            rng: self.rng.clone(),
+            tickets: self.tickets.clone(),
+            launches: self.launches.clone(),
+            cache: self.cache.clone(),
+        }
     }
 }
 
 impl<S: SsoStore> Sso<S> {
     pub fn new(store: Arc<S>, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> Self {
-        Self { store, clock, rng, tickets: Arc::new(cas::Tickets::default()), launches: Arc::new(launches::Counter::default()) }
+        Self { store, clock, rng, tickets: Arc::new(cas::Tickets::default()), launches: Arc::new(launches::Counter::default()), cache: Arc::default() }
     }
 }
