@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark of Préau: builds `preau` and `preau-bench` in release mode and runs them.
 # Extra arguments go to preau-bench (--secs N, --portal-rate R; --import ACCOUNTS for the
-# directory-feed benchmark instead).
+# directory-feed benchmark instead; --sso for the single sign-on benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/preau-target}"

@@ -15,10 +15,13 @@ pub struct PersonFacts {
     pub groups: Vec<Group>,
 }
 
+/// A value and the directory generation it was read at.
+type Stamped<T> = (u64, Arc<T>);
+
 #[derive(Default)]
 pub struct Cache {
-    connectors: RwLock<HashMap<TerritoryId, (u64, Arc<Vec<Connector>>)>>,
-    people: RwLock<HashMap<PersonId, (u64, Arc<PersonFacts>)>>,
+    connectors: RwLock<HashMap<TerritoryId, Stamped<Vec<Connector>>>>,
+    people: RwLock<HashMap<PersonId, Stamped<PersonFacts>>>,
 }
 
 /// Bound on the people kept: the cache is emptied when it grows past it.
