@@ -122,7 +122,7 @@ async fn register_cas_connector(addr: &str) -> Result<()> {
     let cookie = r.set_cookie.context("admin login")?;
     let body = c.body();
     let csrf = body.split("\"csrf\":\"").nth(1).and_then(|s| s.split('"').next()).context("csrf")?.to_owned();
-    let connector = r#"{"code":"vie-scolaire","name":"Vie scolaire","url":"https://vs.example.org/","protocol":"cas","service_urls":["https://vs.example.org/ent/"],"profiles":["ENS"],"release":["family_name=nom","given_name=prenom","categories","structures"],"purpose":"Benchmark","legal_basis":"Mission d'intérêt public"}"#;
+    let connector = r#"{"code":"vie-scolaire","name":"Vie scolaire","url":"https://vs.example.org/","protocol":"cas","service_urls":["https://vs.example.org/ent/"],"profiles":["ENS"],"release":["family_name=nom","given_name=prenom"],"purpose":"Benchmark","legal_basis":"Mission d'intérêt public"}"#;
     let r = c.send_json("POST", "/api/v1/connectors", &format!("Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"), connector).await?;
     if r.status != 201 {
         bail!("connector registration answered {}: {}", r.status, c.body());
@@ -306,17 +306,20 @@ struct Args {
     import: Option<usize>,
     /// Run the single sign-on benchmark (CAS flows) instead.
     sso: bool,
+    /// With --sso: also start django-cas-server (`bench/peer-cas/run.sh`) and measure it alike.
+    peer: bool,
     /// With --import: also import into this PostgreSQL server (`postgres://user@host:port/db`,
     /// used to create a scratch database).
     postgres: Option<String>,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None, postgres: None, sso: false };
+    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None, postgres: None, sso: false, peer: false };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
-        if k == "--sso" {
+        if k == "--sso" || k == "--peer" {
             a.sso = true;
+            a.peer |= k == "--peer";
             continue;
         }
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
@@ -377,7 +380,7 @@ async fn sso_bench(a: &Args) -> Result<()> {
     println!("p99 ratio CAS flow / healthz at the same rate: {:.2} (target: CAS p99 ≤ 20 ms at 5,000 flows/s)", p99s[1] / p99s[0]);
     println!("\n## saturation (closed loop, 64 connections)\n| what | per s | p50 ms | p99 ms |\n|---|---|---|---|");
     let mut rates = vec![];
-    for (name, reqs) in [("/healthz (baseline)", health), ("CAS flow", flows)] {
+    for (name, reqs) in [("/healthz (baseline)", health), ("CAS flow", flows.clone())] {
         let (by, el) = closed(&s.addr, 64, a.secs, reqs).await?;
         let mut st = merged(&by, |c| c == 200);
         let r = st.latencies_us.len() as f64 / el;
@@ -385,9 +388,51 @@ async fn sso_bench(a: &Args) -> Result<()> {
         println!("| {name} | {r:.0} | {:.2} | {:.2} |", st.pct(0.5), st.pct(0.99));
     }
     println!("throughput ratio CAS flows / healthz requests: {:.2}", rates[1] / rates[0]);
+    if a.peer {
+        peer_cas(a, &s.addr, flows, rates[1]).await?;
+    }
     drop(s);
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
+}
+
+/// The same CAS flows against django-cas-server (PyPI) under gunicorn, started by
+/// `bench/peer-cas/run.sh` on this machine, beside Préau's at a rate both hold and at saturation.
+async fn peer_cas(a: &Args, preau: &str, preau_flows: Vec<Req>, preau_rate: f64) -> Result<()> {
+    let port = 18_900 + (std::process::id() % 100) as u16;
+    let dir = std::env::temp_dir().join(format!("preau-peer-cas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let out = Command::new("bench/peer-cas/run.sh").arg(port.to_string()).env("PEER_CAS_DIR", &dir).stderr(Stdio::null()).output()?;
+    let cookie = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_owned();
+    if !out.status.success() || !cookie.contains("sessionid=") {
+        bail!("django-cas-server did not start: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    let peer = format!("127.0.0.1:{port}");
+    let peer_flows = vec![Req::CasFlow(cookie)];
+    let result = async {
+        let rate = 300.0;
+        println!("\n## peer: django-cas-server 3.1.0 (Django 5.2, gunicorn 2 workers × 4 threads, SQLite), same flows");
+        println!("| server | open loop at {rate:.0}/s: p50 ms | p99 ms | failed | saturation flows/s | p99 ms |\n|---|---|---|---|---|---|");
+        let mut sat = vec![];
+        for (name, addr, reqs) in [("Préau", preau, preau_flows), ("django-cas-server", peer.as_str(), peer_flows)] {
+            let (by, _) = open(addr, 64, rate, a.secs, reqs.clone()).await?;
+            let mut st = merged(&by, |c| c == 200);
+            let failed = count(&by, |c| c != 200);
+            let (by2, el2) = closed(addr, 64, a.secs, reqs).await?;
+            let mut st2 = merged(&by2, |c| c == 200);
+            let r = st2.latencies_us.len() as f64 / el2;
+            sat.push(r);
+            println!("| {name} | {:.2} | {:.2} | {failed} | {r:.0} | {:.2} |", st.pct(0.5), st.pct(0.99), st2.pct(0.99));
+        }
+        println!("saturation ratio Préau / django-cas-server: {:.1} (Préau's earlier saturation phase: {preau_rate:.0}/s)", sat[0] / sat[1].max(1.0));
+        anyhow::Ok(())
+    }
+    .await;
+    if let Ok(pid) = std::fs::read_to_string(dir.join("gunicorn.pid")) {
+        let _ = Command::new("kill").arg(pid.trim()).status();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// Runs a command to completion, sampling its peak RSS; returns (seconds, peak KiB, stdout).
