@@ -299,3 +299,44 @@ async fn the_console_registers_a_connector_and_shows_what_it_receives() {
     let tc = app.login(&teacher).await;
     assert_eq!(app.get(&tc, "/admin/connectors").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_of_the_portal_sends_a_logout_request_to_each_service_signed_in_to() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    // The service: a listener that records the form bodies POSTed to it.
+    let received = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::<String>::new()));
+    let sink = received.clone();
+    let service_app = axum::Router::new().route(
+        "/app",
+        axum::routing::post(move |body: String| {
+            let sink = sink.clone();
+            async move { sink.lock().await.push(body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, service_app).await });
+    let mut body = connector("vs", &["ENS"], &[], "login");
+    body["service_urls"] = json!([format!("http://127.0.0.1:{port}/")]);
+    register(&app, &school, body, "ENS").await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&teacher).await;
+    let ticket = sign_in(&app, &c, &format!("http://127.0.0.1:{port}/app")).await;
+    let r = app.post_form(&c, "/logout", &[("csrf", &c.csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut got = vec![];
+    for _ in 0..100 {
+        got = received.lock().await.clone();
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(got.len(), 1, "one logout request for the one ticket");
+    assert!(got[0].starts_with("logoutRequest=") && got[0].contains(&ticket), "{}", got[0]);
+    // The session is gone: the next sign-in asks for the password again.
+    let again = app.get(&c, &format!("/cas/login?service={}", urlencode(&format!("http://127.0.0.1:{port}/app")))).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.location().is_empty());
+}
