@@ -364,3 +364,19 @@ impl<S: SsoStore> Sso<S> {
         c.release.iter().map(|r| (r.name.clone(), s.values(r.attribute))).filter(|(_, v)| !v.is_empty()).collect()
     }
 }
+
+impl<S: SsoStore> Sso<S> {
+    /// Sets a structure's bouquet for a profile (see `Directory::set_bouquet`), refusing a
+    /// connector that is not offered to that profile in that structure: its tile would show
+    /// and then refuse the person.
+    pub async fn set_bouquet(&self, caller: &Principal, structure: StructureId, profile: Profile, services: &[ServiceId]) -> Result<()> {
+        caller.require_in(Permission::ManageBouquet, structure)?;
+        let connectors = self.all_connectors(caller.territory).await?;
+        let mut v = Validator::new();
+        for c in services.iter().filter_map(|id| connectors.iter().find(|c| c.service == *id)) {
+            v.check(c.profiles.contains(&profile) && (c.structures.is_empty() || c.structures.contains(&structure)), "services", "connector.not_offered");
+        }
+        v.finish()?;
+        preau_directory::Directory::new(self.store.clone(), self.clock.clone()).set_bouquet(caller, structure, profile, services).await
+    }
+}

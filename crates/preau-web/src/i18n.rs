@@ -405,6 +405,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "A school's connector is offered in that school only.",
     ),
     ("connector.profiles", "Choisissez au moins un profil.", "Choose at least one profile."),
+    (
+        "connector.not_offered",
+        "Un connecteur choisi n'est pas proposé à ce profil dans cet établissement.",
+        "A chosen connector is not offered to this profile in this school.",
+    ),
     ("connector.link_releases", "Un simple lien ne diffuse aucun attribut.", "A plain link releases no attribute."),
     ("structure.unknown", "Établissement inconnu.", "Unknown school."),
     ("role.scope", "Ce rôle ne peut pas être attribué à ce niveau.", "This role cannot be granted at this level."),

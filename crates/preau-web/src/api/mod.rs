@@ -130,7 +130,7 @@ struct BouquetBody {
 
 async fn put_bouquet(State(state): State<AppState>, c: ApiCaller, Path((id, profile)): Path<(StructureId, String)>, Json(b): Json<BouquetBody>) -> ApiResult {
     let profile: Profile = profile.parse()?;
-    state.directory.set_bouquet(&c.principal, id, profile, &b.services).await?;
+    state.sso.set_bouquet(&c.principal, id, profile, &b.services).await?;
     ok(state.directory.bouquet_for_admin(&c.principal, id, profile).await?)
 }
 

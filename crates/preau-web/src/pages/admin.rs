@@ -296,7 +296,7 @@ async fn set_bouquet(State(state): State<AppState>, a: Authed, Path(id): Path<St
         .collect();
     chosen.sort();
     let ids: Vec<ServiceId> = chosen.into_iter().map(|(_, s)| s).collect();
-    match state.directory.set_bouquet(&a.principal, id, profile, &ids).await {
+    match state.sso.set_bouquet(&a.principal, id, profile, &ids).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/structures/{id}?bouquet={}", profile.code())).into_response()),
         Err(e) => with_form_error(&state, &a, id, e).await,
     }

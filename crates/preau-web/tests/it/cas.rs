@@ -91,7 +91,8 @@ async fn a_teacher_signs_in_and_the_service_receives_only_what_it_was_granted() 
 async fn a_pupil_cannot_sign_in_to_a_connector_offered_to_teachers() {
     let app = TestApp::new().await;
     let school = app.school("0290009C", "Collège").await;
-    let id = register(&app, &school, connector("pronote", &["ENS"], &["family_name"], "login"), "ENS").await;
+    let admin = app.login(&app.territory_admin().await).await;
+    let id = register_as(&app, &admin, &school, connector("pronote", &["ENS"], &["family_name"], "login"), "ENS").await;
     let pupil = app.person("Zoé", "Durand", &school, Profile::Pupil).await;
     let c = app.login(&pupil).await;
     let r = app.get(&c, &format!("/cas/login?service={}", urlencode(PRONOTE))).await;
@@ -99,6 +100,10 @@ async fn a_pupil_cannot_sign_in_to_a_connector_offered_to_teachers() {
     assert!(r.location().is_empty());
     // Nor through the portal tile.
     assert_eq!(app.get(&c, &format!("/launch/{id}")).await.status, StatusCode::FORBIDDEN);
+    // And the bouquet of pupils cannot show it.
+    let r = app.json(&admin, "PUT", &format!("/api/v1/structures/{}/bouquet/ELV", school.id), Some(json!({"services": [id]}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("connector.not_offered"), "{}", r.body);
 }
 
 #[tokio::test]
