@@ -134,9 +134,9 @@ pub fn single_logout(state: &AppState, session: &preau_identity::sessions::Sessi
     let now = chrono::DateTime::from_timestamp(state.clock.now(), 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default();
     let id = preau_identity::secrets::token(&*state.rng);
     tokio::spawn(async move {
-        for (service, ticket) in targets {
+        for (n, (service, ticket)) in targets.into_iter().enumerate() {
             let body = format!(
-                "<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"LR-{id}\" Version=\"2.0\" IssueInstant=\"{now}\"><saml:NameID>@NOT_USED@</saml:NameID><samlp:SessionIndex>{}</samlp:SessionIndex></samlp:LogoutRequest>",
+                "<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"LR-{id}-{n}\" Version=\"2.0\" IssueInstant=\"{now}\"><saml:NameID>@NOT_USED@</saml:NameID><samlp:SessionIndex>{}</samlp:SessionIndex></samlp:LogoutRequest>",
                 xml(&ticket)
             );
             if let Err(e) = http.post(&service).form(&[("logoutRequest", body)]).send().await {
