@@ -175,6 +175,9 @@ struct ValidateQuery {
     renew: String,
     #[serde(default, rename = "pgtUrl")]
     pgt_url: String,
+    /// `JSON` for the protocol's JSON form; XML otherwise.
+    #[serde(default)]
+    format: String,
 }
 
 /// Escapes text for XML content and attribute values.
@@ -256,13 +259,41 @@ async fn deliver_pgt(state: &AppState, v: &Validated) -> Option<String> {
     }
 }
 
+/// The JSON form of a validation (CAS 3.0, `format=JSON`): multi-valued attributes are arrays.
+fn json_response(result: Result<(&Validated, Option<&str>), &CasFailure>) -> Response {
+    use serde_json::{Map, Value, json};
+    let body = match result {
+        Ok((v, iou)) => {
+            let mut attributes = Map::new();
+            attributes.insert("isFromNewLogin".into(), json!([v.from_new_login]));
+            for (name, values) in &v.attributes {
+                attributes.insert(name.clone(), json!(values));
+            }
+            let mut success = Map::new();
+            success.insert("user".into(), json!(v.user));
+            success.insert("attributes".into(), Value::Object(attributes));
+            if let Some(iou) = iou {
+                success.insert("proxyGrantingTicket".into(), json!(iou));
+            }
+            if !v.proxies.is_empty() {
+                success.insert("proxies".into(), json!(v.proxies));
+            }
+            json!({"serviceResponse": {"authenticationSuccess": success}})
+        }
+        Err(f) => json!({"serviceResponse": {"authenticationFailure": {"code": f.code, "description": f.message}}}),
+    };
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body.to_string()).into_response()
+}
+
 async fn validate_xml(state: &AppState, q: &ValidateQuery, accept: Accept) -> Response {
     let pgt_url = (!q.pgt_url.is_empty()).then_some(q.pgt_url.as_str());
+    let json = q.format.eq_ignore_ascii_case("json");
     match state.sso.cas_validate(state.config.territory, &q.ticket, &q.service, flag(&q.renew), accept, pgt_url).await {
         Ok(v) => {
             let iou = deliver_pgt(state, &v).await;
-            success(&v, iou.as_deref())
+            if json { json_response(Ok((&v, iou.as_deref()))) } else { success(&v, iou.as_deref()) }
         }
+        Err(f) if json => json_response(Err(&f)),
         Err(f) => failure("authenticationFailure", &f),
     }
 }

@@ -59,6 +59,9 @@ async fn a_teacher_signs_in_and_the_service_receives_only_what_it_was_granted() 
     register(&app, &school, connector("pronote", &["ENS"], &["family_name=nom", "given_name=prenom", "categories"], "login"), "ENS").await;
     let mut teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
     teacher.email = Some("anne.martin@example.org".into());
+    teacher.birth_date = Some("1980-04-02".into());
+    let audit = preau_directory::audit::entry::<(), ()>(T0, &app.system, "person.update", "test".into(), None, None, None);
+    app.state.store.update_person(&teacher, &audit).await.expect("an e-mail and a birth date the service must not get");
     let c = app.login(&teacher).await;
     let service = format!("{PRONOTE}enseignant.html");
     let ticket = sign_in(&app, &c, &service).await;
@@ -67,7 +70,7 @@ async fn a_teacher_signs_in_and_the_service_receives_only_what_it_was_granted() 
     assert!(xml.contains(&format!("<cas:user>{}</cas:user>", teacher.login)), "{xml}");
     assert!(xml.contains("<cas:nom>Martin</cas:nom>") && xml.contains("<cas:prenom>Anne</cas:prenom>"), "{xml}");
     assert!(xml.contains("<cas:categories>National_3</cas:categories>"), "{xml}");
-    for not_granted in ["mail", "ENTPersonDateNaissance", "ENTPersonStructRattachUAI", "0290009C"] {
+    for not_granted in ["mail", "anne.martin@example.org", "ENTPersonDateNaissance", "02/04/1980", "ENTPersonStructRattachUAI", "0290009C"] {
         assert!(!xml.contains(not_granted), "{not_granted} was released: {xml}");
     }
     // Single use: the same ticket again, and a made-up one, are refused.
@@ -82,6 +85,15 @@ async fn a_teacher_signs_in_and_the_service_receives_only_what_it_was_granted() 
     let t3 = sign_in(&app, &c, &service).await;
     app.clock.advance(31);
     assert!(validate(&app, "/cas/serviceValidate", &t3, &service).await.contains("INVALID_TICKET"));
+    // The JSON form of CAS 3.0.
+    let t5 = sign_in(&app, &c, &service).await;
+    let json: Value = serde_json::from_str(&validate(&app, "/cas/p3/serviceValidate", &format!("{t5}&format=JSON"), &service).await).unwrap_or(Value::Null);
+    let ok = &json["serviceResponse"]["authenticationSuccess"];
+    assert_eq!(ok["user"], json!(teacher.login));
+    assert_eq!(ok["attributes"]["nom"], json!(["Martin"]));
+    assert!(ok["attributes"].get("mail").is_none());
+    let again: Value = serde_json::from_str(&validate(&app, "/cas/p3/serviceValidate", &format!("{t5}&format=JSON"), &service).await).unwrap_or(Value::Null);
+    assert_eq!(again["serviceResponse"]["authenticationFailure"]["code"], json!("INVALID_TICKET"));
     // The text protocol of CAS 1.
     let t4 = sign_in(&app, &c, &service).await;
     assert_eq!(validate(&app, "/cas/validate", &t4, &service).await, format!("yes\n{}\n", teacher.login));
