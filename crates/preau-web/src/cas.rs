@@ -56,6 +56,16 @@ fn with_ticket(service: &str, ticket: &str) -> String {
     out
 }
 
+/// Escapes a value for a URL query.
+pub fn query_escape(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// The charter page, remembering the service to go on to once it is accepted.
+fn to_charter(service: &str) -> String {
+    format!("/charter?service={}", query_escape(service))
+}
+
 /// Issues a ticket for the session's person and sends them back to the service.
 async fn sign_in(state: &AppState, session: &preau_identity::Session, service: &str, renewed: bool, lang: crate::i18n::Lang) -> Response {
     let principal = match state.principal(session).await {
@@ -80,7 +90,8 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query(q):
     };
     let renew = flag(&q.renew);
     match session {
-        Some(s) if !renew && !s.charter_pending => sign_in(&state, &s, &q.service, false, lang).await,
+        Some(s) if s.charter_pending => Redirect::to(&to_charter(&q.service)).into_response(),
+        Some(s) if !renew => sign_in(&state, &s, &q.service, false, lang).await,
         _ if flag(&q.gateway) && !renew => Redirect::to(&q.service).into_response(),
         _ => crate::pages::cas_login_page(&state, lang, String::new(), None, &q.service, &connector.name, renew),
     }
@@ -113,7 +124,11 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, ClientO
         }
     };
     if opened.session.charter_pending {
-        return crate::pages::opened(&state, opened).await;
+        let mut r = crate::pages::opened(&state, opened).await;
+        if let Ok(v) = header::HeaderValue::from_str(&to_charter(&f.service)) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return r;
     }
     let mut r = sign_in(&state, &opened.session, &f.service, true, lang).await;
     let cookie = crate::auth::session_cookie(&opened.token, state.config.secure_cookies, state.accounts.sessions.policy.absolute_secs);

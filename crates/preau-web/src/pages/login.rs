@@ -288,17 +288,37 @@ struct CharterPage {
     user: Option<String>,
     csrf: String,
     text: String,
+    /// A CAS service the person was signing in to: they go on to it once the charter is accepted.
+    service: String,
 }
 
-async fn charter_form(State(state): State<AppState>, authed: Authed) -> Response {
+#[derive(Deserialize)]
+struct CharterQuery {
+    #[serde(default)]
+    service: String,
+}
+
+async fn charter_form(State(state): State<AppState>, authed: Authed, Query(q): Query<CharterQuery>) -> Response {
     let text = charter_text(&state, authed.lang).await;
-    render(&CharterPage { tr: Tr(authed.lang), user: Some(String::new()), csrf: authed.session.csrf.to_string(), text })
+    render(&CharterPage { tr: Tr(authed.lang), user: Some(String::new()), csrf: authed.session.csrf.to_string(), text, service: q.service })
 }
 
-async fn charter_accept(State(state): State<AppState>, authed: Authed, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
+#[derive(Deserialize)]
+struct CharterForm {
+    csrf: String,
+    #[serde(default)]
+    service: String,
+}
+
+/// Accepts the charter; goes on to the CAS sign-in that was interrupted (which refuses a service
+/// no connector registers), else to the portal.
+async fn charter_accept(State(state): State<AppState>, authed: Authed, Form(f): Form<CharterForm>) -> Result<Response, PageError> {
     authed.check_csrf(&f.csrf)?;
     state.accounts.accept_charter(&authed.session).await.map_err(|e| authed.fail(e))?;
-    Ok(Redirect::to("/portal").into_response())
+    if f.service.is_empty() {
+        return Ok(Redirect::to("/portal").into_response());
+    }
+    Ok(Redirect::to(&format!("/cas/login?service={}", crate::cas::query_escape(&f.service))).into_response())
 }
 
 #[derive(Deserialize)]

@@ -357,3 +357,33 @@ async fn logging_out_of_the_portal_sends_a_logout_request_to_each_service_signed
     assert_eq!(again.status, StatusCode::OK);
     assert!(again.location().is_empty());
 }
+
+#[tokio::test]
+async fn a_charter_to_accept_comes_between_the_password_and_the_service() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    register(&app, &school, connector("pronote", &["ENS"], &[], "login"), "ENS").await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    app.publish_charter("Charte d'usage 2026").await;
+    let r = app.post_form(&Client::default(), "/cas/login", &[("login", &teacher.login), ("password", PASSWORD), ("service", PRONOTE)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), format!("/charter?service={}", urlencode(PRONOTE)));
+    let cookie = r
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("preau_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned);
+    let token = cookie.as_deref().unwrap_or("").trim_start_matches("preau_session=").to_owned();
+    let c = Client { cookie, csrf: app.state.accounts.sessions.by_token(&token).map(|s| s.csrf.to_string()).unwrap_or_default(), ..Default::default() };
+    // Before accepting, the service gets no ticket.
+    assert_eq!(app.get(&c, &format!("/cas/login?service={}", urlencode(PRONOTE))).await.location(), format!("/charter?service={}", urlencode(PRONOTE)));
+    let page = app.get(&c, &r.location()).await;
+    assert!(page.body.contains(&format!("name=\"service\" value=\"{PRONOTE}\"")), "{}", page.body);
+    let r = app.post_form(&c, "/charter", &[("csrf", &c.csrf), ("service", PRONOTE)]).await;
+    assert_eq!(r.location(), format!("/cas/login?service={}", urlencode(PRONOTE)));
+    let ticket = sign_in(&app, &c, PRONOTE).await;
+    assert!(validate(&app, "/cas/p3/serviceValidate", &ticket, PRONOTE).await.contains(&teacher.login));
+}
