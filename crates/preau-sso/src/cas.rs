@@ -114,6 +114,16 @@ impl<S: SsoStore> Sso<S> {
         format!("{prefix}-{}", preau_identity::secrets::token(&*self.rng))
     }
 
+    /// Keeps a service or proxy ticket until its validation, and its service for the session's
+    /// single logout.
+    fn keep_ticket(&self, id: &str, t: Ticket, now: i64) {
+        if let Ok(mut inner) = self.tickets.0.lock() {
+            inner.sweep(now);
+            inner.sessions.entry(t.session.clone()).or_default().push((t.service.clone(), id.to_owned(), now));
+            inner.tickets.insert(id.to_owned(), t);
+        }
+    }
+
     /// The CAS connector of the territory that accepts `service` (the longest matching prefix).
     pub async fn cas_connector(&self, territory: TerritoryId, service: &str) -> Result<Connector> {
         let mut best: Option<(usize, Connector)> = None;
@@ -150,11 +160,7 @@ impl<S: SsoStore> Sso<S> {
             proxies: vec![],
             expires: now + TICKET_SECS,
         };
-        if let Ok(mut inner) = self.tickets.0.lock() {
-            inner.sweep(now);
-            inner.sessions.entry(session.to_owned()).or_default().push((service.to_owned(), id.clone(), now));
-            inner.tickets.insert(id.clone(), t);
-        }
+        self.keep_ticket(&id, t, now);
         Ok(id)
     }
 
@@ -246,16 +252,12 @@ impl<S: SsoStore> Sso<S> {
             service: target.to_owned(),
             person: p.person,
             connector: c.service,
-            session: p.session.clone(),
+            session: p.session,
             renewed: false,
             proxies: p.proxies,
             expires: now + TICKET_SECS,
         };
-        if let Ok(mut inner) = self.tickets.0.lock() {
-            inner.sweep(now);
-            inner.sessions.entry(p.session).or_default().push((target.to_owned(), id.clone(), now));
-            inner.tickets.insert(id.clone(), t);
-        }
+        self.keep_ticket(&id, t, now);
         Ok(id)
     }
 

@@ -90,6 +90,13 @@ pub struct Connector {
     pub approved_at: i64,
 }
 
+impl Connector {
+    /// Whether it is offered to `profile` in `structure`.
+    pub fn offered_to(&self, structure: StructureId, profile: Profile) -> bool {
+        self.profiles.contains(&profile) && (self.structures.is_empty() || self.structures.contains(&structure))
+    }
+}
+
 /// What an admin submits (JSON body or console form).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ConnectorInput {
@@ -327,11 +334,7 @@ impl<S: SsoStore> Sso<S> {
     }
 
     fn reach_in(c: &Connector, memberships: &[(preau_directory::Structure, Profile)]) -> Vec<(preau_directory::Structure, Profile)> {
-        memberships
-            .iter()
-            .filter(|(s, p)| c.profiles.contains(p) && (c.structures.is_empty() || c.structures.contains(&s.id)) && s.territory == c.territory)
-            .cloned()
-            .collect()
+        memberships.iter().filter(|(s, p)| c.offered_to(s.id, *p) && s.territory == c.territory).cloned().collect()
     }
 
     /// What the directory says of `person` for this connector, limited to where it reaches them.
@@ -374,7 +377,7 @@ impl<S: SsoStore> Sso<S> {
         let connectors = self.all_connectors(caller.territory).await?;
         let mut v = Validator::new();
         for c in services.iter().filter_map(|id| connectors.iter().find(|c| c.service == *id)) {
-            v.check(c.profiles.contains(&profile) && (c.structures.is_empty() || c.structures.contains(&structure)), "services", "connector.not_offered");
+            v.check(c.offered_to(structure, profile), "services", "connector.not_offered");
         }
         v.finish()?;
         preau_directory::Directory::new(self.store.clone(), self.clock.clone()).set_bouquet(caller, structure, profile, services).await

@@ -70,15 +70,10 @@ impl<S: SsoStore> Sso<S> {
         if tile.territory != caller.territory {
             return Err(preau_core::Error::NotFound);
         }
-        let connector = match self.store.connector(service).await {
-            Ok(c) => Some(c),
-            Err(preau_core::Error::NotFound) => None,
-            Err(e) => return Err(e),
-        };
+        let connector = self.cached_connector(caller.territory, service).await?;
         let mut through = vec![];
         for m in self.store.memberships(me).await? {
-            let offered =
-                connector.as_ref().is_none_or(|c| c.profiles.contains(&m.profile) && (c.structures.is_empty() || c.structures.contains(&m.structure)));
+            let offered = connector.as_ref().is_none_or(|c| c.offered_to(m.structure, m.profile));
             if offered && self.store.bouquet(m.structure, m.profile).await?.iter().any(|s| s.id == service) {
                 through.push((m.structure, m.profile));
             }
