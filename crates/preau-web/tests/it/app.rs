@@ -242,6 +242,12 @@ impl TestApp {
     /// Logs in through the login form and returns a client holding the session.
     pub async fn try_login(&self, login: &str, password: &str) -> (Resp, Client) {
         let r = self.post_form(&Client::default(), "/login", &[("login", login), ("password", password)]).await;
+        let c = self.client_of(&r);
+        (r, c)
+    }
+
+    /// A browser holding the session a response opened (its cookie and CSRF token), if any.
+    pub fn client_of(&self, r: &Resp) -> Client {
         let cookie = r
             .headers
             .get_all(header::SET_COOKIE)
@@ -255,7 +261,7 @@ impl TestApp {
             let token = c.cookie.as_deref().unwrap_or("").trim_start_matches("preau_session=");
             c.csrf = self.state.accounts.sessions.by_token(token).map(|s| s.csrf.to_string()).unwrap_or_default();
         }
-        (r, c)
+        c
     }
 
     pub async fn login(&self, p: &Person) -> Client {

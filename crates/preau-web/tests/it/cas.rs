@@ -6,6 +6,7 @@ use crate::app::*;
 use axum::http::StatusCode;
 use preau_core::Profile;
 use preau_directory::DirectoryStore;
+use preau_web::cas::query_escape as urlencode;
 use serde_json::{Value, json};
 
 const PRONOTE: &str = "https://pronote.example.org/";
@@ -42,10 +43,6 @@ async fn sign_in(app: &TestApp, c: &Client, service: &str) -> String {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(r.location().starts_with(service), "{}", r.location());
     ticket_of(&r.location())
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 async fn validate(app: &TestApp, path: &str, ticket: &str, service: &str) -> String {
@@ -368,16 +365,7 @@ async fn a_charter_to_accept_comes_between_the_password_and_the_service() {
     let r = app.post_form(&Client::default(), "/cas/login", &[("login", &teacher.login), ("password", PASSWORD), ("service", PRONOTE)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), format!("/charter?service={}", urlencode(PRONOTE)));
-    let cookie = r
-        .headers
-        .get_all(axum::http::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("preau_session="))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned);
-    let token = cookie.as_deref().unwrap_or("").trim_start_matches("preau_session=").to_owned();
-    let c = Client { cookie, csrf: app.state.accounts.sessions.by_token(&token).map(|s| s.csrf.to_string()).unwrap_or_default(), ..Default::default() };
+    let c = app.client_of(&r);
     // Before accepting, the service gets no ticket.
     assert_eq!(app.get(&c, &format!("/cas/login?service={}", urlencode(PRONOTE))).await.location(), format!("/charter?service={}", urlencode(PRONOTE)));
     let page = app.get(&c, &r.location()).await;
