@@ -20,28 +20,21 @@ const MOVES: [&str; 7] = [
 ];
 
 impl Store {
+    /// The people a query selects, with the territory as `$1`.
+    async fn people_of(&self, territory: TerritoryId, sql: &'static str) -> Result<Vec<Person>> {
+        sqlx::query(sql).bind(territory.to_string()).fetch_all(&self.pool).await.map_err(db_err)?.iter().map(rows::person).collect()
+    }
+
     /// One pass over the territory's fed people whose birth date some manual account shares
     /// (manual accounts are few), paired in memory.
     pub(crate) async fn candidates(&self, territory: TerritoryId) -> Result<Vec<(Person, Person)>> {
-        let manual: Vec<Person> = sqlx::query("SELECT * FROM people WHERE territory_id = $1 AND source = 'manual' AND birth_date IS NOT NULL")
-            .bind(territory.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(rows::person)
-            .collect::<Result<_>>()?;
+        let manual = self.people_of(territory, "SELECT * FROM people WHERE territory_id = $1 AND source = 'manual' AND birth_date IS NOT NULL").await?;
         if manual.is_empty() {
             return Ok(vec![]);
         }
-        let fed: Vec<Person> = sqlx::query("SELECT * FROM people WHERE territory_id = $1 AND source = 'feed' AND detached_at IS NULL AND birth_date IN (SELECT birth_date FROM people WHERE territory_id = $1 AND source = 'manual') ORDER BY id")
-            .bind(territory.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(rows::person)
-            .collect::<Result<_>>()?;
+        let fed = self
+            .people_of(territory, "SELECT * FROM people WHERE territory_id = $1 AND source = 'feed' AND detached_at IS NULL AND birth_date IN (SELECT birth_date FROM people WHERE territory_id = $1 AND source = 'manual') ORDER BY id")
+            .await?;
         let decided: std::collections::HashSet<(String, String)> = sqlx::query("SELECT manual_id, fed_id FROM duplicate_decisions WHERE territory_id = $1")
             .bind(territory.to_string())
             .fetch_all(&self.pool)
