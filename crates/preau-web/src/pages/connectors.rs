@@ -62,8 +62,11 @@ async fn list(State(state): State<AppState>, a: Authed) -> PageResult {
     let connectors = state.sso.connectors(&a.principal).await.map_err(|e| a.fail(e))?;
     let now = state.clock.now();
     state.sso.flush_launches().await.map_err(|e| a.fail(e))?;
-    let counts =
-        state.sso.launch_report(&a.principal, &preau_sso::launches::day_of(now - 29 * 86_400), &preau_sso::launches::day_of(now)).await.unwrap_or_default();
+    let counts = state
+        .sso
+        .launch_report(&a.principal, &preau_sso::launches::day_of(now - 29 * 86_400), &preau_sso::launches::day_of(now))
+        .await
+        .map_err(|e| a.fail(e))?;
     let structures = preau_directory::DirectoryStore::structures(&*state.store, a.principal.territory).await.map_err(|e| a.fail(e))?;
     let rows = connectors
         .into_iter()
