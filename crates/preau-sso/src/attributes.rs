@@ -83,6 +83,37 @@ impl Attribute {
         }
     }
 
+    /// The claim name it is released under to an OpenID Connect service unless the connector
+    /// says otherwise: the standard claim where there is one.
+    pub fn claim_name(self) -> &'static str {
+        match self {
+            Attribute::Login => "preferred_username",
+            Attribute::DisplayName => "name",
+            Attribute::BirthDate => "birthdate",
+            Attribute::Profiles => "profiles",
+            Attribute::Structures => "structures",
+            Attribute::Classes => "classes",
+            Attribute::Groups => "groups",
+            other => other.code(),
+        }
+    }
+
+    /// The OpenID Connect scope a service must ask for to receive it.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Attribute::Login | Attribute::GivenName | Attribute::FamilyName | Attribute::DisplayName | Attribute::BirthDate => "profile",
+            Attribute::Email => "email",
+            Attribute::Profiles | Attribute::Categories => "profiles",
+            Attribute::Structures | Attribute::PostalCode => "structures",
+            Attribute::Classes | Attribute::Groups => "classes",
+        }
+    }
+
+    /// Whether it holds one value (a JSON string in a claim) rather than a list.
+    pub fn single_valued(self) -> bool {
+        !matches!(self, Attribute::Profiles | Attribute::Structures | Attribute::PostalCode | Attribute::Classes | Attribute::Groups)
+    }
+
     pub fn parse(code: &str) -> Result<Attribute, Error> {
         Attribute::ALL.into_iter().find(|a| a.code() == code.trim()).ok_or_else(|| Error::invalid("release", "connector.attribute"))
     }

@@ -20,6 +20,8 @@ pub enum Protocol {
     Link,
     /// CAS 3.0: the service validates a ticket and receives the released attributes.
     Cas,
+    /// OpenID Connect: the service exchanges a code for tokens; claims follow the policy.
+    Oidc,
 }
 
 impl Protocol {
@@ -27,8 +29,36 @@ impl Protocol {
         match self {
             Protocol::Link => "link",
             Protocol::Cas => "cas",
+            Protocol::Oidc => "oidc",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Protocol> {
+        [Protocol::Link, Protocol::Cas, Protocol::Oidc].into_iter().find(|p| p.code() == s)
+    }
+}
+
+/// How an OpenID Connect connector is reached. Its client id is the connector's id; its
+/// redirect URIs are its `service_urls`, matched exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcSettings {
+    /// A public client (an app on a phone, a single-page app) has no secret and must use PKCE.
+    pub public_client: bool,
+    /// SHA-256 of the client secret (hex); never shown.
+    #[serde(skip_serializing, default)]
+    pub secret_digest: String,
+    /// Where RP-initiated logout may send the person back (exact match).
+    #[serde(default)]
+    pub post_logout_uris: Vec<String>,
+    /// Where a logout token is POSTed when the person's portal session ends; empty: none.
+    #[serde(default)]
+    pub backchannel_logout_uri: String,
+    /// How its ID tokens are signed.
+    #[serde(default)]
+    pub signing_alg: crate::keys::SigningAlg,
+    /// The territory approved the release for everyone: no consent screen.
+    #[serde(default)]
+    pub preapproved: bool,
 }
 
 /// Which identifier of the person the service sees.
@@ -88,6 +118,12 @@ pub struct Connector {
     pub legal_basis: String,
     pub approved_by: String,
     pub approved_at: i64,
+    /// OpenID Connect settings (protocol `oidc` only).
+    #[serde(default)]
+    pub oidc: OidcSettings,
+    /// A client secret just made (at creation or renewal): shown once, never stored.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_secret: Option<String>,
 }
 
 impl Connector {
@@ -126,6 +162,19 @@ pub struct ConnectorInput {
     /// UAI of the owning structure; empty: the territory.
     #[serde(default)]
     pub owner: String,
+    /// OIDC: `confidential` (default, with a secret) or `public` (PKCE, no secret).
+    #[serde(default)]
+    pub client_type: String,
+    #[serde(default)]
+    pub post_logout_uris: Vec<String>,
+    #[serde(default)]
+    pub backchannel_logout_uri: String,
+    /// OIDC: `RS256` (default) or `ES256`.
+    #[serde(default)]
+    pub signing_alg: String,
+    /// OIDC: skip the consent screen (territory admins only).
+    #[serde(default)]
+    pub preapproved: bool,
 }
 
 fn web_url(u: &str) -> bool {
@@ -145,19 +194,28 @@ pub fn url_matches(prefix: &str, url: &str) -> bool {
     }
 }
 
-fn parse_release(lines: &[String], v: &mut Validator) -> Vec<Release> {
+/// The SHA-256 digest (hex) a client secret is kept as.
+pub fn secret_digest(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Claims an OpenID Connect token carries for itself, which no released attribute may take.
+const RESERVED_CLAIMS: [&str; 14] = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "nonce", "auth_time", "sid", "azp", "at_hash", "acr", "amr"];
+
+fn parse_release(lines: &[String], protocol: Protocol, v: &mut Validator) -> Vec<Release> {
     let mut out: Vec<Release> = vec![];
     for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
         let (code, name) = line.split_once('=').map(|(a, n)| (a.trim(), n.trim())).unwrap_or((line, ""));
         match Attribute::parse(code) {
             Ok(a) => {
-                let name = if name.is_empty() { a.default_name().to_owned() } else { name.to_owned() };
+                let default = if protocol == Protocol::Oidc { a.claim_name() } else { a.default_name() };
+                let name = if name.is_empty() { default.to_owned() } else { name.to_owned() };
                 // Released names become XML element names (CAS) and claim names: a letter, then
                 // letters, digits, `_`, `-` or `.`.
                 let ok = name.len() <= 80
                     && name.starts_with(|c: char| c.is_ascii_alphabetic())
                     && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
-                v.check(ok, "release", "connector.release_name");
+                v.check(ok && !(protocol == Protocol::Oidc && RESERVED_CLAIMS.contains(&name.as_str())), "release", "connector.release_name");
                 if !out.iter().any(|r| r.name == name) {
                     out.push(Release { attribute: a, name });
                 }
@@ -197,14 +255,10 @@ impl<S: SsoStore> Sso<S> {
         let mut v = Validator::new();
         let t = caller.territory;
         let owner = if input.owner.trim().is_empty() { None } else { self.structure_by_uai(t, &input.owner, &mut v, "owner").await };
-        let protocol = match input.protocol.as_str() {
-            "link" => Protocol::Link,
-            "cas" => Protocol::Cas,
-            _ => {
-                v.check(false, "protocol", "connector.protocol");
-                Protocol::Link
-            }
-        };
+        let protocol = Protocol::parse(&input.protocol).unwrap_or_else(|| {
+            v.check(false, "protocol", "connector.protocol");
+            Protocol::Link
+        });
         let subject = match input.subject.as_str() {
             "" | "login" => SubjectKind::Login,
             "pairwise" => SubjectKind::Pairwise,
@@ -222,7 +276,8 @@ impl<S: SsoStore> Sso<S> {
         v.check(preau_directory::services::ICONS.contains(&icon), "icon", "service.icon");
         let service_urls: Vec<String> = input.service_urls.iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect();
         v.check(service_urls.iter().all(|u| web_url(u)), "service_urls", "service.url");
-        v.check(protocol != Protocol::Cas || !service_urls.is_empty(), "service_urls", "connector.service_urls");
+        v.check(protocol == Protocol::Link || !service_urls.is_empty(), "service_urls", "connector.service_urls");
+        let oidc = self.parse_oidc(caller, input, protocol, existing, &mut v);
         let mut structures = vec![];
         for uai in input.structures.iter().filter(|u| !u.trim().is_empty()) {
             if let Some(s) = self.structure_by_uai(t, uai, &mut v, "structures").await
@@ -247,8 +302,8 @@ impl<S: SsoStore> Sso<S> {
             }
         }
         v.check(!profiles.is_empty(), "profiles", "connector.profiles");
-        let release = parse_release(&input.release, &mut v);
-        v.check(protocol == Protocol::Cas || release.is_empty(), "release", "connector.link_releases");
+        let release = parse_release(&input.release, protocol, &mut v);
+        v.check(protocol != Protocol::Link || release.is_empty(), "release", "connector.link_releases");
         v.check(!input.purpose.trim().is_empty() && input.purpose.len() <= 500, "purpose", "field.required");
         v.check(!input.legal_basis.trim().is_empty() && input.legal_basis.len() <= 200, "legal_basis", "field.required");
         v.finish()?;
@@ -275,7 +330,49 @@ impl<S: SsoStore> Sso<S> {
             legal_basis: input.legal_basis.trim().to_owned(),
             approved_by: caller.label(),
             approved_at: self.clock.now(),
+            oidc,
+            client_secret: None,
         })
+    }
+
+    /// The OpenID Connect settings of the input; the secret is kept from `existing`.
+    fn parse_oidc(&self, caller: &Principal, input: &ConnectorInput, protocol: Protocol, existing: Option<&Connector>, v: &mut Validator) -> OidcSettings {
+        if protocol != Protocol::Oidc {
+            return OidcSettings::default();
+        }
+        let public_client = match input.client_type.as_str() {
+            "" | "confidential" => false,
+            "public" => true,
+            _ => {
+                v.check(false, "client_type", "connector.client_type");
+                false
+            }
+        };
+        let signing_alg = if input.signing_alg.is_empty() {
+            crate::keys::SigningAlg::default()
+        } else {
+            crate::keys::SigningAlg::parse(&input.signing_alg).unwrap_or_else(|| {
+                v.check(false, "signing_alg", "connector.signing_alg");
+                crate::keys::SigningAlg::default()
+            })
+        };
+        let post_logout_uris: Vec<String> = input.post_logout_uris.iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect();
+        v.check(post_logout_uris.iter().all(|u| web_url(u)), "post_logout_uris", "service.url");
+        let backchannel_logout_uri = input.backchannel_logout_uri.trim().to_owned();
+        v.check(backchannel_logout_uri.is_empty() || web_url(&backchannel_logout_uri), "backchannel_logout_uri", "service.url");
+        // Redirect URIs are matched exactly, so a fragment could never match.
+        v.check(input.service_urls.iter().all(|u| !u.contains('#')), "service_urls", "connector.redirect_fragment");
+        // Skipping consent is the territory's decision.
+        let territory_wide = caller.require_territory(Permission::ManageConnectors).is_ok();
+        v.check(!input.preapproved || territory_wide, "preapproved", "connector.preapproved");
+        OidcSettings {
+            public_client,
+            secret_digest: existing.map(|c| c.oidc.secret_digest.clone()).unwrap_or_default(),
+            post_logout_uris,
+            backchannel_logout_uri,
+            signing_alg,
+            preapproved: input.preapproved && territory_wide,
+        }
     }
 
     fn tile(c: &Connector) -> Service {
@@ -293,10 +390,35 @@ impl<S: SsoStore> Sso<S> {
     /// Registers a connector and its tile in the catalogue; the caller is recorded as approver.
     pub async fn create_connector(&self, caller: &Principal, input: &ConnectorInput) -> Result<Connector> {
         require_admin(caller)?;
-        let c = self.parse(caller, input, None).await?;
+        let mut c = self.parse(caller, input, None).await?;
         Self::require_manage(caller, c.owner)?;
+        let secret = self.new_client_secret(&mut c);
         let audit = audit::entry::<(), _>(self.clock.now(), caller, "connector.create", format!("service:{}", c.service), c.owner, None, Some(&c));
         self.store.insert_connector(&c, &Self::tile(&c), &audit).await?;
+        c.client_secret = secret;
+        Ok(c)
+    }
+
+    /// A confidential OIDC client gets a new secret, kept as its digest; returns it.
+    fn new_client_secret(&self, c: &mut Connector) -> Option<String> {
+        if c.protocol != Protocol::Oidc || c.oidc.public_client {
+            c.oidc.secret_digest.clear();
+            return None;
+        }
+        let secret = preau_identity::secrets::token(&*self.rng);
+        c.oidc.secret_digest = secret_digest(&secret);
+        Some(secret)
+    }
+
+    /// Replaces a confidential OIDC client's secret; the new one is returned once.
+    pub async fn renew_client_secret(&self, caller: &Principal, id: ServiceId) -> Result<Connector> {
+        let before = self.connector(caller, id).await?;
+        Self::require_manage(caller, before.owner)?;
+        let mut c = before.clone();
+        let secret = self.new_client_secret(&mut c).ok_or_else(|| Error::invalid("client_type", "connector.no_secret"))?;
+        let audit = audit::entry(self.clock.now(), caller, "connector.secret_renew", format!("service:{id}"), c.owner, Some(&before), Some(&c));
+        self.store.update_connector(&c, &Self::tile(&c), &audit).await?;
+        c.client_secret = Some(secret);
         Ok(c)
     }
 
@@ -304,10 +426,17 @@ impl<S: SsoStore> Sso<S> {
     pub async fn update_connector(&self, caller: &Principal, id: ServiceId, input: &ConnectorInput) -> Result<Connector> {
         let before = self.connector(caller, id).await?;
         Self::require_manage(caller, before.owner)?;
-        let c = self.parse(caller, input, Some(&before)).await?;
+        let mut c = self.parse(caller, input, Some(&before)).await?;
         Self::require_manage(caller, c.owner)?;
+        // A client that becomes confidential gets its first secret.
+        let secret =
+            if c.protocol == Protocol::Oidc && !c.oidc.public_client && c.oidc.secret_digest.is_empty() { self.new_client_secret(&mut c) } else { None };
+        if c.oidc.public_client {
+            c.oidc.secret_digest.clear();
+        }
         let audit = audit::entry(self.clock.now(), caller, "connector.update", format!("service:{id}"), c.owner, Some(&before), Some(&c));
         self.store.update_connector(&c, &Self::tile(&c), &audit).await?;
+        c.client_secret = secret;
         Ok(c)
     }
 

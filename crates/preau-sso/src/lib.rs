@@ -3,7 +3,7 @@
 //! policy: which attributes it receives, under which names, and which identifier
 //! (`connectors.rs`, values in `attributes.rs`). Each launch is counted per connector, structure,
 //! profile and day (`launches.rs`). The CAS protocol's tickets live in `cas.rs`; HTTP and XML stay
-//! in `preau-web`. Storage is reached through [`store::SsoStore`].
+//! in `preau-web`. The OpenID Connect provider is `oidc/`, its signing keys `keys.rs`. Storage is reached through [`store::SsoStore`].
 //!
 //! Every operation takes the caller and checks authorization itself: who may manage a connector,
 //! and who may be signed in to it.
@@ -12,7 +12,9 @@ pub mod attributes;
 pub mod cache;
 pub mod cas;
 pub mod connectors;
+pub mod keys;
 pub mod launches;
+pub mod oidc;
 pub mod store;
 
 pub use attributes::Attribute;
@@ -31,6 +33,8 @@ pub struct Sso<S> {
     pub tickets: Arc<cas::Tickets>,
     pub launches: Arc<launches::Counter>,
     pub cache: Arc<cache::Cache>,
+    pub keys: Arc<keys::Keys>,
+    pub oidc: Arc<oidc::OidcState>,
 }
 
 impl<S> Clone for Sso<S> {
@@ -42,12 +46,23 @@ impl<S> Clone for Sso<S> {
             tickets: self.tickets.clone(),
             launches: self.launches.clone(),
             cache: self.cache.clone(),
+            keys: self.keys.clone(),
+            oidc: self.oidc.clone(),
         }
     }
 }
 
 impl<S: SsoStore> Sso<S> {
     pub fn new(store: Arc<S>, clock: Arc<dyn Clock>, rng: Arc<dyn Random>) -> Self {
-        Self { store, clock, rng, tickets: Arc::new(cas::Tickets::default()), launches: Arc::new(launches::Counter::default()), cache: Arc::default() }
+        Self {
+            store,
+            clock,
+            rng,
+            tickets: Arc::new(cas::Tickets::default()),
+            launches: Arc::new(launches::Counter::default()),
+            cache: Arc::default(),
+            keys: Arc::default(),
+            oidc: Arc::default(),
+        }
     }
 }

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "lean_people_indexes", include_str!("../migrations/0008_lean_people_indexes.sql")),
     (9, "link_tables_without_rowid", include_str!("../migrations/0009_link_tables_without_rowid.sql")),
     (10, "connectors", include_str!("../migrations/0010_connectors.sql")),
+    (11, "oidc", include_str!("../migrations/0011_oidc.sql")),
 ];
 
 /// The migrations that only one dialect runs.

@@ -17,7 +17,7 @@ type Tx<'a> = Transaction<'a, Any>;
 /// Deletes a person and every row that refers to them. Used when a source deletes a person it
 /// owns and when the retention delay of a detached person has passed.
 pub(crate) async fn purge_person_tx(tx: &mut Tx<'_>, id: &str) -> Result<()> {
-    const DELETES: [&str; 14] = [
+    const DELETES: [&str; 16] = [
         "DELETE FROM login_aliases WHERE person_id = $1",
         "DELETE FROM memberships WHERE person_id = $1",
         "DELETE FROM functions WHERE person_id = $1",
@@ -31,6 +31,8 @@ pub(crate) async fn purge_person_tx(tx: &mut Tx<'_>, id: &str) -> Result<()> {
         "DELETE FROM activation_codes WHERE person_id = $1",
         "DELETE FROM reset_tokens WHERE person_id = $1",
         "DELETE FROM sessions WHERE person_id = $1",
+        "DELETE FROM oidc_consents WHERE person_id = $1",
+        "DELETE FROM oidc_refresh_tokens WHERE person_id = $1",
         "DELETE FROM people WHERE id = $1",
     ];
     for sql in DELETES {

@@ -4,11 +4,17 @@
 use crate::directory::{conflict_as, insert_service_tx, write_audit};
 use crate::rows::{self, int, opt_parse, parse, text};
 use crate::{Store, db_err};
+use base64::Engine;
+use preau_core::PersonId;
 use preau_core::{Error, Profile, Result, ServiceId, StructureId, TerritoryId};
 use preau_directory::{AuditEntry, Service};
+use preau_sso::connectors::OidcSettings;
+use preau_sso::keys::{SigningAlg, StoredKey};
 use preau_sso::launches::LaunchKey;
+use preau_sso::oidc::tokens::{RefreshRecord, RefreshUse};
 use preau_sso::{Connector, Protocol, Release, SsoStore, SubjectKind};
 use serde::{Deserialize, Serialize};
+use sqlx::Row;
 use sqlx::any::AnyRow;
 
 /// What the `policy` column holds.
@@ -19,6 +25,11 @@ struct Policy {
     profiles: Vec<Profile>,
     release: Vec<Release>,
     subject: SubjectKind,
+    #[serde(default)]
+    oidc: OidcSettings,
+    /// Kept apart from `oidc`, which never serialises it.
+    #[serde(default)]
+    client_secret_digest: String,
 }
 
 fn policy_json(c: &Connector) -> Result<String> {
@@ -28,6 +39,8 @@ fn policy_json(c: &Connector) -> Result<String> {
         profiles: c.profiles.clone(),
         release: c.release.clone(),
         subject: c.subject,
+        oidc: c.oidc.clone(),
+        client_secret_digest: c.oidc.secret_digest.clone(),
     };
     serde_json::to_string(&p).map_err(Error::internal)
 }
@@ -43,7 +56,7 @@ fn connector(r: &AnyRow) -> Result<Connector> {
         name: tile.name,
         icon: tile.icon,
         url: tile.url,
-        protocol: if text(r, "protocol")? == "cas" { Protocol::Cas } else { Protocol::Link },
+        protocol: Protocol::parse(&text(r, "protocol")?).unwrap_or(Protocol::Link),
         service_urls: p.service_urls,
         structures: p.structures,
         profiles: p.profiles,
@@ -54,6 +67,8 @@ fn connector(r: &AnyRow) -> Result<Connector> {
         legal_basis: text(r, "legal_basis")?,
         approved_by: text(r, "approved_by")?,
         approved_at: int(r, "approved_at")?,
+        oidc: OidcSettings { secret_digest: p.client_secret_digest, ..p.oidc },
+        client_secret: None,
     })
 }
 
@@ -153,4 +168,125 @@ impl SsoStore for Store {
             })
             .collect()
     }
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>> {
+        let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY created_at").fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let alg = SigningAlg::parse(&text(r, "alg")?).ok_or_else(|| Error::internal("unknown signing algorithm"))?;
+                let private_der = base64::engine::general_purpose::STANDARD.decode(text(r, "private_key")?).map_err(Error::internal)?;
+                Ok(StoredKey {
+                    kid: text(r, "kid")?,
+                    alg,
+                    private_der,
+                    created_at: int(r, "created_at")?,
+                    retired_at: r.try_get::<Option<i64>, _>("retired_at").map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_signing_key(&self, k: &StoredKey) -> Result<()> {
+        sqlx::query("INSERT INTO signing_keys (kid, alg, private_key, created_at, retired_at) VALUES ($1, $2, $3, $4, NULL)")
+            .bind(k.kid.clone())
+            .bind(k.alg.code())
+            .bind(base64::engine::general_purpose::STANDARD.encode(&k.private_der))
+            .bind(k.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn retire_signing_keys(&self, now: i64, delete_before: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1").bind(delete_before).execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL").bind(now).execute(&mut *tx).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn oidc_consent(&self, person: PersonId, connector: ServiceId) -> Result<Option<Vec<String>>> {
+        let row = sqlx::query("SELECT scopes FROM oidc_consents WHERE person_id = $1 AND service_id = $2")
+            .bind(person.to_string())
+            .bind(connector.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(|r| Ok(text(&r, "scopes")?.split_ascii_whitespace().map(str::to_owned).collect())).transpose()
+    }
+
+    async fn set_oidc_consent(&self, person: PersonId, connector: ServiceId, scopes: &[String], at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO oidc_consents (person_id, service_id, scopes, granted_at) VALUES ($1, $2, $3, $4) ON CONFLICT (person_id, service_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at")
+            .bind(person.to_string())
+            .bind(connector.to_string())
+            .bind(scopes.join(" "))
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_refresh(&self, t: &RefreshRecord) -> Result<()> {
+        sqlx::query("INSERT INTO oidc_refresh_tokens (digest, grant_id, service_id, person_id, subject, scopes, auth_time, issued_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)")
+            .bind(t.digest.clone())
+            .bind(t.grant.clone())
+            .bind(t.connector.to_string())
+            .bind(t.person.to_string())
+            .bind(t.subject.clone())
+            .bind(t.scopes.join(" "))
+            .bind(t.auth_time)
+            .bind(t.issued_at)
+            .bind(t.expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn use_refresh(&self, digest: &str, now: i64) -> Result<RefreshUse> {
+        let marked = sqlx::query("UPDATE oidc_refresh_tokens SET used_at = $2 WHERE digest = $1 AND used_at IS NULL")
+            .bind(digest.to_owned())
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        let row =
+            sqlx::query("SELECT * FROM oidc_refresh_tokens WHERE digest = $1").bind(digest.to_owned()).fetch_optional(&self.pool).await.map_err(db_err)?;
+        Ok(match row {
+            None => RefreshUse::Unknown,
+            Some(r) if marked == 1 => RefreshUse::Fresh(refresh(&r)?),
+            Some(r) => RefreshUse::Reused(refresh(&r)?),
+        })
+    }
+
+    async fn live_refresh(&self, digest: &str, now: i64) -> Result<Option<RefreshRecord>> {
+        let row = sqlx::query("SELECT * FROM oidc_refresh_tokens WHERE digest = $1 AND used_at IS NULL AND expires_at > $2")
+            .bind(digest.to_owned())
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(refresh).transpose()
+    }
+
+    async fn revoke_refresh_grant(&self, grant: &str) -> Result<()> {
+        sqlx::query("DELETE FROM oidc_refresh_tokens WHERE grant_id = $1").bind(grant.to_owned()).execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+}
+
+fn refresh(r: &AnyRow) -> Result<RefreshRecord> {
+    Ok(RefreshRecord {
+        digest: text(r, "digest")?,
+        grant: text(r, "grant_id")?,
+        connector: parse(r, "service_id")?,
+        person: parse(r, "person_id")?,
+        subject: text(r, "subject")?,
+        scopes: text(r, "scopes")?.split_ascii_whitespace().map(str::to_owned).collect(),
+        auth_time: int(r, "auth_time")?,
+        issued_at: int(r, "issued_at")?,
+        expires_at: int(r, "expires_at")?,
+    })
 }

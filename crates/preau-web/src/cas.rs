@@ -169,6 +169,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Query(q): Que
             return PageError::new(e, lang).into_response();
         }
         single_logout(&state, &s.digest);
+        crate::oidc::backchannel_logout(&state, &s.digest).await;
         clear = Some(crate::auth::clear_session_cookie(state.config.secure_cookies));
     }
     // Only to a registered service: never an open redirect.

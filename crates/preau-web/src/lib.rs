@@ -10,6 +10,7 @@ pub mod cas;
 pub mod error;
 pub mod i18n;
 pub mod mail;
+pub mod oidc;
 pub mod ops;
 pub mod pages;
 pub mod scim;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(scim::routes())
         .merge(cas::routes())
+        .merge(oidc::routes())
         .merge(ops::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));

@@ -16,6 +16,8 @@ pub struct WebConfig {
     pub territory_name: String,
     /// Where uploaded feed files are kept until they are applied.
     pub upload_dir: std::path::PathBuf,
+    /// The public address of Préau (the OpenID Connect issuer), without a trailing slash.
+    pub base_url: String,
 }
 
 #[derive(Clone)]
@@ -63,6 +65,7 @@ impl AppState {
             }
         };
         let directory = Directory::new(store.clone(), clock.clone());
+        let base_url_public = base_url.trim_end_matches('/').to_owned();
         let sessions = Arc::new(preau_identity::SessionManager::new(policy));
         sessions.restore(&*store, clock.now()).await?;
         let accounts = Accounts {
@@ -92,7 +95,7 @@ impl AppState {
             directory,
             accounts,
             metrics: Arc::new(Default::default()),
-            config: Arc::new(WebConfig { secure_cookies, territory: territory.id, territory_name: territory.name, upload_dir }),
+            config: Arc::new(WebConfig { secure_cookies, territory: territory.id, territory_name: territory.name, upload_dir, base_url: base_url_public }),
             clock,
             rng,
             cache: Arc::new(Default::default()),

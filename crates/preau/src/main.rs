@@ -142,6 +142,9 @@ enum AdminTask {
         #[arg(long, env = "PREAU_ADMIN_PASSWORD")]
         password: String,
     },
+    /// Rotate the keys that sign OpenID Connect tokens now (done by itself every 90 days); the
+    /// old keys stay published for a week so tokens they signed still verify.
+    RotateKeys,
     /// Close a school year: archive its classes and groups, wait for the new year's feed.
     CloseYear {
         /// The year to close, e.g. 2025-2026.
@@ -237,7 +240,7 @@ async fn write_launch_counts(state: AppState) {
 }
 
 /// Deletes, once at start and then every six hours, the people detached by a feed for longer
-/// than the retention delay.
+/// than the retention delay; rotates the token signing keys when they are due.
 async fn purge_detached_daily(state: AppState, days: i64) {
     let system = Principal::system(state.config.territory);
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
@@ -247,6 +250,11 @@ async fn purge_detached_daily(state: AppState, days: i64) {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, retention_days = days, "detached people deleted after their retention delay"),
             Err(e) => tracing::error!(error = %e, "purge of detached people failed"),
+        }
+        match state.sso.rotate_keys_if_due().await {
+            Ok(true) => tracing::info!("OpenID Connect signing keys rotated"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "rotation of the signing keys failed"),
         }
     }
 }
@@ -395,6 +403,10 @@ async fn admin(c: &Config, task: AdminTask) -> anyhow::Result<()> {
             println!("Source SCIM « {} » créée pour {} établissement(s).", source.name, source.structures.len());
             println!("Point d'accès : {}/scim/v2", s.accounts.base_url.trim_end_matches('/'));
             println!("Jeton (affiché une seule fois) : {token}");
+        }
+        AdminTask::RotateKeys => {
+            let kids = s.sso.rotate_keys().await?;
+            println!("Nouvelles clés de signature : {}", kids.join(", "));
         }
         AdminTask::PurgeDetached => {
             let n = preau_feeds::retention::purge_detached(&*s.store, &system, SystemClock.now(), c.retention_days).await?;

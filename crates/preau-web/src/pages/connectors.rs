@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/connectors", get(list))
         .route("/admin/connectors/new", get(new_form).post(create))
         .route("/admin/connectors/{id}", get(edit_form).post(update))
+        .route("/admin/connectors/{id}/secret", axum::routing::post(renew_secret))
 }
 
 type PageResult = Result<Response, PageError>;
@@ -117,6 +118,11 @@ struct Fields {
     profiles: Vec<String>,
     /// (attribute code, released name) of the ticked attributes; names typed for others too.
     release: Vec<(String, bool, String)>,
+    client_type: String,
+    signing_alg: String,
+    post_logout_uris: String,
+    backchannel_logout_uri: String,
+    preapproved: bool,
 }
 
 #[derive(Template)]
@@ -130,7 +136,8 @@ struct FormPage {
     error: Option<String>,
     icons: &'static [&'static str],
     profiles: Vec<(&'static str, String, bool)>,
-    release: Vec<(&'static str, String, bool, String)>,
+    /// (code, label, ticked, typed name, default names for CAS · OIDC).
+    release: Vec<(&'static str, String, bool, String, String)>,
     subjects: [(&'static str, &'static str); 3],
 }
 
@@ -141,8 +148,8 @@ fn form_page(state_csrf: String, a: &Authed, title: String, f: Fields, error: Op
         .map(|at| {
             let typed = f.release.iter().find(|(c, _, _)| c == at.code());
             let on = typed.is_some_and(|(_, on, _)| *on);
-            let name = typed.map(|(_, _, n)| n.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| at.default_name().to_owned());
-            (at.code(), attribute_label(*at, a.lang), on, name)
+            let name = typed.map(|(_, _, n)| n.clone()).unwrap_or_default();
+            (at.code(), attribute_label(*at, a.lang), on, name, format!("{} · {}", at.default_name(), at.claim_name()))
         })
         .collect();
     render(&FormPage {
@@ -174,6 +181,11 @@ fn fields_of(c: &Connector, uai_of: impl Fn(preau_core::StructureId) -> String) 
         legal_basis: c.legal_basis.clone(),
         profiles: c.profiles.iter().map(|p| p.code().to_owned()).collect(),
         release: c.release.iter().map(|r| (r.attribute.code().to_owned(), true, r.name.clone())).collect(),
+        client_type: if c.oidc.public_client { "public" } else { "confidential" }.to_owned(),
+        signing_alg: c.oidc.signing_alg.code().to_owned(),
+        post_logout_uris: c.oidc.post_logout_uris.join("\n"),
+        backchannel_logout_uri: c.oidc.backchannel_logout_uri.clone(),
+        preapproved: c.oidc.preapproved,
     }
 }
 
@@ -198,6 +210,11 @@ fn read_form(pairs: &[(String, String)]) -> (String, Fields) {
         legal_basis: get("legal_basis"),
         profiles: pairs.iter().filter(|(n, _)| n == "profile").map(|(_, v)| v.clone()).collect(),
         release,
+        client_type: get("client_type"),
+        signing_alg: get("signing_alg"),
+        post_logout_uris: get("post_logout_uris"),
+        backchannel_logout_uri: get("backchannel_logout_uri"),
+        preapproved: pairs.iter().any(|(n, _)| n == "preapproved"),
     };
     (get("csrf"), f)
 }
@@ -218,6 +235,11 @@ fn input_of(f: &Fields) -> ConnectorInput {
         purpose: f.purpose.clone(),
         legal_basis: f.legal_basis.clone(),
         owner: f.owner.trim().to_owned(),
+        client_type: f.client_type.clone(),
+        post_logout_uris: split(&f.post_logout_uris),
+        backchannel_logout_uri: f.backchannel_logout_uri.clone(),
+        signing_alg: f.signing_alg.clone(),
+        preapproved: f.preapproved,
     }
 }
 
@@ -225,7 +247,14 @@ async fn new_form(a: Authed) -> PageResult {
     if !a.principal.is_admin() {
         return Err(a.fail(Error::Forbidden));
     }
-    let f = Fields { protocol: "cas".into(), subject: "login".into(), icon: "link".into(), ..Fields::default() };
+    let f = Fields {
+        protocol: "cas".into(),
+        subject: "login".into(),
+        icon: "link".into(),
+        client_type: "confidential".into(),
+        signing_alg: "RS256".into(),
+        ..Fields::default()
+    };
     Ok(form_page(a.session.csrf.to_string(), &a, a.lang.t("admin.connector_new"), f, None))
 }
 
@@ -249,6 +278,7 @@ async fn save(state: &AppState, a: &Authed, id: Option<ServiceId>, pairs: Vec<(S
         Some(id) => state.sso.update_connector(&a.principal, id, &input).await,
     };
     match result {
+        Ok(c) if c.client_secret.is_some() => Ok(secret_page(state, a, &c)),
         Ok(_) => Ok(Redirect::to("/admin/connectors").into_response()),
         Err(e @ Error::Invalid(_)) => {
             let title = if id.is_some() { f.name.clone() } else { a.lang.t("admin.connector_new") };
@@ -266,4 +296,40 @@ async fn create(State(state): State<AppState>, a: Authed, Form(pairs): Form<Vec<
 
 async fn update(State(state): State<AppState>, a: Authed, Path(id): Path<ServiceId>, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
     save(&state, &a, Some(id), pairs).await
+}
+
+#[derive(Template)]
+#[template(path = "admin/connector_secret.html")]
+struct SecretPage {
+    tr: Tr,
+    user: Option<String>,
+    csrf: String,
+    name: String,
+    client_id: String,
+    secret: String,
+    issuer: String,
+}
+
+/// The client id and a new secret, shown this once.
+fn secret_page(state: &AppState, a: &Authed, c: &Connector) -> Response {
+    render(&SecretPage {
+        tr: Tr(a.lang),
+        user: Some(a.principal.label()),
+        csrf: a.session.csrf.to_string(),
+        name: c.name.clone(),
+        client_id: c.service.to_string(),
+        secret: c.client_secret.clone().unwrap_or_default(),
+        issuer: crate::oidc::issuer(state),
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn renew_secret(State(state): State<AppState>, a: Authed, Path(id): Path<ServiceId>, Form(f): Form<CsrfForm>) -> PageResult {
+    a.check_csrf(&f.csrf)?;
+    let c = state.sso.renew_client_secret(&a.principal, id).await.map_err(|e| a.fail(e))?;
+    Ok(secret_page(&state, &a, &c))
 }

@@ -54,6 +54,8 @@ struct Landing {
     service: String,
     service_name: String,
     renew: bool,
+    /// A local path to go on to once logged in (an OpenID Connect sign-in).
+    next: String,
 }
 
 fn landing_page(state: &AppState, lang: Lang, login: String, error: Option<String>, notice: Option<String>) -> Landing {
@@ -68,7 +70,19 @@ fn landing_page(state: &AppState, lang: Lang, login: String, error: Option<Strin
         service: String::new(),
         service_name: String::new(),
         renew: false,
+        next: String::new(),
     }
+}
+
+/// A path of this site (not `//host`, which browsers read as another site).
+pub(crate) fn local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']) && next.len() <= 2000;
+    ok.then_some(next)
+}
+
+/// The login form for a sign-in to the service `name`, going on to `next` once logged in.
+pub(crate) fn login_then(state: &AppState, lang: Lang, name: &str, next: &str) -> Response {
+    render(&Landing { service_name: name.to_owned(), next: next.to_owned(), ..landing_page(state, lang, String::new(), None, None) })
 }
 
 /// The login form of a CAS sign-in to `service` (named `name`).
@@ -93,12 +107,27 @@ async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Response 
 struct LoginForm {
     login: String,
     password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    service_name: String,
 }
 
 /// Sets the session cookie (and the language the person chose before, on any device) and goes
 /// to the portal, or to the charter when a new version awaits acceptance.
 pub(crate) async fn opened(state: &AppState, o: Opened) -> Response {
-    let to = if o.session.charter_pending { "/charter" } else { "/portal" };
+    opened_to(state, o, "").await
+}
+
+/// As [`opened`], going on to `next` (a local path) instead of the portal.
+async fn opened_to(state: &AppState, o: Opened, next: &str) -> Response {
+    let to = match (o.session.charter_pending, local_path(next)) {
+        (true, Some(n)) => format!("/charter?next={}", crate::cas::query_escape(n)),
+        (true, None) => "/charter".to_owned(),
+        (false, Some(n)) => n.to_owned(),
+        (false, None) => "/portal".to_owned(),
+    };
+    let to = to.as_str();
     let cookie = session_cookie(&o.token, state.config.secure_cookies, state.accounts.sessions.policy.absolute_secs);
     let mut r = ([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response();
     if let Ok(cred) = preau_identity::IdentityStore::credential(&*state.store, o.session.person).await
@@ -115,11 +144,13 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(o
     let result = state.accounts.login(state.config.territory, &f.login, &f.password, &origin).await;
     state.metrics.login_result(&result);
     match result {
-        Ok(o) => opened(&state, o).await,
+        Ok(o) => opened_to(&state, o, &f.next).await,
         Err(e @ (Error::Overloaded(_) | Error::Internal(_))) => PageError::new(e, lang).into_response(),
         Err(e) => {
             let status = crate::error::status_of(&e);
-            let mut r = render(&landing_page(&state, lang, f.login, Some(message(&e, lang)), None));
+            let next = local_path(&f.next).unwrap_or_default().to_owned();
+            let page = Landing { next, service_name: f.service_name, ..landing_page(&state, lang, f.login, Some(message(&e, lang)), None) };
+            let mut r = render(&page);
             *r.status_mut() = status;
             r
         }
@@ -136,6 +167,7 @@ async fn logout(State(state): State<AppState>, authed: Authed, Form(f): Form<Csr
     authed.check_csrf(&f.csrf)?;
     state.accounts.sessions.close(&*state.store, &authed.session.digest).await.map_err(|e| authed.fail(e))?;
     crate::cas::single_logout(&state, &authed.session.digest);
+    crate::oidc::backchannel_logout(&state, &authed.session.digest).await;
     Ok(([(header::SET_COOKIE, clear_session_cookie(state.config.secure_cookies))], Redirect::to("/")).into_response())
 }
 
@@ -290,17 +322,28 @@ struct CharterPage {
     text: String,
     /// A CAS service the person was signing in to: they go on to it once the charter is accepted.
     service: String,
+    /// Or a local path to go on to (an OpenID Connect sign-in).
+    next: String,
 }
 
 #[derive(Deserialize)]
 struct CharterQuery {
     #[serde(default)]
     service: String,
+    #[serde(default)]
+    next: String,
 }
 
 async fn charter_form(State(state): State<AppState>, authed: Authed, Query(q): Query<CharterQuery>) -> Response {
     let text = charter_text(&state, authed.lang).await;
-    render(&CharterPage { tr: Tr(authed.lang), user: Some(String::new()), csrf: authed.session.csrf.to_string(), text, service: q.service })
+    render(&CharterPage {
+        tr: Tr(authed.lang),
+        user: Some(String::new()),
+        csrf: authed.session.csrf.to_string(),
+        text,
+        service: q.service,
+        next: local_path(&q.next).unwrap_or_default().to_owned(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -308,6 +351,8 @@ struct CharterForm {
     csrf: String,
     #[serde(default)]
     service: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// Accepts the charter; goes on to the CAS sign-in that was interrupted (which refuses a service
@@ -316,7 +361,7 @@ async fn charter_accept(State(state): State<AppState>, authed: Authed, Form(f): 
     authed.check_csrf(&f.csrf)?;
     state.accounts.accept_charter(&authed.session).await.map_err(|e| authed.fail(e))?;
     if f.service.is_empty() {
-        return Ok(Redirect::to("/portal").into_response());
+        return Ok(Redirect::to(local_path(&f.next).unwrap_or("/portal")).into_response());
     }
     Ok(Redirect::to(&format!("/cas/login?service={}", crate::cas::query_escape(&f.service))).into_response())
 }

@@ -80,15 +80,29 @@ impl TestApp {
     }
 
     pub async fn with_hasher(hasher: PasswordHasher) -> TestApp {
-        Self::build(hasher, None).await
+        Self::build(hasher, None, "https://ent.example.org").await
+    }
+
+    /// An app served over HTTP on a loopback port, whose public address is that port's: for
+    /// clients written by others, which follow the addresses Préau publishes.
+    pub async fn served() -> (TestApp, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let app = Self::build(PasswordHasher::new(2, 16, 64, 1, Arc::new(OsRandom)).expect("hasher"), None, &base).await;
+        // Outside clients check times against their own clock: start at the real time.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(T0);
+        app.clock.advance(now - T0);
+        let router = preau_web::router(app.state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (app, base)
     }
 
     /// An app whose e-mails go to a real SMTP server (`host:port`).
     pub async fn with_smtp(server: &str) -> TestApp {
-        Self::build(PasswordHasher::new(2, 16, 64, 1, Arc::new(OsRandom)).expect("hasher"), Some(server)).await
+        Self::build(PasswordHasher::new(2, 16, 64, 1, Arc::new(OsRandom)).expect("hasher"), Some(server), "https://ent.example.org").await
     }
 
-    async fn build(hasher: PasswordHasher, smtp: Option<&str>) -> TestApp {
+    async fn build(hasher: PasswordHasher, smtp: Option<&str>, base_url: &str) -> TestApp {
         let url = fresh_database().await;
         let store = Arc::new(Store::connect(&url, 4).await.expect("database"));
         store.migrate().await.expect("migrations");
@@ -105,7 +119,7 @@ impl TestApp {
             hasher,
             mailer,
             SessionPolicy { idle_secs: 3600, absolute_secs: 12 * 3600 },
-            "https://ent.example.org".into(),
+            base_url.into(),
             false,
             outbox.join("imports"),
         )
@@ -209,6 +223,16 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
         Resp { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// Posts a form with extra headers (a client's `Authorization`), without a CSRF token.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)], headers: &[(&str, String)]) -> Resp {
+        let body = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            req = req.header(*k, v.clone());
+        }
+        self.send(&Client::default(), req, Body::from(body)).await
     }
 
     pub async fn get(&self, c: &Client, path: &str) -> Resp {
