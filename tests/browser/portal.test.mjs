@@ -190,7 +190,7 @@ test('a territory admin registers a CAS connector and sees what it receives', as
   await admin.getByLabel('Nom', { exact: true }).fill('Vie scolaire');
   await admin.getByLabel('Code', { exact: true }).fill('vie-scolaire');
   await admin.getByLabel("Adresse d'accueil du service").fill('https://vs.example.org/');
-  await admin.getByLabel('Adresses du service (CAS)').fill('https://vs.example.org/ent/');
+  await admin.getByLabel('Adresses du service (CAS) ou de retour (OpenID Connect)').fill('https://vs.example.org/ent/');
   await admin.getByLabel('Enseignant', { exact: true }).check();
   await admin.getByLabel('Nom de famille', { exact: true }).check();
   await admin.getByLabel('Nom diffusé pour Nom de famille').fill('nom');
@@ -202,6 +202,36 @@ test('a territory admin registers a CAS connector and sees what it receives', as
   const text = await admin.locator('main').textContent();
   assert.match(text, /Vie scolaire/);
   assert.match(text, /Nom de famille → nom/);
+});
+
+test('an OpenID Connect client is registered, and a teacher consents to what it receives', async () => {
+  const admin = await newPage();
+  await login(admin, 'agnes.demo-admin');
+  await admin.goto(base + '/admin/connectors/new');
+  await admin.getByLabel('Nom', { exact: true }).fill('Manuels numériques');
+  await admin.getByLabel('Code', { exact: true }).fill('manuels');
+  await admin.getByLabel("Adresse d'accueil du service").fill('https://manuels.example.org/');
+  await admin.getByLabel('OpenID Connect', { exact: true }).check();
+  await admin.getByLabel('Adresses du service (CAS) ou de retour (OpenID Connect)').fill('https://manuels.example.org/callback');
+  await admin.getByLabel('Enseignant', { exact: true }).check();
+  await admin.getByLabel('Nom de famille', { exact: true }).check();
+  await admin.getByLabel('Finalité').fill('Manuels de la classe');
+  await admin.getByLabel('Base légale').fill("Mission d'intérêt public");
+  await admin.getByRole('button', { name: 'Enregistrer' }).click();
+  await admin.waitForSelector('#client-secret');
+  await assertAccessible(admin, 'the page showing the client secret once');
+  const clientId = (await admin.locator('#client-id').textContent()).trim();
+
+  const teacher = await newPage();
+  await teacher.route('https://manuels.example.org/**', (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'client' }));
+  await login(teacher, 'claire.demo-enseignante');
+  const query = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: 'https://manuels.example.org/callback', scope: 'openid profile', state: 's1', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+  await teacher.goto(base + '/oidc/authorize?' + query);
+  await assertAccessible(teacher, 'the consent page');
+  assert.match(await teacher.locator('main').textContent(), /Nom de famille/);
+  await teacher.getByRole('button', { name: 'Autoriser' }).click();
+  await teacher.waitForURL(/^https:\/\/manuels\.example\.org\/callback\?code=/);
+  assert.match(teacher.url(), /state=s1/);
 });
 
 test('the portal fits a phone screen and works with the keyboard', async () => {

@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/services/{id}", axum::routing::put(update_service))
         .route("/api/v1/connectors", get(list_connectors).post(create_connector))
         .route("/api/v1/connectors/{id}", get(get_connector).put(update_connector))
+        .route("/api/v1/connectors/{id}/secret", post(renew_client_secret))
         .route("/api/v1/launches", get(launches))
         .route("/api/v1/roles", get(list_roles).post(grant_role))
         .route("/api/v1/roles/{id}", axum::routing::delete(revoke_role))
@@ -201,6 +202,11 @@ async fn get_connector(State(state): State<AppState>, c: ApiCaller, Path(id): Pa
 
 async fn update_connector(State(state): State<AppState>, c: ApiCaller, Path(id): Path<ServiceId>, Json(b): Json<preau_sso::ConnectorInput>) -> ApiResult {
     ok(state.sso.update_connector(&c.principal, id, &b).await?)
+}
+
+/// A new secret for a confidential OpenID Connect client, returned once.
+async fn renew_client_secret(State(state): State<AppState>, c: ApiCaller, Path(id): Path<ServiceId>) -> ApiResult {
+    ok(state.sso.renew_client_secret(&c.principal, id).await?)
 }
 
 #[derive(Deserialize)]

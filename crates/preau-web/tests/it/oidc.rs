@@ -488,3 +488,25 @@ async fn authlib_runs_the_code_flow_and_verifies_the_tokens() {
     assert!(out.status.success(), "Authlib checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("checks passed"), "{stdout}");
 }
+
+#[tokio::test]
+async fn a_renewed_secret_replaces_the_old_one_and_only_its_managers_may_renew_it() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let other = app.school("0290010D", "Lycée").await;
+    let local = app.login(&app.local_admin(&school).await).await;
+    let mut body = oidc_connector("ecole", &["ENS"], &["family_name"]);
+    body["owner"] = json!("0290009C");
+    let rp = register_rp(&app, &local, &school, body, "ENS").await;
+    let outsider = app.login(&app.local_admin(&other).await).await;
+    let r = app.json(&outsider, "POST", &format!("/api/v1/connectors/{}/secret", rp.id), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app.json(&local, "POST", &format!("/api/v1/connectors/{}/secret", rp.id), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let renewed = Rp { secret: r.json()["client_secret"].as_str().unwrap_or_default().to_owned(), id: rp.id.clone(), redirect: rp.redirect.clone() };
+    assert!(!renewed.secret.is_empty() && renewed.secret != rp.secret);
+    assert!(app.json(&local, "GET", &format!("/api/v1/connectors/{}", rp.id), None).await.json().get("client_secret").is_none(), "never shown again");
+    let old = app.post_raw("/oidc/introspect", &[("token", "x")], &basic(&rp)).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "the old secret no longer works");
+    assert_eq!(app.post_raw("/oidc/introspect", &[("token", "x")], &basic(&renewed)).await.status, StatusCode::OK);
+}
