@@ -54,6 +54,16 @@ impl Conn {
         self.round_trip(req.as_bytes()).await
     }
 
+    /// A form POST with extra header lines (`Name: value\r\n` each).
+    pub async fn post_form_with(&mut self, path: &str, headers: &str, body: &str) -> Result<Reply> {
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        );
+        self.round_trip(req.as_bytes()).await
+    }
+
     pub async fn post_form(&mut self, path: &str, body: &str) -> Result<Reply> {
         let req = format!(
             "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",

@@ -12,6 +12,7 @@
 //! cannot hide its queueing (no coordinated omission).
 
 mod http;
+mod oidc;
 
 use anyhow::{Context, Result, bail};
 use http::Conn;
@@ -92,6 +93,10 @@ enum Req {
     Login,
     /// A CAS sign-in with a portal session (the service ticket) and its validation.
     CasFlow(String),
+    /// An OpenID Connect code flow with a portal session: the code, then the token exchange.
+    OidcFlow(Arc<oidc::Target>),
+    /// Token introspection of a live access token.
+    Introspect(Arc<oidc::Target>),
 }
 
 async fn send(c: &mut Conn, r: &Req) -> Result<u16> {
@@ -99,6 +104,8 @@ async fn send(c: &mut Conn, r: &Req) -> Result<u16> {
         Req::Get(path, cookie) => c.get(path, cookie.as_deref()).await?.status,
         Req::Login => c.post_form("/login", &format!("login={}&password={}", TEACHER.0, TEACHER.1)).await?.status,
         Req::CasFlow(cookie) => cas_flow(c, cookie).await?,
+        Req::OidcFlow(t) => oidc::flow(c, t).await?,
+        Req::Introspect(t) => oidc::introspect(c, t).await?,
     })
 }
 
@@ -304,9 +311,10 @@ struct Args {
     portal_rate: f64,
     /// Run the directory-feed benchmark with a feed of this many accounts instead.
     import: Option<usize>,
-    /// Run the single sign-on benchmark (CAS flows) instead.
+    /// Run the single sign-on benchmark (CAS and OpenID Connect flows, introspection) instead.
     sso: bool,
-    /// With --sso: also start django-cas-server (`bench/peer-cas/run.sh`) and measure it alike.
+    /// With --sso: also start django-cas-server (`bench/peer-cas/run.sh`) and the npm
+    /// oidc-provider (`bench/peer-oidc/server.mjs`) and measure them alike.
     peer: bool,
     /// With --import: also import into this PostgreSQL server (`postgres://user@host:port/db`,
     /// used to create a scratch database).
@@ -391,6 +399,7 @@ async fn sso_bench(a: &Args) -> Result<()> {
     if a.peer {
         peer_cas(a, &s.addr, flows, rates[1]).await?;
     }
+    oidc::bench(&s.addr, &cookies[0], a.secs, a.peer).await?;
     drop(s);
     let _ = std::fs::remove_dir_all(&data);
     Ok(())

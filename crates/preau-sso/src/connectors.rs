@@ -196,7 +196,8 @@ pub fn url_matches(prefix: &str, url: &str) -> bool {
 
 /// The SHA-256 digest (hex) a client secret is kept as.
 pub fn secret_digest(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    Sha256::digest(secret.as_bytes()).iter().flat_map(|b| [HEX[usize::from(b >> 4)] as char, HEX[usize::from(b & 15)] as char]).collect()
 }
 
 /// Claims an OpenID Connect token carries for itself, which no released attribute may take.

@@ -317,8 +317,10 @@ impl<S: SsoStore> Sso<S> {
             return Err(oauth("access_denied", "this service is not offered to this person"));
         };
         let asked = claims::consent_items(&c, &req.scopes);
-        let consented = self.store.oidc_consent(me, c.service).await.map_err(internal)?;
-        let covered = c.oidc.preapproved || consented.is_some_and(|given| req.scopes.iter().all(|s| given.contains(s)));
+        let covered = c.oidc.preapproved || {
+            let consented = self.store.oidc_consent(me, c.service).await.map_err(internal)?;
+            consented.is_some_and(|given| req.scopes.iter().all(|s| given.contains(s)))
+        };
         if !covered || (req.prompt_consent && !c.oidc.preapproved) {
             if req.prompt_none {
                 return Err(oauth("consent_required", "the person has not agreed to this release"));
