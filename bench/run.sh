@@ -2,7 +2,8 @@
 # The benchmark of Préau: builds `preau` and `preau-bench` in release mode and runs them.
 # Extra arguments go to preau-bench (--secs N, --portal-rate R; --import ACCOUNTS for the
 # directory-feed benchmark instead; --sso for the single sign-on benchmark: CAS, OpenID Connect,
-# introspection; --peer adds django-cas-server and the npm oidc-provider side by side).
+# introspection; --oidc for its OpenID Connect part only; --peer adds django-cas-server and the
+# npm oidc-provider side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/preau-target}"

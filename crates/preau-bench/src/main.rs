@@ -313,6 +313,8 @@ struct Args {
     import: Option<usize>,
     /// Run the single sign-on benchmark (CAS and OpenID Connect flows, introspection) instead.
     sso: bool,
+    /// With --sso: only the OpenID Connect part (`--oidc`).
+    oidc_only: bool,
     /// With --sso: also start django-cas-server (`bench/peer-cas/run.sh`) and the npm
     /// oidc-provider (`bench/peer-oidc/server.mjs`) and measure them alike.
     peer: bool,
@@ -322,12 +324,13 @@ struct Args {
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None, postgres: None, sso: false, peer: false };
+    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None, postgres: None, sso: false, peer: false, oidc_only: false };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
-        if k == "--sso" || k == "--peer" {
+        if k == "--sso" || k == "--peer" || k == "--oidc" {
             a.sso = true;
             a.peer |= k == "--peer";
+            a.oidc_only |= k == "--oidc";
             continue;
         }
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
@@ -337,7 +340,7 @@ fn args() -> Result<Args> {
             "--portal-rate" => a.portal_rate = v.parse()?,
             "--import" => a.import = Some(v.parse()?),
             "--postgres" => a.postgres = Some(v),
-            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso)"),
+            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso, --oidc, --peer)"),
         }
     }
     Ok(a)
@@ -370,15 +373,26 @@ async fn sso_bench(a: &Args) -> Result<()> {
         let mut c = Conn::open(&s.addr).await?;
         cookies.push(c.post_form("/login", &format!("login={}&password={}", TEACHER.0, TEACHER.1)).await?.set_cookie.context("teacher login")?);
     }
+    println!("# Préau single sign-on benchmark — binary {}, {} s per phase", a.bin.display(), a.secs);
+    if !a.oidc_only {
+        cas_bench(a, &s.addr, &cookies).await?;
+    }
+    oidc::bench(&s.addr, &cookies[0], a.secs, a.peer).await?;
+    drop(s);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
+
+/// The CAS part: flows beside `/healthz` at the same rate, saturation, and the peer.
+async fn cas_bench(a: &Args, addr: &str, cookies: &[String]) -> Result<()> {
     let flows: Vec<Req> = cookies.iter().map(|c| Req::CasFlow(c.clone())).collect();
     let health = vec![Req::Get("/healthz", None)];
     let rate = 5000.0;
-    println!("# Préau single sign-on benchmark — binary {}, {} s per phase", a.bin.display(), a.secs);
     println!("\n## open loop at {rate:.0}/s, 64 connections (a CAS flow is 2 requests: /cas/login with the session, /cas/p3/serviceValidate)");
     println!("| what | per s | p50 ms | p99 ms | failed |\n|---|---|---|---|---|");
     let mut p99s = vec![];
     for (name, reqs) in [("/healthz (baseline)", health.clone()), ("CAS flow", flows.clone())] {
-        let (by, el) = open(&s.addr, 64, rate, a.secs, reqs).await?;
+        let (by, el) = open(addr, 64, rate, a.secs, reqs).await?;
         let mut st = merged(&by, |c| c == 200);
         let failed = count(&by, |c| c != 200);
         let p99 = st.pct(0.99);
@@ -389,7 +403,7 @@ async fn sso_bench(a: &Args) -> Result<()> {
     println!("\n## saturation (closed loop, 64 connections)\n| what | per s | p50 ms | p99 ms |\n|---|---|---|---|");
     let mut rates = vec![];
     for (name, reqs) in [("/healthz (baseline)", health), ("CAS flow", flows.clone())] {
-        let (by, el) = closed(&s.addr, 64, a.secs, reqs).await?;
+        let (by, el) = closed(addr, 64, a.secs, reqs).await?;
         let mut st = merged(&by, |c| c == 200);
         let r = st.latencies_us.len() as f64 / el;
         rates.push(r);
@@ -397,11 +411,8 @@ async fn sso_bench(a: &Args) -> Result<()> {
     }
     println!("throughput ratio CAS flows / healthz requests: {:.2}", rates[1] / rates[0]);
     if a.peer {
-        peer_cas(a, &s.addr, flows, rates[1]).await?;
+        peer_cas(a, addr, flows, rates[1]).await?;
     }
-    oidc::bench(&s.addr, &cookies[0], a.secs, a.peer).await?;
-    drop(s);
-    let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }
 

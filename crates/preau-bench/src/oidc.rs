@@ -189,6 +189,9 @@ pub async fn bench(addr: &str, cookie: &str, secs: f64, peer: bool) -> Result<()
     println!("| server | open loop: per s | p50 ms | p99 ms | failed | saturation per s | p99 ms |\n|---|---|---|---|---|---|---|");
     let a = row(&format!("Préau, code flow at {rate:.0}/s"), addr, rate, secs, vec![Req::OidcFlow(es.clone())]).await?;
     let b = row(&format!("oidc-provider, code flow at {rate:.0}/s"), &p.addr, rate, secs, vec![Req::OidcFlow(pt.clone())]).await?;
+    // The peer's in-memory adapter keeps 1,000 entries (LRU): take fresh tokens after the flows.
+    let es = Arc::new(Target { access_token: first_access_token(addr, &es).await?, ..(*es).clone() });
+    let pt = Arc::new(Target { access_token: first_access_token(&p.addr, &pt).await?, ..(*pt).clone() });
     let ia = row(&format!("Préau, introspection at {:.0}/s", rate * 5.0), addr, rate * 5.0, secs, vec![Req::Introspect(es)]).await?;
     let ib = row(&format!("oidc-provider, introspection at {:.0}/s", rate * 5.0), &p.addr, rate * 5.0, secs, vec![Req::Introspect(pt)]).await?;
     println!(
