@@ -324,7 +324,16 @@ struct Args {
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { bin: PathBuf::from("target/release/preau"), secs: 10.0, portal_rate: 5000.0, import: None, postgres: None, sso: false, peer: false, oidc_only: false };
+    let mut a = Args {
+        bin: PathBuf::from("target/release/preau"),
+        secs: 10.0,
+        portal_rate: 5000.0,
+        import: None,
+        postgres: None,
+        sso: false,
+        peer: false,
+        oidc_only: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         if k == "--sso" || k == "--peer" || k == "--oidc" {
