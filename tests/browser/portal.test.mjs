@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -68,12 +69,44 @@ async function newPage(options = {}) {
   return context.newPage();
 }
 
+/** The TOTP key `preau demo` printed for an admin's second factor. */
+function demoTotpKey(login) {
+  const m = demoOutput.join('').match(new RegExp(`otpauth://totp/[^:]+:${login.replace('.', '\\.')}\\?secret=([A-Z2-7]+)`));
+  assert.ok(m, `TOTP key of ${login} printed`);
+  return m[1];
+}
+
+/** The current 6-digit code of a base32 key (RFC 6238), as an authenticator app shows it. */
+function totp(key) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of key) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const h = createHmac('sha1', bytes).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+/** Remembered-device cookies of admins, so that each new browser context is not asked again. */
+const devices = {};
+
 async function login(page, user) {
+  if (devices[user]) await page.context().addCookies([devices[user]]);
   await page.goto(base + '/');
   await page.getByLabel('Identifiant').fill(user);
   await page.getByLabel('Mot de passe').fill(demoPassword(user));
   await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL(/\/portal$/);
+  await page.waitForURL(/\/(portal|mfa)/);
+  if (new URL(page.url()).pathname === '/mfa') {
+    await assertAccessible(page, 'the second-factor page');
+    await page.getByLabel('Code', { exact: true }).fill(totp(demoTotpKey(user)));
+    await page.getByLabel('Se souvenir de cet appareil pendant 30 jours').check();
+    await page.getByRole('button', { name: 'Valider' }).click();
+    await page.waitForURL(/\/portal$/);
+    devices[user] = (await page.context().cookies()).find((c) => c.name === 'preau_device');
+  }
 }
 
 async function assertAccessible(page, what) {
@@ -232,6 +265,22 @@ test('an OpenID Connect client is registered, and a teacher consents to what it 
   await teacher.getByRole('button', { name: 'Autoriser' }).click();
   await teacher.waitForURL(/^https:\/\/manuels\.example\.org\/callback\?code=/);
   assert.match(teacher.url(), /state=s1/);
+});
+
+test('a teacher turns on two-step verification from their account', async () => {
+  const page = await newPage();
+  await login(page, 'claire.demo-enseignante');
+  await page.goto(base + '/account');
+  await assertAccessible(page, 'the account page');
+  await page.getByRole('link', { name: 'Activer la double authentification' }).click();
+  await page.waitForURL(/\/mfa\/setup$/);
+  await assertAccessible(page, 'the enrolment page with its QR code');
+  const key = (await page.locator('#mfa-secret').textContent()).replace(/\s/g, '');
+  await page.getByLabel('Code', { exact: true }).fill(totp(key));
+  await page.getByRole('button', { name: 'Activer' }).click();
+  await page.waitForSelector('#recovery-codes');
+  await assertAccessible(page, 'the recovery codes page');
+  assert.equal(await page.locator('#recovery-codes li').count(), 10);
 });
 
 test('the portal fits a phone screen and works with the keyboard', async () => {

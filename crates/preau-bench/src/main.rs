@@ -122,13 +122,55 @@ async fn cas_flow(c: &mut Conn, cookie: &str) -> Result<u16> {
     Ok(if v.status == 200 && c.body().contains("<cas:user>") { 200 } else { 598 })
 }
 
-/// Registers the CAS connector the benchmark signs in to, as the demo territory admin.
-async fn register_cas_connector(addr: &str) -> Result<()> {
+/// The demo territory admin's API session (cookie, CSRF token): password, then the TOTP code
+/// computed from the key the demo gave them (read from its database).
+async fn admin_session(addr: &str, db: &Path) -> Result<(String, String)> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display())).await?;
+    let row = sqlx::query("SELECT m.secret FROM mfa_secrets m JOIN people p ON p.id = m.person_id WHERE p.login = 'agnes.demo-admin'").fetch_one(&pool).await?;
+    let secret: String = row.try_get(0)?;
+    pool.close().await;
     let mut c = Conn::open(addr).await?;
     let r = c.send_json("POST", "/api/v1/session", "", r#"{"login":"agnes.demo-admin","password":"demo-admin"}"#).await?;
     let cookie = r.set_cookie.context("admin login")?;
     let body = c.body();
     let csrf = body.split("\"csrf\":\"").nth(1).and_then(|s| s.split('"').next()).context("csrf")?.to_owned();
+    let step = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() / 30;
+    let code = totp(&base32_decode(&secret).context("TOTP key")?, step);
+    let r = c.send_json("POST", "/api/v1/session/mfa", &format!("Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"), &format!(r#"{{"code":"{code:06}"}}"#)).await?;
+    if r.status != 204 {
+        bail!("admin second factor answered {}: {}", r.status, c.body());
+    }
+    Ok((cookie, csrf))
+}
+
+/// RFC 6238 (HMAC-SHA1, 6 digits), as the admin's app computes it.
+fn totp(secret: &[u8], step: u64) -> u32 {
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret), &step.to_be_bytes());
+    let h = tag.as_ref();
+    let o = usize::from(h[h.len() - 1] & 0x0f);
+    u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000
+}
+
+fn base32_decode(s: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut n, mut out) = (0u64, 0, vec![]);
+    for c in s.bytes() {
+        bits = (bits << 5) | ALPHABET.iter().position(|a| *a == c)? as u64;
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+            bits &= (1 << n) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// Registers the CAS connector the benchmark signs in to, as the demo territory admin.
+async fn register_cas_connector(addr: &str, admin: &(String, String)) -> Result<()> {
+    let mut c = Conn::open(addr).await?;
+    let (cookie, csrf) = admin;
     let connector = r#"{"code":"vie-scolaire","name":"Vie scolaire","url":"https://vs.example.org/","protocol":"cas","service_urls":["https://vs.example.org/ent/"],"profiles":["ENS"],"release":["family_name=nom","given_name=prenom"],"purpose":"Benchmark","legal_basis":"Mission d'intérêt public"}"#;
     let r = c.send_json("POST", "/api/v1/connectors", &format!("Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"), connector).await?;
     if r.status != 201 {
@@ -376,7 +418,8 @@ async fn sso_bench(a: &Args) -> Result<()> {
     let port = 19_000 + (std::process::id() % 1000) as u16;
     let s = spawn(&a.bin, &data, port, "demo")?;
     ready(&s.addr, Instant::now()).await?;
-    register_cas_connector(&s.addr).await?;
+    let admin = admin_session(&s.addr, &data.join("preau.db")).await?;
+    register_cas_connector(&s.addr, &admin).await?;
     let mut cookies = vec![];
     for _ in 0..4 {
         let mut c = Conn::open(&s.addr).await?;
@@ -386,7 +429,7 @@ async fn sso_bench(a: &Args) -> Result<()> {
     if !a.oidc_only {
         cas_bench(a, &s.addr, &cookies).await?;
     }
-    oidc::bench(&s.addr, &cookies[0], a.secs, a.peer).await?;
+    oidc::bench(&s.addr, &admin, &cookies[0], a.secs, a.peer).await?;
     drop(s);
     let _ = std::fs::remove_dir_all(&data);
     Ok(())

@@ -62,11 +62,9 @@ fn json_field(body: &str, name: &str) -> Option<String> {
 
 /// Registers a pre-approved confidential client in Préau (as the demo territory admin), signs the
 /// teacher in once, and returns it ready to use.
-pub async fn preau_target(addr: &str, code: &str, alg: &str, cookie: &str) -> Result<Target> {
+pub async fn preau_target(addr: &str, admin: &(String, String), code: &str, alg: &str, cookie: &str) -> Result<Target> {
     let mut c = Conn::open(addr).await?;
-    let r = c.send_json("POST", "/api/v1/session", "", r#"{"login":"agnes.demo-admin","password":"demo-admin"}"#).await?;
-    let admin = r.set_cookie.context("admin login")?;
-    let csrf = json_field(&c.body(), "csrf").context("csrf")?;
+    let (admin, csrf) = admin;
     let connector = format!(
         r#"{{"code":"{code}","name":"Manuels {alg}","url":"https://rp.example.org/","protocol":"oidc","service_urls":["{REDIRECT}"],"profiles":["ENS"],"release":["family_name","given_name"],"purpose":"Benchmark","legal_basis":"Mission d'intérêt public","signing_alg":"{alg}","preapproved":true}}"#
     );
@@ -165,9 +163,9 @@ pub async fn row(name: &str, addr: &str, rate: f64, secs: f64, reqs: Vec<Req>) -
 
 /// The OIDC benchmark: Préau's code flow (ES256, RS256) and introspection, `/healthz` at the
 /// same rates as the baseline, and with `peer` the same against `oidc-provider`.
-pub async fn bench(addr: &str, cookie: &str, secs: f64, peer: bool) -> Result<()> {
-    let es = Arc::new(preau_target(addr, "manuels-es", "ES256", cookie).await?);
-    let rs = Arc::new(preau_target(addr, "manuels-rs", "RS256", cookie).await?);
+pub async fn bench(addr: &str, admin: &(String, String), cookie: &str, secs: f64, peer: bool) -> Result<()> {
+    let es = Arc::new(preau_target(addr, admin, "manuels-es", "ES256", cookie).await?);
+    let rs = Arc::new(preau_target(addr, admin, "manuels-rs", "RS256", cookie).await?);
     let health = vec![Req::Get("/healthz", None)];
     println!("\n## OpenID Connect (a flow is 2 requests: /authorize with the session → code, /token → ID token); 64 connections");
     println!("| what | open loop: per s | p50 ms | p99 ms | failed | saturation per s | p99 ms |\n|---|---|---|---|---|---|---|");

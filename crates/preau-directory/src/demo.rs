@@ -236,6 +236,8 @@ pub struct DemoLogin {
     pub person: PersonId,
     pub login: String,
     pub password: String,
+    /// The second factor's key (base32) of an administrator, set when the demo is seeded.
+    pub totp_secret: Option<String>,
 }
 
 pub struct Demo {
@@ -544,7 +546,7 @@ fn ready_logins(b: &mut Builder, st: &[Structure]) -> Vec<DemoLogin> {
         for (profile, s) in roles {
             b.member(p.id, *s, *profile);
         }
-        out.push(DemoLogin { label, person: p.id, login: p.login.clone(), password: password.into() });
+        out.push(DemoLogin { label, person: p.id, login: p.login.clone(), password: password.into(), totp_secret: None });
         p.id
     };
     let teacher =

@@ -25,6 +25,8 @@ pub struct Accounts<S> {
     pub mailer: Arc<dyn Mailer>,
     /// The public address of the instance, for links in e-mails.
     pub base_url: String,
+    /// Second-factor enrolments and wrong-code counts in progress.
+    pub mfa: Arc<crate::mfa::MfaState>,
 }
 
 impl<S> Clone for Accounts<S> {
@@ -39,6 +41,7 @@ impl<S> Clone for Accounts<S> {
             rng: self.rng.clone(),
             mailer: self.mailer.clone(),
             base_url: self.base_url.clone(),
+            mfa: self.mfa.clone(),
         }
     }
 }
@@ -48,6 +51,8 @@ impl<S> Clone for Accounts<S> {
 pub struct Origin {
     pub address: IpAddr,
     pub user_agent: String,
+    /// The remember-this-device cookie, if the browser has one.
+    pub device: Option<String>,
 }
 
 /// What a person types on the activation page.
@@ -85,9 +90,11 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
     async fn open_session(&self, person: &Person, origin: &Origin) -> Result<Opened> {
         let charter = self.current_charter_version(person.territory).await?;
         let accepted = self.store.credential(person.id).await?.charter_version;
+        let mfa = self.second_factor_due(person.id, person.territory, origin.device.as_deref()).await?;
+        let pending = crate::sessions::Pending { charter: accepted < charter, mfa };
         let (token, session) = self
             .sessions
-            .open(&*self.store, &*self.rng, person.id, person.territory, self.clock.now(), &origin.user_agent, &origin.address.to_string(), accepted < charter)
+            .open(&*self.store, &*self.rng, person.id, person.territory, self.clock.now(), &origin.user_agent, &origin.address.to_string(), pending)
             .await?;
         Ok(Opened { token, session })
     }

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod hashing;
 pub mod mail;
+pub mod mfa;
 pub mod secrets;
 pub mod sessions;
 pub mod store;

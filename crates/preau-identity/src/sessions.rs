@@ -76,6 +76,16 @@ pub struct SessionRecord {
     pub user_agent: String,
     pub address: String,
     pub charter_pending: bool,
+    pub mfa_pending: bool,
+}
+
+/// What a new session must go through before it reaches anything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pending {
+    /// A new version of the charter to accept.
+    pub charter: bool,
+    /// A second factor to give (or to enrol).
+    pub mfa: bool,
 }
 
 /// A session as the request handlers see it. Only what every request needs is held in memory
@@ -91,6 +101,9 @@ pub struct Session {
     pub csrf: Csrf,
     pub acting: Option<(StructureId, Profile)>,
     pub charter_pending: bool,
+    /// The password was right but the second factor is still to come: the session reaches
+    /// nothing but the second-factor pages.
+    pub mfa_pending: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -151,7 +164,7 @@ impl SessionManager {
         now: i64,
         user_agent: &str,
         address: &str,
-        charter_pending: bool,
+        pending: Pending,
     ) -> Result<(String, Session)> {
         let token = secrets::token(rng);
         let record = SessionRecord {
@@ -163,7 +176,8 @@ impl SessionManager {
             csrf: secrets::token(rng),
             user_agent: user_agent.chars().take(120).collect(),
             address: address.chars().take(45).collect(),
-            charter_pending,
+            charter_pending: pending.charter,
+            mfa_pending: pending.mfa,
         };
         store.insert_session(&record).await?;
         let s = Session::from_record(&record).ok_or_else(|| preau_core::Error::internal("malformed session"))?;
@@ -264,6 +278,7 @@ impl Session {
             csrf: Csrf::from_b64(&r.csrf)?,
             acting: None,
             charter_pending: r.charter_pending,
+            mfa_pending: r.mfa_pending,
         })
     }
 }

@@ -30,6 +30,25 @@ pub struct ApiKeyRecord {
 }
 
 pub trait IdentityStore: Send + Sync {
+    // ----- Second factor -----
+    async fn mfa(&self, person: PersonId) -> Result<Option<crate::mfa::MfaRecord>>;
+    /// Sets the person's second factor and replaces their recovery codes (digests), in one
+    /// transaction with the audit entry.
+    async fn enable_mfa(&self, person: PersonId, record: &crate::mfa::MfaRecord, recovery: &[String], audit: &AuditEntry) -> Result<()>;
+    /// Records `step` as used if it is later than the last one: false for a replay.
+    async fn use_totp_step(&self, person: PersonId, step: i64) -> Result<bool>;
+    /// Spends an unused recovery code; false if there is none with this digest.
+    async fn use_recovery_code(&self, person: PersonId, digest: &str, at: i64) -> Result<bool>;
+    async fn recovery_codes_left(&self, person: PersonId) -> Result<i64>;
+    /// Removes the second factor, its recovery codes and remembered devices.
+    async fn disable_mfa(&self, person: PersonId, audit: &AuditEntry) -> Result<()>;
+    async fn trust_device(&self, digest: &str, person: PersonId, at: i64, expires_at: i64, label: &str) -> Result<()>;
+    async fn device_trusted(&self, digest: &str, person: PersonId, now: i64) -> Result<bool>;
+    async fn mfa_profiles(&self, territory: TerritoryId) -> Result<Vec<preau_core::Profile>>;
+    async fn set_mfa_profiles(&self, territory: TerritoryId, profiles: &[preau_core::Profile], audit: &AuditEntry) -> Result<()>;
+    /// The session's second factor was given.
+    async fn clear_session_mfa(&self, digest: &crate::sessions::SessionKey) -> Result<()>;
+
     async fn credential(&self, person: PersonId) -> Result<Credential>;
     async fn set_password(&self, person: PersonId, hash: &str) -> Result<()>;
     async fn set_blocked(&self, person: PersonId, blocked: bool, audit: &AuditEntry) -> Result<()>;

@@ -21,6 +21,7 @@ fn session(r: &AnyRow) -> Result<SessionRecord> {
         user_agent: text(r, "user_agent")?,
         address: text(r, "address")?,
         charter_pending: int(r, "charter_pending")? != 0,
+        mfa_pending: int(r, "mfa_pending")? != 0,
     })
 }
 
@@ -38,6 +39,50 @@ fn api_key(r: &AnyRow) -> Result<ApiKeyRecord> {
 /// a feed does not write one for each of the hundreds of thousands of people it creates, most of
 /// whom activate their account later or never. Until then, the defaults apply.
 impl IdentityStore for Store {
+    async fn mfa(&self, person: PersonId) -> Result<Option<preau_identity::mfa::MfaRecord>> {
+        crate::mfa::mfa(self, person).await
+    }
+
+    async fn enable_mfa(&self, person: PersonId, record: &preau_identity::mfa::MfaRecord, recovery: &[String], audit: &AuditEntry) -> Result<()> {
+        crate::mfa::enable(self, person, record, recovery, audit).await
+    }
+
+    async fn use_totp_step(&self, person: PersonId, step: i64) -> Result<bool> {
+        crate::mfa::use_step(self, person, step).await
+    }
+
+    async fn use_recovery_code(&self, person: PersonId, digest: &str, at: i64) -> Result<bool> {
+        crate::mfa::use_recovery(self, person, digest, at).await
+    }
+
+    async fn recovery_codes_left(&self, person: PersonId) -> Result<i64> {
+        crate::mfa::recovery_left(self, person).await
+    }
+
+    async fn disable_mfa(&self, person: PersonId, audit: &AuditEntry) -> Result<()> {
+        crate::mfa::disable(self, person, audit).await
+    }
+
+    async fn trust_device(&self, digest: &str, person: PersonId, at: i64, expires_at: i64, label: &str) -> Result<()> {
+        crate::mfa::trust(self, digest, person, at, expires_at, label).await
+    }
+
+    async fn device_trusted(&self, digest: &str, person: PersonId, now: i64) -> Result<bool> {
+        crate::mfa::trusted(self, digest, person, now).await
+    }
+
+    async fn mfa_profiles(&self, territory: TerritoryId) -> Result<Vec<preau_core::Profile>> {
+        crate::mfa::profiles(self, territory).await
+    }
+
+    async fn set_mfa_profiles(&self, territory: TerritoryId, profiles: &[preau_core::Profile], audit: &AuditEntry) -> Result<()> {
+        crate::mfa::set_profiles(self, territory, profiles, audit).await
+    }
+
+    async fn clear_session_mfa(&self, digest: &preau_identity::sessions::SessionKey) -> Result<()> {
+        crate::mfa::clear_session(self, &digest.to_string()).await
+    }
+
     async fn credential(&self, person: PersonId) -> Result<Credential> {
         let r = sqlx::query("SELECT password_hash, blocked, charter_version, lang FROM credentials WHERE person_id = $1")
             .bind(person.to_string())
@@ -206,7 +251,7 @@ impl IdentityStore for Store {
     }
 
     async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (digest, person_id, territory_id, created_at, last_seen, csrf, user_agent, address, charter_pending) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        sqlx::query("INSERT INTO sessions (digest, person_id, territory_id, created_at, last_seen, csrf, user_agent, address, charter_pending, mfa_pending) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(s.digest.clone())
             .bind(s.person.to_string())
             .bind(s.territory.to_string())
@@ -216,6 +261,7 @@ impl IdentityStore for Store {
             .bind(s.user_agent.clone())
             .bind(s.address.clone())
             .bind(i64::from(s.charter_pending))
+            .bind(i64::from(s.mfa_pending))
             .execute(&self.pool)
             .await
             .map_err(db_err)?;

@@ -8,6 +8,7 @@ mod duplicates;
 mod feed_batch;
 mod feeds;
 mod identity;
+mod mfa;
 mod migrate;
 mod rows;
 mod scim;

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "link_tables_without_rowid", include_str!("../migrations/0009_link_tables_without_rowid.sql")),
     (10, "connectors", include_str!("../migrations/0010_connectors.sql")),
     (11, "oidc", include_str!("../migrations/0011_oidc.sql")),
+    (12, "mfa", include_str!("../migrations/0012_mfa.sql")),
 ];
 
 /// The migrations that only one dialect runs.

@@ -88,6 +88,10 @@ impl AppState {
     }
 
     pub async fn principal(&self, session: &Session) -> Result<Principal> {
+        // A session still waiting for its second factor is nobody yet.
+        if session.mfa_pending {
+            return Err(Error::Unauthenticated("mfa.required"));
+        }
         let generation = self.generation();
         if let Some(p) = self.cache.get(&session.person, generation) {
             return Ok(p);
@@ -148,11 +152,26 @@ impl FromRequestParts<AppState> for Authed {
         let Some(session) = state.session_of(&parts.headers).await else {
             return Err(Redirect::to("/").into_response());
         };
+        if session.mfa_pending {
+            return Err(Redirect::to(&crate::pages::mfa::to_second_factor(&parts.uri.to_string())).into_response());
+        }
         if session.charter_pending && !CHARTER_PATHS.contains(&parts.uri.path()) {
             return Err(Redirect::to("/charter").into_response());
         }
         let principal = state.principal(&session).await.map_err(|e| PageError::new(e, lang).into_response())?;
         Ok(Authed { session, principal, lang })
+    }
+}
+
+/// A session, whatever it still waits for (second factor, charter): for the pages that complete
+/// it, and logout. Anonymous visitors are sent to the login page.
+pub struct SessionOnly(pub Session);
+
+impl FromRequestParts<AppState> for SessionOnly {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> std::result::Result<Self, Self::Rejection> {
+        state.session_of(&parts.headers).await.map(SessionOnly).ok_or_else(|| Redirect::to("/").into_response())
     }
 }
 
@@ -172,6 +191,9 @@ impl FromRequestParts<AppState> for ApiCaller {
             return Ok(ApiCaller { principal, session: None });
         }
         let session = state.session_of(&parts.headers).await.ok_or(Error::Unauthenticated("login.required"))?;
+        if session.mfa_pending {
+            return Err(ApiError(Error::Unauthenticated("mfa.required")));
+        }
         if session.charter_pending {
             return Err(ApiError(Error::Unauthenticated("charter.required")));
         }

@@ -90,6 +90,9 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query(q):
     };
     let renew = flag(&q.renew);
     match session {
+        Some(s) if s.mfa_pending => {
+            Redirect::to(&crate::pages::mfa::to_second_factor(&format!("/cas/login?service={}", query_escape(&q.service)))).into_response()
+        }
         Some(s) if s.charter_pending => Redirect::to(&to_charter(&q.service)).into_response(),
         Some(s) if !renew => sign_in(&state, &s, &q.service, false, lang).await,
         _ if flag(&q.gateway) && !renew => Redirect::to(&q.service).into_response(),
@@ -123,9 +126,14 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, ClientO
             return r;
         }
     };
-    if opened.session.charter_pending {
+    if opened.session.charter_pending || opened.session.mfa_pending {
+        let to = if opened.session.mfa_pending {
+            crate::pages::mfa::to_second_factor(&format!("/cas/login?service={}", query_escape(&f.service)))
+        } else {
+            to_charter(&f.service)
+        };
         let mut r = crate::pages::opened(&state, opened).await;
-        if let Ok(v) = header::HeaderValue::from_str(&to_charter(&f.service)) {
+        if let Ok(v) = header::HeaderValue::from_str(&to) {
             r.headers_mut().insert(header::LOCATION, v);
         }
         return r;

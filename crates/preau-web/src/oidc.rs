@@ -174,6 +174,16 @@ async fn proceed(state: &AppState, headers: &HeaderMap, req: AuthRequest, pendin
         }
         return to_login(state, lang, req, pending);
     };
+    if session.mfa_pending {
+        if req.prompt_none {
+            return client_redirect(
+                state,
+                &ClientRedirect::error(&req, &preau_sso::oidc::oauth("interaction_required", "the person must give their second factor")),
+            );
+        }
+        let id = pending.unwrap_or_else(|| state.sso.oidc_keep_pending(req, false));
+        return Redirect::to(&crate::pages::mfa::to_second_factor(&continue_path(&id))).into_response();
+    }
     if session.charter_pending {
         if req.prompt_none {
             return client_redirect(state, &ClientRedirect::error(&req, &preau_sso::oidc::oauth("interaction_required", "the person must accept the charter")));

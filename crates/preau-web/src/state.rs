@@ -78,6 +78,7 @@ impl AppState {
             rng: rng.clone(),
             mailer,
             base_url,
+            mfa: Arc::default(),
         };
         let scim = Arc::new(preau_feeds::scim::Scim::new(store.clone(), clock.clone(), rng.clone()));
         let sso = preau_sso::Sso::new(store.clone(), clock.clone(), rng.clone());
@@ -106,6 +107,28 @@ impl AppState {
 
 /// Loads the demo territory into an empty database: the directory, the charter, and passwords
 /// for the printed logins. Returns those logins.
+/// Administrators must use a second factor: the demo gives each a key, derived from the seed
+/// like their password, printed with their login.
+pub async fn demo_second_factors(store: &Store, clock: &dyn Clock, seed: u64, logins: &mut [preau_directory::demo::DemoLogin]) -> preau_core::Result<()> {
+    use preau_directory::DirectoryStore;
+    use preau_identity::IdentityStore;
+    use sha2::Digest;
+    for l in logins.iter_mut() {
+        if !store.assignments_of(l.person).await?.iter().any(|a| a.role.is_admin()) {
+            continue;
+        }
+        let person = store.person(l.person).await?;
+        let system = preau_core::Principal::system(person.territory);
+        let raw = sha2::Sha256::digest(format!("preau-demo-totp:{seed}:{}", l.login).as_bytes());
+        let secret = preau_identity::mfa::base32(&raw[..20]);
+        let record = preau_identity::mfa::MfaRecord { secret: secret.clone(), enabled_at: clock.now(), last_step: 0 };
+        let audit = preau_directory::audit::entry::<(), ()>(clock.now(), &system, "mfa.enable", format!("person:{}", l.person), None, None, None);
+        store.enable_mfa(l.person, &record, &[], &audit).await?;
+        l.totp_secret = Some(secret);
+    }
+    Ok(())
+}
+
 pub async fn seed_demo(
     store: &Store,
     hasher: &preau_identity::PasswordHasher,

@@ -354,10 +354,18 @@ async fn main() -> anyhow::Result<()> {
             let h = hasher(&c)?;
             if store.is_empty().await? {
                 println!("Génération du territoire de démonstration (graine {seed})…");
-                let logins = preau_web::state::seed_demo(&store, &h, &SystemClock, seed).await?;
+                let mut logins = preau_web::state::seed_demo(&store, &h, &SystemClock, seed).await?;
+                preau_web::state::demo_second_factors(&store, &SystemClock, seed, &mut logins).await?;
                 println!("\nComptes de démonstration (identifiant / mot de passe) :");
                 for l in &logins {
                     println!("  {:<42} {:<32} {}", l.label, l.login, l.password);
+                    if let Some(secret) = &l.totp_secret {
+                        println!(
+                            "  {:<42} clé TOTP {secret} ({})",
+                            "  double authentification",
+                            preau_identity::mfa::otpauth_uri("Préau démo", &l.login, secret)
+                        );
+                    }
                 }
                 println!();
             } else {

@@ -27,6 +27,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/session", post(login).delete(logout))
+        .route("/api/v1/session/mfa", post(second_factor))
+        .route("/api/v1/mfa-policy", get(get_mfa_policy).put(put_mfa_policy))
+        .route("/api/v1/people/{id}/mfa", axum::routing::delete(reset_mfa))
         .route("/api/v1/me", get(me))
         .route("/api/v1/structures", get(list_structures).post(create_structure))
         .route("/api/v1/structures/{id}", get(get_structure).put(update_structure))
@@ -69,13 +72,77 @@ async fn login(State(state): State<AppState>, crate::pages::ClientOrigin(origin)
     state.metrics.login_result(&o);
     let o = o?;
     let cookie = session_cookie(&o.token, state.config.secure_cookies, state.accounts.sessions.policy.absolute_secs);
-    Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "csrf": o.session.csrf.to_string(), "charter_pending": o.session.charter_pending }))).into_response())
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({ "csrf": o.session.csrf.to_string(), "charter_pending": o.session.charter_pending, "mfa_pending": o.session.mfa_pending })),
+    )
+        .into_response())
 }
 
-async fn logout(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
-    if let Some(s) = c.session {
-        state.accounts.sessions.close(&*state.store, &s.digest).await?;
+/// The session of the cookie, whatever it still waits for, with the CSRF header checked.
+async fn own_session(state: &AppState, headers: &axum::http::HeaderMap) -> Result<preau_identity::Session, Error> {
+    let s = state.session_of(headers).await.ok_or(Error::Unauthenticated("login.required"))?;
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !s.csrf.matches(token) {
+        return Err(Error::Forbidden);
     }
+    Ok(s)
+}
+
+async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult {
+    let s = own_session(&state, &headers).await?;
+    state.accounts.sessions.close(&*state.store, &s.digest).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct SecondFactor {
+    code: String,
+    #[serde(default)]
+    remember: bool,
+}
+
+/// The second factor of a session opened by `POST /api/v1/session` with `mfa_pending`.
+async fn second_factor(State(state): State<AppState>, headers: axum::http::HeaderMap, Json(b): Json<SecondFactor>) -> ApiResult {
+    let s = own_session(&state, &headers).await?;
+    let passed = state.accounts.verify_second_factor(&s, &b.code, b.remember, "API").await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    if let Some(v) = passed.device.and_then(|t| {
+        axum::http::HeaderValue::from_str(&format!(
+            "{}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+            crate::pages::mfa::DEVICE_COOKIE,
+            preau_identity::mfa::DEVICE_SECS
+        ))
+        .ok()
+    }) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize, serde::Serialize)]
+struct MfaPolicy {
+    /// Profile codes whose members must use a second factor (administrators always must).
+    profiles: Vec<String>,
+}
+
+async fn get_mfa_policy(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    let profiles = state.accounts.mfa_policy(&c.principal).await?;
+    ok(MfaPolicy { profiles: profiles.iter().map(|p| p.code().to_owned()).collect() })
+}
+
+async fn put_mfa_policy(State(state): State<AppState>, c: ApiCaller, Json(b): Json<MfaPolicy>) -> ApiResult {
+    let mut profiles = vec![];
+    for code in &b.profiles {
+        profiles.push(code.parse::<preau_core::Profile>().map_err(|_| Error::invalid("profiles", "profile.unknown"))?);
+    }
+    state.accounts.set_mfa_policy(&c.principal, &profiles).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Removes a person's second factor (a lost phone); they enrol again at their next login.
+async fn reset_mfa(State(state): State<AppState>, c: ApiCaller, Path(id): Path<PersonId>) -> ApiResult {
+    state.accounts.reset_mfa(&c.principal, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -27,6 +27,16 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ("get", "/api/v1/services", "The territory's catalogue of services", "", 200),
     ("post", "/api/v1/services", "Add a service to the catalogue (territory admin)", "ServiceInput", 201),
     ("put", "/api/v1/services/{id}", "Edit a service of the catalogue (territory admin)", "ServiceInput", 200),
+    (
+        "post",
+        "/api/v1/session/mfa",
+        "Give the second factor of a session opened with mfa_pending (TOTP or recovery code; remember: trust this device)",
+        "SecondFactor",
+        204,
+    ),
+    ("get", "/api/v1/mfa-policy", "The profiles that must use a second factor (administrators always must)", "", 200),
+    ("put", "/api/v1/mfa-policy", "Set the profiles that must use a second factor (territory admin)", "MfaPolicy", 204),
+    ("delete", "/api/v1/people/{id}/mfa", "Remove a person's second factor (lost phone); they enrol again at their next login", "", 204),
     ("get", "/api/v1/connectors", "The territory's connectors with their release policies (admins)", "", 200),
     ("post", "/api/v1/connectors", "Register a connector (territory admin, or local admin for their school)", "ConnectorInput", 201),
     ("get", "/api/v1/connectors/{id}", "One connector", "", 200),
@@ -67,6 +77,8 @@ fn schemas() -> Value {
             "backchannel_logout_uri": {"type": "string"},
             "preapproved": {"type": "boolean", "description": "territory admins only: no consent screen"}}},
         "RoleGrant": s(&["role", "person", "structure"], &["role", "person"]),
+        "SecondFactor": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}, "remember": {"type": "boolean"}}},
+        "MfaPolicy": {"type": "object", "required": ["profiles"], "properties": {"profiles": {"type": "array", "items": {"type": "string", "description": "ELV, TUT, ENS…"}}}},
         "Bouquet": {"type": "object", "properties": {"services": {"type": "array", "items": {"type": "string", "format": "uuid"}}}, "required": ["services"]},
         "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "errors": {"type": "array"}}}
     })

@@ -1,4 +1,5 @@
-//! My account: my open sessions with "log out elsewhere", and changing my password.
+//! My account: my open sessions with "log out elsewhere", changing my password, and my second
+//! factor (turn it on, renew the recovery codes, turn it off where it is not required).
 
 use super::CsrfForm;
 use super::{fmt_time, render};
@@ -15,7 +16,12 @@ use preau_core::Error;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/account", get(account)).route("/account/sessions/close-others", post(close_others)).route("/account/password", post(change_password))
+    Router::new()
+        .route("/account", get(account))
+        .route("/account/sessions/close-others", post(close_others))
+        .route("/account/password", post(change_password))
+        .route("/account/mfa/codes", post(renew_codes))
+        .route("/account/mfa/disable", post(disable_mfa))
 }
 
 #[derive(Template)]
@@ -29,6 +35,7 @@ struct AccountPage {
     sessions: Vec<(String, String, String, bool)>,
     notice: Option<String>,
     error: Option<String>,
+    mfa: preau_identity::mfa::MfaStatus,
 }
 
 async fn page(state: &AppState, authed: &Authed, notice: Option<String>, error: Option<String>) -> Result<Response, PageError> {
@@ -42,6 +49,7 @@ async fn page(state: &AppState, authed: &Authed, notice: Option<String>, error: 
         .filter(|s| preau_identity::sessions::SessionKey::from_b64(&s.digest).is_some_and(|k| state.accounts.sessions.is_open(&k, now)))
         .map(|s| (fmt_time(s.created_at), fmt_time(s.last_seen), format!("{} – {}", s.address, s.user_agent), s.digest == current))
         .collect();
+    let mfa = state.accounts.mfa_status(&authed.session).await.map_err(|e| authed.fail(e))?;
     Ok(render(&AccountPage {
         tr: Tr(authed.lang),
         user: Some(person.display_name()),
@@ -50,6 +58,7 @@ async fn page(state: &AppState, authed: &Authed, notice: Option<String>, error: 
         sessions,
         notice,
         error,
+        mfa,
     }))
 }
 
@@ -81,5 +90,44 @@ async fn change_password(State(state): State<AppState>, authed: Authed, Form(f):
             Ok(r)
         }
         Err(e) => Err(authed.fail(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct MfaForm {
+    csrf: String,
+    code: String,
+}
+
+async fn mfa_failure(state: &AppState, authed: &Authed, e: Error) -> Result<Response, PageError> {
+    match e {
+        Error::Invalid(_) => {
+            let mut r = page(state, authed, None, Some(message(&e, authed.lang))).await?;
+            *r.status_mut() = crate::error::status_of(&e);
+            Ok(r)
+        }
+        e => Err(authed.fail(e)),
+    }
+}
+
+async fn renew_codes(State(state): State<AppState>, authed: Authed, Form(f): Form<MfaForm>) -> Result<Response, PageError> {
+    authed.check_csrf(&f.csrf)?;
+    match state.accounts.renew_recovery_codes(&authed.session, &f.code).await {
+        Ok(codes) => Ok(render(&super::mfa::Codes {
+            tr: Tr(authed.lang),
+            user: Some(String::new()),
+            csrf: authed.session.csrf.to_string(),
+            codes,
+            next: "/account".into(),
+        })),
+        Err(e) => mfa_failure(&state, &authed, e).await,
+    }
+}
+
+async fn disable_mfa(State(state): State<AppState>, authed: Authed, Form(f): Form<MfaForm>) -> Result<Response, PageError> {
+    authed.check_csrf(&f.csrf)?;
+    match state.accounts.disable_mfa(&authed.session, &f.code).await {
+        Ok(()) => page(&state, &authed, Some(authed.lang.t("mfa.disabled")), None).await,
+        Err(e) => mfa_failure(&state, &authed, e).await,
     }
 }

@@ -36,7 +36,8 @@ impl FromRequestParts<AppState> for ClientOrigin {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
         let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        Ok(ClientOrigin(Origin { address: client_address(parts), user_agent }))
+        let device = crate::auth::cookie(&parts.headers, crate::pages::mfa::DEVICE_COOKIE).map(str::to_owned);
+        Ok(ClientOrigin(Origin { address: client_address(parts), user_agent, device }))
     }
 }
 
@@ -122,6 +123,7 @@ pub(crate) async fn opened(state: &AppState, o: Opened) -> Response {
 /// As [`opened`], going on to `next` (a local path) instead of the portal.
 async fn opened_to(state: &AppState, o: Opened, next: &str) -> Response {
     let to = match (o.session.charter_pending, local_path(next)) {
+        _ if o.session.mfa_pending => crate::pages::mfa::to_second_factor(next),
         (true, Some(n)) => format!("/charter?next={}", crate::cas::query_escape(n)),
         (true, None) => "/charter".to_owned(),
         (false, Some(n)) => n.to_owned(),
@@ -163,11 +165,19 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, authed: Authed, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
-    authed.check_csrf(&f.csrf)?;
-    state.accounts.sessions.close(&*state.store, &authed.session.digest).await.map_err(|e| authed.fail(e))?;
-    crate::cas::single_logout(&state, &authed.session.digest);
-    crate::oidc::backchannel_logout(&state, &authed.session.digest).await;
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    crate::auth::SessionOnly(session): crate::auth::SessionOnly,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let lang = lang_of(&headers);
+    if !session.csrf.matches(&f.csrf) {
+        return Err(PageError::new(Error::Forbidden, lang));
+    }
+    state.accounts.sessions.close(&*state.store, &session.digest).await.map_err(|e| PageError::new(e, lang))?;
+    crate::cas::single_logout(&state, &session.digest);
+    crate::oidc::backchannel_logout(&state, &session.digest).await;
     Ok(([(header::SET_COOKIE, clear_session_cookie(state.config.secure_cookies))], Redirect::to("/")).into_response())
 }
 

@@ -6,7 +6,8 @@ pub mod admin;
 pub mod connectors;
 pub mod duplicates;
 pub mod imports;
-mod login;
+pub(crate) mod login;
+pub mod mfa;
 mod portal;
 mod public;
 pub mod scim_sources;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(scim_sources::routes())
         .merge(connectors::routes())
         .merge(duplicates::routes())
+        .merge(mfa::routes())
         .route("/assets/style.css", get(style))
         .route("/assets/progress.js", get(progress_script))
 }

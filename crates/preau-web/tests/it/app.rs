@@ -17,6 +17,14 @@ use tower::ServiceExt;
 
 pub const T0: i64 = 1_790_000_000;
 pub const PASSWORD: &str = "mot-de-passe-1";
+/// The second factor's key of the admins the fixtures make (base32).
+pub const ADMIN_TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// The remember-this-device cookie value each test browser presents for a login: the fixtures
+/// trust it for their admins, so that logging them in does not ask for a code every time.
+pub fn test_device(login: &str) -> String {
+    format!("test-device-{login}")
+}
 
 pub struct TestApp {
     pub state: AppState,
@@ -179,13 +187,25 @@ impl TestApp {
         self.state.store.insert_person(&p, &[], &audit).await.expect("admin");
         self.state.directory.grant_role(&self.system, Role::TerritoryAdmin, Grantee::Person(p.id), Scope::Territory).await.expect("grant");
         self.state.accounts.set_password_as_operator(&self.system, p.id, PASSWORD).await.expect("password");
+        self.admin_second_factor(&p).await;
         p
     }
 
     pub async fn local_admin(&self, school: &Structure) -> Person {
         let p = self.person("Alain", "Local", school, Profile::Staff).await;
         self.state.directory.grant_role(&self.system, Role::LocalAdmin, Grantee::Person(p.id), Scope::Structure(school.id)).await.expect("grant");
+        self.admin_second_factor(&p).await;
         p
+    }
+
+    /// Admins must use a second factor: enrols `p` with [`ADMIN_TOTP`] and trusts the test
+    /// browser's device for them.
+    pub async fn admin_second_factor(&self, p: &Person) {
+        let audit = preau_directory::audit::entry::<(), ()>(T0, &self.system, "mfa.enable", "test".into(), None, None, None);
+        let record = preau_identity::mfa::MfaRecord { secret: ADMIN_TOTP.into(), enabled_at: T0, last_step: 0 };
+        self.state.store.enable_mfa(p.id, &record, &[], &audit).await.expect("enrol");
+        let digest = preau_identity::secrets::digest(&test_device(&p.login));
+        self.state.store.trust_device(&digest, p.id, T0, T0 + 10 * 365 * 86_400, "test").await.expect("trust");
     }
 
     pub async fn publish_charter(&self, text: &str) -> i64 {
@@ -265,7 +285,8 @@ impl TestApp {
 
     /// Logs in through the login form and returns a client holding the session.
     pub async fn try_login(&self, login: &str, password: &str) -> (Resp, Client) {
-        let r = self.post_form(&Client::default(), "/login", &[("login", login), ("password", password)]).await;
+        let browser = Client { cookie: Some(format!("preau_device={}", test_device(login))), ..Client::default() };
+        let r = self.post_form(&browser, "/login", &[("login", login), ("password", password)]).await;
         let c = self.client_of(&r);
         (r, c)
     }

@@ -11,6 +11,7 @@ mod app;
 mod cas;
 mod feeds;
 mod ldap;
+mod mfa;
 mod oidc;
 mod portal;
 mod scim;
