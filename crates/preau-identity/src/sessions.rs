@@ -118,14 +118,33 @@ impl Default for SessionPolicy {
     }
 }
 
+/// Told of every session that ends — logout, blocking, password change, second factor reset,
+/// or found expired: the single logout to the services it signed in to hangs on it.
+pub type OnEnd = std::sync::Arc<dyn Fn(SessionKey) + Send + Sync>;
+
 pub struct SessionManager {
     map: RwLock<HashMap<SessionKey, Session>>,
     pub policy: SessionPolicy,
+    on_end: RwLock<Option<OnEnd>>,
 }
 
 impl SessionManager {
     pub fn new(policy: SessionPolicy) -> Self {
-        Self { map: RwLock::new(HashMap::new()), policy }
+        Self { map: RwLock::new(HashMap::new()), policy, on_end: RwLock::new(None) }
+    }
+
+    /// Sets what is told of every session that ends.
+    pub fn on_end(&self, f: OnEnd) {
+        if let Ok(mut slot) = self.on_end.write() {
+            *slot = Some(f);
+        }
+    }
+
+    fn ended(&self, key: SessionKey) {
+        let f = self.on_end.read().ok().and_then(|slot| slot.clone());
+        if let Some(f) = f {
+            f(key);
+        }
     }
 
     /// Loads the sessions still alive from the store, at start, page by page so that memory
@@ -198,6 +217,7 @@ impl SessionManager {
             Touched::Missing => None,
             Touched::Expired => {
                 let _ = store.delete_session(&key.to_string()).await;
+                self.ended(key);
                 None
             }
             Touched::Live(session, persist) => {
@@ -233,10 +253,12 @@ impl SessionManager {
     }
 
     pub async fn close<S: IdentityStore>(&self, store: &S, digest: &SessionKey) -> Result<()> {
-        if let Ok(mut m) = self.map.write() {
-            m.remove(digest);
+        let was_open = self.map.write().ok().and_then(|mut m| m.remove(digest)).is_some();
+        store.delete_session(&digest.to_string()).await?;
+        if was_open {
+            self.ended(*digest);
         }
-        store.delete_session(&digest.to_string()).await
+        Ok(())
     }
 
     /// Closes every session of a person but `keep` ("log out elsewhere", blocking, password change).

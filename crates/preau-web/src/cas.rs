@@ -146,29 +146,6 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, ClientO
     r
 }
 
-/// Sends a CAS logout request to every service the session signed in to, in the background:
-/// a service that does not answer does not hold the person's logout.
-pub fn single_logout(state: &AppState, session: &preau_identity::sessions::SessionKey) {
-    let targets = state.sso.cas_end_session(&session.to_string());
-    if targets.is_empty() {
-        return;
-    }
-    let http = state.http.clone();
-    let now = chrono::DateTime::from_timestamp(state.clock.now(), 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default();
-    let id = preau_identity::secrets::token(&*state.rng);
-    tokio::spawn(async move {
-        for (n, (service, ticket)) in targets.into_iter().enumerate() {
-            let body = format!(
-                "<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"LR-{id}-{n}\" Version=\"2.0\" IssueInstant=\"{now}\"><saml:NameID>@NOT_USED@</saml:NameID><samlp:SessionIndex>{}</samlp:SessionIndex></samlp:LogoutRequest>",
-                xml(&ticket)
-            );
-            if let Err(e) = http.post(&service).form(&[("logoutRequest", body)]).send().await {
-                tracing::info!(service = %service, error = %e, "CAS single logout not delivered");
-            }
-        }
-    });
-}
-
 async fn logout(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
     let lang = lang_of(&headers);
     let mut clear = None;
@@ -176,8 +153,6 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Query(q): Que
         if let Err(e) = state.accounts.sessions.close(&*state.store, &s.digest).await {
             return PageError::new(e, lang).into_response();
         }
-        single_logout(&state, &s.digest);
-        crate::oidc::backchannel_logout(&state, &s.digest).await;
         clear = Some(crate::auth::clear_session_cookie(state.config.secure_cookies));
     }
     // Only to a registered service: never an open redirect.

@@ -14,6 +14,7 @@ pub mod oidc;
 pub mod ops;
 pub mod pages;
 pub mod scim;
+pub mod slo;
 pub mod state;
 
 pub use state::{AppState, WebConfig};

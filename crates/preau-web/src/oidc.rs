@@ -400,23 +400,6 @@ struct LogoutPage {
     state: String,
 }
 
-/// Sends a logout token to every client of the session that registered a back-channel logout
-/// URI, in the background: a client that does not answer does not hold the person's logout.
-pub async fn backchannel_logout(state: &AppState, session: &preau_identity::sessions::SessionKey) {
-    let targets = state.sso.oidc_end_session(state.config.territory, &issuer(state), &session.to_string()).await;
-    if targets.is_empty() {
-        return;
-    }
-    let http = state.http.clone();
-    tokio::spawn(async move {
-        for (uri, token) in targets {
-            if let Err(e) = http.post(&uri).form(&[("logout_token", token)]).send().await {
-                tracing::info!(uri = %uri, error = %e, "OIDC back-channel logout not delivered");
-            }
-        }
-    });
-}
-
 /// Where to go after logout: the client's registered post-logout address, else the landing page.
 async fn after_logout(state: &AppState, lang: Lang, client_id: &str, uri: &str, st: &str) -> Response {
     match state.sso.oidc_post_logout(state.config.territory, client_id, uri, st).await {
@@ -426,10 +409,8 @@ async fn after_logout(state: &AppState, lang: Lang, client_id: &str, uri: &str, 
 }
 
 async fn end_portal_session(state: &AppState, session: &preau_identity::Session) -> Result<(), preau_core::Error> {
-    state.accounts.sessions.close(&*state.store, &session.digest).await?;
-    crate::cas::single_logout(state, &session.digest);
-    backchannel_logout(state, &session.digest).await;
-    Ok(())
+    // Closing the session tells the services (`crate::slo`).
+    state.accounts.sessions.close(&*state.store, &session.digest).await
 }
 
 fn clearing(state: &AppState, mut r: Response) -> Response {

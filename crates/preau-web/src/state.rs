@@ -87,6 +87,15 @@ impl AppState {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(preau_core::Error::internal)?;
+        let fanout = crate::slo::Fanout {
+            sso: sso.clone(),
+            http: http.clone(),
+            clock: clock.clone(),
+            rng: rng.clone(),
+            territory: territory.id,
+            issuer: base_url_public.clone(),
+        };
+        accounts.sessions.on_end(Arc::new(move |key| fanout.session_ended(key)));
         Ok(AppState {
             sso,
             http,

@@ -23,10 +23,10 @@ pub struct Hint {
 }
 
 impl<S: SsoStore> Sso<S> {
-    /// Ends a portal session for OpenID Connect: revokes its access tokens (refresh tokens of
-    /// offline grants live on, as their name says) and returns each client to notify, with the
-    /// logout token to POST to its back-channel URI.
-    pub async fn oidc_end_session(&self, territory: TerritoryId, issuer: &str, session: &str) -> Vec<(String, String)> {
+    /// Ends a portal session for OpenID Connect, at once: revokes its access tokens (refresh
+    /// tokens of offline grants live on, as their name says) and returns the clients it signed
+    /// in to, for [`Self::oidc_logout_tokens`].
+    pub fn oidc_end_session(&self, session: &str) -> Vec<SessionClient> {
         let clients = self
             .oidc
             .with(|i| {
@@ -35,6 +35,11 @@ impl<S: SsoStore> Sso<S> {
             })
             .unwrap_or_default();
         self.oidc_forget_transient(session);
+        clients
+    }
+
+    /// The logout token to POST to each client's back-channel URI (clients without one are left out).
+    pub async fn oidc_logout_tokens(&self, territory: TerritoryId, issuer: &str, clients: Vec<SessionClient>) -> Vec<(String, String)> {
         let mut out = vec![];
         for sc in clients {
             let Ok(Some(c)) = self.cached_connector(territory, sc.connector).await else { continue };

@@ -175,9 +175,8 @@ async fn logout(
     if !session.csrf.matches(&f.csrf) {
         return Err(PageError::new(Error::Forbidden, lang));
     }
+    // Closing the session tells the services it signed in to (`crate::slo`).
     state.accounts.sessions.close(&*state.store, &session.digest).await.map_err(|e| PageError::new(e, lang))?;
-    crate::cas::single_logout(&state, &session.digest);
-    crate::oidc::backchannel_logout(&state, &session.digest).await;
     Ok(([(header::SET_COOKIE, clear_session_cookie(state.config.secure_cookies))], Redirect::to("/")).into_response())
 }
 

@@ -317,13 +317,12 @@ async fn a_blocked_person_refreshes_nothing() {
     assert_eq!(r.json()["error"], json!("invalid_grant"), "{}", r.body);
 }
 
-#[tokio::test]
-async fn logging_out_notifies_clients_on_the_back_channel_and_goes_back_only_to_registered_addresses() {
-    let app = TestApp::new().await;
-    let school = app.school("0290009C", "Collège").await;
-    let admin = app.login(&app.territory_admin().await).await;
-    // A client's back-channel endpoint, listening on loopback.
-    let received = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::<String>::new()));
+type Received = std::sync::Arc<tokio::sync::Mutex<Vec<String>>>;
+
+/// A client's back-channel logout endpoint (`/bc`) listening on loopback: its port, and the
+/// bodies it receives.
+async fn back_channel() -> (u16, Received) {
+    let received: Received = std::sync::Arc::default();
     let sink = received.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -335,6 +334,48 @@ async fn logging_out_notifies_clients_on_the_back_channel_and_goes_back_only_to_
         }),
     );
     tokio::spawn(async move { axum::serve(listener, receiver).await });
+    (port, received)
+}
+
+/// The first body the endpoint receives (waits up to a second).
+async fn first_received(received: &Received) -> String {
+    for _ in 0..50 {
+        if let Some(b) = received.lock().await.first() {
+            return b.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    String::new()
+}
+
+#[tokio::test]
+async fn blocking_a_person_logs_them_out_of_the_services_they_signed_in_to() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let admin = app.login(&app.territory_admin().await).await;
+    let (port, received) = back_channel().await;
+    let mut body = oidc_connector("vie", &["ENS"], &["family_name"]);
+    body["preapproved"] = json!(true);
+    body["backchannel_logout_uri"] = json!(format!("http://127.0.0.1:{port}/bc"));
+    let rp = register_rp(&app, &admin, &school, body, "ENS").await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&teacher).await;
+    let to = authorize(&app, &c, &rp, "openid").await;
+    let tokens = exchange(&app, &rp, &param(&to, "code"), VERIFIER).await.json();
+    let r = app.json(&admin, "POST", &format!("/api/v1/people/{}/block", teacher.id), None).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let body = first_received(&received).await;
+    let logout = verify(&app, body.strip_prefix("logout_token=").unwrap_or_default(), &rp.id).await;
+    assert_eq!(logout["sub"], json!(teacher.login), "{body}");
+    assert_eq!(userinfo(&app, tokens["access_token"].as_str().unwrap_or_default()).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn logging_out_notifies_clients_on_the_back_channel_and_goes_back_only_to_registered_addresses() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let admin = app.login(&app.territory_admin().await).await;
+    let (port, received) = back_channel().await;
     let mut body = oidc_connector("vie", &["ENS"], &["family_name"]);
     body["preapproved"] = json!(true);
     body["subject"] = json!("pairwise");
@@ -353,14 +394,7 @@ async fn logging_out_notifies_clients_on_the_back_channel_and_goes_back_only_to_
     assert_eq!(r.location(), "https://vie.example.org/bye?state=s2");
     assert_eq!(app.get(&c, "/portal").await.status, StatusCode::SEE_OTHER, "the portal session is over");
     assert_eq!(userinfo(&app, tokens["access_token"].as_str().unwrap_or_default()).await.status, StatusCode::UNAUTHORIZED);
-    let mut body = String::new();
-    for _ in 0..50 {
-        if let Some(b) = received.lock().await.first() {
-            body = b.clone();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let body = first_received(&received).await;
     let token = body.strip_prefix("logout_token=").unwrap_or_default();
     assert!(!token.is_empty(), "no logout token arrived: {body}");
     let logout = verify(&app, token, &rp.id).await;
