@@ -30,10 +30,13 @@ pub enum Attribute {
     Groups,
     /// Postal codes of the structures.
     PostalCode,
+    /// An opaque identifier of the person, stable for this connector and different for every
+    /// other one (the GAR's `GARPersonIdentifiant`).
+    PersonId,
 }
 
 impl Attribute {
-    pub const ALL: [Attribute; 12] = [
+    pub const ALL: [Attribute; 13] = [
         Attribute::Login,
         Attribute::GivenName,
         Attribute::FamilyName,
@@ -46,6 +49,7 @@ impl Attribute {
         Attribute::Classes,
         Attribute::Groups,
         Attribute::PostalCode,
+        Attribute::PersonId,
     ];
 
     pub fn code(self) -> &'static str {
@@ -62,6 +66,7 @@ impl Attribute {
             Attribute::Classes => "classes",
             Attribute::Groups => "groups",
             Attribute::PostalCode => "postal_code",
+            Attribute::PersonId => "person_id",
         }
     }
 
@@ -80,6 +85,7 @@ impl Attribute {
             Attribute::Classes => "ENTEleveClasses",
             Attribute::Groups => "ENTEleveGroupes",
             Attribute::PostalCode => "codePostal",
+            Attribute::PersonId => "GARPersonIdentifiant",
         }
     }
 
@@ -103,6 +109,7 @@ impl Attribute {
         match self {
             Attribute::Login | Attribute::GivenName | Attribute::FamilyName | Attribute::DisplayName | Attribute::BirthDate => "profile",
             Attribute::Email => "email",
+            Attribute::PersonId => "openid",
             Attribute::Profiles | Attribute::Categories => "profiles",
             Attribute::Structures | Attribute::PostalCode => "structures",
             Attribute::Classes | Attribute::Groups => "classes",
@@ -191,6 +198,8 @@ impl Subject {
             Attribute::Classes => out = self.groups_of(GroupKind::Class),
             Attribute::Groups => out = self.groups_of(GroupKind::Teaching),
             Attribute::PostalCode => self.through.iter().for_each(|(s, _)| push_unique(&mut out, s.postal_code.clone())),
+            // Depends on the connector: see `Sso::released`.
+            Attribute::PersonId => {}
         }
         out
     }

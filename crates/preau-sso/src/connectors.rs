@@ -22,6 +22,8 @@ pub enum Protocol {
     Cas,
     /// OpenID Connect: the service exchanges a code for tokens; claims follow the policy.
     Oidc,
+    /// SAML 2.0: the service provider receives a signed assertion with the released attributes.
+    Saml,
 }
 
 impl Protocol {
@@ -30,12 +32,24 @@ impl Protocol {
             Protocol::Link => "link",
             Protocol::Cas => "cas",
             Protocol::Oidc => "oidc",
+            Protocol::Saml => "saml",
         }
     }
 
     pub fn parse(s: &str) -> Option<Protocol> {
-        [Protocol::Link, Protocol::Cas, Protocol::Oidc].into_iter().find(|p| p.code() == s)
+        [Protocol::Link, Protocol::Cas, Protocol::Oidc, Protocol::Saml].into_iter().find(|p| p.code() == s)
     }
+}
+
+/// How a SAML 2.0 service provider is reached. Its assertion consumer services are the
+/// connector's `service_urls`, matched exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlSettings {
+    /// The service provider's entity ID (the `Issuer` of its requests, the `Audience` of ours).
+    pub entity_id: String,
+    /// When set, released as `idEnt` (the identifier the GAR gave this ENT).
+    #[serde(default)]
+    pub ent_id: String,
 }
 
 /// How an OpenID Connect connector is reached. Its client id is the connector's id; its
@@ -121,6 +135,9 @@ pub struct Connector {
     /// OpenID Connect settings (protocol `oidc` only).
     #[serde(default)]
     pub oidc: OidcSettings,
+    /// SAML settings (protocol `saml` only).
+    #[serde(default)]
+    pub saml: SamlSettings,
     /// A client secret just made (at creation or renewal): shown once, never stored.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub client_secret: Option<String>,
@@ -175,6 +192,12 @@ pub struct ConnectorInput {
     /// OIDC: skip the consent screen (territory admins only).
     #[serde(default)]
     pub preapproved: bool,
+    /// SAML: the service provider's entity ID.
+    #[serde(default)]
+    pub entity_id: String,
+    /// SAML: the `idEnt` to release (GAR), if any.
+    #[serde(default)]
+    pub ent_id: String,
 }
 
 fn web_url(u: &str) -> bool {
@@ -191,6 +214,24 @@ pub fn url_matches(prefix: &str, url: &str) -> bool {
         Some("") => true,
         Some(rest) => prefix.ends_with('/') || rest.starts_with(['/', '?', '#']),
         None => false,
+    }
+}
+
+/// The opaque identifier of a person for one connector: stable, and unlinkable to the one any
+/// other connector receives.
+pub fn pairwise_id(c: &Connector, person: PersonId) -> String {
+    let mut h = Sha256::new();
+    h.update(c.salt.as_bytes());
+    h.update(b":");
+    h.update(person.to_string().as_bytes());
+    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The values of one attribute for this connector.
+pub fn attribute_values(c: &Connector, s: &Subject, a: Attribute) -> Vec<String> {
+    match a {
+        Attribute::PersonId => vec![pairwise_id(c, s.person.id)],
+        _ => s.values(a),
     }
 }
 
@@ -279,6 +320,15 @@ impl<S: SsoStore> Sso<S> {
         v.check(service_urls.iter().all(|u| web_url(u)), "service_urls", "service.url");
         v.check(protocol == Protocol::Link || !service_urls.is_empty(), "service_urls", "connector.service_urls");
         let oidc = self.parse_oidc(caller, input, protocol, existing, &mut v);
+        let saml = if protocol == Protocol::Saml {
+            let entity_id = input.entity_id.trim().to_owned();
+            v.check(!entity_id.is_empty() && entity_id.len() <= 500 && !entity_id.chars().any(char::is_whitespace), "entity_id", "connector.entity_id");
+            let ent_id = input.ent_id.trim().to_owned();
+            v.check(ent_id.len() <= 100, "ent_id", "connector.ent_id");
+            SamlSettings { entity_id, ent_id }
+        } else {
+            SamlSettings::default()
+        };
         let mut structures = vec![];
         for uai in input.structures.iter().filter(|u| !u.trim().is_empty()) {
             if let Some(s) = self.structure_by_uai(t, uai, &mut v, "structures").await
@@ -332,6 +382,7 @@ impl<S: SsoStore> Sso<S> {
             approved_by: caller.label(),
             approved_at: self.clock.now(),
             oidc,
+            saml,
             client_secret: None,
         })
     }
@@ -479,14 +530,7 @@ impl<S: SsoStore> Sso<S> {
     pub(crate) fn subject_id(&self, c: &Connector, s: &Subject) -> String {
         match c.subject {
             SubjectKind::Login => s.person.login.clone(),
-            SubjectKind::Pairwise => {
-                let mut h = Sha256::new();
-                h.update(c.salt.as_bytes());
-                h.update(b":");
-                h.update(s.person.id.to_string().as_bytes());
-                let d = h.finalize();
-                d[..16].iter().map(|b| format!("{b:02x}")).collect()
-            }
+            SubjectKind::Pairwise => pairwise_id(c, s.person.id),
             SubjectKind::Transient => format!("_{}", preau_identity::secrets::token(&*self.rng)),
         }
     }
@@ -494,7 +538,7 @@ impl<S: SsoStore> Sso<S> {
     /// The released attributes, under their released names, in the policy's order; attributes
     /// without a value are left out.
     pub fn released(c: &Connector, s: &Subject) -> Vec<(String, Vec<String>)> {
-        c.release.iter().map(|r| (r.name.clone(), s.values(r.attribute))).filter(|(_, v)| !v.is_empty()).collect()
+        c.release.iter().map(|r| (r.name.clone(), attribute_values(c, s, r.attribute))).filter(|(_, v)| !v.is_empty()).collect()
     }
 }
 

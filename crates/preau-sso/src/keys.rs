@@ -23,25 +23,32 @@ pub enum SigningAlg {
     #[default]
     RS256,
     ES256,
+    /// The SAML identity provider's RSA key (RSA-SHA256 XML signatures), published in its
+    /// metadata as a certificate, not in the JWKS, and not rotated with the JWT keys: service
+    /// providers pin it.
+    #[serde(rename = "SAML-RS256")]
+    SamlRs256,
 }
 
 impl SigningAlg {
+    /// The algorithms of OpenID Connect tokens (published in the JWKS, rotated together).
     pub const ALL: [SigningAlg; 2] = [SigningAlg::RS256, SigningAlg::ES256];
 
     pub fn code(self) -> &'static str {
         match self {
             SigningAlg::RS256 => "RS256",
             SigningAlg::ES256 => "ES256",
+            SigningAlg::SamlRs256 => "SAML-RS256",
         }
     }
 
     pub fn parse(s: &str) -> Option<SigningAlg> {
-        Self::ALL.into_iter().find(|a| a.code() == s)
+        [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::SamlRs256].into_iter().find(|a| a.code() == s)
     }
 
     fn jwt(self) -> Algorithm {
         match self {
-            SigningAlg::RS256 => Algorithm::RS256,
+            SigningAlg::RS256 | SigningAlg::SamlRs256 => Algorithm::RS256,
             SigningAlg::ES256 => Algorithm::ES256,
         }
     }
@@ -78,20 +85,20 @@ pub struct SigningKey {
 impl SigningKey {
     fn load(k: &StoredKey) -> Result<SigningKey> {
         let encoding = match k.alg {
-            SigningAlg::RS256 => EncodingKey::from_rsa_der(&k.private_der),
+            SigningAlg::RS256 | SigningAlg::SamlRs256 => EncodingKey::from_rsa_der(&k.private_der),
             SigningAlg::ES256 => EncodingKey::from_ec_der(&k.private_der),
         };
         let mut jwk = Jwk::from_encoding_key(&encoding, k.alg.jwt()).map_err(Error::internal)?;
         jwk.common.key_id = Some(k.kid.clone());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         jwk.common.key_algorithm = Some(match k.alg {
-            SigningAlg::RS256 => KeyAlgorithm::RS256,
+            SigningAlg::RS256 | SigningAlg::SamlRs256 => KeyAlgorithm::RS256,
             SigningAlg::ES256 => KeyAlgorithm::ES256,
         });
         let decoding = DecodingKey::from_jwk(&jwk).map_err(Error::internal)?;
         let rejected = |e: ring::error::KeyRejected| Error::internal(format!("signing key rejected: {e}"));
         let signer = match k.alg {
-            SigningAlg::RS256 => Signer::Rsa(ring::signature::RsaKeyPair::from_der(&k.private_der).map_err(rejected)?),
+            SigningAlg::RS256 | SigningAlg::SamlRs256 => Signer::Rsa(ring::signature::RsaKeyPair::from_der(&k.private_der).map_err(rejected)?),
             SigningAlg::ES256 => Signer::Ec(
                 ring::signature::EcdsaKeyPair::from_pkcs8(&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, &k.private_der, &ring::rand::SystemRandom::new())
                     .map_err(rejected)?,
@@ -100,8 +107,8 @@ impl SigningKey {
         Ok(SigningKey { kid: k.kid.clone(), alg: k.alg, created_at: k.created_at, retired_at: k.retired_at, signer, jwk, decoding })
     }
 
-    /// The JWS signature of `input` (`header.payload`).
-    fn signature(&self, input: &[u8]) -> Result<Vec<u8>> {
+    /// The signature of `input`: RSASSA-PKCS1-v1_5 with SHA-256, or ECDSA P-256 (fixed).
+    pub(crate) fn signature(&self, input: &[u8]) -> Result<Vec<u8>> {
         let rng = ring::rand::SystemRandom::new();
         let failed = |_| Error::internal("signing failed");
         match &self.signer {
@@ -148,7 +155,7 @@ impl TryCryptoRng for PortRng<'_> {}
 fn generate(alg: SigningAlg, rng: &dyn Random) -> Result<Vec<u8>> {
     let mut rng = PortRng(rng);
     match alg {
-        SigningAlg::RS256 => {
+        SigningAlg::RS256 | SigningAlg::SamlRs256 => {
             use rsa::pkcs1::EncodeRsaPrivateKey;
             let key = rsa::PrivateKey::new(&mut rng, 2048).map_err(Error::internal)?;
             Ok(key.to_pkcs1_der().map_err(Error::internal)?.as_bytes().to_vec())
@@ -209,18 +216,19 @@ impl<S: SsoStore> Sso<S> {
     /// grace period. Returns the new keys' ids.
     pub async fn rotate_keys(&self) -> Result<Vec<String>> {
         let now = self.clock.now();
-        self.store.retire_signing_keys(now, now - KEY_GRACE_SECS).await?;
+        self.store.retire_signing_keys(&SigningAlg::ALL.map(SigningAlg::code), now, now - KEY_GRACE_SECS).await?;
         self.forget_keys();
         for alg in SigningAlg::ALL {
             self.new_key(alg).await?;
         }
-        Ok(self.loaded_keys().await?.iter().filter(|k| k.retired_at.is_none()).map(|k| k.kid.clone()).collect())
+        Ok(self.loaded_keys().await?.iter().filter(|k| SigningAlg::ALL.contains(&k.alg) && k.retired_at.is_none()).map(|k| k.kid.clone()).collect())
     }
 
     /// Rotates when an active key has signed for its whole lifetime; returns whether it did.
     pub async fn rotate_keys_if_due(&self) -> Result<bool> {
         let now = self.clock.now();
-        let due = self.loaded_keys().await?.iter().any(|k| k.retired_at.is_none() && k.created_at + KEY_LIFETIME_SECS <= now);
+        let due =
+            self.loaded_keys().await?.iter().any(|k| SigningAlg::ALL.contains(&k.alg) && k.retired_at.is_none() && k.created_at + KEY_LIFETIME_SECS <= now);
         if due {
             self.rotate_keys().await?;
         }
@@ -234,7 +242,8 @@ impl<S: SsoStore> Sso<S> {
         }
         let now = self.clock.now();
         let keys = self.loaded_keys().await?;
-        Ok(JwkSet { keys: keys.iter().filter(|k| k.retired_at.is_none_or(|at| at + KEY_GRACE_SECS > now)).map(|k| k.jwk.clone()).collect() })
+        let published = |k: &&Arc<SigningKey>| SigningAlg::ALL.contains(&k.alg) && k.retired_at.is_none_or(|at| at + KEY_GRACE_SECS > now);
+        Ok(JwkSet { keys: keys.iter().filter(published).map(|k| k.jwk.clone()).collect() })
     }
 
     /// Signs `claims` as a JWT (JWS compact form) with the active key for `alg`.
@@ -268,4 +277,36 @@ impl<S: SsoStore> Sso<S> {
         }
         jsonwebtoken::decode::<T>(token, &key.decoding, &v).ok().map(|d| d.claims)
     }
+}
+
+impl<S: SsoStore> Sso<S> {
+    /// The SAML identity provider's key and its self-signed certificate (DER, base64). The
+    /// certificate is made again from the key the same way each time (PKCS#1 v1.5 signatures are
+    /// deterministic), so it never changes under a service provider that pinned it.
+    pub async fn saml_key(&self) -> Result<(Arc<SigningKey>, String)> {
+        use base64::Engine;
+        let key = self.signing_key(SigningAlg::SamlRs256).await?;
+        let stored = self.store.signing_keys().await?.into_iter().find(|k| k.kid == key.kid).ok_or_else(|| Error::internal("SAML key vanished"))?;
+        let cert = saml_certificate(&stored)?;
+        Ok((key, base64::engine::general_purpose::STANDARD.encode(cert)))
+    }
+}
+
+/// A self-signed certificate for the SAML key, valid 20 years from the key's creation.
+fn saml_certificate(k: &StoredKey) -> Result<Vec<u8>> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::EncodePrivateKey;
+    let rsa_key = rsa::PrivateKey::from_pkcs1_der(&k.private_der).map_err(Error::internal)?;
+    let pkcs8 = rsa_key.to_pkcs8_der().map_err(Error::internal)?;
+    let pair = rcgen::KeyPair::try_from(pkcs8.as_bytes()).map_err(Error::internal)?;
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, format!("Préau SAML {}", k.kid));
+    let day = chrono::DateTime::from_timestamp(k.created_at, 0).unwrap_or_default();
+    use chrono::Datelike;
+    params.not_before = rcgen::date_time_ymd(day.year(), day.month() as u8, day.day() as u8);
+    params.not_after = rcgen::date_time_ymd(day.year() + 20, day.month() as u8, day.day().min(28) as u8);
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(k.kid.as_bytes()));
+    let cert = params.self_signed(&pair).map_err(Error::internal)?;
+    Ok(cert.der().to_vec())
 }

@@ -15,6 +15,7 @@ pub mod connectors;
 pub mod keys;
 pub mod launches;
 pub mod oidc;
+pub mod saml;
 pub mod store;
 
 pub use attributes::Attribute;
@@ -35,6 +36,7 @@ pub struct Sso<S> {
     pub cache: Arc<cache::Cache>,
     pub keys: Arc<keys::Keys>,
     pub oidc: Arc<oidc::OidcState>,
+    pub saml: Arc<saml::SamlState>,
 }
 
 impl<S> Clone for Sso<S> {
@@ -48,6 +50,7 @@ impl<S> Clone for Sso<S> {
             cache: self.cache.clone(),
             keys: self.keys.clone(),
             oidc: self.oidc.clone(),
+            saml: self.saml.clone(),
         }
     }
 }
@@ -63,6 +66,7 @@ impl<S: SsoStore> Sso<S> {
             cache: Arc::default(),
             keys: Arc::default(),
             oidc: Arc::default(),
+            saml: Arc::default(),
         }
     }
 }

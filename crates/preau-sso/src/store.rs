@@ -24,8 +24,9 @@ pub trait SsoStore: DirectoryStore + IdentityStore {
     /// Every signing key, retired ones included.
     async fn signing_keys(&self) -> Result<Vec<StoredKey>>;
     async fn insert_signing_key(&self, k: &StoredKey) -> Result<()>;
-    /// Retires the active keys at `now` and deletes keys retired before `delete_before`.
-    async fn retire_signing_keys(&self, now: i64, delete_before: i64) -> Result<()>;
+    /// Retires the active keys of these algorithms at `now` and deletes keys retired before
+    /// `delete_before`.
+    async fn retire_signing_keys(&self, algs: &[&str], now: i64, delete_before: i64) -> Result<()>;
 
     /// The scopes a person agreed to release to a connector, if they ever did.
     async fn oidc_consent(&self, person: PersonId, connector: ServiceId) -> Result<Option<Vec<String>>>;

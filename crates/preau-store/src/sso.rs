@@ -27,6 +27,8 @@ struct Policy {
     subject: SubjectKind,
     #[serde(default)]
     oidc: OidcSettings,
+    #[serde(default)]
+    saml: preau_sso::connectors::SamlSettings,
     /// Kept apart from `oidc`, which never serialises it.
     #[serde(default)]
     client_secret_digest: String,
@@ -40,6 +42,7 @@ fn policy_json(c: &Connector) -> Result<String> {
         release: c.release.clone(),
         subject: c.subject,
         oidc: c.oidc.clone(),
+        saml: c.saml.clone(),
         client_secret_digest: c.oidc.secret_digest.clone(),
     };
     serde_json::to_string(&p).map_err(Error::internal)
@@ -68,6 +71,7 @@ fn connector(r: &AnyRow) -> Result<Connector> {
         approved_by: text(r, "approved_by")?,
         approved_at: int(r, "approved_at")?,
         oidc: OidcSettings { secret_digest: p.client_secret_digest, ..p.oidc },
+        saml: p.saml,
         client_secret: None,
     })
 }
@@ -198,10 +202,17 @@ impl SsoStore for Store {
         Ok(())
     }
 
-    async fn retire_signing_keys(&self, now: i64, delete_before: i64) -> Result<()> {
+    async fn retire_signing_keys(&self, algs: &[&str], now: i64, delete_before: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1").bind(delete_before).execute(&mut *tx).await.map_err(db_err)?;
-        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL").bind(now).execute(&mut *tx).await.map_err(db_err)?;
+        for alg in algs {
+            sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND alg = $2")
+                .bind(now)
+                .bind((*alg).to_owned())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
         tx.commit().await.map_err(db_err)
     }
 

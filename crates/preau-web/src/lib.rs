@@ -13,6 +13,7 @@ pub mod mail;
 pub mod oidc;
 pub mod ops;
 pub mod pages;
+pub mod saml;
 pub mod scim;
 pub mod slo;
 pub mod state;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(scim::routes())
         .merge(cas::routes())
         .merge(oidc::routes())
+        .merge(saml::routes())
         .merge(ops::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));

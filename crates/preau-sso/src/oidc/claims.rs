@@ -32,7 +32,7 @@ fn claim_value(a: Attribute, values: Vec<String>) -> Option<Value> {
 pub fn released_claims(c: &Connector, s: &Subject, scopes: &[String]) -> Map<String, Value> {
     let mut out = Map::new();
     for r in c.release.iter().filter(|r| scopes.iter().any(|sc| sc == r.attribute.scope())) {
-        if let Some(v) = claim_value(r.attribute, s.values(r.attribute)) {
+        if let Some(v) = claim_value(r.attribute, crate::connectors::attribute_values(c, s, r.attribute)) {
             out.insert(r.name.clone(), v);
         }
     }

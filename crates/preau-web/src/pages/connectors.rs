@@ -123,6 +123,8 @@ struct Fields {
     post_logout_uris: String,
     backchannel_logout_uri: String,
     preapproved: bool,
+    entity_id: String,
+    ent_id: String,
 }
 
 #[derive(Template)]
@@ -186,6 +188,8 @@ fn fields_of(c: &Connector, uai_of: impl Fn(preau_core::StructureId) -> String) 
         post_logout_uris: c.oidc.post_logout_uris.join("\n"),
         backchannel_logout_uri: c.oidc.backchannel_logout_uri.clone(),
         preapproved: c.oidc.preapproved,
+        entity_id: c.saml.entity_id.clone(),
+        ent_id: c.saml.ent_id.clone(),
     }
 }
 
@@ -215,6 +219,8 @@ fn read_form(pairs: &[(String, String)]) -> (String, Fields) {
         post_logout_uris: get("post_logout_uris"),
         backchannel_logout_uri: get("backchannel_logout_uri"),
         preapproved: pairs.iter().any(|(n, _)| n == "preapproved"),
+        entity_id: get("entity_id"),
+        ent_id: get("ent_id"),
     };
     (get("csrf"), f)
 }
@@ -240,6 +246,8 @@ fn input_of(f: &Fields) -> ConnectorInput {
         backchannel_logout_uri: f.backchannel_logout_uri.clone(),
         signing_alg: f.signing_alg.clone(),
         preapproved: f.preapproved,
+        entity_id: f.entity_id.clone(),
+        ent_id: f.ent_id.clone(),
     }
 }
 

@@ -14,5 +14,6 @@ mod ldap;
 mod mfa;
 mod oidc;
 mod portal;
+mod saml;
 mod scim;
 mod store;

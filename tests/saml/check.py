@@ -1,0 +1,110 @@
+"""Drives Préau's SAML 2.0 identity provider with pysaml2 (PyPI) as the service provider, which
+checks signatures with Debian's xmlsec1.
+
+Usage: check.py BASE_URL LOGIN PASSWORD FAMILY_NAME SP_ENTITY_ID ACS_URL
+
+Signs in with the HTTP-Redirect binding (login form, then the auto-POST page) and with the
+HTTP-POST binding (the portal session answers), and checks what pysaml2 accepts: response and
+assertion signatures, audience, recipient, InResponseTo, NameID, attributes; and what it
+refuses: a tampered assertion, a replayed response. Prints one line per check and exits
+non-zero if any fails.
+"""
+
+import base64
+import re
+import sys
+import tempfile
+from html import unescape
+
+import requests
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.client import Saml2Client
+from saml2.config import SPConfig
+
+base, login, password, family, sp_entity, acs = sys.argv[1:7]
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
+
+
+def hidden(html, name):
+    m = re.search(r'name="%s" value="([^"]*)"' % name, html)
+    return unescape(m.group(1)) if m else ""
+
+
+metadata = requests.get(base + "/saml/metadata")
+check("the metadata is served", metadata.status_code == 200 and "IDPSSODescriptor" in metadata.text, metadata.status_code)
+md_file = tempfile.NamedTemporaryFile("w", suffix=".xml", delete=False)
+md_file.write(metadata.text)
+md_file.close()
+
+conf = SPConfig()
+conf.load({
+    "entityid": sp_entity,
+    "service": {"sp": {
+        "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)]},
+        "allow_unsolicited": False,
+        "authn_requests_signed": False,
+        "want_assertions_signed": True,
+        "want_response_signed": True,
+    }},
+    "metadata": {"local": [md_file.name]},
+    "xmlsec_binary": "/usr/bin/xmlsec1",
+    "allow_unknown_attributes": True,
+})
+sp = Saml2Client(config=conf)
+browser = requests.Session()
+
+# HTTP-Redirect binding, not yet logged in.
+req_id, info = sp.prepare_for_authenticate(relay_state="rs-1", binding=BINDING_HTTP_REDIRECT)
+location = dict(info["headers"])["Location"]
+r = browser.get(location, allow_redirects=False)
+check("the login form names the service", r.status_code == 200 and 'name="next"' in r.text, r.status_code)
+form = {"login": login, "password": password, "next": hidden(r.text, "next"), "service_name": hidden(r.text, "service_name")}
+r = browser.post(base + "/login", data=form, allow_redirects=False)
+r = browser.get(base + r.headers["Location"], allow_redirects=False)
+saml_response = hidden(r.text, "SAMLResponse")
+check("the browser gets a page posting to the ACS", hidden(r.text, "RelayState") == "rs-1" and f'action="{acs}"' in r.text and saml_response, r.text[:300])
+
+authn = sp.parse_authn_request_response(saml_response, BINDING_HTTP_POST, outstanding={req_id: "/"})
+check("pysaml2 accepts the signed response (signature, audience, recipient, InResponseTo)", authn is not None)
+ava = authn.ava if authn else {}
+check("the granted family name is released", ava.get("ENTPersonNom") == [family], ava)
+check("idEnt and GARPersonIdentifiant are released for the GAR", ava.get("idEnt") == ["ENT-TEST"] and len(ava.get("GARPersonIdentifiant", [""])[0]) == 32, ava)
+check("nothing ungranted is released (no e-mail, no login)", not any(k in ava for k in ("mail", "ENTPersonLogin")), ava)
+name_id = authn.name_id if authn else None
+check("the NameID is persistent and pseudonymous", name_id is not None and name_id.format.endswith("persistent") and name_id.text != login, name_id)
+
+# The same response again: its InResponseTo is no longer outstanding.
+try:
+    sp.parse_authn_request_response(saml_response, BINDING_HTTP_POST, outstanding={})
+    check("a replayed response is refused", False, "accepted")
+except Exception as e:  # pysaml2 raises its own error types
+    check("a replayed response is refused", "InResponseTo" in str(e) or "Unsolicited" in type(e).__name__ or "unsolicited" in str(e).lower(), repr(e))
+
+# A tampered assertion: another family name, signatures left as they were.
+xml = base64.b64decode(saml_response).decode()
+tampered = base64.b64encode(xml.replace(f">{family}<", ">Mallory<").encode()).decode()
+req_id2, info2 = sp.prepare_for_authenticate(binding=BINDING_HTTP_REDIRECT)
+try:
+    sp.parse_authn_request_response(tampered, BINDING_HTTP_POST, outstanding={req_id: "/"})
+    check("a tampered assertion is refused for its signature", False, "accepted")
+except Exception as e:
+    check("a tampered assertion is refused for its signature", "Signature" in type(e).__name__ or "signature" in str(e).lower(), repr(e))
+
+# HTTP-POST binding with the portal session: no login form this time.
+req_id3, info3 = sp.prepare_for_authenticate(binding=BINDING_HTTP_POST)
+saml_request = hidden(info3["data"], "SAMLRequest")
+r = browser.post(base + "/saml/sso", data={"SAMLRequest": saml_request}, allow_redirects=False)
+r = browser.get(base + r.headers["Location"], allow_redirects=False)
+authn3 = sp.parse_authn_request_response(hidden(r.text, "SAMLResponse"), BINDING_HTTP_POST, outstanding={req_id3: "/"})
+check("POST binding with an open session signs in at once", authn3 is not None and authn3.ava.get("ENTPersonNom") == [family])
+again = browser.post(base + "/saml/sso", data={"SAMLRequest": saml_request}, allow_redirects=False)
+check("a replayed request is refused", again.status_code >= 400, again.status_code)
+
+if all(results):
+    print(f"{len(results)} checks passed")
+sys.exit(0 if all(results) else 1)
