@@ -1,28 +1,48 @@
 """Drives Préau's SAML 2.0 identity provider with pysaml2 (PyPI) as the service provider, which
 checks signatures with Debian's xmlsec1.
 
-Usage: check.py BASE_URL LOGIN PASSWORD FAMILY_NAME SP_ENTITY_ID ACS_URL
+Usage: check.py BASE_URL LOGIN PASSWORD FAMILY_NAME SP_ENTITY_ID ACS_URL SLO_PORT
 
 Signs in with the HTTP-Redirect binding (login form, then the auto-POST page) and with the
 HTTP-POST binding (the portal session answers), and checks what pysaml2 accepts: response and
 assertion signatures, audience, recipient, InResponseTo, NameID, attributes; and what it
-refuses: a tampered assertion, a replayed response. Prints one line per check and exits
-non-zero if any fails.
+refuses: a tampered assertion, a replayed response. Then logs out of the portal and checks
+the signed LogoutRequest Préau sends to the service provider's single logout service (SOAP
+binding, on 127.0.0.1:SLO_PORT). Prints one line per check and exits non-zero if any fails.
 """
 
 import base64
 import re
 import sys
 import tempfile
+import threading
+import time
 from html import unescape
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import requests
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, BINDING_SOAP
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 
-base, login, password, family, sp_entity, acs = sys.argv[1:7]
+base, login, password, family, sp_entity, acs, slo_port = sys.argv[1:8]
+slo = f"http://127.0.0.1:{slo_port}/slo"
 results = []
+logouts = []
+
+
+class SingleLogout(BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        logouts.append(self.rfile.read(n).decode())
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+threading.Thread(target=HTTPServer(("127.0.0.1", int(slo_port)), SingleLogout).serve_forever, daemon=True).start()
 
 
 def check(name, ok, detail=""):
@@ -45,7 +65,8 @@ conf = SPConfig()
 conf.load({
     "entityid": sp_entity,
     "service": {"sp": {
-        "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)]},
+        "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)], "single_logout_service": [(slo, BINDING_SOAP), (slo, BINDING_HTTP_POST)]},
+        "logout_requests_signed": True,
         "allow_unsolicited": False,
         "authn_requests_signed": False,
         "want_assertions_signed": True,
@@ -104,6 +125,27 @@ authn3 = sp.parse_authn_request_response(hidden(r.text, "SAMLResponse"), BINDING
 check("POST binding with an open session signs in at once", authn3 is not None and authn3.ava.get("ENTPersonNom") == [family])
 again = browser.post(base + "/saml/sso", data={"SAMLRequest": saml_request}, allow_redirects=False)
 check("a replayed request is refused", again.status_code >= 400, again.status_code)
+
+# Logging out of the portal sends the service provider a signed LogoutRequest for this person.
+browser.get(base + "/cas/logout", allow_redirects=False)
+for _ in range(50):
+    if logouts:
+        break
+    time.sleep(0.1)
+check("a LogoutRequest arrives over SOAP", bool(logouts), "nothing arrived")
+if logouts:
+    # pysaml2's SOAP parser re-serializes the message with ns0/ns1 prefixes, which breaks any
+    # exclusive-canonicalization signature; the request is checked as received, through the
+    # parser of the POST binding, which keeps the signed text.
+    body = logouts[0]
+    start, end = body.find("<samlp:LogoutRequest"), body.find("</samlp:LogoutRequest>")
+    inner = body[start:end + len("</samlp:LogoutRequest>")] if start >= 0 and end > start else ""
+    try:
+        parsed = sp.parse_logout_request(base64.b64encode(inner.encode()).decode(), BINDING_HTTP_POST)
+        request = parsed.message
+        check("pysaml2 verifies the signed LogoutRequest for the signed-in NameID", request.name_id.text == authn3.name_id.text and parsed.signature_check is not None, request)
+    except Exception as e:
+        check("pysaml2 verifies the signed LogoutRequest for the signed-in NameID", False, repr(e))
 
 if all(results):
     print(f"{len(results)} checks passed")

@@ -50,6 +50,10 @@ pub struct SamlSettings {
     /// When set, released as `idEnt` (the identifier the GAR gave this ENT).
     #[serde(default)]
     pub ent_id: String,
+    /// Its single logout service for the SOAP binding: where a signed `LogoutRequest` goes when
+    /// the portal session ends. Empty: none.
+    #[serde(default)]
+    pub slo_url: String,
 }
 
 /// How an OpenID Connect connector is reached. Its client id is the connector's id; its
@@ -198,6 +202,9 @@ pub struct ConnectorInput {
     /// SAML: the `idEnt` to release (GAR), if any.
     #[serde(default)]
     pub ent_id: String,
+    /// SAML: the single logout service (SOAP binding), if any.
+    #[serde(default)]
+    pub slo_url: String,
 }
 
 fn web_url(u: &str) -> bool {
@@ -325,7 +332,9 @@ impl<S: SsoStore> Sso<S> {
             v.check(!entity_id.is_empty() && entity_id.len() <= 500 && !entity_id.chars().any(char::is_whitespace), "entity_id", "connector.entity_id");
             let ent_id = input.ent_id.trim().to_owned();
             v.check(ent_id.len() <= 100, "ent_id", "connector.ent_id");
-            SamlSettings { entity_id, ent_id }
+            let slo_url = input.slo_url.trim().to_owned();
+            v.check(slo_url.is_empty() || web_url(&slo_url), "slo_url", "service.url");
+            SamlSettings { entity_id, ent_id, slo_url }
         } else {
             SamlSettings::default()
         };

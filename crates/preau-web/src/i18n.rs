@@ -350,6 +350,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "For a SAML service provider: the service addresses above are its assertion consumer service URLs, compared exactly.",
     ),
     ("admin.saml_entity_id", "Identifiant d'entité du fournisseur de services (entityID)", "Service provider's entity ID"),
+    ("admin.saml_slo", "Adresse de déconnexion unique (SingleLogoutService, liaison SOAP)", "Single logout address (SingleLogoutService, SOAP binding)"),
     ("admin.saml_ent_id", "Identifiant de l'ENT à transmettre (idEnt, pour le GAR)", "ENT identifier to send (idEnt, for the GAR)"),
     ("connector.entity_id", "Un fournisseur de services SAML déclare son identifiant d'entité.", "A SAML service provider gives its entity ID."),
     ("connector.ent_id", "Identifiant de l'ENT trop long.", "ENT identifier too long."),

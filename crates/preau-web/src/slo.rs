@@ -3,7 +3,8 @@
 //! factor reset, or found expired — every service it signed in to is told, in the background
 //! (a service that does not answer does not hold anything up): CAS services get a SAML
 //! `LogoutRequest` naming the ticket they validated, OpenID Connect clients with a back-channel
-//! URI a signed logout token. The session manager calls [`Fanout::session_ended`].
+//! URI a signed logout token, SAML service providers with a single logout service a signed
+//! `LogoutRequest` (SOAP binding). The session manager calls [`Fanout::session_ended`].
 
 use crate::cas::xml;
 use preau_core::{Clock, Random, TerritoryId};
@@ -32,7 +33,29 @@ impl Fanout {
         tokio::spawn(async move {
             this.cas(cas).await;
             this.oidc(oidc).await;
+            this.saml(&key).await;
         });
+    }
+
+    /// SAML service providers with a single logout service get a signed `LogoutRequest` over
+    /// the SOAP binding.
+    async fn saml(&self, key: &SessionKey) {
+        let idp = format!("{}/saml/metadata", self.issuer);
+        for (url, request) in self.sso.saml_end_session(self.territory, &idp, &key.to_string()).await {
+            let envelope =
+                format!("<soap11:Envelope xmlns:soap11=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap11:Body>{request}</soap11:Body></soap11:Envelope>");
+            let sent = self
+                .http
+                .post(&url)
+                .header("content-type", "text/xml; charset=utf-8")
+                .header("soapaction", "http://www.oasis-open.org/committees/security")
+                .body(envelope)
+                .send()
+                .await;
+            if let Err(e) = sent {
+                tracing::info!(url = %url, error = %e, "SAML single logout not delivered");
+            }
+        }
     }
 
     async fn cas(&self, targets: Vec<(String, String)>) {

@@ -40,10 +40,22 @@ pub struct AuthnRequest {
     pub login_after: Option<i64>,
 }
 
+/// A service provider a portal session signed in to, for single logout.
+#[derive(Debug, Clone)]
+struct SignedIn {
+    connector: ServiceId,
+    name_id: String,
+    format: &'static str,
+    session_index: String,
+    at: i64,
+}
+
 #[derive(Default)]
 struct Inner {
     pending: HashMap<String, (AuthnRequest, i64)>,
     seen: HashMap<String, i64>,
+    /// Per portal session: the service providers it signed in to.
+    sessions: HashMap<String, Vec<SignedIn>>,
     count: u64,
 }
 
@@ -162,6 +174,7 @@ impl<S: SsoStore> Sso<S> {
                 if i.count.is_multiple_of(1024) {
                     i.seen.retain(|_, at| *at + SEEN_SECS > now);
                     i.pending.retain(|_, (_, exp)| *exp > now);
+                    i.sessions.retain(|_, v| v.iter().any(|s| s.at + 24 * 3600 > now));
                 }
                 i.seen.insert(format!("{}\u{0}{}", c.service, p.id), now).is_none()
             })
@@ -224,19 +237,58 @@ impl<S: SsoStore> Sso<S> {
             attributes.push(("idEnt".to_owned(), vec![c.saml.ent_id.clone()]));
         }
         let (key, cert) = self.saml_key().await?;
+        let session_index = self.saml_session_index(&c, session);
+        let format = response::name_id_format(c.subject);
         let a = response::Assertion {
             idp: idp_entity_id,
             sp: &c.saml.entity_id,
             acs: &req.acs,
             in_response_to: &req.id,
             name_id: &name_id,
-            name_id_format: response::name_id_format(c.subject),
+            name_id_format: format,
             attributes: &attributes,
             now: self.clock.now(),
             auth_time,
-            session_index: &self.saml_session_index(&c, session),
+            session_index: &session_index,
         };
-        response::signed_response(&a, &key, &cert, &*self.rng)
+        let xml = response::signed_response(&a, &key, &cert, &*self.rng)?;
+        let signed_in = SignedIn { connector: c.service, name_id, format, session_index, at: self.clock.now() };
+        if let Ok(mut i) = self.saml.0.lock() {
+            let list = i.sessions.entry(session.to_owned()).or_default();
+            list.retain(|s| s.connector != c.service);
+            list.push(signed_in);
+        }
+        Ok(xml)
+    }
+
+    /// Ends a portal session for SAML: returns, for each service provider it signed in to that
+    /// has a single logout service, that address and the signed `LogoutRequest` to send it.
+    pub async fn saml_end_session(&self, territory: TerritoryId, idp_entity_id: &str, session: &str) -> Vec<(String, String)> {
+        let signed_in = self.saml.0.lock().ok().and_then(|mut i| i.sessions.remove(session)).unwrap_or_default();
+        if signed_in.is_empty() {
+            return vec![];
+        }
+        let Ok((key, cert)) = self.saml_key().await else { return vec![] };
+        let mut out = vec![];
+        for s in signed_in {
+            let Ok(Some(c)) = self.cached_connector(territory, s.connector).await else { continue };
+            if c.saml.slo_url.is_empty() {
+                continue;
+            }
+            let r = response::LogoutRequest {
+                idp: idp_entity_id,
+                sp: &c.saml.entity_id,
+                destination: &c.saml.slo_url,
+                name_id: &s.name_id,
+                format: s.format,
+                session_index: &s.session_index,
+                now: self.clock.now(),
+            };
+            if let Ok(xml) = response::signed_logout_request(&r, &key, &cert, &*self.rng) {
+                out.push((c.saml.slo_url.clone(), xml));
+            }
+        }
+        out
     }
 
     /// The session index a service provider sees for a portal session (unlinkable across SPs).

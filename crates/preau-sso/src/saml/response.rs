@@ -91,3 +91,31 @@ pub fn signed_response(a: &Assertion, key: &SigningKey, cert: &str, rng: &dyn Ra
     );
     sign_enveloped(&response, &id, "</saml:Issuer>", key, cert)
 }
+
+/// What a logout request says: this person's session at this service provider is over.
+pub struct LogoutRequest<'a> {
+    pub idp: &'a str,
+    pub sp: &'a str,
+    pub destination: &'a str,
+    pub name_id: &'a str,
+    pub format: &'static str,
+    pub session_index: &'a str,
+    pub now: i64,
+}
+
+/// The signed `LogoutRequest` (for the SOAP binding: the caller wraps it in an envelope).
+pub fn signed_logout_request(r: &LogoutRequest, key: &SigningKey, cert: &str, rng: &dyn Random) -> Result<String> {
+    let id = new_id(rng);
+    let xml = format!(
+        "<samlp:LogoutRequest xmlns:samlp=\"{NS_SAMLP}\" Destination=\"{}\" ID=\"{id}\" IssueInstant=\"{}\" NotOnOrAfter=\"{}\" Version=\"2.0\"><saml:Issuer xmlns:saml=\"{NS_SAML}\">{}</saml:Issuer><saml:NameID xmlns:saml=\"{NS_SAML}\" Format=\"{}\" SPNameQualifier=\"{}\">{}</saml:NameID><samlp:SessionIndex>{}</samlp:SessionIndex></samlp:LogoutRequest>",
+        attr(r.destination),
+        instant(r.now),
+        instant(r.now + VALIDITY_SECS),
+        text(r.idp),
+        r.format,
+        attr(r.sp),
+        text(r.name_id),
+        text(r.session_index)
+    );
+    sign_enveloped(&xml, &id, "</saml:Issuer>", key, cert)
+}

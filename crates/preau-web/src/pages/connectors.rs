@@ -125,6 +125,7 @@ struct Fields {
     preapproved: bool,
     entity_id: String,
     ent_id: String,
+    slo_url: String,
 }
 
 #[derive(Template)]
@@ -190,6 +191,7 @@ fn fields_of(c: &Connector, uai_of: impl Fn(preau_core::StructureId) -> String) 
         preapproved: c.oidc.preapproved,
         entity_id: c.saml.entity_id.clone(),
         ent_id: c.saml.ent_id.clone(),
+        slo_url: c.saml.slo_url.clone(),
     }
 }
 
@@ -221,6 +223,7 @@ fn read_form(pairs: &[(String, String)]) -> (String, Fields) {
         preapproved: pairs.iter().any(|(n, _)| n == "preapproved"),
         entity_id: get("entity_id"),
         ent_id: get("ent_id"),
+        slo_url: get("slo_url"),
     };
     (get("csrf"), f)
 }
@@ -248,6 +251,7 @@ fn input_of(f: &Fields) -> ConnectorInput {
         preapproved: f.preapproved,
         entity_id: f.entity_id.clone(),
         ent_id: f.ent_id.clone(),
+        slo_url: f.slo_url.clone(),
     }
 }
 

@@ -317,11 +317,11 @@ async fn a_blocked_person_refreshes_nothing() {
     assert_eq!(r.json()["error"], json!("invalid_grant"), "{}", r.body);
 }
 
-type Received = std::sync::Arc<tokio::sync::Mutex<Vec<String>>>;
+pub type Received = std::sync::Arc<tokio::sync::Mutex<Vec<String>>>;
 
 /// A client's back-channel logout endpoint (`/bc`) listening on loopback: its port, and the
 /// bodies it receives.
-async fn back_channel() -> (u16, Received) {
+pub async fn back_channel() -> (u16, Received) {
     let received: Received = std::sync::Arc::default();
     let sink = received.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -338,7 +338,7 @@ async fn back_channel() -> (u16, Received) {
 }
 
 /// The first body the endpoint receives (waits up to a second).
-async fn first_received(received: &Received) -> String {
+pub async fn first_received(received: &Received) -> String {
     for _ in 0..50 {
         if let Some(b) = received.lock().await.first() {
             return b.clone();

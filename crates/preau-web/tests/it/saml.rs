@@ -140,14 +140,37 @@ async fn pysaml2_signs_in_and_verifies_the_assertions() {
     let python = std::env::var("PREAU_TEST_SAML_PYTHON").expect("PREAU_TEST_SAML_PYTHON=path/to/venv/bin/python");
     let (app, base) = TestApp::served().await;
     let school = app.school("0290009C", "Collège").await;
-    register(&app, saml_connector(&["ENS"])).await;
+    let slo_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let mut body = saml_connector(&["ENS"]);
+    body["slo_url"] = json!(format!("http://127.0.0.1:{slo_port}/slo"));
+    register(&app, body).await;
     let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/saml/check.py");
-    let args = [base, teacher.login.clone(), PASSWORD.to_owned(), teacher.family_name.clone(), SP.to_owned(), ACS.to_owned()];
+    let args = [base, teacher.login.clone(), PASSWORD.to_owned(), teacher.family_name.clone(), SP.to_owned(), ACS.to_owned(), slo_port.to_string()];
     let out =
         tokio::task::spawn_blocking(move || std::process::Command::new(python).arg(script).args(args).output()).await.expect("join").expect("run pysaml2");
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     assert!(out.status.success(), "pysaml2 checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("checks passed"), "{stdout}");
+}
+
+#[tokio::test]
+async fn logging_out_sends_the_service_provider_a_signed_logout_request() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let (port, received) = crate::oidc::back_channel().await;
+    let mut body = saml_connector(&["ENS"]);
+    body["slo_url"] = json!(format!("http://127.0.0.1:{port}/bc"));
+    register(&app, body).await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&teacher).await;
+    let r = app.get(&c, &format!("/saml/sso?SAMLRequest={}", redirect_query(&authn_request(&app, "_s1", SP, ACS)))).await;
+    let xml = String::from_utf8(STANDARD.decode(hidden(&r.body, "SAMLResponse")).expect("base64")).expect("utf-8");
+    let name_id = xml.split("</saml:NameID>").next().and_then(|s| s.rsplit('>').next()).unwrap_or_default().to_owned();
+    assert_eq!(name_id.len(), 32, "{xml}");
+    assert_eq!(app.post_form(&c, "/logout", &[]).await.status, StatusCode::SEE_OTHER);
+    let soap = crate::oidc::first_received(&received).await;
+    assert!(soap.contains("<soap11:Envelope") && soap.contains("<samlp:LogoutRequest"), "{soap}");
+    assert!(soap.contains(&format!(">{name_id}</saml:NameID>")) && soap.contains("<ds:SignatureValue>"), "{soap}");
 }
