@@ -87,7 +87,7 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
         Ok(self.store.charter(territory).await?.map(|c| c.version).unwrap_or(0))
     }
 
-    async fn open_session(&self, person: &Person, origin: &Origin) -> Result<Opened> {
+    pub(crate) async fn open_session(&self, person: &Person, origin: &Origin) -> Result<Opened> {
         let charter = self.current_charter_version(person.territory).await?;
         let accepted = self.store.credential(person.id).await?.charter_version;
         let mfa = self.second_factor_due(person.id, person.territory, origin.device.as_deref()).await?;

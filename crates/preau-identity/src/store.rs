@@ -30,6 +30,14 @@ pub struct ApiKeyRecord {
 }
 
 pub trait IdentityStore: Send + Sync {
+    // ----- Federation -----
+    async fn insert_upstream(&self, u: &crate::federation::Upstream, audit: &AuditEntry) -> Result<()>;
+    async fn upstreams(&self, territory: TerritoryId) -> Result<Vec<crate::federation::Upstream>>;
+    async fn upstream_link(&self, provider: &str, subject: &str) -> Result<Option<PersonId>>;
+    async fn link_upstream(&self, provider: &str, subject: &str, person: PersonId, at: i64) -> Result<()>;
+    /// The people of the territory the rule's key designates.
+    async fn people_matching(&self, territory: TerritoryId, rule: crate::federation::MatchRule, key: &str) -> Result<Vec<preau_directory::Person>>;
+
     // ----- Second factor -----
     async fn mfa(&self, person: PersonId) -> Result<Option<crate::mfa::MfaRecord>>;
     /// Sets the person's second factor and replaces their recovery codes (digests), in one

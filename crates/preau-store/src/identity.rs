@@ -39,6 +39,26 @@ fn api_key(r: &AnyRow) -> Result<ApiKeyRecord> {
 /// a feed does not write one for each of the hundreds of thousands of people it creates, most of
 /// whom activate their account later or never. Until then, the defaults apply.
 impl IdentityStore for Store {
+    async fn insert_upstream(&self, u: &preau_identity::federation::Upstream, audit: &AuditEntry) -> Result<()> {
+        crate::federation::insert(self, u, audit).await
+    }
+
+    async fn upstreams(&self, territory: TerritoryId) -> Result<Vec<preau_identity::federation::Upstream>> {
+        crate::federation::list(self, territory).await
+    }
+
+    async fn upstream_link(&self, provider: &str, subject: &str) -> Result<Option<PersonId>> {
+        crate::federation::link(self, provider, subject).await
+    }
+
+    async fn link_upstream(&self, provider: &str, subject: &str, person: PersonId, at: i64) -> Result<()> {
+        crate::federation::add_link(self, provider, subject, person, at).await
+    }
+
+    async fn people_matching(&self, territory: TerritoryId, rule: preau_identity::federation::MatchRule, key: &str) -> Result<Vec<preau_directory::Person>> {
+        crate::federation::matching(self, territory, rule, key).await
+    }
+
     async fn mfa(&self, person: PersonId) -> Result<Option<preau_identity::mfa::MfaRecord>> {
         crate::mfa::mfa(self, person).await
     }

@@ -5,6 +5,7 @@
 
 mod directory;
 mod duplicates;
+mod federation;
 mod feed_batch;
 mod feeds;
 mod identity;

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "connectors", include_str!("../migrations/0010_connectors.sql")),
     (11, "oidc", include_str!("../migrations/0011_oidc.sql")),
     (12, "mfa", include_str!("../migrations/0012_mfa.sql")),
+    (13, "federation", include_str!("../migrations/0013_federation.sql")),
 ];
 
 /// The migrations that only one dialect runs.

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod cas;
 pub mod error;
+pub mod federation;
 pub mod i18n;
 pub mod mail;
 pub mod oidc;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cas::routes())
         .merge(oidc::routes())
         .merge(saml::routes())
+        .merge(federation::routes())
         .merge(ops::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));

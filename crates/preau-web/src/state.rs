@@ -38,6 +38,10 @@ pub struct AppState {
     pub sso: preau_sso::Sso<Store>,
     /// Calls to outside services (CAS proxy callbacks, single logout).
     pub http: reqwest::Client,
+    /// Logins in progress at outside identity providers, and choices of account.
+    pub federation: Arc<crate::federation::Pending>,
+    /// The outside identity providers shown on the login page: (id, name).
+    pub providers: Arc<std::sync::RwLock<Vec<(String, String)>>>,
 }
 
 impl AppState {
@@ -96,7 +100,10 @@ impl AppState {
             issuer: base_url_public.clone(),
         };
         accounts.sessions.on_end(Arc::new(move |key| fanout.session_ended(key)));
+        let providers = accounts.upstreams(territory.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
         Ok(AppState {
+            federation: Arc::default(),
+            providers: Arc::new(std::sync::RwLock::new(providers)),
             sso,
             http,
             scim,
@@ -157,4 +164,15 @@ pub async fn seed_demo(
         store.accept_charter(l.person, version).await?;
     }
     Ok(demo.logins)
+}
+
+impl AppState {
+    /// Reloads the outside identity providers shown on the login page.
+    pub async fn refresh_providers(&self) -> preau_core::Result<()> {
+        let list = self.accounts.upstreams(self.config.territory).await?.into_iter().map(|u| (u.id, u.name)).collect();
+        if let Ok(mut p) = self.providers.write() {
+            *p = list;
+        }
+        Ok(())
+    }
 }

@@ -57,6 +57,8 @@ struct Landing {
     renew: bool,
     /// A local path to go on to once logged in (an OpenID Connect sign-in).
     next: String,
+    /// The outside identity providers to log in with: (link, name).
+    providers: Vec<(String, String)>,
 }
 
 fn landing_page(state: &AppState, lang: Lang, login: String, error: Option<String>, notice: Option<String>) -> Landing {
@@ -72,7 +74,15 @@ fn landing_page(state: &AppState, lang: Lang, login: String, error: Option<Strin
         service_name: String::new(),
         renew: false,
         next: String::new(),
+        providers: providers_for(state, ""),
     }
+}
+
+/// The links that log in through each outside identity provider, then go on to `next`.
+fn providers_for(state: &AppState, next: &str) -> Vec<(String, String)> {
+    let list = state.providers.read().map(|p| p.clone()).unwrap_or_default();
+    let query = local_path(next).map(|n| format!("?next={}", crate::cas::query_escape(n))).unwrap_or_default();
+    list.into_iter().map(|(id, name)| (format!("/federation/{}/start{query}", crate::cas::query_escape(&id)), name)).collect()
 }
 
 /// A path of this site (not `//host`, which browsers read as another site).
@@ -83,13 +93,25 @@ pub(crate) fn local_path(next: &str) -> Option<&str> {
 
 /// The login form for a sign-in to the service `name`, going on to `next` once logged in.
 pub(crate) fn login_then(state: &AppState, lang: Lang, name: &str, next: &str) -> Response {
-    render(&Landing { service_name: name.to_owned(), next: next.to_owned(), ..landing_page(state, lang, String::new(), None, None) })
+    render(&Landing {
+        service_name: name.to_owned(),
+        next: next.to_owned(),
+        providers: providers_for(state, next),
+        ..landing_page(state, lang, String::new(), None, None)
+    })
 }
 
 /// The login form of a CAS sign-in to `service` (named `name`).
 pub(crate) fn cas_login_page(state: &AppState, lang: Lang, login: String, error: Option<String>, service: &str, name: &str, renew: bool) -> Response {
     let page = Landing { service: service.to_owned(), service_name: name.to_owned(), renew, ..landing_page(state, lang, login, error, None) };
     render(&page)
+}
+
+/// The landing page with an error (a login through an outside provider that failed).
+pub(crate) fn landing_with_error(state: &AppState, lang: Lang, e: &Error) -> Response {
+    let mut r = render(&landing_page(state, lang, String::new(), Some(message(e, lang)), None));
+    *r.status_mut() = crate::error::status_of(e);
+    r
 }
 
 /// The landing page with a notice (after a CAS logout).
@@ -121,7 +143,7 @@ pub(crate) async fn opened(state: &AppState, o: Opened) -> Response {
 }
 
 /// As [`opened`], going on to `next` (a local path) instead of the portal.
-async fn opened_to(state: &AppState, o: Opened, next: &str) -> Response {
+pub(crate) async fn opened_to(state: &AppState, o: Opened, next: &str) -> Response {
     let to = match (o.session.charter_pending, local_path(next)) {
         _ if o.session.mfa_pending => crate::pages::mfa::to_second_factor(next),
         (true, Some(n)) => format!("/charter?next={}", crate::cas::query_escape(n)),
@@ -151,7 +173,12 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(o
         Err(e) => {
             let status = crate::error::status_of(&e);
             let next = local_path(&f.next).unwrap_or_default().to_owned();
-            let page = Landing { next, service_name: f.service_name, ..landing_page(&state, lang, f.login, Some(message(&e, lang)), None) };
+            let page = Landing {
+                providers: providers_for(&state, &next),
+                next,
+                service_name: f.service_name,
+                ..landing_page(&state, lang, f.login, Some(message(&e, lang)), None)
+            };
             let mut r = render(&page);
             *r.status_mut() = status;
             r

@@ -13,7 +13,7 @@ mod public;
 pub mod scim_sources;
 
 pub use login::ClientOrigin;
-pub(crate) use login::{cas_login_page, landing_with_notice, login_then, opened};
+pub(crate) use login::{cas_login_page, landing_with_error, landing_with_notice, login_then, opened};
 
 use crate::state::AppState;
 use askama::Template;

@@ -191,6 +191,11 @@ impl TestApp {
         p
     }
 
+    /// The id of the territory admin the fixture made (an account nobody's claim designates).
+    pub async fn territory_admin_id(&self) -> String {
+        self.state.store.person_by_login(self.system.territory, "admin.territoire").await.map(|p| p.id.to_string()).unwrap_or_default()
+    }
+
     pub async fn local_admin(&self, school: &Structure) -> Person {
         let p = self.person("Alain", "Local", school, Profile::Staff).await;
         self.state.directory.grant_role(&self.system, Role::LocalAdmin, Grantee::Person(p.id), Scope::Structure(school.id)).await.expect("grant");

@@ -1,0 +1,132 @@
+//! Federation: logging in through an outside OpenID Connect provider, played by
+//! `oidc-provider-mock` (PyPI) as the national login would: matching by the `{AAF}`-prefixed
+//! identifier or the e-mail, linking on first use, the chooser when several accounts match,
+//! and the refusals.
+
+use crate::app::*;
+use axum::http::StatusCode;
+use preau_core::Profile;
+use preau_directory::DirectoryStore;
+use serde_json::json;
+
+/// A running `oidc-provider-mock`, killed at the end.
+struct Mock {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn mock() -> Mock {
+    let bin = std::env::var("PREAU_TEST_OIDC_MOCK").expect("PREAU_TEST_OIDC_MOCK=path/to/oidc-provider-mock");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let child = std::process::Command::new(bin)
+        .args(["--port", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the mock");
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/.well-known/openid-configuration")).await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Mock { child, base }
+}
+
+/// The person `sub` logs in at the provider: its authorization form, submitted. Returns Préau's
+/// callback path with the code.
+async fn at_provider(authorize: &str, sub: &str) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let r = http.post(authorize).form(&[("sub", sub)]).send().await.expect("authorize");
+    let to = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(to.contains("/federation/") && to.contains("code="), "{} {to}", r.status());
+    to.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned())).unwrap_or_default()
+}
+
+#[tokio::test]
+#[ignore = "needs oidc-provider-mock (PyPI): run by .ci/run"]
+async fn a_parent_logs_in_through_the_national_login_and_is_matched_by_their_academie_identifier() {
+    let provider = mock().await;
+    let app = TestApp::new().await;
+    preau_feeds::import::import_aaf(&*app.state.store, &app.system, &crate::feeds::base_feed(), &preau_feeds::import::Options::new("RENNES"), T0, &mut |_| {})
+        .await
+        .expect("feed");
+    let admin = app.login(&app.territory_admin().await).await;
+    let add = |name: &str, claim: &str, rule: &str| json!({"name": name, "issuer": provider.base, "client_id": "preau", "client_secret": "secret", "scopes": "openid email", "match_claim": claim, "match_rule": rule});
+    let r = app.json(&admin, "POST", "/api/v1/identity-providers", Some(add("ÉduConnect", "FrEduCtRefId", "aaf"))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let educonnect = r.json()["id"].as_str().unwrap_or_default().to_owned();
+    assert!(r.json().get("client_secret").is_none(), "the secret is never shown");
+    let local = app.login(&app.local_admin(&app.state.store.structure_by_uai(app.system.territory, "0290009C").await.expect("school")).await).await;
+    assert_eq!(app.json(&local, "POST", "/api/v1/identity-providers", Some(add("X", "email", "email"))).await.status, StatusCode::FORBIDDEN);
+    let http = reqwest::Client::new();
+    let claims = json!({"FrEduCtRefId": "{AAF}501"}).to_string();
+    http.put(format!("{}/users/anne", provider.base)).header("content-type", "application/json").body(claims).send().await.expect("user");
+
+    // The login page offers it; the provider vouches for "anne", whose claim names relative 501.
+    let landing = app.get(&Client::default(), "/").await;
+    assert!(landing.body.contains("Se connecter avec ÉduConnect"), "{}", landing.body);
+    let r = app.get(&Client::default(), &format!("/federation/{educonnect}/start")).await;
+    assert!(r.location().starts_with(&format!("{}/oauth2/authorize?", provider.base)), "{}", r.location());
+    let callback = at_provider(&r.location(), "anne").await;
+    let r = app.get(&Client::default(), &callback).await;
+    assert_eq!(r.location(), "/portal", "{}", r.body);
+    let c = app.client_of(&r);
+    assert!(app.get(&c, "/portal").await.body.contains("Anne"), "logged in as Anne Lefèvre");
+    // A code is good once: replaying the callback is refused.
+    assert_ne!(app.get(&Client::default(), &callback).await.status, StatusCode::SEE_OTHER);
+
+    // Someone the directory does not know is refused.
+    let r = app.get(&Client::default(), &format!("/federation/{educonnect}/start")).await;
+    let r = app.get(&Client::default(), &at_provider(&r.location(), "stranger@example.org").await).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("Aucun compte de l&#39;ENT ne correspond"), "{}", r.body);
+}
+
+#[tokio::test]
+#[ignore = "needs oidc-provider-mock (PyPI): run by .ci/run"]
+async fn a_parent_who_is_also_a_teacher_chooses_an_account_once() {
+    let provider = mock().await;
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let mut as_parent = app.person("Anne", "Martin", &school, Profile::Parent).await;
+    let mut as_teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    for p in [&mut as_parent, &mut as_teacher] {
+        p.email = Some("Anne.Martin@example.org".into());
+        let audit = preau_directory::audit::entry::<(), ()>(T0, &app.system, "person.update", "test".into(), None, None, None);
+        app.state.store.update_person(p, &audit).await.expect("e-mail");
+    }
+    let admin = app.login(&app.territory_admin().await).await;
+    let body = json!({"name": "Guichet agents", "issuer": provider.base, "client_id": "preau", "client_secret": "secret", "scopes": "openid email", "match_claim": "email", "match_rule": "email"});
+    let id = app.json(&admin, "POST", "/api/v1/identity-providers", Some(body)).await.json()["id"].as_str().unwrap_or_default().to_owned();
+    let r = app.get(&Client::default(), &format!("/federation/{id}/start")).await;
+    let page = app.get(&Client::default(), &at_provider(&r.location(), "anne.martin@example.org").await).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&as_parent.login) && page.body.contains(&as_teacher.login), "{}", page.body);
+    let token = page.body.split("name=\"token\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+    // Only one of the proposed accounts can be chosen.
+    let r = app.post_raw("/federation/choose", &[("token", &token), ("person", &app.territory_admin_id().await)], &[]).await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER);
+    let r = app.get(&Client::default(), &format!("/federation/{id}/start")).await;
+    let page = app.get(&Client::default(), &at_provider(&r.location(), "anne.martin@example.org").await).await;
+    let token = page.body.split("name=\"token\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+    let r = app.post_raw("/federation/choose", &[("token", &token), ("person", &as_teacher.id.to_string())], &[]).await;
+    assert_eq!(r.location(), "/portal", "{}", r.body);
+    // Next time the link is followed: no chooser.
+    let r = app.get(&Client::default(), &format!("/federation/{id}/start")).await;
+    let r = app.get(&Client::default(), &at_provider(&r.location(), "anne.martin@example.org").await).await;
+    assert_eq!(r.location(), "/portal");
+    let c = app.client_of(&r);
+    assert_eq!(
+        app.state.accounts.sessions.by_token(c.cookie.as_deref().unwrap_or("").trim_start_matches("preau_session=")).map(|s| s.person),
+        Some(as_teacher.id)
+    );
+}
