@@ -244,6 +244,26 @@ impl SessionManager {
         Touched::Live(s.clone(), persist)
     }
 
+    /// Drops the sessions that expired without being touched again, so that their end is
+    /// reported (single logout) and memory does not keep them. Returns how many ended.
+    pub async fn sweep<S: IdentityStore>(&self, store: &S, now: i64) -> Result<usize> {
+        let expired: Vec<SessionKey> = match self.map.write() {
+            Ok(mut m) => {
+                let keys: Vec<SessionKey> = m.values().filter(|s| !self.alive(s, now)).map(|s| s.digest).collect();
+                keys.iter().for_each(|k| {
+                    m.remove(k);
+                });
+                keys
+            }
+            Err(_) => vec![],
+        };
+        for k in &expired {
+            store.delete_session(&k.to_string()).await?;
+            self.ended(*k);
+        }
+        Ok(expired.len())
+    }
+
     pub fn update(&self, digest: &SessionKey, f: impl FnOnce(&mut Session)) {
         if let Ok(mut m) = self.map.write()
             && let Some(s) = m.get_mut(digest)

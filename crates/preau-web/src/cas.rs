@@ -40,6 +40,14 @@ struct LoginQuery {
     gateway: String,
 }
 
+/// How recent a login must be to answer `renew=true` once its second factor is given.
+const FRESH_LOGIN_SECS: i64 = 60;
+
+/// Where a CAS sign-in resumes after the second factor.
+fn resume(service: &str, renew: bool) -> String {
+    format!("/cas/login?service={}{}", query_escape(service), if renew { "&renew=true" } else { "" })
+}
+
 fn flag(v: &str) -> bool {
     matches!(v, "true" | "1" | "yes")
 }
@@ -90,11 +98,11 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query(q):
     };
     let renew = flag(&q.renew);
     match session {
-        Some(s) if s.mfa_pending => {
-            Redirect::to(&crate::pages::mfa::to_second_factor(&format!("/cas/login?service={}", query_escape(&q.service)))).into_response()
-        }
+        Some(s) if s.mfa_pending => Redirect::to(&crate::pages::mfa::to_second_factor(&resume(&q.service, renew))).into_response(),
         Some(s) if s.charter_pending => Redirect::to(&to_charter(&q.service)).into_response(),
         Some(s) if !renew => sign_in(&state, &s, &q.service, false, lang).await,
+        // `renew` after the second factor: the password and the code were given just now.
+        Some(s) if state.clock.now() - s.created_at <= FRESH_LOGIN_SECS => sign_in(&state, &s, &q.service, true, lang).await,
         _ if flag(&q.gateway) && !renew => Redirect::to(&q.service).into_response(),
         _ => crate::pages::cas_login_page(&state, lang, String::new(), None, &q.service, &connector.name, renew),
     }
@@ -127,11 +135,7 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, ClientO
         }
     };
     if opened.session.charter_pending || opened.session.mfa_pending {
-        let to = if opened.session.mfa_pending {
-            crate::pages::mfa::to_second_factor(&format!("/cas/login?service={}", query_escape(&f.service)))
-        } else {
-            to_charter(&f.service)
-        };
+        let to = if opened.session.mfa_pending { crate::pages::mfa::to_second_factor(&resume(&f.service, flag(&f.renew))) } else { to_charter(&f.service) };
         let mut r = crate::pages::opened(&state, opened).await;
         if let Ok(v) = header::HeaderValue::from_str(&to) {
             r.headers_mut().insert(header::LOCATION, v);

@@ -228,13 +228,17 @@ async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<
     Ok(())
 }
 
-/// Writes the launch counts gathered in memory every minute.
+/// Every minute: writes the launch counts gathered in memory, and ends the sessions that
+/// expired unnoticed (which logs them out of the services they signed in to).
 async fn write_launch_counts(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
         if let Err(e) = state.sso.flush_launches().await {
             tracing::error!(error = %e, "launch counts not written (kept for the next minute)");
+        }
+        if let Err(e) = state.accounts.sessions.sweep(&*state.store, state.clock.now()).await {
+            tracing::error!(error = %e, "expired sessions not swept");
         }
     }
 }

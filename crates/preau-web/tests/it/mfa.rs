@@ -181,3 +181,36 @@ async fn signing_in_to_a_service_waits_for_the_second_factor() {
     let r = app.get(&c, "/cas/login?service=https%3A%2F%2Fvs.example.org%2F").await;
     assert!(r.location().starts_with("/mfa"), "no ticket before the second factor: {}", r.location());
 }
+
+#[tokio::test]
+async fn a_cas_renew_answered_with_password_and_code_is_from_a_new_login() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let admin = app.login(&app.territory_admin().await).await;
+    let body = json!({"code": "vs", "name": "Vie scolaire", "url": "https://vs.example.org/", "protocol": "cas", "service_urls": ["https://vs.example.org/"],
+        "profiles": ["ETA"], "release": [], "subject": "login", "purpose": "Vie scolaire", "legal_basis": "Mission d'intérêt public"});
+    app.json(&admin, "POST", "/api/v1/connectors", Some(body)).await;
+    let local = app.local_admin(&school).await;
+    let r = app
+        .post_form(
+            &Client::default(),
+            "/cas/login",
+            &[("login", &local.login), ("password", PASSWORD), ("service", "https://vs.example.org/"), ("renew", "true")],
+        )
+        .await;
+    let c = app.client_of(&r);
+    let page = app.get(&c, &r.location()).await;
+    let next = page.body.split("name=\"next\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().replace("&#38;", "&");
+    assert!(next.starts_with("/cas/login?service=") && next.ends_with("&renew=true"), "{next}");
+    app.clock.advance(30);
+    let r = app.post_form(&c, "/mfa/verify", &[("code", &code(ADMIN_TOTP, app.clock.now())), ("next", &next)]).await;
+    let r = app.get(&c, &r.location()).await;
+    let ticket = r.location().split("ticket=").nth(1).unwrap_or_default().to_owned();
+    assert!(ticket.starts_with("ST-"), "{}", r.location());
+    let v = app.get(&Client::default(), &format!("/cas/p3/serviceValidate?ticket={ticket}&service=https%3A%2F%2Fvs.example.org%2F&renew=true")).await;
+    assert!(v.body.contains("<cas:isFromNewLogin>true</cas:isFromNewLogin>"), "{}", v.body);
+    // A minute later, renew asks for the password again.
+    app.clock.advance(120);
+    let r = app.get(&c, "/cas/login?service=https%3A%2F%2Fvs.example.org%2F&renew=true").await;
+    assert_eq!(r.status, StatusCode::OK, "the login form");
+}

@@ -544,3 +544,25 @@ async fn a_renewed_secret_replaces_the_old_one_and_only_its_managers_may_renew_i
     assert_eq!(old.status, StatusCode::UNAUTHORIZED, "the old secret no longer works");
     assert_eq!(app.post_raw("/oidc/introspect", &[("token", "x")], &basic(&renewed)).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_session_that_expires_unnoticed_is_logged_out_of_the_services_by_the_sweep() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let admin = app.login(&app.territory_admin().await).await;
+    let (port, received) = back_channel().await;
+    let mut body = oidc_connector("vie", &["ENS"], &["family_name"]);
+    body["preapproved"] = json!(true);
+    body["backchannel_logout_uri"] = json!(format!("http://127.0.0.1:{port}/bc"));
+    let rp = register_rp(&app, &admin, &school, body, "ENS").await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&teacher).await;
+    let to = authorize(&app, &c, &rp, "openid").await;
+    exchange(&app, &rp, &param(&to, "code"), VERIFIER).await;
+    assert_eq!(app.state.accounts.sessions.sweep(&*app.state.store, preau_core::Clock::now(&*app.clock)).await.expect("sweep"), 0, "nothing has expired yet");
+    app.clock.advance(2 * 3600);
+    assert!(app.state.accounts.sessions.sweep(&*app.state.store, preau_core::Clock::now(&*app.clock)).await.expect("sweep") >= 1);
+    let body = first_received(&received).await;
+    let logout = verify(&app, body.strip_prefix("logout_token=").unwrap_or_default(), &rp.id).await;
+    assert_eq!(logout["sub"], json!(teacher.login));
+}
