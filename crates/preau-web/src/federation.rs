@@ -161,12 +161,26 @@ async fn verified_identity(state: &AppState, u: &Upstream, code: &str, s: &Start
         return Err(Error::Unauthenticated("federation.refused"));
     }
     let subject = claims["sub"].as_str().ok_or(Error::Unauthenticated("federation.refused"))?.to_owned();
-    let claim = match &claims[u.match_claim.as_str()] {
+    let mut claim = claim_of(&claims, &u.match_claim);
+    // Providers that keep most claims for userinfo: ask it, for the same subject.
+    if claim.is_none()
+        && let (Some(endpoint), Some(access)) = (doc["userinfo_endpoint"].as_str(), tokens["access_token"].as_str())
+    {
+        let info = json_of(state.http.get(endpoint).bearer_auth(access).send().await.map_err(Error::internal)?).await?;
+        if info["sub"].as_str() == Some(subject.as_str()) {
+            claim = claim_of(&info, &u.match_claim);
+        }
+    }
+    Ok((subject, claim))
+}
+
+/// A claim's value: a string, or the first string of a list.
+fn claim_of(claims: &Value, name: &str) -> Option<String> {
+    match &claims[name] {
         Value::String(s) => Some(s.clone()),
         Value::Array(a) => a.iter().find_map(|x| x.as_str().map(str::to_owned)),
         _ => None,
-    };
-    Ok((subject, claim))
+    }
 }
 
 #[derive(Template)]
