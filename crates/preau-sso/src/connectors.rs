@@ -214,6 +214,42 @@ fn web_url(u: &str) -> bool {
         && u.split("://").nth(1).is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
 }
 
+/// A native app's redirect URI (RFC 8252): a private-use scheme named after a domain the vendor
+/// owns (`fr.example.app:/callback`), or the loopback interface over plain HTTP.
+pub fn native_redirect(u: &str) -> bool {
+    let Some((scheme, rest)) = u.split_once(':') else { return false };
+    let private = scheme.contains('.')
+        && scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+        && rest.starts_with('/');
+    let loopback = ["http://127.0.0.1", "http://[::1]"].iter().any(|h| u.strip_prefix(h).is_some_and(|rest| rest.starts_with([':', '/'])));
+    (private || loopback) && u.len() <= 500 && !u.chars().any(char::is_whitespace) && !u.contains('#')
+}
+
+/// Whether a redirect URI given at authorization is the registered one: the same string, or,
+/// for loopback, the same but for the port, which the app picks when it starts (RFC 8252 §7.3).
+pub fn redirect_matches(registered: &str, given: &str) -> bool {
+    if registered == given {
+        return true;
+    }
+    let without_port = |u: &str| -> Option<String> {
+        let host = ["http://127.0.0.1", "http://[::1]"].into_iter().find(|h| u.starts_with(h))?;
+        let rest = &u[host.len()..];
+        let rest = match rest.strip_prefix(':') {
+            Some(r) => {
+                let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+                if digits == 0 {
+                    return None;
+                }
+                &r[digits..]
+            }
+            None => rest,
+        };
+        Some(format!("{host}{rest}"))
+    };
+    matches!((without_port(registered), without_port(given)), (Some(a), Some(b)) if a == b)
+}
+
 /// Whether `url` is `prefix` or continues it at a path, query or fragment boundary: a prefix
 /// `https://a.fr/app` does not accept `https://a.fr/application` nor `https://a.fr/app.evil.fr`.
 pub fn url_matches(prefix: &str, url: &str) -> bool {
@@ -324,7 +360,10 @@ impl<S: SsoStore> Sso<S> {
         let icon = if input.icon.is_empty() { "link" } else { input.icon.as_str() };
         v.check(preau_directory::services::ICONS.contains(&icon), "icon", "service.icon");
         let service_urls: Vec<String> = input.service_urls.iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect();
-        v.check(service_urls.iter().all(|u| web_url(u)), "service_urls", "service.url");
+        // A phone app (a public OIDC client) comes back to a scheme of its own or to loopback
+        // (RFC 8252); everything else is a web address.
+        let native_ok = protocol == Protocol::Oidc && input.client_type == "public";
+        v.check(service_urls.iter().all(|u| web_url(u) || (native_ok && native_redirect(u))), "service_urls", "service.url");
         v.check(protocol == Protocol::Link || !service_urls.is_empty(), "service_urls", "connector.service_urls");
         let oidc = self.parse_oidc(caller, input, protocol, existing, &mut v);
         let saml = if protocol == Protocol::Saml {
@@ -564,5 +603,25 @@ impl<S: SsoStore> Sso<S> {
         }
         v.finish()?;
         preau_directory::Directory::new(self.store.clone(), self.clock.clone()).set_bouquet(caller, structure, profile, services).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_apps_come_back_to_their_own_scheme_or_to_loopback_on_any_port() {
+        assert!(native_redirect("fr.example.app:/callback"));
+        assert!(native_redirect("http://127.0.0.1/callback"));
+        assert!(!native_redirect("myapp:/callback"), "a private scheme is named after a domain");
+        assert!(!native_redirect("javascript:alert(1)"));
+        assert!(!native_redirect("https://evil.example.net/"), "a web address is not a native one");
+        assert!(!native_redirect("http://127.0.0.1.evil.net/cb"));
+        assert!(redirect_matches("http://127.0.0.1/cb", "http://127.0.0.1:53123/cb"));
+        assert!(redirect_matches("http://[::1]:8080/cb", "http://[::1]:9/cb"));
+        assert!(!redirect_matches("http://127.0.0.1/cb", "http://127.0.0.1:53123/other"));
+        assert!(!redirect_matches("http://127.0.0.1/cb", "http://127.0.0.1.evil.net/cb"));
+        assert!(!redirect_matches("https://rp.example.org/cb", "https://rp.example.org:444/cb"), "only loopback may change its port");
     }
 }

@@ -224,7 +224,7 @@ impl<S: SsoStore> Sso<S> {
     /// client as an error redirect.
     pub async fn oidc_authorize_request(&self, territory: TerritoryId, p: &AuthorizeParams) -> Result<std::result::Result<AuthRequest, ClientRedirect>> {
         let c = self.oidc_client(territory, &p.client_id).await.ok_or_else(|| Error::invalid("client_id", "oidc.client_unknown"))?;
-        if p.redirect_uri.is_empty() || !c.service_urls.contains(&p.redirect_uri) {
+        if p.redirect_uri.is_empty() || !c.service_urls.iter().any(|r| crate::connectors::redirect_matches(r, &p.redirect_uri)) {
             return Err(Error::invalid("redirect_uri", "oidc.redirect_unknown"));
         }
         let prompts = words(&p.prompt);

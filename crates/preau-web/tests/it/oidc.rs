@@ -566,3 +566,28 @@ async fn a_session_that_expires_unnoticed_is_logged_out_of_the_services_by_the_s
     let logout = verify(&app, body.strip_prefix("logout_token=").unwrap_or_default(), &rp.id).await;
     assert_eq!(logout["sub"], json!(teacher.login));
 }
+
+#[tokio::test]
+async fn a_phone_app_comes_back_to_its_own_scheme_or_to_loopback_on_any_port() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let admin = app.login(&app.territory_admin().await).await;
+    let mut body = oidc_connector("appli", &["ENS"], &["family_name"]);
+    body["service_urls"] = json!(["fr.example.appli:/callback", "http://127.0.0.1/callback"]);
+    let r = app.json(&admin, "POST", "/api/v1/connectors", Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a confidential client has web addresses only: {}", r.body);
+    body["client_type"] = json!("public");
+    body["preapproved"] = json!(true);
+    let rp = register_rp(&app, &admin, &school, body, "ENS").await;
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let c = app.login(&teacher).await;
+    for (given, ok) in [
+        ("fr.example.appli:/callback", true),
+        ("http://127.0.0.1:53123/callback", true),
+        ("http://127.0.0.1:53123/other", false),
+        ("fr.example.appli:/other", false),
+    ] {
+        let r = app.get(&c, &authorize_url(&Rp { redirect: given.to_owned(), id: rp.id.clone(), secret: String::new() }, "openid", "")).await;
+        assert_eq!(r.location().starts_with(&format!("{given}?code=")), ok, "{given}: {} {}", r.status, r.location());
+    }
+}
