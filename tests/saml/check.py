@@ -1,14 +1,16 @@
 """Drives Préau's SAML 2.0 identity provider with pysaml2 (PyPI) as the service provider, which
 checks signatures with Debian's xmlsec1.
 
-Usage: check.py BASE_URL LOGIN PASSWORD FAMILY_NAME SP_ENTITY_ID ACS_URL SLO_PORT
+Usage: check.py BASE_URL LOGIN PASSWORD FAMILY_NAME SP_ENTITY_ID ACS_URL SLO_PORT SP_KEY SP_CERT
 
 Signs in with the HTTP-Redirect binding (login form, then the auto-POST page) and with the
 HTTP-POST binding (the portal session answers), and checks what pysaml2 accepts: response and
 assertion signatures, audience, recipient, InResponseTo, NameID, attributes; and what it
 refuses: a tampered assertion, a replayed response. Then logs out of the portal and checks
 the signed LogoutRequest Préau sends to the service provider's single logout service (SOAP
-binding, on 127.0.0.1:SLO_PORT). Prints one line per check and exits non-zero if any fails.
+binding, on 127.0.0.1:SLO_PORT); signs in again and logs out from the service provider
+(its LogoutRequest signed with SP_KEY, whose certificate SP_CERT Préau has), checking the
+signed LogoutResponse. Prints one line per check and exits non-zero if any fails.
 """
 
 import base64
@@ -25,7 +27,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, BINDING_SOAP
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 
-base, login, password, family, sp_entity, acs, slo_port = sys.argv[1:8]
+base, login, password, family, sp_entity, acs, slo_port, sp_key, sp_cert = sys.argv[1:10]
 slo = f"http://127.0.0.1:{slo_port}/slo"
 results = []
 logouts = []
@@ -65,7 +67,7 @@ conf = SPConfig()
 conf.load({
     "entityid": sp_entity,
     "service": {"sp": {
-        "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)], "single_logout_service": [(slo, BINDING_SOAP), (slo, BINDING_HTTP_POST)]},
+        "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)], "single_logout_service": [(slo, BINDING_SOAP), (slo, BINDING_HTTP_POST), (slo, BINDING_HTTP_REDIRECT)]},
         "logout_requests_signed": True,
         "allow_unsolicited": False,
         "authn_requests_signed": False,
@@ -74,6 +76,9 @@ conf.load({
     }},
     "metadata": {"local": [md_file.name]},
     "xmlsec_binary": "/usr/bin/xmlsec1",
+    "key_file": sp_key,
+    "cert_file": sp_cert,
+    "signing_algorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
     "allow_unknown_attributes": True,
 })
 sp = Saml2Client(config=conf)
@@ -146,6 +151,43 @@ if logouts:
         check("pysaml2 verifies the signed LogoutRequest for the signed-in NameID", request.name_id.text == authn3.name_id.text and parsed.signature_check is not None, request)
     except Exception as e:
         check("pysaml2 verifies the signed LogoutRequest for the signed-in NameID", False, repr(e))
+
+# Logout started by the service provider: a new sign-in, then its signed LogoutRequest.
+from urllib.parse import parse_qs, unquote, urlparse
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+req_id4, info4 = sp.prepare_for_authenticate(binding=BINDING_HTTP_REDIRECT)
+r = browser.get(dict(info4["headers"])["Location"], allow_redirects=False)
+form = {"login": login, "password": password, "next": hidden(r.text, "next"), "service_name": hidden(r.text, "service_name")}
+r = browser.post(base + "/login", data=form, allow_redirects=False)
+r = browser.get(base + r.headers["Location"], allow_redirects=False)
+authn4 = sp.parse_authn_request_response(hidden(r.text, "SAMLResponse"), BINDING_HTTP_POST, outstanding={req_id4: "/"})
+logout = sp.global_logout(authn4.name_id, sign=True, sign_alg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+_, http_info = list(logout.values())[0]
+request_url = dict(http_info["headers"])["Location"]
+check("pysaml2 sends a signed LogoutRequest over the Redirect binding", "Signature=" in request_url and "/saml/slo?" in request_url, request_url[:120])
+forged = request_url[: request_url.index("Signature=") + len("Signature=")] + "AAAA" + request_url[request_url.index("Signature=") + len("Signature=") + 4:]
+check("a request with a forged signature is refused", browser.get(forged, allow_redirects=False).status_code >= 400)
+r = browser.get(request_url, allow_redirects=False)
+answer = r.headers.get("Location", "")
+errors = re.findall(r'role="alert"[^>]*>([^<]*)<', r.text)
+check("Préau answers at the service provider's logout service", answer.startswith(slo + "?SAMLResponse="), (r.status_code, errors, request_url[request_url.index("SigAlg"):][:90]))
+raw_query = urlparse(answer).query
+signed_part = raw_query[: raw_query.index("&Signature=")]
+args = parse_qs(raw_query)
+cert_b64 = re.search(r"<ds:X509Certificate>([^<]+)<", metadata.text).group(1)
+cert = x509.load_der_x509_certificate(base64.b64decode(cert_b64))
+try:
+    cert.public_key().verify(base64.b64decode(args["Signature"][0]), signed_part.encode(), padding.PKCS1v15(), hashes.SHA256())
+    check("the LogoutResponse's query signature verifies with the metadata's certificate", True)
+except Exception as e:
+    check("the LogoutResponse's query signature verifies with the metadata's certificate", False, repr(e))
+response = sp.parse_logout_request_response(args["SAMLResponse"][0], BINDING_HTTP_REDIRECT)
+check("pysaml2 reads a successful LogoutResponse to its request", response is not None and response.response.status.status_code.value.endswith("Success"), response)
+check("the portal session is over", browser.get(base + "/portal", allow_redirects=False).headers.get("Location") == "/")
 
 if all(results):
     print(f"{len(results)} checks passed")

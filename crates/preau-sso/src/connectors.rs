@@ -54,6 +54,10 @@ pub struct SamlSettings {
     /// the portal session ends. Empty: none.
     #[serde(default)]
     pub slo_url: String,
+    /// The service provider's signing certificate (DER, base64), from its metadata: checks the
+    /// logout requests it sends. Empty: it cannot start a logout.
+    #[serde(default)]
+    pub sp_certificate: String,
 }
 
 /// How an OpenID Connect connector is reached. Its client id is the connector's id; its
@@ -205,6 +209,9 @@ pub struct ConnectorInput {
     /// SAML: the single logout service (SOAP binding), if any.
     #[serde(default)]
     pub slo_url: String,
+    /// SAML: the service provider's signing certificate (base64 DER or PEM), if any.
+    #[serde(default)]
+    pub sp_certificate: String,
 }
 
 fn web_url(u: &str) -> bool {
@@ -373,7 +380,10 @@ impl<S: SsoStore> Sso<S> {
             v.check(ent_id.len() <= 100, "ent_id", "connector.ent_id");
             let slo_url = input.slo_url.trim().to_owned();
             v.check(slo_url.is_empty() || web_url(&slo_url), "slo_url", "service.url");
-            SamlSettings { entity_id, ent_id, slo_url }
+            let sp_certificate: String =
+                input.sp_certificate.lines().filter(|l| !l.starts_with("-----")).collect::<String>().chars().filter(|c| !c.is_whitespace()).collect();
+            v.check(sp_certificate.is_empty() || crate::saml::logout::certificate_ok(&sp_certificate), "sp_certificate", "connector.sp_certificate");
+            SamlSettings { entity_id, ent_id, slo_url, sp_certificate }
         } else {
             SamlSettings::default()
         };

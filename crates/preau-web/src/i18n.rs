@@ -351,6 +351,13 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("admin.saml_entity_id", "Identifiant d'entité du fournisseur de services (entityID)", "Service provider's entity ID"),
     ("admin.saml_slo", "Adresse de déconnexion unique (SingleLogoutService, liaison SOAP)", "Single logout address (SingleLogoutService, SOAP binding)"),
+    (
+        "admin.saml_sp_certificate",
+        "Certificat de signature du fournisseur de services (pour ses demandes de déconnexion)",
+        "Service provider's signing certificate (for its logout requests)",
+    ),
+    ("connector.sp_certificate", "Ce certificat est illisible (base64 DER ou PEM attendu).", "This certificate cannot be read (base64 DER or PEM expected)."),
+    ("saml.signature", "La signature de cette demande n'est pas valide.", "This request's signature is not valid."),
     ("admin.saml_ent_id", "Identifiant de l'ENT à transmettre (idEnt, pour le GAR)", "ENT identifier to send (idEnt, for the GAR)"),
     ("connector.entity_id", "Un fournisseur de services SAML déclare son identifiant d'entité.", "A SAML service provider gives its entity ID."),
     ("connector.ent_id", "Identifiant de l'ENT trop long.", "ENT identifier too long."),

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/saml/metadata", get(metadata))
         .route("/saml/sso", get(sso_redirect).post(sso_post))
         .route("/saml/continue", get(continue_pending))
+        .route("/saml/slo", get(single_logout))
         .route("/assets/saml-post.js", get(post_script))
 }
 
@@ -49,8 +50,10 @@ async fn metadata(State(state): State<AppState>) -> Response {
     };
     let sso = attr(&sso_url(&state));
     let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_MD}\" entityID=\"{}\"><md:IDPSSODescriptor WantAuthnRequestsSigned=\"false\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"{NS_DS}\"><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat><md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient</md:NameIDFormat><md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified</md:NameIDFormat><md:SingleSignOnService Binding=\"{}\" Location=\"{sso}\"></md:SingleSignOnService><md:SingleSignOnService Binding=\"{}\" Location=\"{sso}\"></md:SingleSignOnService></md:IDPSSODescriptor></md:EntityDescriptor>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_MD}\" entityID=\"{}\"><md:IDPSSODescriptor WantAuthnRequestsSigned=\"false\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"{NS_DS}\"><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleLogoutService Binding=\"{}\" Location=\"{}\"></md:SingleLogoutService><md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat><md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient</md:NameIDFormat><md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified</md:NameIDFormat><md:SingleSignOnService Binding=\"{}\" Location=\"{sso}\"></md:SingleSignOnService><md:SingleSignOnService Binding=\"{}\" Location=\"{sso}\"></md:SingleSignOnService></md:IDPSSODescriptor></md:EntityDescriptor>\n",
         attr(&entity_id(&state)),
+        preau_sso::saml::BINDING_REDIRECT,
+        attr(&format!("{}/saml/slo", crate::oidc::issuer(&state))),
         preau_sso::saml::BINDING_REDIRECT,
         preau_sso::saml::BINDING_POST,
     );
@@ -170,4 +173,66 @@ fn post_page(lang: Lang, req: &AuthnRequest, response: &str) -> Response {
 async fn post_script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../assets/saml-post.js"))
         .into_response()
+}
+
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%' && i + 2 < b.len()).then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())).flatten();
+        match (b[i], hex) {
+            (_, Some(v)) => {
+                out.push(v);
+                i += 2;
+            }
+            (b'+', None) => out.push(b' '),
+            (c, None) => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Single logout started by a service provider (HTTP-Redirect binding, signed query): ends the
+/// portal session it names, then answers its logout service.
+async fn single_logout(State(state): State<AppState>, headers: HeaderMap, axum::extract::RawQuery(raw): axum::extract::RawQuery) -> Response {
+    let lang = lang_of(&headers);
+    let raw = raw.unwrap_or_default();
+    let pick = |name: &str| raw.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}="))).map(str::to_owned);
+    let (Some(request), Some(sig_alg), Some(signature)) = (pick("SAMLRequest"), pick("SigAlg"), pick("Signature")) else {
+        return PageError::new(preau_core::Error::invalid("SAMLRequest", "saml.request_invalid"), lang).into_response();
+    };
+    let relay = pick("RelayState");
+    // What was signed: the three parameters as they came, in this order.
+    let mut signed = format!("SAMLRequest={request}");
+    if let Some(r) = &relay {
+        signed.push_str(&format!("&RelayState={r}"));
+    }
+    signed.push_str(&format!("&SigAlg={sig_alg}"));
+    let relay = relay.map(|r| url_decode(&r));
+    let result = state
+        .sso
+        .saml_sp_logout(
+            state.config.territory,
+            &entity_id(&state),
+            &url_decode(&request),
+            relay.as_deref(),
+            &url_decode(&sig_alg),
+            &url_decode(&signature),
+            &signed,
+        )
+        .await;
+    match result {
+        Ok(out) => {
+            if let Some(key) = out.session.as_deref().and_then(preau_identity::sessions::SessionKey::from_b64)
+                && let Err(e) = state.accounts.sessions.close(&*state.store, &key).await
+            {
+                return PageError::new(e, lang).into_response();
+            }
+            let sep = if out.slo_url.contains('?') { '&' } else { '?' };
+            Redirect::to(&format!("{}{sep}{}", out.slo_url, out.response_query)).into_response()
+        }
+        Err(e) => PageError::new(e, lang).into_response(),
+    }
 }

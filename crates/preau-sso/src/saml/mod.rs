@@ -6,6 +6,7 @@
 //! `Issuer`, and the assertion goes only to one of its registered assertion consumer service
 //! URLs (exactly). A request ID is accepted once (replay), and a request must be recent.
 
+pub mod logout;
 pub mod response;
 pub mod xml;
 

@@ -126,6 +126,7 @@ struct Fields {
     entity_id: String,
     ent_id: String,
     slo_url: String,
+    sp_certificate: String,
 }
 
 #[derive(Template)]
@@ -192,6 +193,7 @@ fn fields_of(c: &Connector, uai_of: impl Fn(preau_core::StructureId) -> String) 
         entity_id: c.saml.entity_id.clone(),
         ent_id: c.saml.ent_id.clone(),
         slo_url: c.saml.slo_url.clone(),
+        sp_certificate: c.saml.sp_certificate.clone(),
     }
 }
 
@@ -224,6 +226,7 @@ fn read_form(pairs: &[(String, String)]) -> (String, Fields) {
         entity_id: get("entity_id"),
         ent_id: get("ent_id"),
         slo_url: get("slo_url"),
+        sp_certificate: get("sp_certificate"),
     };
     (get("csrf"), f)
 }
@@ -252,6 +255,7 @@ fn input_of(f: &Fields) -> ConnectorInput {
         entity_id: f.entity_id.clone(),
         ent_id: f.ent_id.clone(),
         slo_url: f.slo_url.clone(),
+        sp_certificate: f.sp_certificate.clone(),
     }
 }
 

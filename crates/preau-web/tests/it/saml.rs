@@ -141,12 +141,29 @@ async fn pysaml2_signs_in_and_verifies_the_assertions() {
     let (app, base) = TestApp::served().await;
     let school = app.school("0290009C", "Collège").await;
     let slo_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let (key_pem, cert_pem, cert_b64) = sp_key_pair();
+    let dir = std::env::temp_dir().join(format!("preau-sp-{slo_port}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("sp.key"), key_pem).expect("key");
+    std::fs::write(dir.join("sp.crt"), cert_pem).expect("cert");
     let mut body = saml_connector(&["ENS"]);
     body["slo_url"] = json!(format!("http://127.0.0.1:{slo_port}/slo"));
+    body["sp_certificate"] = json!(cert_b64);
     register(&app, body).await;
     let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/saml/check.py");
-    let args = [base, teacher.login.clone(), PASSWORD.to_owned(), teacher.family_name.clone(), SP.to_owned(), ACS.to_owned(), slo_port.to_string()];
+    let path = |f: &str| dir.join(f).display().to_string();
+    let args = [
+        base,
+        teacher.login.clone(),
+        PASSWORD.to_owned(),
+        teacher.family_name.clone(),
+        SP.to_owned(),
+        ACS.to_owned(),
+        slo_port.to_string(),
+        path("sp.key"),
+        path("sp.crt"),
+    ];
     let out =
         tokio::task::spawn_blocking(move || std::process::Command::new(python).arg(script).args(args).output()).await.expect("join").expect("run pysaml2");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -174,3 +191,37 @@ async fn logging_out_sends_the_service_provider_a_signed_logout_request() {
     assert!(soap.contains("<soap11:Envelope") && soap.contains("<samlp:LogoutRequest"), "{soap}");
     assert!(soap.contains(&format!(">{name_id}</saml:NameID>")) && soap.contains("<ds:SignatureValue>"), "{soap}");
 }
+
+/// The service provider's RSA key (PKCS#8 PEM) and self-signed certificate (PEM, and base64 DER
+/// for its registration in Préau).
+fn sp_key_pair() -> (String, String, String) {
+    use rsa::pkcs8::EncodePrivateKey;
+    let key = rsa::PrivateKey::new(&mut OsRng, 2048).expect("RSA key");
+    let pem = key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).expect("PEM").to_string();
+    let pair = rcgen::KeyPair::from_pem(&pem).expect("key pair");
+    let cert = rcgen::CertificateParams::new(vec!["sp.example.org".to_owned()]).expect("params").self_signed(&pair).expect("certificate");
+    (pem, cert.pem(), STANDARD.encode(cert.der()))
+}
+
+/// The operating system's random source, as the RSA key generator wants it.
+struct OsRng;
+
+impl rsa::rand_core::TryRng for OsRng {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        preau_core::Random::fill(&preau_core::OsRandom, &mut b);
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        preau_core::Random::fill(&preau_core::OsRandom, &mut b);
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        preau_core::Random::fill(&preau_core::OsRandom, dst);
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::TryCryptoRng for OsRng {}
