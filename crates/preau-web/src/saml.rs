@@ -211,18 +211,15 @@ async fn single_logout(State(state): State<AppState>, headers: HeaderMap, axum::
     }
     signed.push_str(&format!("&SigAlg={sig_alg}"));
     let relay = relay.map(|r| url_decode(&r));
-    let result = state
-        .sso
-        .saml_sp_logout(
-            state.config.territory,
-            &entity_id(&state),
-            &url_decode(&request),
-            relay.as_deref(),
-            &url_decode(&sig_alg),
-            &url_decode(&signature),
-            &signed,
-        )
-        .await;
+    let (request, sig_alg, signature) = (url_decode(&request), url_decode(&sig_alg), url_decode(&signature));
+    let message = preau_sso::saml::logout::RedirectMessage {
+        message: &request,
+        relay_state: relay.as_deref(),
+        sig_alg: &sig_alg,
+        signature: &signature,
+        signed: &signed,
+    };
+    let result = state.sso.saml_sp_logout(state.config.territory, &entity_id(&state), &message).await;
     match result {
         Ok(out) => {
             if let Some(key) = out.session.as_deref().and_then(preau_identity::sessions::SessionKey::from_b64)

@@ -76,6 +76,18 @@ fn parse(xml_text: &str) -> Result<Parsed> {
     Ok(p)
 }
 
+/// A message of the HTTP-Redirect binding, its parameters decoded.
+pub struct RedirectMessage<'a> {
+    /// `SAMLRequest`: base64 of the deflated XML.
+    pub message: &'a str,
+    pub relay_state: Option<&'a str>,
+    pub sig_alg: &'a str,
+    /// Base64.
+    pub signature: &'a str,
+    /// What was signed: the query string as it came, up to and without `&Signature=`.
+    pub signed: &'a str,
+}
+
 /// A logout request, checked: the portal session it ends, and where to answer.
 pub struct SpLogout {
     pub session: Option<String>,
@@ -84,19 +96,11 @@ pub struct SpLogout {
 }
 
 impl<S: SsoStore> Sso<S> {
-    /// Checks a service provider's logout request (Redirect binding): `signed` is the query
-    /// string as it came, up to and without `&Signature=`. Returns the portal session to end
-    /// (if the name is still signed in there) and the signed answer for its logout service.
-    pub async fn saml_sp_logout(
-        &self,
-        territory: TerritoryId,
-        idp: &str,
-        request_b64: &str,
-        relay_state: Option<&str>,
-        sig_alg: &str,
-        signature_b64: &str,
-        signed: &str,
-    ) -> Result<SpLogout> {
+    /// Checks a service provider's logout request (Redirect binding). Returns the portal
+    /// session to end (if the name is still signed in there) and the signed answer for its
+    /// logout service.
+    pub async fn saml_sp_logout(&self, territory: TerritoryId, idp: &str, q: &RedirectMessage<'_>) -> Result<SpLogout> {
+        let (request_b64, relay_state, sig_alg, signature_b64, signed) = (q.message, q.relay_state, q.sig_alg, q.signature, q.signed);
         let xml = super::decode_request(request_b64, true)?;
         let p = parse(&xml)?;
         let c = self.saml_sp(territory, &p.issuer).await?;
