@@ -201,6 +201,8 @@ test('a territory admin follows an uploaded feed to its report, registers a SCIM
   await admin.waitForURL(/\/admin\/imports\/[0-9a-z-]+$/, { timeout: 120_000 });
   await assertAccessible(admin, 'an import report');
   assert.match(await admin.locator('main').textContent(), /Simulation : rien n/);
+  await admin.goto(base + '/admin/login');
+  await assertAccessible(admin, 'the login settings page');
   await admin.goto(base + '/admin/scim');
   await assertAccessible(admin, 'the SCIM sources page');
   await admin.getByLabel('Nom', { exact: true }).fill('Annuaire agricole');

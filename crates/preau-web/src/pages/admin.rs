@@ -369,6 +369,7 @@ async fn person_action(State(state): State<AppState>, a: Authed, Path((id, actio
     let outcome: Result<Option<String>, Error> = match action.as_str() {
         "block" => state.accounts.set_blocked(p, id, true).await.map(|_| None),
         "unblock" => state.accounts.set_blocked(p, id, false).await.map(|_| None),
+        "mfa-reset" => state.accounts.reset_mfa(p, id).await.map(|_| None),
         "code" => state.accounts.issue_code(p, id).await.map(Some),
         "alias" => state.directory.add_alias(p, id, &f.alias).await.map(|_| None),
         "parent" => match state.store.person_by_login(p.territory, &f.parent_login).await {

@@ -7,6 +7,7 @@ pub mod connectors;
 pub mod duplicates;
 pub mod imports;
 pub(crate) mod login;
+pub mod login_settings;
 pub mod mfa;
 mod portal;
 mod public;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(connectors::routes())
         .merge(duplicates::routes())
         .merge(mfa::routes())
+        .merge(login_settings::routes())
         .route("/assets/style.css", get(style))
         .route("/assets/progress.js", get(progress_script))
 }

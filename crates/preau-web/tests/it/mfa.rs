@@ -214,3 +214,59 @@ async fn a_cas_renew_answered_with_password_and_code_is_from_a_new_login() {
     let r = app.get(&c, "/cas/login?service=https%3A%2F%2Fvs.example.org%2F&renew=true").await;
     assert_eq!(r.status, StatusCode::OK, "the login form");
 }
+
+#[tokio::test]
+async fn the_console_sets_the_policy_adds_a_provider_and_resets_a_lost_second_factor() {
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let local = app.login(&app.local_admin(&school).await).await;
+    assert_eq!(app.get(&local, "/admin/login").await.status, StatusCode::FORBIDDEN, "the territory decides");
+    let admin = app.login(&app.territory_admin().await).await;
+    assert_eq!(app.get(&admin, "/admin/login").await.status, StatusCode::OK);
+    let r = app.post_form(&admin, "/admin/login/mfa", &[("profile", "ENS"), ("profile", "DIR")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(app.json(&admin, "GET", "/api/v1/mfa-policy", None).await.json(), json!({"profiles": ["DIR", "ENS"]}));
+    let bad = app
+        .post_form(
+            &admin,
+            "/admin/login/providers",
+            &[
+                ("name", "ÉduConnect"),
+                ("issuer", "pas une adresse"),
+                ("client_id", "x"),
+                ("client_secret", ""),
+                ("scopes", ""),
+                ("match_claim", "FrEduCtRefId"),
+                ("match_rule", "aaf"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("value=\"ÉduConnect\""), "what was typed is kept");
+    let r = app
+        .post_form(
+            &admin,
+            "/admin/login/providers",
+            &[
+                ("name", "ÉduConnect"),
+                ("issuer", "https://educonnect.example.gouv.fr"),
+                ("client_id", "x"),
+                ("client_secret", "s"),
+                ("scopes", ""),
+                ("match_claim", "FrEduCtRefId"),
+                ("match_rule", "aaf"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("/federation/") && r.body.contains("/callback"), "the redirect address to give the provider is shown");
+    assert!(app.get(&Client::default(), "/").await.body.contains("Se connecter avec ÉduConnect"));
+    // A teacher who lost their phone: the territory admin resets it from the person's page.
+    let teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    let (_, c) = password_only(&app, &teacher).await;
+    enrol(&app, &c).await;
+    let r = app.post_form(&admin, &format!("/admin/people/{}/mfa-reset", teacher.id), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (r, c) = password_only(&app, &teacher).await;
+    assert_eq!(r.location(), "/mfa", "required of teachers now: enrol again");
+    assert!(app.get(&c, "/mfa").await.body.contains("mfa-secret"), "a new key to scan");
+}
