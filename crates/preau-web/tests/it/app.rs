@@ -32,6 +32,17 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub outbox: PathBuf,
     pub system: Principal,
+    /// The SQLite database's folder, removed with the app (nothing on PostgreSQL).
+    data_dir: Option<PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.outbox);
+        if let Some(dir) = &self.data_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 /// A browser: its session cookie and CSRF token once logged in.
@@ -135,7 +146,8 @@ impl TestApp {
         .expect("state");
         let system = Principal::system(state.config.territory);
         let router = preau_web::router(state.clone());
-        TestApp { state, router, clock, outbox, system }
+        let data_dir = url.strip_prefix("sqlite://").and_then(|p| std::path::Path::new(p).parent()).map(std::path::Path::to_path_buf);
+        TestApp { state, router, clock, outbox, system, data_dir }
     }
 
     // ----- Fixtures -----
