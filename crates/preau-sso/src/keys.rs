@@ -83,7 +83,7 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
-    fn load(k: &StoredKey) -> Result<SigningKey> {
+    pub(crate) fn load(k: &StoredKey) -> Result<SigningKey> {
         let encoding = match k.alg {
             SigningAlg::RS256 | SigningAlg::SamlRs256 => EncodingKey::from_rsa_der(&k.private_der),
             SigningAlg::ES256 => EncodingKey::from_ec_der(&k.private_der),
@@ -152,7 +152,7 @@ impl TryRng for PortRng<'_> {
 impl TryCryptoRng for PortRng<'_> {}
 
 /// A new private key in DER.
-fn generate(alg: SigningAlg, rng: &dyn Random) -> Result<Vec<u8>> {
+pub(crate) fn generate(alg: SigningAlg, rng: &dyn Random) -> Result<Vec<u8>> {
     let mut rng = PortRng(rng);
     match alg {
         SigningAlg::RS256 | SigningAlg::SamlRs256 => {
@@ -293,7 +293,7 @@ impl<S: SsoStore> Sso<S> {
 }
 
 /// A self-signed certificate for the SAML key, valid 20 years from the key's creation.
-fn saml_certificate(k: &StoredKey) -> Result<Vec<u8>> {
+pub(crate) fn saml_certificate(k: &StoredKey) -> Result<Vec<u8>> {
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::pkcs8::EncodePrivateKey;
     let rsa_key = rsa::PrivateKey::from_pkcs1_der(&k.private_der).map_err(Error::internal)?;
