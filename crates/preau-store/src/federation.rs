@@ -20,12 +20,15 @@ fn upstream(r: &AnyRow) -> Result<Upstream> {
         match_claim: text(r, "match_claim")?,
         match_rule: MatchRule::parse(&text(r, "match_rule")?).unwrap_or(MatchRule::Email),
         created_at: int(r, "created_at")?,
+        saml: text(r, "kind")? == "saml",
+        sso_url: text(r, "sso_url")?,
+        certificate: text(r, "certificate")?,
     })
 }
 
 pub(crate) async fn insert(s: &Store, u: &Upstream, audit: &AuditEntry) -> Result<()> {
     let mut tx = s.pool.begin().await.map_err(db_err)?;
-    sqlx::query("INSERT INTO upstream_providers (id, territory_id, name, issuer, client_id, client_secret, scopes, match_claim, match_rule, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+    sqlx::query("INSERT INTO upstream_providers (id, territory_id, name, issuer, client_id, client_secret, scopes, match_claim, match_rule, created_at, kind, sso_url, certificate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
         .bind(u.id.clone())
         .bind(u.territory.to_string())
         .bind(u.name.clone())
@@ -36,6 +39,9 @@ pub(crate) async fn insert(s: &Store, u: &Upstream, audit: &AuditEntry) -> Resul
         .bind(u.match_claim.clone())
         .bind(u.match_rule.code())
         .bind(u.created_at)
+        .bind(if u.saml { "saml" } else { "oidc" })
+        .bind(u.sso_url.clone())
+        .bind(u.certificate.clone())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

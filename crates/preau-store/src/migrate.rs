@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "oidc", include_str!("../migrations/0011_oidc.sql")),
     (12, "mfa", include_str!("../migrations/0012_mfa.sql")),
     (13, "federation", include_str!("../migrations/0013_federation.sql")),
+    (14, "saml_upstreams", include_str!("../migrations/0014_saml_upstreams.sql")),
 ];
 
 /// The migrations that only one dialect runs.

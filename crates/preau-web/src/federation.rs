@@ -29,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/federation/{id}/start", get(start))
         .route("/federation/{id}/callback", get(callback))
         .route("/federation/choose", post(choose))
+        .route("/federation/saml/acs", post(saml_acs))
+        .route("/federation/saml/metadata", get(sp_metadata))
         .route("/api/v1/identity-providers", get(list).post(add))
 }
 
@@ -85,6 +87,75 @@ async fn discover(state: &AppState, u: &Upstream) -> Result<Value, Error> {
     Ok(doc)
 }
 
+fn keep_started(state: &AppState, key: String, s: Started) {
+    if let Ok(mut m) = state.federation.started.lock() {
+        let now = state.clock.now();
+        m.retain(|_, s| s.expires > now);
+        m.insert(key, s);
+    }
+}
+
+/// Préau's entity ID as a SAML service provider, and its assertion consumer service.
+fn sp_entity(state: &AppState) -> String {
+    format!("{}/federation/saml/metadata", crate::oidc::issuer(state))
+}
+
+fn sp_acs(state: &AppState) -> String {
+    format!("{}/federation/saml/acs", crate::oidc::issuer(state))
+}
+
+/// The service provider's metadata, to give the outside SAML identity providers.
+async fn sp_metadata(State(state): State<AppState>) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"{}\"><md:SPSSODescriptor AuthnRequestsSigned=\"false\" WantAssertionsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"{}\" index=\"0\"></md:AssertionConsumerService></md:SPSSODescriptor></md:EntityDescriptor>\n",
+        preau_sso::saml::xml::attr(&sp_entity(&state)),
+        preau_sso::saml::xml::attr(&sp_acs(&state))
+    );
+    ([(axum::http::header::CONTENT_TYPE, "application/samlmetadata+xml")], body).into_response()
+}
+
+#[derive(Deserialize)]
+struct AcsForm {
+    #[serde(rename = "SAMLResponse")]
+    response: String,
+}
+
+/// The outside SAML provider's response, POSTed by the browser from its site.
+async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Form(f): Form<AcsForm>) -> Response {
+    let lang = lang_of(&headers);
+    let xml = base64::engine::general_purpose::STANDARD
+        .decode(f.response.split_whitespace().collect::<String>())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    // The request it answers must be one Préau sent and still waits for: taken, so a replay finds nothing.
+    let request = preau_sso::saml::sp::in_response_to(&xml).unwrap_or_default();
+    let started = state.federation.started.lock().ok().and_then(|mut m| m.remove(&request)).filter(|s| s.expires > state.clock.now());
+    let Some(s) = started else {
+        return crate::pages::landing_with_error(&state, lang, &Error::Unauthenticated("federation.refused"));
+    };
+    let result = async {
+        let u = provider(&state, &s.provider).await?;
+        if !u.saml {
+            return Err(Error::Unauthenticated("federation.refused"));
+        }
+        let expected = preau_sso::saml::sp::Expected {
+            idp_entity: &u.issuer,
+            certificate: &u.certificate,
+            sp_entity: &sp_entity(&state),
+            acs: &sp_acs(&state),
+            request_id: &request,
+            now: state.clock.now(),
+            match_claim: &u.match_claim,
+        };
+        let asserted = preau_sso::saml::sp::check_response(&xml, &expected)?;
+        let outcome = state.accounts.federated_login(&u, &asserted.subject, asserted.claim.as_deref(), &origin).await?;
+        Ok::<_, Error>((u, asserted.subject, asserted.claim, outcome))
+    }
+    .await;
+    finish(&state, lang, result, s.next).await
+}
+
 #[derive(Deserialize, Default)]
 struct StartQuery {
     #[serde(default)]
@@ -95,17 +166,20 @@ async fn start(State(state): State<AppState>, headers: HeaderMap, Path(id): Path
     let lang = lang_of(&headers);
     let result = async {
         let u = provider(&state, &id).await?;
+        let next = crate::pages::login::local_path(&q.next).unwrap_or("").to_owned();
+        if u.saml {
+            let mut raw = [0u8; 20];
+            state.rng.fill(&mut raw);
+            let request = format!("_{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            keep_started(&state, request.clone(), Started { provider: u.id.clone(), nonce: request.clone(), verifier: String::new(), next, expires: state.clock.now() + PENDING_SECS });
+            return preau_sso::saml::sp::authn_request_url(&sp_entity(&state), &sp_acs(&state), &u.sso_url, &request, state.clock.now());
+        }
         let doc = discover(&state, &u).await?;
         let endpoint = doc["authorization_endpoint"].as_str().ok_or_else(|| Error::internal("no authorization endpoint"))?.to_owned();
         let token = |_: ()| preau_identity::secrets::token(&*state.rng);
         let (st, nonce, verifier) = (token(()), token(()), format!("{}{}", token(()), token(())));
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        let next = crate::pages::login::local_path(&q.next).unwrap_or("").to_owned();
-        if let Ok(mut m) = state.federation.started.lock() {
-            let now = state.clock.now();
-            m.retain(|_, s| s.expires > now);
-            m.insert(st.clone(), Started { provider: u.id.clone(), nonce: nonce.clone(), verifier, next, expires: now + PENDING_SECS });
-        }
+        keep_started(&state, st.clone(), Started { provider: u.id.clone(), nonce: nonce.clone(), verifier, next, expires: state.clock.now() + PENDING_SECS });
         let e = crate::cas::query_escape;
         let sep = if endpoint.contains('?') { '&' } else { '?' };
         Ok::<_, Error>(format!(
@@ -217,20 +291,23 @@ async fn callback(
         Ok::<_, Error>((u, subject, claim, outcome))
     }
     .await;
+    finish(&state, lang, result, s.next).await
+}
+
+/// Where a verified federated login lands: the portal (or `next`), the chooser, or the login
+/// page with the reason.
+async fn finish(state: &AppState, lang: crate::i18n::Lang, result: Result<(Upstream, String, Option<String>, Federated), Error>, next: String) -> Response {
     match result {
-        Ok((_, _, _, Federated::Opened(o))) => crate::pages::login::opened_to(&state, o, &s.next).await,
+        Ok((_, _, _, Federated::Opened(o))) => crate::pages::login::opened_to(state, o, &next).await,
         Ok((u, subject, claim, Federated::Choose(people))) => {
             let token = preau_identity::secrets::token(&*state.rng);
             if let Ok(mut m) = state.federation.choices.lock() {
-                m.insert(
-                    token.clone(),
-                    Choice { provider: u.id, subject, claim: claim.unwrap_or_default(), next: s.next, expires: state.clock.now() + PENDING_SECS },
-                );
+                m.insert(token.clone(), Choice { provider: u.id, subject, claim: claim.unwrap_or_default(), next, expires: state.clock.now() + PENDING_SECS });
             }
             let people = people.into_iter().map(|p| (p.id.to_string(), p.login.clone(), p.display_name())).collect();
             render(&ChoosePage { tr: Tr(lang), user: None, csrf: String::new(), token, provider: u.name, people })
         }
-        Err(e @ Error::Unauthenticated(_)) => crate::pages::landing_with_error(&state, lang, &e),
+        Err(e @ Error::Unauthenticated(_)) => crate::pages::landing_with_error(state, lang, &e),
         Err(e) => PageError::new(e, lang).into_response(),
     }
 }

@@ -391,6 +391,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "No ENT account matches this identity: contact your school.",
     ),
     ("federation.refused", "Le fournisseur d'identité n'a pas confirmé votre connexion.", "The identity provider did not confirm your login."),
+    ("federation.kind", "Type de fournisseur inconnu (oidc ou saml).", "Unknown kind of provider (oidc or saml)."),
     ("federation.rule", "Règle de correspondance inconnue (aaf ou email).", "Unknown matching rule (aaf or email)."),
     ("admin.login_settings", "Connexion : double authentification et fournisseurs d'identité", "Login: two-step verification and identity providers"),
     (

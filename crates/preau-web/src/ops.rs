@@ -142,7 +142,12 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let path = req.uri().path().to_owned();
     let api = path.starts_with("/api/");
     let lang = lang_of(req.headers());
-    let mut response = if is_write(&method) && cross_site(&req) && !crate::oidc::cookieless(&path) && !crate::saml::cross_site_allowed(&path) {
+    let mut response = if is_write(&method)
+        && cross_site(&req)
+        && !crate::oidc::cookieless(&path)
+        && !crate::saml::cross_site_allowed(&path)
+        && path != "/federation/saml/acs"
+    {
         if api {
             problem(StatusCode::FORBIDDEN, "forbidden", "cross-site request refused", json!({}))
         } else {

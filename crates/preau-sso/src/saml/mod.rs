@@ -8,6 +8,7 @@
 
 pub mod logout;
 pub mod response;
+pub mod sp;
 pub mod verify;
 pub mod xml;
 

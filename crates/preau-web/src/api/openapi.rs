@@ -89,7 +89,7 @@ fn schemas() -> Value {
             "slo_url": {"type": "string", "description": "SAML: single logout service (SOAP binding; also where logout responses go)"},
             "sp_certificate": {"type": "string", "description": "SAML: the SP's signing certificate (base64 DER or PEM), for the logout requests it sends"}}},
         "RoleGrant": s(&["role", "person", "structure"], &["role", "person"]),
-        "UpstreamInput": s(&["name", "issuer", "client_id", "client_secret", "scopes", "match_claim", "match_rule"], &["name", "issuer", "client_id", "client_secret", "match_claim", "match_rule"]),
+        "UpstreamInput": s(&["name", "kind", "issuer", "client_id", "client_secret", "scopes", "match_claim", "match_rule", "sso_url", "certificate"], &["name", "issuer", "match_claim", "match_rule"]),
         "SecondFactor": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}, "remember": {"type": "boolean"}}},
         "MfaPolicy": {"type": "object", "required": ["profiles"], "properties": {"profiles": {"type": "array", "items": {"type": "string", "description": "ELV, TUT, ENS…"}}}},
         "Bouquet": {"type": "object", "properties": {"services": {"type": "array", "items": {"type": "string", "format": "uuid"}}}, "required": ["services"]},

@@ -130,3 +130,103 @@ async fn a_parent_who_is_also_a_teacher_chooses_an_account_once() {
         Some(as_teacher.id)
     );
 }
+
+/// A pysaml2 identity provider (`tests/federation/saml_idp.py`), killed at the end.
+struct SamlIdp {
+    child: std::process::Child,
+    sso: String,
+    entity: String,
+    certificate: String,
+}
+
+impl Drop for SamlIdp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn saml_idp(app: &TestApp) -> SamlIdp {
+    let python = std::env::var("PREAU_TEST_SAML_PYTHON").expect("PREAU_TEST_SAML_PYTHON=path/to/venv/bin/python");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let dir = std::env::temp_dir().join(format!("preau-idp-{port}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (key, cert, certificate) = crate::saml::sp_key_pair();
+    std::fs::write(dir.join("idp.key"), key).expect("key");
+    std::fs::write(dir.join("idp.crt"), cert).expect("cert");
+    std::fs::write(dir.join("sp.xml"), app.get(&Client::default(), "/federation/saml/metadata").await.body).expect("metadata");
+    let entity = "https://idp.example.org/saml".to_owned();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/federation/saml_idp.py");
+    let path = |f: &str| dir.join(f).display().to_string();
+    let child = std::process::Command::new(python)
+        .arg(script)
+        .args([port.to_string(), entity.clone(), path("idp.key"), path("idp.crt"), path("sp.xml")])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start the IdP");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    SamlIdp { child, sso: format!("http://127.0.0.1:{port}/sso"), entity, certificate }
+}
+
+/// Sends the browser to the provider as `user`; returns the SAMLResponse it would POST back.
+async fn saml_response(app: &TestApp, provider: &str, user: &str, mail: &str) -> String {
+    let r = app.get(&Client::default(), &format!("/federation/{provider}/start")).await;
+    let to = format!("{}&user={}&mail={}", r.location(), user, preau_web::cas::query_escape(mail));
+    let page = reqwest::get(&to).await.expect("IdP").text().await.expect("page");
+    let value = page.split("name=\"SAMLResponse\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+    assert!(!value.is_empty(), "{page}");
+    value
+}
+
+#[tokio::test]
+#[ignore = "needs pysaml2 and xmlsec1: run by .ci/run"]
+async fn a_teacher_logs_in_through_an_outside_saml_provider_and_tampering_or_replay_is_refused() {
+    use base64::Engine;
+    let app = TestApp::new().await;
+    let school = app.school("0290009C", "Collège").await;
+    let mut teacher = app.person("Anne", "Martin", &school, Profile::Teacher).await;
+    teacher.email = Some("anne.martin@example.org".into());
+    let audit = preau_directory::audit::entry::<(), ()>(T0, &app.system, "person.update", "test".into(), None, None, None);
+    app.state.store.update_person(&teacher, &audit).await.expect("e-mail");
+    let idp = saml_idp(&app).await;
+    // The provider signs with the real time: so does Préau here.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(T0);
+    app.clock.advance(now - T0);
+    let admin = app.login(&app.territory_admin().await).await;
+    let body = json!({"name": "Guichet agents", "kind": "saml", "issuer": idp.entity, "sso_url": idp.sso, "certificate": idp.certificate, "client_id": "", "client_secret": "", "match_claim": "mail", "match_rule": "email"});
+    let r = app.json(&admin, "POST", "/api/v1/identity-providers", Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap_or_default().to_owned();
+
+    let good = saml_response(&app, &id, "agent-anne", "anne.martin@example.org").await;
+    let r = app.post_raw("/federation/saml/acs", &[("SAMLResponse", &good)], &[("sec-fetch-site", "cross-site".into())]).await;
+    assert_eq!(r.location(), "/portal", "{}", r.body);
+    assert!(app.get(&app.client_of(&r), "/portal").await.body.contains("Anne"));
+    // The same response again: its request is no longer awaited.
+    assert_eq!(app.post_raw("/federation/saml/acs", &[("SAMLResponse", &good)], &[]).await.status, StatusCode::UNAUTHORIZED);
+
+    // A tampered assertion: another address, the signature left as it was.
+    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(saml_response(&app, &id, "intrus", "intrus@example.org").await).expect("b64"))
+        .expect("utf-8");
+    let tampered = base64::engine::general_purpose::STANDARD.encode(xml.replace("intrus@example.org", "anne.martin@example.org"));
+    assert_eq!(app.post_raw("/federation/saml/acs", &[("SAMLResponse", &tampered)], &[]).await.status, StatusCode::UNAUTHORIZED);
+    // Signature wrapping: a forged assertion beside the signed one.
+    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(saml_response(&app, &id, "intrus", "intrus@example.org").await).expect("b64"))
+        .expect("utf-8");
+    let start = xml
+        .find("<saml:Assertion")
+        .or_else(|| xml.find("<ns1:Assertion"))
+        .or_else(|| xml.find(":Assertion ").and_then(|i| xml[..i].rfind('<')))
+        .expect("an assertion");
+    let end_tag = xml[start..].split_whitespace().next().unwrap_or("").replace('<', "</") + ">";
+    let end = xml.find(&end_tag).map(|i| i + end_tag.len()).expect("its end");
+    let forged = xml[start..end].replace("intrus@example.org", "anne.martin@example.org").replace("ID=\"", "ID=\"x");
+    let wrapped = format!("{}{}{}", &xml[..start], forged, &xml[start..]);
+    let r = app.post_raw("/federation/saml/acs", &[("SAMLResponse", &base64::engine::general_purpose::STANDARD.encode(wrapped))], &[]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}

@@ -194,7 +194,7 @@ async fn logging_out_sends_the_service_provider_a_signed_logout_request() {
 
 /// The service provider's RSA key (PKCS#8 PEM) and self-signed certificate (PEM, and base64 DER
 /// for its registration in Préau).
-fn sp_key_pair() -> (String, String, String) {
+pub fn sp_key_pair() -> (String, String, String) {
     use rsa::pkcs8::EncodePrivateKey;
     let key = rsa::PrivateKey::new(&mut OsRng, 2048).expect("RSA key");
     let pem = key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).expect("PEM").to_string();
