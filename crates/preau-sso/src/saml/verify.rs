@@ -18,6 +18,8 @@ const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+/// How deep a document may nest.
+const MAX_DEPTH: usize = 64;
 
 /// An element: its qualified name, the namespace declarations it carries, its attributes as
 /// (qualified name, value), and its children.
@@ -67,6 +69,11 @@ pub fn parse(xml: &str) -> Result<Element> {
             Event::DocType(_) => return Err(bad()),
             Event::Start(e) => {
                 flush(&mut text, &mut stack);
+                // SAML documents are shallow; a deep one would only exhaust the stack of the
+                // recursive walks below.
+                if stack.len() >= MAX_DEPTH {
+                    return Err(bad());
+                }
                 stack.push(element(&e)?);
             }
             Event::Empty(e) => {
@@ -398,8 +405,10 @@ mod tests {
         let el = verify_enveloped(&doc, "_a1", &cert).expect("the signed one still verifies");
         assert!(format!("{el:?}").contains("anne") && !format!("{el:?}").contains("admin"));
         assert!(verify_enveloped(&doc, "_a2", &cert).is_err());
-        // A document type declaration is refused outright.
+        // A document type declaration is refused outright, and so is a document nested deep
+        // enough to exhaust a stack.
         assert!(parse(&format!("<!DOCTYPE x>{}", response(&signed))).is_err());
+        assert!(parse(&format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000))).is_err());
     }
 
     /// Signed by xmlsec1 (libxml2's canonicalization, an independent implementation), when the
