@@ -135,36 +135,13 @@ async fn admin_session(addr: &str, db: &Path) -> Result<(String, String)> {
     let cookie = r.set_cookie.context("admin login")?;
     let body = c.body();
     let csrf = body.split("\"csrf\":\"").nth(1).and_then(|s| s.split('"').next()).context("csrf")?.to_owned();
-    let step = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() / 30;
-    let code = totp(&base32_decode(&secret).context("TOTP key")?, step);
+    let step = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64 / 30;
+    let code = preau_identity::mfa::totp(&preau_identity::mfa::base32_decode(&secret).context("TOTP key")?, step);
     let r = c.send_json("POST", "/api/v1/session/mfa", &format!("Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"), &format!(r#"{{"code":"{code:06}"}}"#)).await?;
     if r.status != 204 {
         bail!("admin second factor answered {}: {}", r.status, c.body());
     }
     Ok((cookie, csrf))
-}
-
-/// RFC 6238 (HMAC-SHA1, 6 digits), as the admin's app computes it.
-fn totp(secret: &[u8], step: u64) -> u32 {
-    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret), &step.to_be_bytes());
-    let h = tag.as_ref();
-    let o = usize::from(h[h.len() - 1] & 0x0f);
-    u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000
-}
-
-fn base32_decode(s: &str) -> Option<Vec<u8>> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut n, mut out) = (0u64, 0, vec![]);
-    for c in s.bytes() {
-        bits = (bits << 5) | ALPHABET.iter().position(|a| *a == c)? as u64;
-        n += 5;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-            bits &= (1 << n) - 1;
-        }
-    }
-    Some(out)
 }
 
 /// Registers the CAS connector the benchmark signs in to, as the demo territory admin.

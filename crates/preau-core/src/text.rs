@@ -44,6 +44,31 @@ pub fn base_login(given_name: &str, family_name: &str) -> String {
     }
 }
 
+/// Percent-escapes a value for a URL query: everything but unreserved characters (RFC 3986).
+pub fn url_escape(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Decodes a form-encoded value (`%XX` escapes, `+` for space); a malformed escape stays as it is.
+pub fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = (b[i] == b'%' && i + 2 < b.len()).then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())).flatten();
+        match (b[i], hex) {
+            (_, Some(v)) => {
+                out.push(v);
+                i += 2;
+            }
+            (b'+', None) => out.push(b' '),
+            (c, None) => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

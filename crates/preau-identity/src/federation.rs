@@ -146,7 +146,13 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
         Ok(u)
     }
 
-    /// The territory's providers (shown on the login page to everyone).
+    /// The providers as the territory admins manage them.
+    pub async fn managed_upstreams(&self, caller: &Principal) -> Result<Vec<Upstream>> {
+        caller.require_territory(Permission::ManageTerritory)?;
+        self.store.upstreams(caller.territory).await
+    }
+
+    /// The territory's providers (their names are shown on the login page to everyone).
     pub async fn upstreams(&self, territory: TerritoryId) -> Result<Vec<Upstream>> {
         self.store.upstreams(territory).await
     }

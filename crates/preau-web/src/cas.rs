@@ -66,7 +66,7 @@ fn with_ticket(service: &str, ticket: &str) -> String {
 
 /// Escapes a value for a URL query.
 pub fn query_escape(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    preau_core::text::url_escape(s)
 }
 
 /// The charter page, remembering the service to go on to once it is accepted.

@@ -168,9 +168,7 @@ async fn start(State(state): State<AppState>, headers: HeaderMap, Path(id): Path
         let u = provider(&state, &id).await?;
         let next = crate::pages::login::local_path(&q.next).unwrap_or("").to_owned();
         if u.saml {
-            let mut raw = [0u8; 20];
-            state.rng.fill(&mut raw);
-            let request = format!("_{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            let request = preau_sso::saml::response::new_id(&*state.rng);
             keep_started(&state, request.clone(), Started { provider: u.id.clone(), nonce: request.clone(), verifier: String::new(), next, expires: state.clock.now() + PENDING_SECS });
             return preau_sso::saml::sp::authn_request_url(&sp_entity(&state), &sp_acs(&state), &u.sso_url, &request, state.clock.now());
         }
@@ -338,8 +336,7 @@ async fn choose(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(
 type ApiResult = Result<Response, ApiError>;
 
 async fn list(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
-    c.principal.require_territory(preau_core::Permission::ManageTerritory)?;
-    Ok(Json(state.accounts.upstreams(c.principal.territory).await?).into_response())
+    Ok(Json(state.accounts.managed_upstreams(&c.principal).await?).into_response())
 }
 
 async fn add(State(state): State<AppState>, c: ApiCaller, Json(b): Json<UpstreamInput>) -> ApiResult {

@@ -284,25 +284,6 @@ async fn consent(State(state): State<AppState>, authed: Authed, Form(f): Form<Co
 
 // ----- Token, userinfo, introspection, revocation -----
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = (b[i] == b'%' && i + 2 < b.len()).then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())).flatten();
-        match (b[i], hex) {
-            (_, Some(v)) => {
-                out.push(v);
-                i += 2;
-            }
-            (b'+', None) => out.push(b' '),
-            (c, None) => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The client's credentials: HTTP Basic (form-encoded id and secret) or form fields.
 fn client_auth(headers: &HeaderMap, client_id: &str, client_secret: &str) -> (ClientAuth, bool) {
     let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
@@ -311,7 +292,7 @@ fn client_auth(headers: &HeaderMap, client_id: &str, client_secret: &str) -> (Cl
         && let Ok(text) = String::from_utf8(raw)
         && let Some((id, secret)) = text.split_once(':')
     {
-        return (ClientAuth { client_id: percent_decode(id), secret: Some(percent_decode(secret)) }, true);
+        return (ClientAuth { client_id: preau_core::text::url_decode(id), secret: Some(preau_core::text::url_decode(secret)) }, true);
     }
     let secret = (!client_secret.is_empty()).then(|| client_secret.to_owned());
     (ClientAuth { client_id: client_id.to_owned(), secret }, false)

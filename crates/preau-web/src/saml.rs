@@ -175,25 +175,6 @@ async fn post_script() -> Response {
         .into_response()
 }
 
-fn url_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = (b[i] == b'%' && i + 2 < b.len()).then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())).flatten();
-        match (b[i], hex) {
-            (_, Some(v)) => {
-                out.push(v);
-                i += 2;
-            }
-            (b'+', None) => out.push(b' '),
-            (c, None) => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Single logout started by a service provider (HTTP-Redirect binding, signed query): ends the
 /// portal session it names, then answers its logout service.
 async fn single_logout(State(state): State<AppState>, headers: HeaderMap, axum::extract::RawQuery(raw): axum::extract::RawQuery) -> Response {
@@ -210,8 +191,9 @@ async fn single_logout(State(state): State<AppState>, headers: HeaderMap, axum::
         signed.push_str(&format!("&RelayState={r}"));
     }
     signed.push_str(&format!("&SigAlg={sig_alg}"));
-    let relay = relay.map(|r| url_decode(&r));
-    let (request, sig_alg, signature) = (url_decode(&request), url_decode(&sig_alg), url_decode(&signature));
+    let relay = relay.map(|r| preau_core::text::url_decode(&r));
+    let (request, sig_alg, signature) =
+        (preau_core::text::url_decode(&request), preau_core::text::url_decode(&sig_alg), preau_core::text::url_decode(&signature));
     let message = preau_sso::saml::logout::RedirectMessage {
         message: &request,
         relay_state: relay.as_deref(),

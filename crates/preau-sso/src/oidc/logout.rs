@@ -92,8 +92,6 @@ impl<S: SsoStore> Sso<S> {
             return Some(uri.to_owned());
         }
         let sep = if uri.contains('?') { '&' } else { '?' };
-        let escaped: String =
-            state.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-        Some(format!("{uri}{sep}state={escaped}"))
+        Some(format!("{uri}{sep}state={}", preau_core::text::url_escape(state)))
     }
 }

@@ -8,6 +8,7 @@ use crate::connectors::Protocol;
 use crate::{Sso, SsoStore};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use preau_core::text::url_escape;
 use preau_core::{Error, Result, TerritoryId};
 use std::io::Write;
 
@@ -16,10 +17,6 @@ pub const SIG_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha
 /// Whether a base64 DER certificate can be read.
 pub fn certificate_ok(b64: &str) -> bool {
     STANDARD.decode(b64).ok().is_some_and(|der| webpki::EndEntityCert::try_from(&rustls_pki_types::CertificateDer::from(der.as_slice())).is_ok())
-}
-
-fn escape(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// What a logout request says.
@@ -127,9 +124,7 @@ impl<S: SsoStore> Sso<S> {
 
     /// The signed Redirect-binding query of a successful `LogoutResponse`.
     async fn saml_logout_response(&self, idp: &str, destination: &str, in_response_to: &str, relay_state: Option<&str>) -> Result<String> {
-        let mut id = [0u8; 20];
-        self.rng.fill(&mut id);
-        let id: String = format!("_{}", id.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let id = super::response::new_id(&*self.rng);
         let xml = format!(
             "<samlp:LogoutResponse xmlns:samlp=\"{NS_SAMLP}\" Destination=\"{}\" ID=\"{id}\" InResponseTo=\"{}\" IssueInstant=\"{}\" Version=\"2.0\"><saml:Issuer xmlns:saml=\"{NS_SAML}\">{}</saml:Issuer><samlp:Status><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\"></samlp:StatusCode></samlp:Status></samlp:LogoutResponse>",
             attr(destination),
@@ -140,14 +135,14 @@ impl<S: SsoStore> Sso<S> {
         let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(xml.as_bytes()).map_err(Error::internal)?;
         let deflated = e.finish().map_err(Error::internal)?;
-        let mut query = format!("SAMLResponse={}", escape(&STANDARD.encode(deflated)));
+        let mut query = format!("SAMLResponse={}", url_escape(&STANDARD.encode(deflated)));
         if let Some(rs) = relay_state {
-            query.push_str(&format!("&RelayState={}", escape(rs)));
+            query.push_str(&format!("&RelayState={}", url_escape(rs)));
         }
-        query.push_str(&format!("&SigAlg={}", escape(SIG_RSA_SHA256)));
+        query.push_str(&format!("&SigAlg={}", url_escape(SIG_RSA_SHA256)));
         let (key, _) = self.saml_key().await?;
         let signature = key.signature(query.as_bytes())?;
-        query.push_str(&format!("&Signature={}", escape(&STANDARD.encode(signature))));
+        query.push_str(&format!("&Signature={}", url_escape(&STANDARD.encode(signature))));
         Ok(query)
     }
 }

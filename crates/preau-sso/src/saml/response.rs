@@ -34,7 +34,8 @@ pub fn name_id_format(kind: SubjectKind) -> &'static str {
     }
 }
 
-fn new_id(rng: &dyn Random) -> String {
+/// A new message ID: an NCName of 160 random bits.
+pub fn new_id(rng: &dyn Random) -> String {
     let mut b = [0u8; 20];
     rng.fill(&mut b);
     format!("_{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())

@@ -10,15 +10,12 @@ use super::verify::{self, Element, Node};
 use super::xml::{NS_SAML, NS_SAMLP, attr, instant, text};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use preau_core::text::url_escape;
 use preau_core::{Error, Result};
 use std::io::Write;
 
 /// Clock skew tolerated between the provider and Préau.
 const SKEW_SECS: i64 = 180;
-
-fn escape(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
-}
 
 /// The address that sends the browser to the provider with a new request `id`.
 pub fn authn_request_url(sp_entity: &str, acs: &str, sso_url: &str, id: &str, now: i64) -> Result<String> {
@@ -34,7 +31,7 @@ pub fn authn_request_url(sp_entity: &str, acs: &str, sso_url: &str, id: &str, no
     e.write_all(xml.as_bytes()).map_err(Error::internal)?;
     let deflated = e.finish().map_err(Error::internal)?;
     let sep = if sso_url.contains('?') { '&' } else { '?' };
-    Ok(format!("{sso_url}{sep}SAMLRequest={}", escape(&STANDARD.encode(deflated))))
+    Ok(format!("{sso_url}{sep}SAMLRequest={}", url_escape(&STANDARD.encode(deflated))))
 }
 
 /// What the response must match.

@@ -143,32 +143,6 @@ fn lookup<'a>(scope: &'a Scope, prefix: &str) -> Option<&'a str> {
     scope.iter().rev().find(|(p, _)| p == prefix).map(|(_, u)| u.as_str())
 }
 
-fn esc_text(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-}
-
-fn esc_attr(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-}
-
 /// Exclusive canonicalization of `el`, whose ancestors put `scope` in scope; `rendered` is
 /// what output ancestors declared; `skip` leaves out one element (the enveloped signature).
 fn c14n(el: &Element, scope: &Scope, rendered: &Scope, inclusive: &[String], skip: Option<*const Element>, out: &mut String) {
@@ -220,14 +194,14 @@ fn c14n(el: &Element, scope: &Scope, rendered: &Scope, inclusive: &[String], ski
             out.push_str(p);
             out.push_str("=\"");
         }
-        esc_attr(uri, out);
+        out.push_str(&super::xml::attr(uri));
         out.push('"');
     }
     for (_, _, k, v) in &attrs {
         out.push(' ');
         out.push_str(k);
         out.push_str("=\"");
-        esc_attr(v, out);
+        out.push_str(&super::xml::attr(v));
         out.push('"');
     }
     out.push('>');
@@ -235,7 +209,7 @@ fn c14n(el: &Element, scope: &Scope, rendered: &Scope, inclusive: &[String], ski
     rendered.extend(decls);
     for child in &el.children {
         match child {
-            Node::Text(t) => esc_text(t, out),
+            Node::Text(t) => out.push_str(&super::xml::text(t)),
             Node::Element(c) if skip == Some(c as *const Element) => {}
             Node::Element(c) => c14n(c, &scope, &rendered, inclusive, skip, out),
         }

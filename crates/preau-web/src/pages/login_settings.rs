@@ -37,7 +37,7 @@ struct LoginSettings {
 async fn render_page(state: &AppState, a: &Authed, notice: Option<String>, error: Option<String>, f: UpstreamInput) -> Result<Response, PageError> {
     let required = state.accounts.mfa_policy(&a.principal).await.map_err(|e| a.fail(e))?;
     let profiles = Profile::ALL.iter().map(|p| (p.code(), a.lang.t(&format!("profile.{}", p.code())), required.contains(p))).collect();
-    let providers = state.accounts.upstreams(a.principal.territory).await.map_err(|e| a.fail(e))?;
+    let providers = state.accounts.managed_upstreams(&a.principal).await.map_err(|e| a.fail(e))?;
     Ok(render(&LoginSettings {
         tr: Tr(a.lang),
         user: Some(a.principal.label()),
