@@ -5,7 +5,8 @@ Usage: saml_idp.py PORT ENTITY_ID KEY_PEM CERT_PEM SP_METADATA
 
 GET /sso?SAMLRequest=…&user=SUB&mail=ADDRESS reads Préau's request (HTTP-Redirect binding)
 and answers with the page that POSTs a response whose assertion pysaml2 signs (RSA-SHA256),
-naming SUB (persistent NameID) with the attribute `mail`.
+naming SUB (persistent NameID) with the attribute `mail` (by its name
+`urn:oid:0.9.2342.19200300.100.1.3`, as such providers send it) and a password authentication.
 """
 
 import sys
@@ -46,6 +47,7 @@ class Handler(BaseHTTPRequestHandler):
             user = q["user"][0]
             response = idp.create_authn_response(
                 {"mail": [q["mail"][0]]}, userid=user, name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=user),
+                authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport", "authn_auth": entity_id},
                 sign_assertion=True, sign_response=False,
                 sign_alg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", digest_alg="http://www.w3.org/2001/04/xmlenc#sha256", **args)
             page = idp.apply_binding(BINDING_HTTP_POST, str(response), args["destination"], relay_state="", response=True)["data"]

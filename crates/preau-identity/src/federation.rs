@@ -157,10 +157,13 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
         self.store.upstreams(territory).await
     }
 
-    /// Logs in the person the provider vouched for: `subject` at the provider, and the value
-    /// of its matching claim.
-    pub async fn federated_login(&self, u: &Upstream, subject: &str, claim: Option<&str>, origin: &Origin) -> Result<Federated> {
-        if let Some(person) = self.store.upstream_link(&u.id, subject).await? {
+    /// Logs in the person the provider vouched for: `subject` at the provider (none when the
+    /// provider names them for this login only: nothing is linked, the claim decides each
+    /// time), and the value of its matching claim.
+    pub async fn federated_login(&self, u: &Upstream, subject: Option<&str>, claim: Option<&str>, origin: &Origin) -> Result<Federated> {
+        if let Some(subject) = subject
+            && let Some(person) = self.store.upstream_link(&u.id, subject).await?
+        {
             return Ok(Federated::Opened(self.open_linked(person, origin).await?));
         }
         let key = claim.and_then(|c| u.match_rule.key(c)).ok_or(Error::Unauthenticated("federation.no_match"))?;
@@ -168,7 +171,9 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
         match people.len() {
             0 => Err(Error::Unauthenticated("federation.no_match")),
             1 => {
-                self.store.link_upstream(&u.id, subject, people[0].id, self.clock.now()).await?;
+                if let Some(subject) = subject {
+                    self.store.link_upstream(&u.id, subject, people[0].id, self.clock.now()).await?;
+                }
                 Ok(Federated::Opened(self.open_linked(people[0].id, origin).await?))
             }
             _ => Ok(Federated::Choose(people)),
@@ -176,13 +181,15 @@ impl<S: DirectoryStore + IdentityStore> Accounts<S> {
     }
 
     /// The person chose one of the accounts the claim matched: links it and logs in.
-    pub async fn federated_choice(&self, u: &Upstream, subject: &str, claim: &str, chosen: PersonId, origin: &Origin) -> Result<Opened> {
+    pub async fn federated_choice(&self, u: &Upstream, subject: Option<&str>, claim: &str, chosen: PersonId, origin: &Origin) -> Result<Opened> {
         let key = u.match_rule.key(claim).ok_or(Error::Unauthenticated("federation.no_match"))?;
         let people = self.store.people_matching(u.territory, u.match_rule, &key).await?;
         if !people.iter().any(|p| p.id == chosen) {
             return Err(Error::Forbidden);
         }
-        self.store.link_upstream(&u.id, subject, chosen, self.clock.now()).await?;
+        if let Some(subject) = subject {
+            self.store.link_upstream(&u.id, subject, chosen, self.clock.now()).await?;
+        }
         self.open_linked(chosen, origin).await
     }
 

@@ -1,8 +1,13 @@
-//! Logging in through an outside OpenID Connect provider ("Se connecter avec …"): Préau is its
-//! relying party — code flow with PKCE, state and nonce, the ID token verified against the
-//! provider's published keys (issuer, audience, expiry, nonce). Who the person is locally is
-//! decided in `preau-identity` (`federation.rs`); this module speaks the protocol, offers the
-//! chooser when a claim matches several accounts, and the providers' API.
+//! Logging in through an outside provider ("Se connecter avec …"). With OpenID Connect Préau is
+//! its relying party — code flow with PKCE, state and nonce, the ID token verified against the
+//! provider's published keys (issuer, audience, expiry, nonce); with SAML 2.0 its service
+//! provider (the response checked in `preau_sso::saml::sp`, each assertion accepted once).
+//! A login is tied to the browser that started it by a cookie (so nobody can log someone else
+//! into the attacker's account); as the SAML response arrives by a cross-site POST, which does
+//! not carry that cookie, it is checked there and the login finishes on a same-site redirect
+//! that does. Who the person is locally is decided in `preau-identity` (`federation.rs`); this
+//! module speaks the protocols, offers the chooser when a claim matches several accounts, and
+//! the providers' API. What waits in memory is bounded.
 
 use crate::auth::{ApiCaller, lang_of};
 use crate::error::{ApiError, PageError};
@@ -30,34 +35,102 @@ pub fn routes() -> Router<AppState> {
         .route("/federation/{id}/callback", get(callback))
         .route("/federation/choose", post(choose))
         .route("/federation/saml/acs", post(saml_acs))
+        .route("/federation/saml/finish", get(saml_finish))
         .route("/federation/saml/metadata", get(sp_metadata))
         .route("/api/v1/identity-providers", get(list).post(add))
 }
 
 /// How long a login may stay at the provider, and a choice on the chooser.
 const PENDING_SECS: i64 = 15 * 60;
+/// At most this many of each kind wait in memory: a flood of starts is refused, not stored.
+const MAX_PENDING: usize = 50_000;
+/// The cookie that ties a login in progress to its browser.
+const BINDING_COOKIE: &str = "preau_fed";
 
 struct Started {
     provider: String,
     nonce: String,
     verifier: String,
     next: String,
+    binding: String,
     expires: i64,
 }
 
+/// A provider's answer, verified, for the browser that holds `binding`.
 struct Choice {
     provider: String,
-    subject: String,
-    claim: String,
+    subject: Option<String>,
+    claim: Option<String>,
     next: String,
+    binding: String,
     expires: i64,
 }
 
-/// Logins in progress at a provider (by `state`) and choices waiting on the chooser.
+/// Logins in progress at a provider (by `state` or SAML request ID), SAML answers checked and
+/// waiting for their browser, choices waiting on the chooser, and the SAML assertions already
+/// accepted (until they expire).
 #[derive(Default)]
 pub struct Pending {
     started: Mutex<HashMap<String, Started>>,
+    verified: Mutex<HashMap<String, Choice>>,
     choices: Mutex<HashMap<String, Choice>>,
+    seen_assertions: Mutex<HashMap<String, i64>>,
+}
+
+trait Expiring {
+    fn expires(&self) -> i64;
+}
+
+impl Expiring for Started {
+    fn expires(&self) -> i64 {
+        self.expires
+    }
+}
+
+impl Expiring for Choice {
+    fn expires(&self) -> i64 {
+        self.expires
+    }
+}
+
+impl Expiring for i64 {
+    fn expires(&self) -> i64 {
+        *self
+    }
+}
+
+/// Keeps `value` under `key`, the expired ones dropped first; refused when full or when the
+/// key is already there (`fresh`: an assertion seen before).
+fn keep<T: Expiring>(map: &Mutex<HashMap<String, T>>, now: i64, key: String, value: T) -> Result<(), Error> {
+    let mut m = map.lock().map_err(|_| Error::internal("federation state poisoned"))?;
+    if m.len() >= MAX_PENDING / 2 {
+        m.retain(|_, v| v.expires() > now);
+    }
+    if m.len() >= MAX_PENDING {
+        return Err(Error::Overloaded(60));
+    }
+    if m.contains_key(&key) {
+        return Err(Error::Unauthenticated("federation.refused"));
+    }
+    m.insert(key, value);
+    Ok(())
+}
+
+/// Takes what waits under `key`, if still valid.
+fn take<T: Expiring>(map: &Mutex<HashMap<String, T>>, now: i64, key: &str) -> Option<T> {
+    map.lock().ok().and_then(|mut m| m.remove(key)).filter(|v| v.expires() > now)
+}
+
+/// The browser's binding, if it sent one.
+fn binding_of(headers: &HeaderMap) -> Option<&str> {
+    crate::auth::cookie(headers, BINDING_COOKIE)
+        .filter(|b| b.len() >= 32 && b.len() <= 64 && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
+}
+
+/// Whether this browser is the one that started the login (digests compared, so the time
+/// taken says nothing about the value).
+fn same_browser(headers: &HeaderMap, binding: &str) -> bool {
+    binding_of(headers).is_some_and(|b| Sha256::digest(b.as_bytes()) == Sha256::digest(binding.as_bytes()))
 }
 
 fn redirect_uri(state: &AppState, id: &str) -> String {
@@ -87,14 +160,6 @@ async fn discover(state: &AppState, u: &Upstream) -> Result<Value, Error> {
     Ok(doc)
 }
 
-fn keep_started(state: &AppState, key: String, s: Started) {
-    if let Ok(mut m) = state.federation.started.lock() {
-        let now = state.clock.now();
-        m.retain(|_, s| s.expires > now);
-        m.insert(key, s);
-    }
-}
-
 /// Préau's entity ID as a SAML service provider, and its assertion consumer service.
 fn sp_entity(state: &AppState) -> String {
     format!("{}/federation/saml/metadata", crate::oidc::issuer(state))
@@ -120,8 +185,9 @@ struct AcsForm {
     response: String,
 }
 
-/// The outside SAML provider's response, POSTed by the browser from its site.
-async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Form(f): Form<AcsForm>) -> Response {
+/// The outside SAML provider's response, POSTed by the browser from its site: checked here,
+/// then the browser is sent on to `saml_finish`, which sees the binding cookie.
+async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<AcsForm>) -> Response {
     let lang = lang_of(&headers);
     let xml = base64::engine::general_purpose::STANDARD
         .decode(f.response.split_whitespace().collect::<String>())
@@ -130,8 +196,7 @@ async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, ClientOrigi
         .unwrap_or_default();
     // The request it answers must be one Préau sent and still waits for: taken, so a replay finds nothing.
     let request = preau_sso::saml::sp::in_response_to(&xml).unwrap_or_default();
-    let started = state.federation.started.lock().ok().and_then(|mut m| m.remove(&request)).filter(|s| s.expires > state.clock.now());
-    let Some(s) = started else {
+    let Some(s) = take(&state.federation.started, state.clock.now(), &request) else {
         return crate::pages::landing_with_error(&state, lang, &Error::Unauthenticated("federation.refused"));
     };
     let result = async {
@@ -148,12 +213,41 @@ async fn saml_acs(State(state): State<AppState>, headers: HeaderMap, ClientOrigi
             now: state.clock.now(),
             match_claim: &u.match_claim,
         };
-        let asserted = preau_sso::saml::sp::check_response(&xml, &expected)?;
-        let outcome = state.accounts.federated_login(&u, &asserted.subject, asserted.claim.as_deref(), &origin).await?;
-        Ok::<_, Error>((u, asserted.subject, asserted.claim, outcome))
+        let a = preau_sso::saml::sp::check_response(&xml, &expected)?;
+        // Each assertion is accepted once, even for another request.
+        keep(&state.federation.seen_assertions, state.clock.now(), format!("{}|{}", u.id, a.assertion_id), a.valid_until)?;
+        let token = preau_identity::secrets::token(&*state.rng);
+        let verified = Choice { provider: u.id, subject: a.subject, claim: a.claim, next: s.next, binding: s.binding, expires: state.clock.now() + 60 };
+        keep(&state.federation.verified, state.clock.now(), token.clone(), verified)?;
+        Ok::<_, Error>(token)
     }
     .await;
-    finish(&state, lang, result, s.next).await
+    match result {
+        Ok(token) => Redirect::to(&format!("/federation/saml/finish?t={token}")).into_response(),
+        Err(e @ Error::Unauthenticated(_)) => crate::pages::landing_with_error(&state, lang, &e),
+        Err(e) => PageError::new(e, lang).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct FinishQuery {
+    #[serde(default)]
+    t: String,
+}
+
+/// The verified SAML login, finished in the browser that started it.
+async fn saml_finish(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Query(q): Query<FinishQuery>) -> Response {
+    let lang = lang_of(&headers);
+    let Some(v) = take(&state.federation.verified, state.clock.now(), &q.t).filter(|v| same_browser(&headers, &v.binding)) else {
+        return crate::pages::landing_with_error(&state, lang, &Error::Unauthenticated("federation.refused"));
+    };
+    let result = async {
+        let u = provider(&state, &v.provider).await?;
+        let outcome = state.accounts.federated_login(&u, v.subject.as_deref(), v.claim.as_deref(), &origin).await?;
+        Ok::<_, Error>((u, v.subject, v.claim, outcome))
+    }
+    .await;
+    finish(&state, lang, result, v.next, v.binding).await
 }
 
 #[derive(Deserialize, Default)]
@@ -164,20 +258,25 @@ struct StartQuery {
 
 async fn start(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<StartQuery>) -> Response {
     let lang = lang_of(&headers);
+    // One binding per browser: several tabs may log in at once.
+    let binding = binding_of(&headers).map(str::to_owned).unwrap_or_else(|| preau_identity::secrets::token(&*state.rng));
+    let now = state.clock.now();
     let result = async {
         let u = provider(&state, &id).await?;
         let next = crate::pages::login::local_path(&q.next).unwrap_or("").to_owned();
+        let binding = binding.clone();
         if u.saml {
             let request = preau_sso::saml::response::new_id(&*state.rng);
-            keep_started(&state, request.clone(), Started { provider: u.id.clone(), nonce: request.clone(), verifier: String::new(), next, expires: state.clock.now() + PENDING_SECS });
-            return preau_sso::saml::sp::authn_request_url(&sp_entity(&state), &sp_acs(&state), &u.sso_url, &request, state.clock.now());
+            let s = Started { provider: u.id.clone(), nonce: request.clone(), verifier: String::new(), next, binding, expires: now + PENDING_SECS };
+            keep(&state.federation.started, now, request.clone(), s)?;
+            return preau_sso::saml::sp::authn_request_url(&sp_entity(&state), &sp_acs(&state), &u.sso_url, &request, now);
         }
         let doc = discover(&state, &u).await?;
         let endpoint = doc["authorization_endpoint"].as_str().ok_or_else(|| Error::internal("no authorization endpoint"))?.to_owned();
         let token = |_: ()| preau_identity::secrets::token(&*state.rng);
         let (st, nonce, verifier) = (token(()), token(()), format!("{}{}", token(()), token(())));
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        keep_started(&state, st.clone(), Started { provider: u.id.clone(), nonce: nonce.clone(), verifier, next, expires: state.clock.now() + PENDING_SECS });
+        keep(&state.federation.started, now, st.clone(), Started { provider: u.id.clone(), nonce: nonce.clone(), verifier, next, binding, expires: now + PENDING_SECS })?;
         let e = crate::cas::query_escape;
         let sep = if endpoint.contains('?') { '&' } else { '?' };
         Ok::<_, Error>(format!(
@@ -189,7 +288,11 @@ async fn start(State(state): State<AppState>, headers: HeaderMap, Path(id): Path
     }
     .await;
     match result {
-        Ok(url) => Redirect::to(&url).into_response(),
+        Ok(url) => {
+            let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!("{BINDING_COOKIE}={binding}; Path=/federation; HttpOnly; SameSite=Lax; Max-Age={PENDING_SECS}{secure}");
+            ([(axum::http::header::SET_COOKIE, cookie)], Redirect::to(&url)).into_response()
+        }
         Err(e) => PageError::new(e, lang).into_response(),
     }
 }
@@ -275,7 +378,7 @@ async fn callback(
     Query(q): Query<CallbackQuery>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let started = state.federation.started.lock().ok().and_then(|mut m| m.remove(&q.state)).filter(|s| s.provider == id && s.expires > state.clock.now());
+    let started = take(&state.federation.started, state.clock.now(), &q.state).filter(|s| s.provider == id && same_browser(&headers, &s.binding));
     let Some(s) = started else {
         return PageError::new(Error::invalid("state", "oidc.request_expired"), lang).into_response();
     };
@@ -285,22 +388,29 @@ async fn callback(
     let result = async {
         let u = provider(&state, &id).await?;
         let (subject, claim) = verified_identity(&state, &u, &q.code, &s).await?;
-        let outcome = state.accounts.federated_login(&u, &subject, claim.as_deref(), &origin).await?;
-        Ok::<_, Error>((u, subject, claim, outcome))
+        let outcome = state.accounts.federated_login(&u, Some(&subject), claim.as_deref(), &origin).await?;
+        Ok::<_, Error>((u, Some(subject), claim, outcome))
     }
     .await;
-    finish(&state, lang, result, s.next).await
+    finish(&state, lang, result, s.next, s.binding).await
 }
 
 /// Where a verified federated login lands: the portal (or `next`), the chooser, or the login
 /// page with the reason.
-async fn finish(state: &AppState, lang: crate::i18n::Lang, result: Result<(Upstream, String, Option<String>, Federated), Error>, next: String) -> Response {
+async fn finish(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    result: Result<(Upstream, Option<String>, Option<String>, Federated), Error>,
+    next: String,
+    binding: String,
+) -> Response {
     match result {
         Ok((_, _, _, Federated::Opened(o))) => crate::pages::login::opened_to(state, o, &next).await,
         Ok((u, subject, claim, Federated::Choose(people))) => {
             let token = preau_identity::secrets::token(&*state.rng);
-            if let Ok(mut m) = state.federation.choices.lock() {
-                m.insert(token.clone(), Choice { provider: u.id, subject, claim: claim.unwrap_or_default(), next, expires: state.clock.now() + PENDING_SECS });
+            let choice = Choice { provider: u.id, subject, claim, next, binding, expires: state.clock.now() + PENDING_SECS };
+            if let Err(e) = keep(&state.federation.choices, state.clock.now(), token.clone(), choice) {
+                return PageError::new(e, lang).into_response();
             }
             let people = people.into_iter().map(|p| (p.id.to_string(), p.login.clone(), p.display_name())).collect();
             render(&ChoosePage { tr: Tr(lang), user: None, csrf: String::new(), token, provider: u.name, people })
@@ -318,13 +428,13 @@ struct ChooseForm {
 
 async fn choose(State(state): State<AppState>, headers: HeaderMap, ClientOrigin(origin): ClientOrigin, Form(f): Form<ChooseForm>) -> Response {
     let lang = lang_of(&headers);
-    let choice = state.federation.choices.lock().ok().and_then(|mut m| m.remove(&f.token)).filter(|c| c.expires > state.clock.now());
+    let choice = take(&state.federation.choices, state.clock.now(), &f.token).filter(|c| same_browser(&headers, &c.binding));
     let Some(c) = choice else {
         return PageError::new(Error::invalid("token", "oidc.request_expired"), lang).into_response();
     };
     let result = async {
         let u = provider(&state, &c.provider).await?;
-        state.accounts.federated_choice(&u, &c.subject, &c.claim, f.person, &origin).await
+        state.accounts.federated_choice(&u, c.subject.as_deref(), c.claim.as_deref().unwrap_or_default(), f.person, &origin).await
     }
     .await;
     match result {

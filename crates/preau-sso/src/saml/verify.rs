@@ -20,6 +20,10 @@ const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 /// How deep a document may nest.
 const MAX_DEPTH: usize = 64;
+/// How many namespace declarations and attributes one element may carry (SAML needs a
+/// handful; a crafted element with thousands would make canonicalization quadratic).
+const MAX_DECLS: usize = 32;
+const MAX_ATTRS: usize = 32;
 
 /// An element: its qualified name, the namespace declarations it carries, its attributes as
 /// (qualified name, value), and its children.
@@ -35,6 +39,8 @@ pub struct Element {
 pub enum Node {
     Element(Element),
     Text(String),
+    /// A processing instruction (`<?target data?>`): canonicalization keeps it.
+    Instruction(String),
 }
 
 fn bad() -> Error {
@@ -49,10 +55,12 @@ fn local_of(qname: &str) -> &str {
     qname.split_once(':').map(|(_, l)| l).unwrap_or(qname)
 }
 
-/// Reads a document into its root element.
+/// Reads a document into its root element. Line ends are normalized first (XML 1.0 §2.11),
+/// so a signature made over `\n` verifies whatever the transport did to them.
 pub fn parse(xml: &str) -> Result<Element> {
     use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(xml);
+    let xml = xml.replace("\r\n", "\n").replace('\r', "\n");
+    let mut reader = quick_xml::Reader::from_str(&xml);
     let mut stack: Vec<Element> = vec![];
     let mut root = None;
     let mut text = String::new();
@@ -64,6 +72,18 @@ pub fn parse(xml: &str) -> Result<Element> {
         }
         text.clear();
     };
+    // A finished element goes to its parent, or becomes the root: only one root is allowed.
+    let place = |el: Element, stack: &mut Vec<Element>, root: &mut Option<Element>| match stack.last_mut() {
+        Some(top) => {
+            top.children.push(Node::Element(el));
+            Ok(())
+        }
+        None if root.is_none() => {
+            *root = Some(el);
+            Ok(())
+        }
+        None => Err(bad()),
+    };
     loop {
         match reader.read_event().map_err(|_| bad())? {
             Event::DocType(_) => return Err(bad()),
@@ -71,50 +91,68 @@ pub fn parse(xml: &str) -> Result<Element> {
                 flush(&mut text, &mut stack);
                 // SAML documents are shallow; a deep one would only exhaust the stack of the
                 // recursive walks below.
-                if stack.len() >= MAX_DEPTH {
+                if stack.len() >= MAX_DEPTH || (stack.is_empty() && root.is_some()) {
                     return Err(bad());
                 }
                 stack.push(element(&e)?);
             }
             Event::Empty(e) => {
                 flush(&mut text, &mut stack);
-                let el = element(&e)?;
-                match stack.last_mut() {
-                    Some(top) => top.children.push(Node::Element(el)),
-                    None => root = Some(el),
-                }
+                place(element(&e)?, &mut stack, &mut root)?;
             }
             Event::End(_) => {
                 flush(&mut text, &mut stack);
                 let el = stack.pop().ok_or_else(bad)?;
-                match stack.last_mut() {
-                    Some(top) => top.children.push(Node::Element(el)),
-                    None => root = Some(el),
-                }
+                place(el, &mut stack, &mut root)?;
             }
+            Event::Text(t) if stack.is_empty() && !t.trim().is_empty() => return Err(bad()),
+            Event::Text(_) if stack.is_empty() => {}
             Event::Text(t) => text.push_str(&t),
             Event::CData(c) => text.push_str(&c),
-            Event::GeneralRef(r) => {
-                let name: &str = &r;
-                let c = match name {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    n => n
-                        .strip_prefix("#x")
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                        .or_else(|| n.strip_prefix('#').and_then(|d| d.parse().ok()))
-                        .and_then(char::from_u32),
+            Event::GeneralRef(r) if !stack.is_empty() => text.push(reference(&r).ok_or_else(bad)?),
+            Event::GeneralRef(_) => return Err(bad()),
+            Event::PI(pi) if !stack.is_empty() => {
+                flush(&mut text, &mut stack);
+                // Canonically `target data`: one space between them, whatever was written.
+                let raw: &str = &pi;
+                let pi = match raw.split_once(|c: char| c.is_ascii_whitespace()) {
+                    Some((target, data)) if !data.trim_start().is_empty() => format!("{target} {}", data.trim_start()),
+                    _ => raw.trim_end().to_owned(),
                 };
-                text.push(c.ok_or_else(bad)?);
+                if let Some(top) = stack.last_mut() {
+                    top.children.push(Node::Instruction(pi));
+                }
             }
             Event::Eof => break,
             _ => {}
         }
     }
+    if !stack.is_empty() {
+        return Err(bad());
+    }
     root.ok_or_else(bad)
+}
+
+/// The character an entity or character reference stands for: the five predefined entities,
+/// or a decimal / hexadecimal reference to a character XML allows.
+fn reference(name: &str) -> Option<char> {
+    let c = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        n => {
+            let code = if let Some(h) = n.strip_prefix("#x") {
+                (!h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())).then(|| u32::from_str_radix(h, 16).ok()).flatten()?
+            } else {
+                let d = n.strip_prefix('#')?;
+                (!d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())).then(|| d.parse().ok()).flatten()?
+            };
+            char::from_u32(code).filter(|c| matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}')))?
+        }
+    };
+    Some(c)
 }
 
 fn element(e: &quick_xml::events::BytesStart<'_>) -> Result<Element> {
@@ -133,6 +171,9 @@ fn element(e: &quick_xml::events::BytesStart<'_>) -> Result<Element> {
             el.attrs.push((key.to_owned(), value));
         }
     }
+    if el.decls.len() > MAX_DECLS || el.attrs.len() > MAX_ATTRS {
+        return Err(bad());
+    }
     Ok(el)
 }
 
@@ -145,8 +186,9 @@ fn lookup<'a>(scope: &'a Scope, prefix: &str) -> Option<&'a str> {
 
 /// Exclusive canonicalization of `el`, whose ancestors put `scope` in scope; `rendered` is
 /// what output ancestors declared; `skip` leaves out one element (the enveloped signature).
-fn c14n(el: &Element, scope: &Scope, rendered: &Scope, inclusive: &[String], skip: Option<*const Element>, out: &mut String) {
-    let mut scope = scope.clone();
+/// Both stacks are given back as they came (one stack for the whole walk, never copied).
+fn c14n(el: &Element, scope: &mut Scope, rendered: &mut Scope, inclusive: &[String], skip: Option<*const Element>, out: &mut String) {
+    let (scope_len, rendered_len) = (scope.len(), rendered.len());
     scope.extend(el.decls.iter().cloned());
     // The prefixes this element visibly uses, and those the signer listed as inclusive.
     let mut used: Vec<String> = vec![prefix_of(&el.name).to_owned()];
@@ -157,13 +199,13 @@ fn c14n(el: &Element, scope: &Scope, rendered: &Scope, inclusive: &[String], ski
         }
     }
     for p in inclusive {
-        if lookup(&scope, p).is_some() && !used.contains(p) {
+        if lookup(scope, p).is_some() && !used.contains(p) {
             used.push(p.clone());
         }
     }
     let mut decls: Vec<(String, String)> = vec![];
     for p in &used {
-        let uri = lookup(&scope, p).unwrap_or("");
+        let uri = lookup(scope, p).unwrap_or("");
         let already = lookup(rendered, p).unwrap_or("");
         if uri != already {
             decls.push((p.clone(), uri.to_owned()));
@@ -180,7 +222,7 @@ fn c14n(el: &Element, scope: &Scope, rendered: &Scope, inclusive: &[String], ski
             } else if p == "xml" {
                 "http://www.w3.org/XML/1998/namespace".to_owned()
             } else {
-                lookup(&scope, p).unwrap_or("").to_owned()
+                lookup(scope, p).unwrap_or("").to_owned()
             };
             (ns, local_of(k).to_owned(), k.as_str(), v.as_str())
         })
@@ -205,18 +247,24 @@ fn c14n(el: &Element, scope: &Scope, rendered: &Scope, inclusive: &[String], ski
         out.push('"');
     }
     out.push('>');
-    let mut rendered = rendered.clone();
     rendered.extend(decls);
     for child in &el.children {
         match child {
             Node::Text(t) => out.push_str(&super::xml::text(t)),
+            Node::Instruction(pi) => {
+                out.push_str("<?");
+                out.push_str(pi);
+                out.push_str("?>");
+            }
             Node::Element(c) if skip == Some(c as *const Element) => {}
-            Node::Element(c) => c14n(c, &scope, &rendered, inclusive, skip, out),
+            Node::Element(c) => c14n(c, scope, rendered, inclusive, skip, out),
         }
     }
     out.push_str("</");
     out.push_str(&el.name);
     out.push('>');
+    scope.truncate(scope_len);
+    rendered.truncate(rendered_len);
 }
 
 fn local_is(el: &Element, local: &str) -> bool {
@@ -238,18 +286,20 @@ fn attr<'a>(el: &'a Element, name: &str) -> Option<&'a str> {
     el.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// Every element with this `ID`, with the namespaces in scope at it.
-fn find_by_id<'a>(el: &'a Element, id: &str, scope: &Scope, found: &mut Vec<(&'a Element, Scope)>) {
-    let mut scope = scope.clone();
+/// Every element with this `ID`, with the namespaces in scope at it (`scope`: one stack for
+/// the walk, given back as it came).
+fn find_by_id<'a>(el: &'a Element, id: &str, scope: &mut Scope, found: &mut Vec<(&'a Element, Scope)>) {
     if attr(el, "ID") == Some(id) {
         found.push((el, scope.clone()));
     }
+    let len = scope.len();
     scope.extend(el.decls.iter().cloned());
     for c in &el.children {
         if let Node::Element(e) = c {
-            find_by_id(e, id, &scope, found);
+            find_by_id(e, id, scope, found);
         }
     }
+    scope.truncate(len);
 }
 
 fn inclusive_prefixes(transform: &Element) -> Vec<String> {
@@ -263,7 +313,7 @@ fn inclusive_prefixes(transform: &Element) -> Vec<String> {
 /// (DER, base64). Returns that element, the only one the caller may read.
 pub fn verify_enveloped<'a>(root: &'a Element, id: &str, cert_b64: &str) -> Result<&'a Element> {
     let mut found = vec![];
-    find_by_id(root, id, &Scope::new(), &mut found);
+    find_by_id(root, id, &mut Scope::new(), &mut found);
     let [(signed, scope)] = found.as_slice() else { return Err(bad()) };
     let mut inside = scope.clone();
     inside.extend(signed.decls.iter().cloned());
@@ -296,12 +346,12 @@ pub fn verify_enveloped<'a>(root: &'a Element, id: &str, cert_b64: &str) -> Resu
         .map(|t| t.children.iter().filter_map(|c| if let Node::Element(e) = c { Some(e) } else { None }).collect())
         .unwrap_or_default();
     let algorithms: Vec<&str> = transforms.iter().filter_map(|t| attr(t, "Algorithm")).collect();
-    if algorithms != [ENVELOPED, EXC_C14N] || child(reference, "DigestMethod").and_then(|d| attr(d, "Algorithm")) != Some(SHA256) {
+    if transforms.len() != 2 || algorithms != [ENVELOPED, EXC_C14N] || child(reference, "DigestMethod").and_then(|d| attr(d, "Algorithm")) != Some(SHA256) {
         return Err(bad());
     }
     let inclusive = inclusive_prefixes(transforms[1]);
     let mut canonical = String::new();
-    c14n(signed, scope, &Scope::new(), &inclusive, Some(signature as *const Element), &mut canonical);
+    c14n(signed, &mut scope.clone(), &mut Scope::new(), &inclusive, Some(signature as *const Element), &mut canonical);
     let digest = STANDARD.encode(Sha256::digest(canonical.as_bytes()));
     let expected: String = child(reference, "DigestValue").map(text_of).unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();
     if digest != expected {
@@ -312,7 +362,7 @@ pub fn verify_enveloped<'a>(root: &'a Element, id: &str, cert_b64: &str) -> Resu
     info_scope.extend(signature.decls.iter().cloned());
     let info_inclusive = child(info, "CanonicalizationMethod").map(inclusive_prefixes).unwrap_or_default();
     let mut canonical_info = String::new();
-    c14n(info, &info_scope, &Scope::new(), &info_inclusive, None, &mut canonical_info);
+    c14n(info, &mut info_scope, &mut Scope::new(), &info_inclusive, None, &mut canonical_info);
     let value: String = child(signature, "SignatureValue").map(text_of).unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();
     let value = STANDARD.decode(value).map_err(|_| bad())?;
     let der = STANDARD.decode(cert_b64).map_err(|_| bad())?;
@@ -383,6 +433,38 @@ mod tests {
         // enough to exhaust a stack.
         assert!(parse(&format!("<!DOCTYPE x>{}", response(&signed))).is_err());
         assert!(parse(&format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000))).is_err());
+    }
+
+    #[test]
+    fn line_ends_are_normalized_and_instructions_are_signed_content() {
+        let (k, cert) = key();
+        let multiline = ASSERTION.replace(">anne<", ">anne\nmartin<");
+        let signed = crate::saml::xml::sign_enveloped(&multiline, "_a1", "</saml:Issuer>", &k, &cert).expect("sign");
+        // A transport that rewrote the line ends to CRLF changed nothing that was signed.
+        let crlf = response(&signed).replace('\n', "\r\n");
+        assert!(verify_enveloped(&parse(&crlf).expect("parse"), "_a1", &cert).is_ok());
+        // A processing instruction slipped into the signed element is a change.
+        let with_pi = response(&signed.replace("<saml:Subject>", "<saml:Subject><?evil x?>"));
+        assert!(verify_enveloped(&parse(&with_pi).expect("parse"), "_a1", &cert).is_err());
+    }
+
+    #[test]
+    fn malformed_documents_are_refused() {
+        let (k, cert) = key();
+        let signed = crate::saml::xml::sign_enveloped(ASSERTION, "_a1", "</saml:Issuer>", &k, &cert).expect("sign");
+        assert!(parse(&response(&signed)).is_ok());
+        // Two roots, text beside the root, an unclosed element.
+        assert!(parse(&format!("{}{}", response(&signed), response(&signed))).is_err());
+        assert!(parse(&format!("{}junk", response(&signed))).is_err());
+        assert!(parse("<a><b></b>").is_err());
+        // Character references to nothing XML allows, or written loosely.
+        for r in ["&#0;", "&#x+41;", "&#xD800;", "&#;", "&#x;", "&#-65;", "&nbsp;"] {
+            assert!(parse(&format!("<a>{r}</a>")).is_err(), "{r}");
+        }
+        assert_eq!(format!("{:?}", parse("<a>&#x41;&#66;&amp;</a>").expect("parse").children), format!("{:?}", vec![Node::Text("AB&".into())]));
+        // An element with hundreds of namespace declarations (canonicalization would be quadratic).
+        let decls: String = (0..200).map(|i| format!(" xmlns:p{i}=\"urn:x:{i}\"")).collect();
+        assert!(parse(&format!("<a{decls}></a>")).is_err());
     }
 
     /// Signed by xmlsec1 (libxml2's canonicalization, an independent implementation), when the

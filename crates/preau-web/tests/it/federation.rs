@@ -41,6 +41,20 @@ async fn mock() -> Mock {
     Mock { child, base }
 }
 
+/// The browser that started a login: it holds the cookie the start set.
+fn browser_of(r: &Resp) -> Client {
+    let cookie = r
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("preau_fed="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned);
+    assert!(cookie.is_some(), "the start sets the binding cookie");
+    Client { cookie, ..Client::default() }
+}
+
 /// The person `sub` logs in at the provider: its authorization form, submitted. Returns Préau's
 /// callback path with the code.
 async fn at_provider(authorize: &str, sub: &str) -> String {
@@ -76,17 +90,24 @@ async fn a_parent_logs_in_through_the_national_login_and_is_matched_by_their_aca
     assert!(landing.body.contains("Se connecter avec ÉduConnect"), "{}", landing.body);
     let r = app.get(&Client::default(), &format!("/federation/{educonnect}/start")).await;
     assert!(r.location().starts_with(&format!("{}/oauth2/authorize?", provider.base)), "{}", r.location());
+    let browser = browser_of(&r);
     let callback = at_provider(&r.location(), "anne").await;
-    let r = app.get(&Client::default(), &callback).await;
+    let r = app.get(&browser, &callback).await;
     assert_eq!(r.location(), "/portal", "{}", r.body);
     let c = app.client_of(&r);
     assert!(app.get(&c, "/portal").await.body.contains("Anne"), "logged in as Anne Lefèvre");
     // A code is good once: replaying the callback is refused.
-    assert_ne!(app.get(&Client::default(), &callback).await.status, StatusCode::SEE_OTHER);
+    assert_ne!(app.get(&browser, &callback).await.status, StatusCode::SEE_OTHER);
+    // A callback started in another browser (someone luring Anne into their own account) is refused.
+    let r = app.get(&Client::default(), &format!("/federation/{educonnect}/start")).await;
+    let lure = at_provider(&r.location(), "anne").await;
+    let r = app.get(&Client::default(), &lure).await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER);
+    assert!(app.client_of(&r).cookie.is_none(), "no session opened");
 
     // Someone the directory does not know is refused.
     let r = app.get(&Client::default(), &format!("/federation/{educonnect}/start")).await;
-    let r = app.get(&Client::default(), &at_provider(&r.location(), "stranger@example.org").await).await;
+    let r = app.get(&browser_of(&r), &at_provider(&r.location(), "stranger@example.org").await).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.body.contains("Aucun compte de l&#39;ENT ne correspond"), "{}", r.body);
 }
@@ -107,22 +128,29 @@ async fn a_parent_who_is_also_a_teacher_chooses_an_account_once() {
     let admin = app.login(&app.territory_admin().await).await;
     let body = json!({"name": "Guichet agents", "issuer": provider.base, "client_id": "preau", "client_secret": "secret", "scopes": "openid email", "match_claim": "email", "match_rule": "email"});
     let id = app.json(&admin, "POST", "/api/v1/identity-providers", Some(body)).await.json()["id"].as_str().unwrap_or_default().to_owned();
-    let r = app.get(&Client::default(), &format!("/federation/{id}/start")).await;
-    let page = app.get(&Client::default(), &at_provider(&r.location(), "anne.martin@example.org").await).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let chooser = async || {
+        let r = app.get(&Client::default(), &format!("/federation/{id}/start")).await;
+        let browser = browser_of(&r);
+        let page = app.get(&browser, &at_provider(&r.location(), "anne.martin@example.org").await).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let token = page.body.split("name=\"token\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+        (page, browser, token)
+    };
+    let (page, browser, token) = chooser().await;
     assert!(page.body.contains(&as_parent.login) && page.body.contains(&as_teacher.login), "{}", page.body);
-    let token = page.body.split("name=\"token\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
     // Only one of the proposed accounts can be chosen.
-    let r = app.post_raw("/federation/choose", &[("token", &token), ("person", &app.territory_admin_id().await)], &[]).await;
+    let r = app.post_form(&browser, "/federation/choose", &[("token", &token), ("person", &app.territory_admin_id().await)]).await;
     assert_ne!(r.status, StatusCode::SEE_OTHER);
-    let r = app.get(&Client::default(), &format!("/federation/{id}/start")).await;
-    let page = app.get(&Client::default(), &at_provider(&r.location(), "anne.martin@example.org").await).await;
-    let token = page.body.split("name=\"token\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
+    // Only by the browser that logged in.
+    let (_, _, token) = chooser().await;
     let r = app.post_raw("/federation/choose", &[("token", &token), ("person", &as_teacher.id.to_string())], &[]).await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER);
+    let (_, browser, token) = chooser().await;
+    let r = app.post_form(&browser, "/federation/choose", &[("token", &token), ("person", &as_teacher.id.to_string())]).await;
     assert_eq!(r.location(), "/portal", "{}", r.body);
     // Next time the link is followed: no chooser.
     let r = app.get(&Client::default(), &format!("/federation/{id}/start")).await;
-    let r = app.get(&Client::default(), &at_provider(&r.location(), "anne.martin@example.org").await).await;
+    let r = app.get(&browser_of(&r), &at_provider(&r.location(), "anne.martin@example.org").await).await;
     assert_eq!(r.location(), "/portal");
     let c = app.client_of(&r);
     assert_eq!(
@@ -173,14 +201,15 @@ async fn saml_idp(app: &TestApp) -> SamlIdp {
     SamlIdp { child, sso: format!("http://127.0.0.1:{port}/sso"), entity, certificate }
 }
 
-/// Sends the browser to the provider as `user`; returns the SAMLResponse it would POST back.
-async fn saml_response(app: &TestApp, provider: &str, user: &str, mail: &str) -> String {
+/// Sends a browser to the provider as `user`; returns the SAMLResponse it would POST back,
+/// and that browser.
+async fn saml_response(app: &TestApp, provider: &str, user: &str, mail: &str) -> (String, Client) {
     let r = app.get(&Client::default(), &format!("/federation/{provider}/start")).await;
     let to = format!("{}&user={}&mail={}", r.location(), user, preau_web::cas::query_escape(mail));
     let page = reqwest::get(&to).await.expect("IdP").text().await.expect("page");
     let value = page.split("name=\"SAMLResponse\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned();
     assert!(!value.is_empty(), "{page}");
-    value
+    (value, browser_of(&r))
 }
 
 #[tokio::test]
@@ -198,26 +227,38 @@ async fn a_teacher_logs_in_through_an_outside_saml_provider_and_tampering_or_rep
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(T0);
     app.clock.advance(now - T0);
     let admin = app.login(&app.territory_admin().await).await;
-    let body = json!({"name": "Guichet agents", "kind": "saml", "issuer": idp.entity, "sso_url": idp.sso, "certificate": idp.certificate, "client_id": "", "client_secret": "", "match_claim": "mail", "match_rule": "email"});
+    let body = json!({"name": "Guichet agents", "kind": "saml", "issuer": idp.entity, "sso_url": idp.sso, "certificate": idp.certificate, "client_id": "", "client_secret": "", "match_claim": "urn:oid:0.9.2342.19200300.100.1.3", "match_rule": "email"});
     let r = app.json(&admin, "POST", "/api/v1/identity-providers", Some(body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap_or_default().to_owned();
 
-    let good = saml_response(&app, &id, "agent-anne", "anne.martin@example.org").await;
+    // The response comes by a cross-site POST, without the browser's cookies; the login ends
+    // on the same-site redirect that carries them.
+    let (good, browser) = saml_response(&app, &id, "agent-anne", "anne.martin@example.org").await;
     let r = app.post_raw("/federation/saml/acs", &[("SAMLResponse", &good)], &[("sec-fetch-site", "cross-site".into())]).await;
+    assert!(r.location().starts_with("/federation/saml/finish?t="), "{} {}", r.status, r.body);
+    let r = app.get(&browser, &r.location()).await;
     assert_eq!(r.location(), "/portal", "{}", r.body);
     assert!(app.get(&app.client_of(&r), "/portal").await.body.contains("Anne"));
     // The same response again: its request is no longer awaited.
     assert_eq!(app.post_raw("/federation/saml/acs", &[("SAMLResponse", &good)], &[]).await.status, StatusCode::UNAUTHORIZED);
+    // A response obtained in another browser and posted from the victim's is not finished there.
+    let (lure, _) = saml_response(&app, &id, "agent-anne", "anne.martin@example.org").await;
+    let r = app.post_raw("/federation/saml/acs", &[("SAMLResponse", &lure)], &[]).await;
+    let r = app.get(&Client::default(), &r.location()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(app.client_of(&r).cookie.is_none(), "no session opened");
 
     // A tampered assertion: another address, the signature left as it was.
-    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(saml_response(&app, &id, "intrus", "intrus@example.org").await).expect("b64"))
-        .expect("utf-8");
+    let xml =
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(saml_response(&app, &id, "intrus", "intrus@example.org").await.0).expect("b64"))
+            .expect("utf-8");
     let tampered = base64::engine::general_purpose::STANDARD.encode(xml.replace("intrus@example.org", "anne.martin@example.org"));
     assert_eq!(app.post_raw("/federation/saml/acs", &[("SAMLResponse", &tampered)], &[]).await.status, StatusCode::UNAUTHORIZED);
     // Signature wrapping: a forged assertion beside the signed one.
-    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(saml_response(&app, &id, "intrus", "intrus@example.org").await).expect("b64"))
-        .expect("utf-8");
+    let xml =
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(saml_response(&app, &id, "intrus", "intrus@example.org").await.0).expect("b64"))
+            .expect("utf-8");
     let start = xml
         .find("<saml:Assertion")
         .or_else(|| xml.find("<ns1:Assertion"))
