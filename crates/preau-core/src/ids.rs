@@ -64,3 +64,7 @@ id_type!(
     /// A role granted to a person or group within a scope.
     AssignmentId
 );
+id_type!(
+    /// A message of the messaging service (a draft, or sent).
+    MessageId
+);

@@ -26,6 +26,8 @@ pub enum Permission {
     ManageConnectors,
     /// Read the audit log.
     ReadAudit,
+    /// See and change the structure's communication rules (who may write to whom).
+    ManageCommunication,
     /// Hide reported content (used by later services).
     Moderate,
 }
@@ -43,10 +45,19 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::TerritoryAdmin => {
-                &[ManageTerritory, ManageCatalogue, ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ManageConnectors, ReadAudit, Moderate]
-            }
-            Role::LocalAdmin => &[ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ManageConnectors, ReadAudit, Moderate],
+            Role::TerritoryAdmin => &[
+                ManageTerritory,
+                ManageCatalogue,
+                ManagePeople,
+                ManageGroups,
+                ManageRoles,
+                ManageBouquet,
+                ManageConnectors,
+                ReadAudit,
+                ManageCommunication,
+                Moderate,
+            ],
+            Role::LocalAdmin => &[ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ManageConnectors, ReadAudit, ManageCommunication, Moderate],
             Role::Moderator => &[Moderate],
         }
     }

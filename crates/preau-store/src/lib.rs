@@ -3,12 +3,14 @@
 //! text UUIDs). The same migrations and the same queries serve both; the conformance tests run on
 //! SQLite in every `cargo test` and on PostgreSQL in CI.
 
+mod communication;
 mod directory;
 mod duplicates;
 mod federation;
 mod feed_batch;
 mod feeds;
 mod identity;
+mod messages;
 mod mfa;
 mod migrate;
 mod rows;

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "mfa", include_str!("../migrations/0012_mfa.sql")),
     (13, "federation", include_str!("../migrations/0013_federation.sql")),
     (14, "saml_upstreams", include_str!("../migrations/0014_saml_upstreams.sql")),
+    (15, "communication", include_str!("../migrations/0015_communication.sql")),
 ];
 
 /// The migrations that only one dialect runs.

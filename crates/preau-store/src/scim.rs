@@ -17,7 +17,7 @@ type Tx<'a> = Transaction<'a, Any>;
 /// Deletes a person and every row that refers to them. Used when a source deletes a person it
 /// owns and when the retention delay of a detached person has passed.
 pub(crate) async fn purge_person_tx(tx: &mut Tx<'_>, id: &str) -> Result<()> {
-    const DELETES: [&str; 20] = [
+    const DELETES: [&str; 22] = [
         "DELETE FROM login_aliases WHERE person_id = $1",
         "DELETE FROM memberships WHERE person_id = $1",
         "DELETE FROM functions WHERE person_id = $1",
@@ -37,6 +37,8 @@ pub(crate) async fn purge_person_tx(tx: &mut Tx<'_>, id: &str) -> Result<()> {
         "DELETE FROM mfa_recovery_codes WHERE person_id = $1",
         "DELETE FROM trusted_devices WHERE person_id = $1",
         "DELETE FROM upstream_links WHERE person_id = $1",
+        "DELETE FROM message_deliveries WHERE person_id = $1",
+        "DELETE FROM messages WHERE sender_id = $1 AND sent_at IS NULL",
         "DELETE FROM people WHERE id = $1",
     ];
     for sql in DELETES {

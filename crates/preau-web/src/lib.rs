@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod cas;
+pub mod communication;
 pub mod error;
 pub mod federation;
 pub mod i18n;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc::routes())
         .merge(saml::routes())
         .merge(federation::routes())
+        .merge(communication::routes())
         .merge(ops::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));

@@ -42,6 +42,8 @@ pub struct AppState {
     pub federation: Arc<crate::federation::Pending>,
     /// The outside identity providers shown on the login page: (id, name).
     pub providers: Arc<std::sync::RwLock<Vec<(String, String)>>>,
+    /// Communication rules and messaging.
+    pub communication: preau_communication::Communication<Store>,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
         accounts.sessions.on_end(Arc::new(move |key| fanout.session_ended(key)));
         let providers = accounts.upstreams(territory.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
         Ok(AppState {
+            communication: preau_communication::Communication::new(store.clone(), clock.clone()),
             federation: Arc::default(),
             providers: Arc::new(std::sync::RwLock::new(providers)),
             sso,

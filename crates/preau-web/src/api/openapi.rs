@@ -55,6 +55,24 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ("post", "/api/v1/roles", "Grant a role to a person in a structure or the territory", "RoleGrant", 201),
     ("delete", "/api/v1/roles/{id}", "Revoke a role assignment", "", 204),
     ("get", "/api/v1/audit", "The audit log the caller may read (query: limit)", "", 200),
+    ("get", "/api/v1/structures/{id}/communication-rules", "Who may write to whom in a structure (defaults until changed; local admin)", "", 200),
+    (
+        "put",
+        "/api/v1/structures/{id}/communication-rules",
+        "Replace a structure's communication rules: [{from, to}] audiences ENS, class:TUT, group:<id>",
+        "Rules",
+        200,
+    ),
+    ("delete", "/api/v1/structures/{id}/communication-rules", "Go back to the default communication rules", "", 200),
+    ("get", "/api/v1/communication/picker", "Audiences and people the caller may write to (query: q)", "", 200),
+    ("get", "/api/v1/communication/may-write/{person}", "Whether the caller may write to this person", "", 200),
+    ("get", "/api/v1/messages", "A folder of the caller's messages, newest first (query: folder inbox|sent|drafts|trash, q)", "", 200),
+    ("post", "/api/v1/messages", "Send a message (or keep a draft): to, cc, bcc targets, subject, body, send_at, no_reply, reply_to", "MessageInput", 201),
+    ("get", "/api/v1/messages/unread", "How many messages wait unread in the caller's inbox", "", 200),
+    ("get", "/api/v1/messages/{id}", "Open a message (marks it read) with its thread", "", 200),
+    ("delete", "/api/v1/messages/{id}", "Delete a message from the caller's folders for good", "", 204),
+    ("put", "/api/v1/messages/{id}/folder", "Move a message to the trash or back: {folder: trash|inbox}", "Folder", 204),
+    ("post", "/api/v1/messages/{id}/recall", "Take a sent message back from everyone who has not read it", "", 200),
     ("get", "/api/v1/openapi.json", "This document", "", 200),
 ];
 
@@ -92,6 +110,17 @@ fn schemas() -> Value {
         "UpstreamInput": s(&["name", "kind", "issuer", "client_id", "client_secret", "scopes", "match_claim", "match_rule", "sso_url", "certificate"], &["name", "issuer", "match_claim", "match_rule"]),
         "SecondFactor": {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}, "remember": {"type": "boolean"}}},
         "MfaPolicy": {"type": "object", "required": ["profiles"], "properties": {"profiles": {"type": "array", "items": {"type": "string", "description": "ELV, TUT, ENS…"}}}},
+        "Rules": {"type": "object", "required": ["rules"], "properties": {"rules": {"type": "array", "items": {"type": "object", "required": ["from", "to"], "properties": {"from": {"type": "string", "description": "ENS (a profile of the structure), class:TUT (a profile in the same class), group:<id>"}, "to": {"type": "string"}}}}}},
+        "Target": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["structure", "class", "group", "person"]}, "structure": {"type": "string", "format": "uuid"}, "group": {"type": "string", "format": "uuid"}, "person": {"type": "string", "format": "uuid"}, "profile": {"type": "string", "description": "Pupil, Parent, Teacher…"}}},
+        "MessageInput": {"type": "object", "properties": {
+            "to": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}},
+            "cc": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}},
+            "bcc": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}},
+            "subject": {"type": "string", "maxLength": 200}, "body": {"type": "string", "description": "plain text"},
+            "send_at": {"type": "integer", "description": "seconds since the epoch: send later"},
+            "no_reply": {"type": "boolean", "description": "a broadcast nobody may answer (direction)"},
+            "reply_to": {"type": "string", "format": "uuid"}, "draft": {"type": "boolean"}, "draft_id": {"type": "string", "format": "uuid"}}},
+        "Folder": {"type": "object", "required": ["folder"], "properties": {"folder": {"type": "string", "enum": ["inbox", "trash"]}}},
         "Bouquet": {"type": "object", "properties": {"services": {"type": "array", "items": {"type": "string", "format": "uuid"}}}, "required": ["services"]},
         "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "errors": {"type": "array"}}}
     })

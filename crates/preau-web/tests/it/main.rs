@@ -12,6 +12,7 @@ mod cas;
 mod federation;
 mod feeds;
 mod ldap;
+mod messaging;
 mod mfa;
 mod oidc;
 mod portal;

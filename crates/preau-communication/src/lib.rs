@@ -1,0 +1,36 @@
+//! Communication inside the school community. Who may write to whom is an explicit rule set per
+//! structure (`rules.rs`: sensible defaults a local admin can see and change), evaluated over
+//! what the directory says of each person (their `Standing`): "may A write to B" is a pure
+//! function of two standings and the rules, and the same rules give the audiences and people a
+//! recipient picker offers. Messaging (`messages.rs`) sends only within them.
+//!
+//! Every operation takes the caller and checks authorization itself; storage is reached through
+//! [`store::CommunicationStore`], implemented by `preau-store`.
+
+pub mod messages;
+pub mod rules;
+pub mod store;
+
+pub use rules::{Audience, Rule, Standing, Target};
+pub use store::CommunicationStore;
+
+use preau_core::Clock;
+use std::sync::Arc;
+
+/// The communication operations, over a store and a clock.
+pub struct Communication<S> {
+    pub store: Arc<S>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl<S> Clone for Communication<S> {
+    fn clone(&self) -> Self {
+        Self { store: self.store.clone(), clock: self.clock.clone() }
+    }
+}
+
+impl<S: CommunicationStore> Communication<S> {
+    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+}

@@ -1,0 +1,235 @@
+//! Communication's storage, part two: messages and their deliveries. A message is one row (its
+//! addressing kept as JSON); each recipient has a delivery row saying when they see it, where
+//! they filed it and when they read it. The sender's own copy is filed on the message row.
+
+use crate::rows::{int, opt, parse, text};
+use crate::{Store, db_err};
+use preau_communication::messages::{Copy, Entry, Folder, Message};
+use preau_core::{Error, MessageId, PersonId, Result};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// Deliveries written per statement (five parameters each).
+const CHUNK: usize = 1_000;
+
+fn opt_int(r: &AnyRow, col: &str) -> Result<Option<i64>> {
+    r.try_get::<Option<i64>, _>(col).map_err(db_err)
+}
+
+fn message(r: &AnyRow) -> Result<Message> {
+    Ok(Message {
+        id: parse(r, "id")?,
+        territory: parse(r, "territory_id")?,
+        sender: parse(r, "sender_id")?,
+        sender_name: text(r, "sender_name")?,
+        thread: parse(r, "thread_id")?,
+        parent: opt(r, "parent_id")?.map(|p| p.parse()).transpose()?,
+        subject: text(r, "subject")?,
+        body: text(r, "body")?,
+        addressees: serde_json::from_str(&text(r, "addressees")?).map_err(|e| Error::Internal(e.to_string()))?,
+        created_at: int(r, "created_at")?,
+        sent_at: opt_int(r, "sent_at")?,
+        deliver_at: opt_int(r, "deliver_at")?,
+        no_reply: int(r, "no_reply")? != 0,
+        recalled_at: opt_int(r, "recalled_at")?,
+        recipients: int(r, "recipients")?,
+    })
+}
+
+fn folder_of(code: &str) -> Result<Folder> {
+    Folder::parse(code).ok_or_else(|| Error::Internal(format!("bad folder {code}")))
+}
+
+pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy)]) -> Result<()> {
+    let mut tx = s.pool.begin().await.map_err(db_err)?;
+    sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+        .bind(m.id.to_string())
+        .bind(m.territory.to_string())
+        .bind(m.sender.to_string())
+        .bind(m.sender_name.clone())
+        .bind(m.thread.to_string())
+        .bind(m.parent.map(|p| p.to_string()))
+        .bind(m.subject.clone())
+        .bind(m.body.clone())
+        .bind(serde_json::to_string(&m.addressees).map_err(|e| Error::Internal(e.to_string()))?)
+        .bind(m.created_at)
+        .bind(m.sent_at)
+        .bind(m.deliver_at)
+        .bind(i64::from(m.no_reply))
+        .bind(m.recalled_at)
+        .bind(m.recipients)
+        .bind(if m.sent_at.is_some() { "sent" } else { "drafts" })
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let at = m.deliver_at.unwrap_or(m.created_at);
+    for chunk in deliveries.chunks(CHUNK) {
+        let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${}, 'inbox')", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4)).collect();
+        let sql = format!("INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (person, copy) in chunk {
+            q = q.bind(person.to_string()).bind(m.id.to_string()).bind(copy.code()).bind(at);
+        }
+        q.execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn delete_draft(s: &Store, id: MessageId) -> Result<()> {
+    sqlx::query("DELETE FROM messages WHERE id = $1 AND sent_at IS NULL").bind(id.to_string()).execute(&s.pool).await.map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn get(s: &Store, id: MessageId) -> Result<Message> {
+    let r = sqlx::query("SELECT * FROM messages WHERE id = $1").bind(id.to_string()).fetch_optional(&s.pool).await.map_err(db_err)?.ok_or(Error::NotFound)?;
+    message(&r)
+}
+
+pub(crate) async fn delivery(s: &Store, id: MessageId, person: PersonId) -> Result<Option<(Option<i64>, Folder)>> {
+    let r = sqlx::query("SELECT read_at, folder FROM message_deliveries WHERE message_id = $1 AND person_id = $2")
+        .bind(id.to_string())
+        .bind(person.to_string())
+        .fetch_optional(&s.pool)
+        .await
+        .map_err(db_err)?;
+    r.map(|r| Ok((opt_int(&r, "read_at")?, folder_of(&text(&r, "folder")?)?))).transpose()
+}
+
+pub(crate) async fn mark_read(s: &Store, id: MessageId, person: PersonId, at: i64) -> Result<()> {
+    sqlx::query("UPDATE message_deliveries SET read_at = $3 WHERE message_id = $1 AND person_id = $2 AND read_at IS NULL")
+        .bind(id.to_string())
+        .bind(person.to_string())
+        .bind(at)
+        .execute(&s.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// `%search%` for LIKE, lower-cased, with its wildcards escaped.
+fn contains(search: &str) -> String {
+    format!("%{}%", search.to_lowercase().replace('\\', "").replace('%', "\\%").replace('_', "\\_"))
+}
+
+const MATCHES: &str = "($3 = '%%' OR lower(m.subject) LIKE $3 ESCAPE '\\' OR lower(m.body) LIKE $3 ESCAPE '\\' OR lower(m.sender_name) LIKE $3 ESCAPE '\\')";
+
+async fn received(s: &Store, person: PersonId, folder: Folder, search: &str, now: i64, limit: i64) -> Result<Vec<Entry>> {
+    let sql = format!(
+        "SELECT m.*, d.read_at AS d_read_at, d.folder AS d_folder, d.delivered_at AS d_at FROM message_deliveries d JOIN messages m ON m.id = d.message_id WHERE d.person_id = $1 AND d.folder = $2 AND {MATCHES} AND d.delivered_at <= $4 ORDER BY d.delivered_at DESC, m.id DESC LIMIT $5"
+    );
+    let rs = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(person.to_string())
+        .bind(folder.code())
+        .bind(contains(search))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&s.pool)
+        .await
+        .map_err(db_err)?;
+    rs.iter().map(|r| Ok(Entry { message: message(r)?, folder: folder_of(&text(r, "d_folder")?)?, read_at: opt_int(r, "d_read_at")? })).collect()
+}
+
+async fn own(s: &Store, person: PersonId, folder: Folder, search: &str, limit: i64) -> Result<Vec<Entry>> {
+    let sql =
+        format!("SELECT m.* FROM messages m WHERE m.sender_id = $1 AND m.sender_folder = $2 AND {MATCHES} ORDER BY m.created_at DESC, m.id DESC LIMIT $4");
+    let rs = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(person.to_string())
+        .bind(folder.code())
+        .bind(contains(search))
+        .bind(limit)
+        .fetch_all(&s.pool)
+        .await
+        .map_err(db_err)?;
+    rs.iter()
+        .map(|r| {
+            let m = message(r)?;
+            Ok(Entry { read_at: m.sent_at.or(Some(m.created_at)), message: m, folder })
+        })
+        .collect()
+}
+
+pub(crate) async fn folder(s: &Store, person: PersonId, folder: Folder, search: &str, now: i64, limit: i64) -> Result<Vec<Entry>> {
+    match folder {
+        Folder::Inbox => received(s, person, folder, search, now, limit).await,
+        Folder::Sent | Folder::Drafts => own(s, person, folder, search, limit).await,
+        Folder::Trash => {
+            let mut all = received(s, person, folder, search, now, limit).await?;
+            all.extend(own(s, person, folder, search, limit).await?);
+            all.sort_by_key(|e| std::cmp::Reverse(e.message.deliver_at.unwrap_or(e.message.created_at)));
+            all.truncate(limit as usize);
+            Ok(all)
+        }
+    }
+}
+
+pub(crate) async fn thread(s: &Store, thread: MessageId, person: PersonId, now: i64) -> Result<Vec<Entry>> {
+    let rs = sqlx::query("SELECT m.*, d.read_at AS d_read_at, d.folder AS d_folder FROM messages m LEFT JOIN message_deliveries d ON d.message_id = m.id AND d.person_id = $2 WHERE m.thread_id = $1 AND m.sent_at IS NOT NULL AND (m.sender_id = $2 OR (d.person_id IS NOT NULL AND d.delivered_at <= $3)) ORDER BY m.sent_at, m.id")
+        .bind(thread.to_string())
+        .bind(person.to_string())
+        .bind(now)
+        .fetch_all(&s.pool)
+        .await
+        .map_err(db_err)?;
+    rs.iter()
+        .map(|r| {
+            let m = message(r)?;
+            let (folder, read_at) = match opt(r, "d_folder")? {
+                Some(f) if m.sender != person => (folder_of(&f)?, opt_int(r, "d_read_at")?),
+                _ => (Folder::Sent, m.sent_at),
+            };
+            Ok(Entry { message: m, folder, read_at })
+        })
+        .collect()
+}
+
+pub(crate) async fn move_received(s: &Store, id: MessageId, person: PersonId, to: Option<Folder>) -> Result<()> {
+    let q = match to {
+        Some(f) => sqlx::query("UPDATE message_deliveries SET folder = $3 WHERE message_id = $1 AND person_id = $2")
+            .bind(id.to_string())
+            .bind(person.to_string())
+            .bind(f.code()),
+        None => sqlx::query("DELETE FROM message_deliveries WHERE message_id = $1 AND person_id = $2").bind(id.to_string()).bind(person.to_string()),
+    };
+    q.execute(&s.pool).await.map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn move_sent(s: &Store, id: MessageId, to: Option<Folder>) -> Result<()> {
+    sqlx::query("UPDATE messages SET sender_folder = $2 WHERE id = $1")
+        .bind(id.to_string())
+        .bind(to.map(Folder::code).unwrap_or("gone"))
+        .execute(&s.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn recall(s: &Store, id: MessageId, at: i64) -> Result<(u64, u64)> {
+    let mut tx = s.pool.begin().await.map_err(db_err)?;
+    let read = sqlx::query("SELECT COUNT(*) AS n FROM message_deliveries WHERE message_id = $1 AND read_at IS NOT NULL")
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let taken =
+        sqlx::query("DELETE FROM message_deliveries WHERE message_id = $1 AND read_at IS NULL").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
+    sqlx::query("UPDATE messages SET recalled_at = $2, recipients = $3 WHERE id = $1")
+        .bind(id.to_string())
+        .bind(at)
+        .bind(int(&read, "n")?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok((taken.rows_affected(), int(&read, "n")? as u64))
+}
+
+pub(crate) async fn unread(s: &Store, person: PersonId, now: i64) -> Result<i64> {
+    let r = sqlx::query("SELECT COUNT(*) AS n FROM message_deliveries WHERE person_id = $1 AND folder = 'inbox' AND read_at IS NULL AND delivered_at <= $2")
+        .bind(person.to_string())
+        .bind(now)
+        .fetch_one(&s.pool)
+        .await
+        .map_err(db_err)?;
+    int(&r, "n")
+}

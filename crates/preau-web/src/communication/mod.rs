@@ -1,0 +1,11 @@
+//! Communication on the web: the structure's rules (console and API), the recipient picker, and
+//! messaging (pages and API).
+
+pub mod api;
+
+use crate::state::AppState;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes())
+}

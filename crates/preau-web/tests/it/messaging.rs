@@ -1,0 +1,241 @@
+//! Communication rules and messaging, on the directory of a real feed (`feeds::base_feed`):
+//! Collège Jules Verne (0290009C) with Zoé and Inès in 4B, Hugo in 4C, Zoé's guardians Anne and
+//! Marc Lefèvre (her grandmother is a contact without an account), Inès's guardian Awa Diallo,
+//! Claire Martin who teaches 4B there and 6A at Collège Simone Veil (where Léo is), and the
+//! head, Paul Girard.
+
+use crate::app::*;
+use axum::http::StatusCode;
+use preau_directory::{DirectoryStore, Person, Structure};
+use serde_json::{Value, json};
+
+struct School {
+    app: TestApp,
+    jv: Structure,
+    sv: Structure,
+}
+
+async fn school() -> School {
+    let app = TestApp::new().await;
+    preau_feeds::import::import_aaf(&*app.state.store, &app.system, &crate::feeds::base_feed(), &preau_feeds::import::Options::new("RENNES"), T0, &mut |_| {})
+        .await
+        .expect("feed");
+    let jv = app.state.store.structure_by_uai(app.system.territory, "0290009C").await.expect("Jules Verne");
+    let sv = app.state.store.structure_by_uai(app.system.territory, "0750654D").await.expect("Simone Veil");
+    School { app, jv, sv }
+}
+
+impl School {
+    /// The person of that name in a structure.
+    async fn who(&self, given: &str, family: &str) -> Person {
+        for s in [&self.jv, &self.sv] {
+            let found = self.app.state.store.people_in(s.id, None, &family.to_lowercase(), 50).await.expect("people");
+            if let Some((p, _)) = found.into_iter().find(|(p, _)| p.given_name == given && p.family_name == family) {
+                return p;
+            }
+        }
+        panic!("{given} {family} is not in the feed")
+    }
+
+    /// That person, logged in.
+    async fn browser(&self, given: &str, family: &str) -> (Person, Client) {
+        let p = self.who(given, family).await;
+        self.app.state.accounts.set_password_as_operator(&self.app.system, p.id, PASSWORD).await.expect("password");
+        let c = self.app.login(&p).await;
+        (p, c)
+    }
+
+    async fn may_write(&self, c: &Client, to: &Person) -> bool {
+        let r = self.app.json(c, "GET", &format!("/api/v1/communication/may-write/{}", to.id), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.json()["allowed"].as_bool().expect("a yes or no")
+    }
+
+    async fn class(&self, code: &str) -> String {
+        let groups = self.app.state.store.groups_in(self.jv.id).await.expect("groups");
+        groups.into_iter().find(|g| g.code == code).map(|g| g.id.to_string()).expect("the class")
+    }
+
+    async fn send(&self, c: &Client, body: Value) -> (StatusCode, Value) {
+        let r = self.app.json(c, "POST", "/api/v1/messages", Some(body)).await;
+        (r.status, r.json())
+    }
+
+    async fn inbox(&self, c: &Client) -> Vec<String> {
+        let r = self.app.json(c, "GET", "/api/v1/messages?folder=inbox", None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.json().as_array().map(|a| a.iter().map(|e| e["message"]["subject"].as_str().unwrap_or("").to_owned()).collect()).unwrap_or_default()
+    }
+}
+
+fn person(p: &Person) -> Value {
+    json!({"kind": "person", "person": p.id})
+}
+
+fn class(group: &str, profile: &str) -> Value {
+    json!({"kind": "class", "group": group, "profile": profile})
+}
+
+#[tokio::test]
+async fn default_rules_let_each_profile_reach_whom_it_should_and_refuse_the_rest() {
+    let s = school().await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    let (zoe, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (_, parent) = s.browser("Anne", "Lefèvre").await;
+    let (_, hugo_browser) = s.browser("Hugo", "Roux").await;
+    let (ines, hugo, leo, paul, awa) = (
+        s.who("Inès", "Diallo").await,
+        s.who("Hugo", "Roux").await,
+        s.who("Léo", "Lefèvre").await,
+        s.who("Paul", "Girard").await,
+        s.who("Awa", "Diallo").await,
+    );
+    // A pupil: the teachers of her class and the direction, not a classmate, not another school's pupil.
+    assert!(s.may_write(&pupil, &claire).await);
+    assert!(s.may_write(&pupil, &paul).await);
+    assert!(!s.may_write(&pupil, &ines).await, "classmates only if the school allows it");
+    assert!(!s.may_write(&pupil, &leo).await, "a pupil of another school");
+    assert!(!s.may_write(&hugo_browser, &claire).await, "not a teacher of his class");
+    // A parent: her child and her child's teachers, not another child's parent nor another child.
+    assert!(s.may_write(&parent, &zoe).await);
+    assert!(s.may_write(&parent, &claire).await);
+    assert!(!s.may_write(&parent, &awa).await, "another child's parent");
+    assert!(!s.may_write(&parent, &ines).await, "another child");
+    // A teacher reaches everyone of the schools she teaches in.
+    assert!(s.may_write(&teacher, &hugo).await);
+    assert!(s.may_write(&teacher, &leo).await);
+
+    // The school lets classmates write to each other: Zoé reaches Inès, still not Hugo of 4C.
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let path = format!("/api/v1/structures/{}/communication-rules", s.jv.id);
+    let r = s.app.json(&admin, "GET", &path, None).await;
+    assert_eq!(r.json()["defaults"], true, "{}", r.body);
+    let mut rules = r.json()["rules"].as_array().cloned().unwrap_or_default();
+    assert!(rules.contains(&json!({"from": "class:TUT", "to": "class:ENS"})), "parents reach their children's teachers by default");
+    rules.push(json!({"from": "class:ELV", "to": "class:ELV"}));
+    let r = s.app.json(&admin, "PUT", &path, Some(json!({ "rules": rules }))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["defaults"], false);
+    assert!(s.may_write(&pupil, &ines).await);
+    assert!(!s.may_write(&pupil, &hugo).await);
+    // Nobody else changes them: a teacher, the admin of the other school.
+    assert_eq!(s.app.json(&teacher, "GET", &path, None).await.status, StatusCode::FORBIDDEN);
+    let other = s.app.login(&s.app.local_admin(&s.sv).await).await;
+    assert_eq!(s.app.json(&other, "PUT", &path, Some(json!({"rules": []}))).await.status, StatusCode::FORBIDDEN);
+    // Back to the defaults.
+    assert_eq!(s.app.json(&admin, "DELETE", &path, None).await.json()["defaults"], true);
+    assert!(!s.may_write(&pupil, &ines).await);
+}
+
+#[tokio::test]
+async fn a_message_to_a_class_and_its_parents_is_expanded_when_sent_and_misses_the_neighbouring_class() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let c4b = s.class("4B").await;
+    let (status, sent) =
+        s.send(&teacher, json!({"to": [class(&c4b, "Pupil"), class(&c4b, "Parent")], "subject": "Sortie au musée", "body": "Départ à 8 h."})).await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["recipients"], 5, "Zoé, Inès, Anne, Marc and Awa: {sent}");
+    for (given, family) in [("Zoé", "Lefèvre"), ("Inès", "Diallo"), ("Anne", "Lefèvre"), ("Marc", "Lefèvre"), ("Awa", "Diallo")] {
+        let (_, c) = s.browser(given, family).await;
+        assert_eq!(s.inbox(&c).await, ["Sortie au musée"], "{given} {family}");
+        assert_eq!(s.app.json(&c, "GET", "/api/v1/messages/unread", None).await.json()["unread"], 1);
+    }
+    for (given, family) in [("Hugo", "Roux"), ("Léo", "Lefèvre")] {
+        let (_, c) = s.browser(given, family).await;
+        assert!(s.inbox(&c).await.is_empty(), "{given} {family} is not in 4B nor a guardian of it");
+    }
+    // The class was expanded when the message left: Hugo joining 4B later does not receive it.
+    let hugo = s.who("Hugo", "Roux").await;
+    s.app.state.directory.add_group_member(&s.app.system, c4b.parse().expect("id"), hugo.id).await.expect("joins 4B");
+    let (_, c) = s.browser("Hugo", "Roux").await;
+    assert!(s.inbox(&c).await.is_empty());
+    // A pupil cannot write to all the pupils of the school.
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (status, body) = s.send(&pupil, json!({"to": [{"kind": "structure", "structure": s.jv.id, "profile": "Pupil"}], "subject": "Fête", "body": "!"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+#[tokio::test]
+async fn a_recalled_message_disappears_from_unread_inboxes_only() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let c4b = s.class("4B").await;
+    let (_, sent) = s.send(&teacher, json!({"to": [class(&c4b, "Pupil")], "subject": "Contrôle demain", "body": "Chapitre 3."})).await;
+    let id = sent["id"].as_str().expect("id").to_owned();
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let (_, ines) = s.browser("Inès", "Diallo").await;
+    let r = s.app.json(&zoe, "GET", &format!("/api/v1/messages/{id}"), None).await;
+    assert_eq!(r.json()["message"]["body"], "Chapitre 3.");
+    // Only its sender recalls it.
+    assert_eq!(s.app.json(&ines, "POST", &format!("/api/v1/messages/{id}/recall"), None).await.status, StatusCode::FORBIDDEN);
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    assert_eq!(s.app.json(&hugo, "POST", &format!("/api/v1/messages/{id}/recall"), None).await.status, StatusCode::NOT_FOUND);
+    let r = s.app.json(&teacher, "POST", &format!("/api/v1/messages/{id}/recall"), None).await;
+    assert_eq!(r.json(), json!({"taken_back": 1, "already_read": 1}), "{}", r.body);
+    assert_eq!(s.inbox(&zoe).await, ["Contrôle demain"], "Zoé had read it: she keeps it");
+    assert!(s.inbox(&ines).await.is_empty(), "Inès had not: it is gone");
+    assert_eq!(s.app.json(&ines, "GET", &format!("/api/v1/messages/{id}"), None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn replies_thread_and_broadcasts_by_the_direction_cannot_be_answered() {
+    let s = school().await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    let (anne, parent) = s.browser("Anne", "Lefèvre").await;
+    let (paul, head) = s.browser("Paul", "Girard").await;
+    let (_, first) = s.send(&teacher, json!({"to": [person(&anne)], "bcc": [person(&paul)], "subject": "Zoé", "body": "Pouvons-nous nous voir ?"})).await;
+    let first = first["id"].as_str().expect("id").to_owned();
+    // Anne does not see the blind copy; the head received it.
+    let r = s.app.json(&parent, "GET", &format!("/api/v1/messages/{first}"), None).await;
+    assert_eq!(r.json()["message"]["addressees"].as_array().map(Vec::len), Some(1), "{}", r.body);
+    assert_eq!(s.inbox(&head).await, ["Zoé"]);
+    let (status, reply) = s.send(&parent, json!({"to": [person(&claire)], "subject": "Re: Zoé", "body": "Oui, jeudi.", "reply_to": first})).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    assert_eq!(reply["thread"], first.as_str());
+    let r = s.app.json(&teacher, "GET", &format!("/api/v1/messages/{}", reply["id"].as_str().unwrap_or("")), None).await;
+    let doc = r.json();
+    let thread: Vec<&str> = doc["thread"].as_array().map(|t| t.iter().filter_map(|e| e["message"]["body"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(thread, ["Pouvons-nous nous voir ?", "Oui, jeudi."]);
+
+    // The head's broadcast to all parents, no reply; a teacher may not send one.
+    let parents = json!([{"kind": "structure", "structure": s.jv.id, "profile": "Parent"}]);
+    let (status, note) = s.send(&head, json!({"to": parents, "subject": "Grève jeudi", "body": "Le collège sera fermé.", "no_reply": true})).await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
+    let (status, _) = s.send(&parent, json!({"to": [person(&paul)], "subject": "Re", "body": "?", "reply_to": note["id"]})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = s.send(&teacher, json!({"to": parents, "subject": "x", "body": "y", "no_reply": true})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn drafts_scheduled_sending_trash_and_search() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (zoe, pupil) = s.browser("Zoé", "Lefèvre").await;
+    // A draft waits in Drafts, then goes out, scheduled for an hour later.
+    let (status, draft) = s.send(&teacher, json!({"to": [person(&zoe)], "subject": "Devoir", "body": "Exercice 4", "draft": true})).await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let drafts = s.app.json(&teacher, "GET", "/api/v1/messages?folder=drafts", None).await.json();
+    assert_eq!(drafts.as_array().map(Vec::len), Some(1));
+    let at = T0 + 3_600;
+    let (status, _) =
+        s.send(&teacher, json!({"to": [person(&zoe)], "subject": "Devoir", "body": "Exercice 4 page 12", "draft_id": draft["id"], "send_at": at})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(s.app.json(&teacher, "GET", "/api/v1/messages?folder=drafts", None).await.json(), json!([]));
+    assert!(s.inbox(&pupil).await.is_empty(), "not before its time");
+    s.app.clock.advance(3_600);
+    assert_eq!(s.inbox(&pupil).await, ["Devoir"]);
+    // Search, trash and back.
+    assert_eq!(s.app.json(&pupil, "GET", "/api/v1/messages?q=PAGE%2012", None).await.json().as_array().map(Vec::len), Some(1));
+    assert_eq!(s.app.json(&pupil, "GET", "/api/v1/messages?q=cantine", None).await.json(), json!([]));
+    let id = s.app.json(&pupil, "GET", "/api/v1/messages", None).await.json()[0]["message"]["id"].as_str().unwrap_or("").to_owned();
+    assert_eq!(s.app.json(&pupil, "PUT", &format!("/api/v1/messages/{id}/folder"), Some(json!({"folder": "trash"}))).await.status, StatusCode::NO_CONTENT);
+    assert!(s.inbox(&pupil).await.is_empty());
+    assert_eq!(s.app.json(&pupil, "GET", "/api/v1/messages?folder=trash", None).await.json().as_array().map(Vec::len), Some(1));
+    s.app.json(&pupil, "PUT", &format!("/api/v1/messages/{id}/folder"), Some(json!({"folder": "inbox"}))).await;
+    assert_eq!(s.inbox(&pupil).await, ["Devoir"]);
+    // The picker offers the class's teachers to Zoé, by name.
+    let picker = s.app.json(&pupil, "GET", "/api/v1/communication/picker?q=mar", None).await.json();
+    assert!(picker["people"].as_array().is_some_and(|p| p.iter().any(|x| x["name"] == "Claire Martin")), "{picker}");
+}
