@@ -301,3 +301,37 @@ test('the portal fits a phone screen and works with the keyboard', async () => {
   const children = await page.locator('.children li').allTextContents();
   assert.equal(children.length, 2, 'the parent sees their two children');
 });
+
+test('a teacher writes to the parents of a class with the keyboard, and a parent reads and answers', async () => {
+  const page = await newPage();
+  await login(page, 'claire.demo-enseignante');
+  await page.getByRole('link', { name: 'Messagerie' }).first().click();
+  await page.getByRole('link', { name: 'Nouveau message' }).click();
+  await assertAccessible(page, 'the compose page');
+  await page.getByLabel('Rechercher un destinataire').fill('4B');
+  await page.getByLabel('Rechercher un destinataire').press('Enter');
+  await page.getByLabel('Parents — 4B').check();
+  await page.getByRole('button', { name: 'Ajouter les destinataires cochés' }).click();
+  await assertAccessible(page, 'the compose page with recipients');
+  await page.getByLabel('Objet').fill('Sortie au musée');
+  await page.getByLabel('Message', { exact: true }).fill('Départ jeudi à 8 h.');
+  await page.getByRole('button', { name: 'Envoyer', exact: true }).click();
+  await page.waitForURL(/\/messages\?done=sent$/);
+  await assertAccessible(page, 'the messages page');
+
+  const parent = await newPage();
+  await login(parent, 'marc.demo-eleve');
+  assert.match(await parent.locator('.inbox-line').textContent(), /1 non lus/);
+  await parent.getByRole('link', { name: 'Messagerie' }).first().click();
+  await parent.getByRole('link', { name: /Sortie au musée/ }).click();
+  await assertAccessible(parent, 'a message');
+  assert.match(await parent.locator('article.message').textContent(), /Départ jeudi à 8 h\./);
+  await parent.getByRole('link', { name: 'Répondre', exact: true }).click();
+  await parent.getByLabel('Message', { exact: true }).press('Control+Home');
+  await parent.getByLabel('Message', { exact: true }).pressSequentially('Lucie viendra.');
+  await parent.getByRole('button', { name: 'Envoyer', exact: true }).click();
+  await parent.waitForURL(/done=sent/);
+  await page.goto(base + '/messages');
+  await page.getByRole('link', { name: /Re: Sortie au musée/ }).click();
+  assert.match(await page.locator('article.message.current').textContent(), /Lucie viendra\./);
+});

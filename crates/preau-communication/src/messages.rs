@@ -221,7 +221,7 @@ impl<S: CommunicationStore> Communication<S> {
             return Err(Error::NotFound);
         }
         if m.no_reply {
-            return Err(Error::Conflict("message.no_reply"));
+            return Err(Error::Conflict("message.no_reply_refused"));
         }
         Ok(m)
     }
@@ -230,21 +230,24 @@ impl<S: CommunicationStore> Communication<S> {
     async fn check_reach(&self, me: PersonId, addressed: &[(Copy, Target)], answering: Option<PersonId>) -> Result<()> {
         let (_, reach) = self.reach_of(me).await?;
         for (_, t) in addressed {
-            let allowed = match t {
-                Target::Person { person } if Some(*person) == answering => true,
-                Target::Person { person } => {
-                    *person != me && {
-                        let theirs = self.store.standing(*person).await?;
-                        reach.iter().any(|r| r.contains(&theirs))
-                    }
-                }
-                other => self.covers(&reach, other).await?,
-            };
-            if !allowed {
+            let answered = matches!(t, Target::Person { person } if Some(*person) == answering);
+            if !answered && !self.allowed(me, &reach, t).await? {
                 return Err(Error::invalid("to", "message.out_of_reach"));
             }
         }
         Ok(())
+    }
+
+    /// Whether `me`, who reaches `reach`, may write to `t`.
+    pub(crate) async fn allowed(&self, me: PersonId, reach: &[Target], t: &Target) -> Result<bool> {
+        match *t {
+            Target::Person { person } if person == me => Ok(false),
+            Target::Person { person } => {
+                let theirs = self.store.standing(person).await?;
+                Ok(reach.iter().any(|r| r.contains(&theirs)))
+            }
+            _ => self.covers(reach, t).await,
+        }
     }
 
     /// Whether an audience is within reach: one of the targets, or a class's share of a profile
@@ -373,6 +376,6 @@ fn validate(input: &MessageInput, now: i64) -> Result<()> {
     v.check(input.draft || !input.subject.trim().is_empty(), "subject", "field.required");
     v.check(input.subject.chars().count() <= MAX_SUBJECT, "subject", "field.too_long");
     v.check(input.body.len() <= MAX_BODY, "body", "field.too_long");
-    v.check(input.send_at.is_none_or(|t| t <= now + MAX_SCHEDULE_SECS), "send_at", "message.send_at");
+    v.check(input.send_at.is_none_or(|t| t <= now + MAX_SCHEDULE_SECS), "send_at", "message.too_far");
     v.finish()
 }

@@ -149,6 +149,29 @@ pub enum Target {
 }
 
 impl Target {
+    /// `person:<id>`, `class:<group>:<profile>`, `structure:<id>:<profile>`, `group:<id>` (forms).
+    pub fn code(&self) -> String {
+        match self {
+            Target::Structure { structure, profile } => format!("structure:{structure}:{}", profile.code()),
+            Target::Class { group, profile } => format!("class:{group}:{}", profile.code()),
+            Target::Group { group } => format!("group:{group}"),
+            Target::Person { person } => format!("person:{person}"),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Target> {
+        let mut parts = s.splitn(3, ':');
+        let (kind, id, profile) = (parts.next()?, parts.next()?, parts.next());
+        let profile = || profile.and_then(|p| p.parse::<Profile>().ok());
+        Some(match kind {
+            "structure" => Target::Structure { structure: id.parse().ok()?, profile: profile()? },
+            "class" => Target::Class { group: id.parse().ok()?, profile: profile()? },
+            "group" => Target::Group { group: id.parse().ok()? },
+            "person" => Target::Person { person: id.parse().ok()? },
+            _ => return None,
+        })
+    }
+
     /// Whether the person of this standing is among the target.
     pub fn contains(&self, b: &Standing) -> bool {
         match *self {
@@ -265,6 +288,19 @@ impl<S: CommunicationStore> Communication<S> {
         }
         let targets = reach(&standing, &|s| rules.get(&s).cloned().unwrap_or_default());
         Ok((standing, targets))
+    }
+
+    /// The targets among `targets` the caller may write to (a reply to all keeps only those).
+    pub async fn within_reach(&self, caller: &Principal, targets: &[Target]) -> Result<Vec<Target>> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let (_, reach) = self.reach_of(me).await?;
+        let mut out = vec![];
+        for t in targets {
+            if self.allowed(me, &reach, t).await? {
+                out.push(*t);
+            }
+        }
+        Ok(out)
     }
 
     /// Whether the caller may write to `to`: the one question every picker and every send asks.
@@ -414,5 +450,14 @@ mod tests {
         }
         assert_eq!(Audience::parse("class:DIR"), None, "a class has pupils, parents and teachers only");
         assert_eq!(Audience::parse("nobody"), None);
+        for t in [
+            Target::Class { group: club, profile: Profile::Parent },
+            Target::Structure { structure: school, profile: Profile::Teacher },
+            Target::Group { group: club },
+            Target::Person { person: a.person },
+        ] {
+            assert_eq!(Target::parse(&t.code()), Some(t));
+        }
+        assert_eq!(Target::parse("class:nothing:ELV"), None);
     }
 }

@@ -2,10 +2,12 @@
 //! messaging (pages and API).
 
 pub mod api;
+pub mod pages;
+pub mod rules_page;
 
 use crate::state::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes())
+    Router::new().merge(api::routes()).merge(pages::routes()).merge(rules_page::routes())
 }

@@ -32,6 +32,8 @@ struct PortalPage {
     user: Option<String>,
     csrf: String,
     view: Arc<PortalView>,
+    /// Messages waiting unread.
+    unread: i64,
 }
 
 impl PortalPage {
@@ -42,7 +44,8 @@ impl PortalPage {
 
 async fn portal(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {
     let view = state.portal(&authed.principal, authed.session.acting).await.map_err(|e| authed.fail(e))?;
-    Ok(render(&PortalPage { tr: Tr(authed.lang), user: Some(view.person.display_name()), csrf: authed.session.csrf.to_string(), view }))
+    let unread = state.communication.unread(&authed.principal).await.map_err(|e| authed.fail(e))?;
+    Ok(render(&PortalPage { tr: Tr(authed.lang), user: Some(view.person.display_name()), csrf: authed.session.csrf.to_string(), view, unread }))
 }
 
 /// A tile of an outside service: the launch is checked and counted, then the browser goes there.

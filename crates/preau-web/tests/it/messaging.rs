@@ -239,3 +239,74 @@ async fn drafts_scheduled_sending_trash_and_search() {
     let picker = s.app.json(&pupil, "GET", "/api/v1/communication/picker?q=mar", None).await.json();
     assert!(picker["people"].as_array().is_some_and(|p| p.iter().any(|x| x["name"] == "Claire Martin")), "{picker}");
 }
+
+#[tokio::test]
+async fn a_teacher_writes_to_a_class_through_the_pages_and_a_parent_reads_it() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    // The form's search offers the parents of 4B; "Ajouter" keeps what was written.
+    let r = s.app.post_form(&teacher, "/messages/new", &[("q", "4B"), ("subject", "Réunion"), ("body", "Jeudi 18 h."), ("action", "search")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let c4b = s.class("4B").await;
+    let parents = format!("class:{c4b}:TUT");
+    assert!(r.body.contains(&format!("value=\"{parents}\"")) && r.body.contains("Parents — 4B"), "{}", r.body);
+    let r = s
+        .app
+        .post_form(&teacher, "/messages/new", &[("add", &parents), ("add_as", "to"), ("subject", "Réunion"), ("body", "Jeudi 18 h."), ("action", "add")])
+        .await;
+    assert!(r.body.contains("Jeudi 18 h.") && r.body.contains(&format!("name=\"to\" value=\"{parents}\" checked")), "{}", r.body);
+    // Without a subject the form comes back with the reason and the recipients.
+    let r = s.app.post_form(&teacher, "/messages/new", &[("to", &parents), ("subject", ""), ("body", "Jeudi 18 h."), ("action", "send")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("role=\"alert\"") && r.body.contains(&format!("value=\"{parents}\" checked")), "{}", r.body);
+    let r = s.app.post_form(&teacher, "/messages/new", &[("to", &parents), ("subject", "Réunion"), ("body", "Jeudi 18 h."), ("action", "send")]).await;
+    assert_eq!(r.location(), "/messages?done=sent", "{}", r.body);
+
+    let (_, parent) = s.browser("Awa", "Diallo").await;
+    let inbox = s.app.get(&parent, "/messages").await;
+    assert!(inbox.body.contains("Réunion") && inbox.body.contains("class=\"unread\""), "{}", inbox.body);
+    let id = inbox.body.split("<li id=\"m-").nth(1).and_then(|x| x.split('"').next()).unwrap_or("").to_owned();
+    let page = s.app.get(&parent, &format!("/messages/{id}")).await;
+    assert!(page.body.contains("Jeudi 18 h.") && page.body.contains("Claire Martin"), "{}", page.body);
+    assert!(!s.app.get(&parent, "/messages").await.body.contains("class=\"unread\""), "read now");
+    // The reply form is addressed to the teacher, quoting her.
+    let reply = s.app.get(&parent, &format!("/messages/new?reply={id}")).await;
+    assert!(reply.body.contains("Re: Réunion") && reply.body.contains("&#62; Jeudi 18 h.") && reply.body.contains("Claire Martin"), "{}", reply.body);
+    // Someone else cannot open it.
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    assert_eq!(s.app.get(&hugo, &format!("/messages/{id}")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_local_admin_sees_and_changes_the_rules_on_the_console_and_a_teacher_cannot() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let path = format!("/admin/structures/{}/communication", s.jv.id);
+    let page = s.app.get(&admin, &path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("value=\"class:TUT&gt;class:ENS\"") || page.body.contains("value=\"class:TUT&#62;class:ENS\""), "{}", page.body);
+    assert!(page.body.contains("Parents de la même classe → Enseignants de la même classe"));
+    // Tick "pupils of the same class → pupils of the same class" on top of what is ticked.
+    let mut ticked: Vec<String> = page
+        .body
+        .split("name=\"rule\" value=\"")
+        .skip(1)
+        .filter(|x| x.split('>').next().is_some_and(|tag| tag.contains(" checked")))
+        .filter_map(|x| x.split('"').next())
+        .map(|v| v.replace("&#62;", ">").replace("&gt;", ">"))
+        .collect();
+    assert!(!ticked.is_empty());
+    ticked.push("class:ELV>class:ELV".into());
+    let mut fields: Vec<(&str, &str)> = ticked.iter().map(|v| ("rule", v.as_str())).collect();
+    fields.push(("action", "save"));
+    let r = s.app.post_form(&admin, &path, &fields).await;
+    assert!(r.body.contains("Règles enregistrées"), "{}", r.body);
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    assert!(s.may_write(&pupil, &s.who("Inès", "Diallo").await).await);
+    assert!(s.may_write(&pupil, &s.who("Claire", "Martin").await).await, "the other rules were kept");
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    assert_eq!(s.app.get(&teacher, &path).await.status, StatusCode::FORBIDDEN);
+    let r = s.app.post_form(&admin, &path, &[("action", "reset")]).await;
+    assert!(r.body.contains("règles par défaut de Préau"), "{}", r.body);
+    assert!(!s.may_write(&pupil, &s.who("Inès", "Diallo").await).await);
+}
