@@ -335,3 +335,33 @@ test('a teacher writes to the parents of a class with the keyboard, and a parent
   await page.getByRole('link', { name: /Re: Sortie au musée/ }).click();
   assert.match(await page.locator('article.message.current').textContent(), /Lucie viendra\./);
 });
+
+test('a message appears live on the open inbox of its recipient, who chose no quiet hours', async () => {
+  const parent = await newPage();
+  await login(parent, 'marc.demo-eleve');
+  await parent.getByRole('link', { name: 'Notifications' }).first().click();
+  await assertAccessible(parent, 'the notifications page');
+  await parent.getByLabel('Les miennes').check();
+  await parent.getByLabel('De', { exact: true }).fill('00:00');
+  await parent.getByLabel('À', { exact: true }).fill('00:00');
+  for (const day of await parent.getByRole('group', { name: 'Jours entiers sans envoi' }).getByRole('checkbox').all()) await day.uncheck();
+  await parent.getByRole('button', { name: 'Enregistrer' }).click();
+  assert.match(await parent.locator('.notice').textContent(), /Préférences enregistrées/);
+  await parent.goto(base + '/messages');
+
+  const teacher = await newPage();
+  await login(teacher, 'claire.demo-enseignante');
+  await teacher.goto(base + '/messages/new');
+  await teacher.getByLabel('Rechercher un destinataire').fill('Marc');
+  await teacher.getByRole('button', { name: 'Rechercher' }).click();
+  await teacher.getByLabel('Marc Demo-Eleve').check();
+  await teacher.getByRole('button', { name: 'Ajouter les destinataires cochés' }).click();
+  await teacher.getByLabel('Objet').fill('En direct du collège');
+  await teacher.getByLabel('Message', { exact: true }).fill('Bonjour.');
+  await teacher.getByRole('button', { name: 'Envoyer', exact: true }).click();
+  await teacher.waitForURL(/done=sent/);
+
+  // No reload: the inbox list and the live region show it.
+  await parent.locator('ul.messages').getByRole('link', { name: /En direct du collège/ }).waitFor({ timeout: 10000 });
+  assert.match(await parent.locator('#live').textContent(), /Claire Demo-Enseignante : En direct du collège/);
+});

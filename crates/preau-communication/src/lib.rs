@@ -2,12 +2,15 @@
 //! structure (`rules.rs`: sensible defaults a local admin can see and change), evaluated over
 //! what the directory says of each person (their `Standing`): "may A write to B" is a pure
 //! function of two standings and the rules, and the same rules give the audiences and people a
-//! recipient picker offers. Messaging (`messages.rs`) sends only within them.
+//! recipient picker offers. Messaging (`messages.rs`) sends only within them, and tells the
+//! recipients through their notification feed (`notifications.rs`: live, e-mail, digests,
+//! quiet hours).
 //!
 //! Every operation takes the caller and checks authorization itself; storage is reached through
 //! [`store::CommunicationStore`], implemented by `preau-store`.
 
 pub mod messages;
+pub mod notifications;
 pub mod rules;
 pub mod store;
 
@@ -17,20 +20,21 @@ pub use store::CommunicationStore;
 use preau_core::Clock;
 use std::sync::Arc;
 
-/// The communication operations, over a store and a clock.
+/// The communication operations, over a store, a clock, and where live events go.
 pub struct Communication<S> {
     pub store: Arc<S>,
     pub clock: Arc<dyn Clock>,
+    pub live: Arc<dyn notifications::LivePush>,
 }
 
 impl<S> Clone for Communication<S> {
     fn clone(&self) -> Self {
-        Self { store: self.store.clone(), clock: self.clock.clone() }
+        Self { store: self.store.clone(), clock: self.clock.clone(), live: self.live.clone() }
     }
 }
 
 impl<S: CommunicationStore> Communication<S> {
-    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: Arc<S>, clock: Arc<dyn Clock>, live: Arc<dyn notifications::LivePush>) -> Self {
+        Self { store, clock, live }
     }
 }

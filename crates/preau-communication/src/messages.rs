@@ -208,6 +208,11 @@ impl<S: CommunicationStore> Communication<S> {
             self.store.delete_draft(draft).await?;
         }
         self.store.insert_message(&m, &deliveries).await?;
+        if let Some(at) = m.deliver_at {
+            let people: Vec<PersonId> = deliveries.iter().map(|(p, _)| *p).collect();
+            let title = format!("{} : {}", m.sender_name, m.subject);
+            self.notify(&people, crate::notifications::Kind::Message, at, &title, &format!("/messages/{}", m.id), &*self.live).await?;
+        }
         Ok(m)
     }
 

@@ -1,9 +1,11 @@
 //! The storage port of communication, implemented by `preau-store`.
 
 use crate::messages::{Copy, Entry, Folder, Message};
+use crate::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use crate::rules::{Rule, Standing, Target};
 use preau_core::{MessageId, PersonId, Result, StructureId};
 use preau_directory::{AuditEntry, DirectoryStore, Person};
+use std::collections::HashMap;
 
 pub trait CommunicationStore: DirectoryStore {
     /// A structure's rules, or `None` while they are the defaults.
@@ -40,4 +42,29 @@ pub trait CommunicationStore: DirectoryStore {
     async fn recall(&self, id: MessageId, at: i64) -> Result<(u64, u64)>;
     /// Messages delivered by `now`, in the inbox, not read.
     async fn unread(&self, person: PersonId, now: i64) -> Result<i64>;
+
+    /// The stored preferences of these people for a kind (absent: the default).
+    async fn preferences_for(&self, people: &[PersonId], kind: Kind) -> Result<HashMap<PersonId, Preference>>;
+    /// The quiet hours that apply to each of these people: their own, else their structure's.
+    async fn quiet_hours_for(&self, people: &[PersonId]) -> Result<HashMap<PersonId, QuietHours>>;
+    async fn own_quiet_hours(&self, person: PersonId) -> Result<Option<QuietHours>>;
+    /// Replaces a person's preferences and quiet hours (`None`: they set none).
+    async fn set_preferences(&self, person: PersonId, preferences: &[Preference], quiet: Option<QuietHours>) -> Result<()>;
+    async fn set_structure_quiet_hours(&self, structure: StructureId, quiet: Option<QuietHours>) -> Result<()>;
+    /// Writes notifications; `handled` says which have nothing left to push live (pushed now,
+    /// not live, or due now during quiet hours: the feed has them).
+    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool]) -> Result<()>;
+    /// Live notifications due by `now` not pushed yet.
+    async fn unpushed(&self, now: i64) -> Result<Vec<Notification>>;
+    async fn mark_pushed(&self, ids: &[String]) -> Result<()>;
+    async fn feed(&self, person: PersonId, now: i64, limit: i64) -> Result<Vec<Notification>>;
+    async fn mark_feed_read(&self, person: PersonId, now: i64) -> Result<()>;
+    /// Immediate e-mails due by `now`, grouped per person with an address.
+    async fn due_mails(&self, now: i64) -> Result<Vec<PendingMail>>;
+    /// The immediate e-mails due by `now` for this person went out.
+    async fn mails_sent(&self, person: PersonId, now: i64) -> Result<()>;
+    /// What a digest of this frequency holds, per person with an address: not digested yet,
+    /// happened before `until`.
+    async fn digest_mails(&self, email: Email, until: i64) -> Result<Vec<PendingMail>>;
+    async fn digested(&self, ids: &[String]) -> Result<()>;
 }

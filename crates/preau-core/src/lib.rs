@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod ids;
+pub mod local_time;
 pub mod ports;
 pub mod principal;
 pub mod profile;

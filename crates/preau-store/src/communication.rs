@@ -8,10 +8,12 @@
 use crate::rows::{self, text};
 use crate::{Store, db_err};
 use preau_communication::messages::{Copy, Entry, Folder, Message};
+use preau_communication::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use preau_communication::rules::{Audience, Rule, Standing, Target};
 use preau_core::{Error, GroupId, MessageId, PersonId, Profile, Result, StructureId};
 use preau_directory::{AuditEntry, Person};
 use sqlx::AssertSqlSafe;
+use std::collections::HashMap;
 
 /// Live classes and teaching groups (not archived).
 const CLASSES: &str = "g.kind IN ('class', 'teaching') AND g.archived_year IS NULL";
@@ -249,5 +251,47 @@ impl preau_communication::CommunicationStore for Store {
     }
     async fn unread(&self, person: PersonId, now: i64) -> Result<i64> {
         crate::messages::unread(self, person, now).await
+    }
+    async fn preferences_for(&self, people: &[PersonId], kind: Kind) -> Result<HashMap<PersonId, Preference>> {
+        crate::notifications::preferences_for(self, people, kind).await
+    }
+    async fn quiet_hours_for(&self, people: &[PersonId]) -> Result<HashMap<PersonId, QuietHours>> {
+        crate::notifications::quiet_hours_for(self, people).await
+    }
+    async fn own_quiet_hours(&self, person: PersonId) -> Result<Option<QuietHours>> {
+        crate::notifications::own_quiet_hours(self, &person.to_string()).await
+    }
+    async fn set_preferences(&self, person: PersonId, preferences: &[Preference], quiet: Option<QuietHours>) -> Result<()> {
+        crate::notifications::set_preferences(self, person, preferences, quiet).await
+    }
+    async fn set_structure_quiet_hours(&self, structure: StructureId, quiet: Option<QuietHours>) -> Result<()> {
+        crate::notifications::set_structure_quiet_hours(self, structure, quiet).await
+    }
+    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool]) -> Result<()> {
+        crate::notifications::insert(self, rows, handled).await
+    }
+    async fn unpushed(&self, now: i64) -> Result<Vec<Notification>> {
+        crate::notifications::unpushed(self, now).await
+    }
+    async fn mark_pushed(&self, ids: &[String]) -> Result<()> {
+        crate::notifications::mark_pushed(self, ids).await
+    }
+    async fn feed(&self, person: PersonId, now: i64, limit: i64) -> Result<Vec<Notification>> {
+        crate::notifications::feed(self, person, now, limit).await
+    }
+    async fn mark_feed_read(&self, person: PersonId, now: i64) -> Result<()> {
+        crate::notifications::mark_feed_read(self, person, now).await
+    }
+    async fn due_mails(&self, now: i64) -> Result<Vec<PendingMail>> {
+        crate::notifications::due_mails(self, now).await
+    }
+    async fn mails_sent(&self, person: PersonId, now: i64) -> Result<()> {
+        crate::notifications::mails_sent(self, person, now).await
+    }
+    async fn digest_mails(&self, email: Email, until: i64) -> Result<Vec<PendingMail>> {
+        crate::notifications::digest_mails(self, email, until).await
+    }
+    async fn digested(&self, ids: &[String]) -> Result<()> {
+        crate::notifications::digested(self, ids).await
     }
 }

@@ -213,6 +213,13 @@ pub(crate) async fn recall(s: &Store, id: MessageId, at: i64) -> Result<(u64, u6
         .map_err(db_err)?;
     let taken =
         sqlx::query("DELETE FROM message_deliveries WHERE message_id = $1 AND read_at IS NULL").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
+    // Those who lose it lose its notification too, and the e-mail still waiting for them.
+    sqlx::query("DELETE FROM notifications WHERE link = $1 AND person_id NOT IN (SELECT person_id FROM message_deliveries WHERE message_id = $2)")
+        .bind(format!("/messages/{id}"))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     sqlx::query("UPDATE messages SET recalled_at = $2, recipients = $3 WHERE id = $1")
         .bind(id.to_string())
         .bind(at)

@@ -42,8 +42,10 @@ pub struct AppState {
     pub federation: Arc<crate::federation::Pending>,
     /// The outside identity providers shown on the login page: (id, name).
     pub providers: Arc<std::sync::RwLock<Vec<(String, String)>>>,
-    /// Communication rules and messaging.
+    /// Communication rules, messaging and notifications.
     pub communication: preau_communication::Communication<Store>,
+    /// The open pages that receive live notifications.
+    pub hub: Arc<crate::communication::live::Hub>,
 }
 
 impl AppState {
@@ -103,8 +105,10 @@ impl AppState {
         };
         accounts.sessions.on_end(Arc::new(move |key| fanout.session_ended(key)));
         let providers = accounts.upstreams(territory.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
+        let hub = Arc::new(crate::communication::live::Hub::default());
         Ok(AppState {
-            communication: preau_communication::Communication::new(store.clone(), clock.clone()),
+            communication: preau_communication::Communication::new(store.clone(), clock.clone(), hub.clone()),
+            hub,
             federation: Arc::default(),
             providers: Arc::new(std::sync::RwLock::new(providers)),
             sso,

@@ -228,8 +228,9 @@ async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<
     Ok(())
 }
 
-/// Every minute: writes the launch counts gathered in memory, and ends the sessions that
-/// expired unnoticed (which logs them out of the services they signed in to).
+/// Every minute: writes the launch counts gathered in memory, ends the sessions that expired
+/// unnoticed (which logs them out of the services they signed in to), and delivers the
+/// notifications that became due.
 async fn write_launch_counts(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
@@ -240,6 +241,22 @@ async fn write_launch_counts(state: AppState) {
         if let Err(e) = state.accounts.sessions.sweep(&*state.store, state.clock.now()).await {
             tracing::error!(error = %e, "expired sessions not swept");
         }
+        deliver_notifications(&state).await;
+    }
+}
+
+/// Notifications that became due: scheduled messages pushed live, e-mails whose quiet hours are
+/// over, digests whose time has come.
+async fn deliver_notifications(state: &AppState) {
+    let c = &state.communication;
+    if let Err(e) = c.push_due(&*state.hub).await {
+        tracing::error!(error = %e, "due notifications not pushed");
+    }
+    if let Err(e) = c.send_due_mails(&*state.accounts.mailer, &state.config.base_url).await {
+        tracing::error!(error = %e, "notification e-mails not sent (retried next minute)");
+    }
+    if let Err(e) = c.send_digests(&*state.accounts.mailer, &state.config.base_url).await {
+        tracing::error!(error = %e, "digests not sent (retried next minute)");
     }
 }
 

@@ -73,6 +73,16 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ("delete", "/api/v1/messages/{id}", "Delete a message from the caller's folders for good", "", 204),
     ("put", "/api/v1/messages/{id}/folder", "Move a message to the trash or back: {folder: trash|inbox}", "Folder", 204),
     ("post", "/api/v1/messages/{id}/recall", "Take a sent message back from everyone who has not read it", "", 200),
+    ("get", "/api/v1/notifications", "The caller's notification feed, newest first", "", 200),
+    ("get", "/api/v1/notifications/settings", "What the caller receives live and by e-mail per kind of event, and their quiet hours", "", 200),
+    (
+        "put",
+        "/api/v1/notifications/settings",
+        "Set the caller's preferences and quiet hours (null: their school's or the default)",
+        "NotificationSettings",
+        200,
+    ),
+    ("put", "/api/v1/structures/{id}/quiet-hours", "A structure's default quiet hours for its people (null: Préau's default; local admin)", "QuietBody", 204),
     ("get", "/api/v1/openapi.json", "This document", "", 200),
 ];
 
@@ -120,6 +130,9 @@ fn schemas() -> Value {
             "send_at": {"type": "integer", "description": "seconds since the epoch: send later"},
             "no_reply": {"type": "boolean", "description": "a broadcast nobody may answer (direction)"},
             "reply_to": {"type": "string", "format": "uuid"}, "draft": {"type": "boolean"}, "draft_id": {"type": "string", "format": "uuid"}}},
+        "QuietHours": {"type": "object", "required": ["start", "end", "days_off"], "properties": {"start": {"type": "integer", "description": "minute of the day, Paris time"}, "end": {"type": "integer"}, "days_off": {"type": "integer", "description": "bit 0 = Monday … bit 6 = Sunday"}}},
+        "NotificationSettings": {"type": "object", "properties": {"preferences": {"type": "array", "items": {"type": "object", "required": ["kind", "live", "email"], "properties": {"kind": {"type": "string", "enum": ["message"]}, "live": {"type": "boolean"}, "email": {"type": "string", "enum": ["off", "now", "daily", "weekly"]}}}}, "quiet_hours": {"oneOf": [{"$ref": "#/components/schemas/QuietHours"}, {"type": "null"}]}}},
+        "QuietBody": {"type": "object", "required": ["quiet_hours"], "properties": {"quiet_hours": {"oneOf": [{"$ref": "#/components/schemas/QuietHours"}, {"type": "null"}]}}},
         "Folder": {"type": "object", "required": ["folder"], "properties": {"folder": {"type": "string", "enum": ["inbox", "trash"]}}},
         "Bouquet": {"type": "object", "properties": {"services": {"type": "array", "items": {"type": "string", "format": "uuid"}}}, "required": ["services"]},
         "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "errors": {"type": "array"}}}

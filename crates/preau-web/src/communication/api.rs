@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use preau_communication::messages::{Folder, MessageInput};
+use preau_communication::notifications::{Preference, QuietHours};
 use preau_communication::rules::Rule;
 use preau_core::{Error, MessageId, PersonId, StructureId};
 use serde::Deserialize;
@@ -27,6 +28,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/messages/{id}", get(open).delete(delete_forever))
         .route("/api/v1/messages/{id}/folder", put(file))
         .route("/api/v1/messages/{id}/recall", post(recall))
+        .route("/api/v1/notifications", get(feed))
+        .route("/api/v1/notifications/settings", get(get_settings).put(put_settings))
+        .route("/api/v1/structures/{id}/quiet-hours", put(structure_quiet_hours))
 }
 
 async fn get_rules(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>) -> ApiResult {
@@ -97,4 +101,34 @@ async fn delete_forever(State(state): State<AppState>, c: ApiCaller, Path(id): P
 
 async fn recall(State(state): State<AppState>, c: ApiCaller, Path(id): Path<MessageId>) -> ApiResult {
     Ok(Json(state.communication.recall(&c.principal, id).await?).into_response())
+}
+
+async fn feed(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    Ok(Json(state.communication.feed(&c.principal, 50).await?).into_response())
+}
+
+async fn get_settings(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    Ok(Json(state.communication.settings(&c.principal).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct SettingsBody {
+    #[serde(default)]
+    preferences: Vec<Preference>,
+    #[serde(default)]
+    quiet_hours: Option<QuietHours>,
+}
+
+async fn put_settings(State(state): State<AppState>, c: ApiCaller, Json(b): Json<SettingsBody>) -> ApiResult {
+    Ok(Json(state.communication.set_settings(&c.principal, &b.preferences, b.quiet_hours).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct QuietBody {
+    quiet_hours: Option<QuietHours>,
+}
+
+async fn structure_quiet_hours(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>, Json(b): Json<QuietBody>) -> ApiResult {
+    state.communication.set_structure_quiet_hours(&c.principal, id, b.quiet_hours).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -2,6 +2,8 @@
 //! messaging (pages and API).
 
 pub mod api;
+pub mod live;
+pub mod notifications_page;
 pub mod pages;
 pub mod rules_page;
 
@@ -9,5 +11,5 @@ use crate::state::AppState;
 use axum::Router;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes()).merge(rules_page::routes())
+    Router::new().merge(api::routes()).merge(pages::routes()).merge(rules_page::routes()).merge(notifications_page::routes())
 }

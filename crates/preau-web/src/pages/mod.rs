@@ -38,10 +38,16 @@ pub fn routes() -> Router<AppState> {
         .merge(login_settings::routes())
         .route("/assets/style.css", get(style))
         .route("/assets/progress.js", get(progress_script))
+        .route("/assets/live.js", get(live_script))
 }
 
 async fn progress_script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../assets/progress.js"))
+        .into_response()
+}
+
+async fn live_script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../assets/live.js"))
         .into_response()
 }
 

@@ -14,6 +14,7 @@ mod feeds;
 mod ldap;
 mod messaging;
 mod mfa;
+mod notifications;
 mod oidc;
 mod portal;
 mod saml;

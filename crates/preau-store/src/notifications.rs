@@ -1,0 +1,255 @@
+//! Communication's storage, part three: the notification feed, preferences and quiet hours, and
+//! what the mail jobs read (immediate e-mails due, digests to send). Lists of people are read
+//! and written in chunks so that a message to 2,000 people stays a handful of statements.
+
+use crate::rows::{int, opt, parse, text};
+use crate::{Store, db_err};
+use preau_communication::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
+use preau_core::{Error, PersonId, Result, StructureId};
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use std::collections::HashMap;
+
+const CHUNK: usize = 500;
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+fn notification(r: &AnyRow) -> Result<Notification> {
+    Ok(Notification {
+        id: text(r, "id")?,
+        person: parse(r, "person_id")?,
+        kind: Kind::parse(&text(r, "kind")?).ok_or_else(|| Error::Internal("bad notification kind".into()))?,
+        at: int(r, "at")?,
+        title: text(r, "title")?,
+        link: text(r, "link")?,
+        read: sqlx::Row::try_get::<Option<i64>, _>(r, "read_at").map_err(db_err)?.is_some(),
+    })
+}
+
+fn quiet(r: &AnyRow) -> Result<QuietHours> {
+    Ok(QuietHours { start: int(r, "start_minute")? as u32, end: int(r, "end_minute")? as u32, days_off: int(r, "days_off")? as u8 })
+}
+
+pub(crate) async fn preferences_for(s: &Store, people: &[PersonId], kind: Kind) -> Result<HashMap<PersonId, Preference>> {
+    let mut out = HashMap::new();
+    for chunk in people.chunks(CHUNK) {
+        let sql = format!("SELECT person_id, live, email FROM notification_preferences WHERE kind = $1 AND person_id IN ({})", placeholders(2, chunk.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind.code());
+        for p in chunk {
+            q = q.bind(p.to_string());
+        }
+        for r in q.fetch_all(&s.pool).await.map_err(db_err)? {
+            let email = Email::parse(&text(&r, "email")?).unwrap_or(Email::Daily);
+            out.insert(parse(&r, "person_id")?, Preference { kind, live: int(&r, "live")? != 0, email });
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn quiet_hours_for(s: &Store, people: &[PersonId]) -> Result<HashMap<PersonId, QuietHours>> {
+    let mut out = HashMap::new();
+    for chunk in people.chunks(CHUNK) {
+        let list = placeholders(1, chunk.len());
+        // Their structures' first (in a stable order), then their own, which win.
+        let sql = format!(
+            "SELECT m.person_id AS owner, q.* FROM memberships m JOIN quiet_hours q ON q.owner_id = m.structure_id WHERE m.person_id IN ({list}) UNION ALL SELECT q.owner_id AS owner, q.* FROM quiet_hours q WHERE q.owner_id IN ({list}) ORDER BY 1"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for p in chunk {
+            q = q.bind(p.to_string());
+        }
+        for r in q.fetch_all(&s.pool).await.map_err(db_err)? {
+            let person: PersonId = parse(&r, "owner")?;
+            let own = text(&r, "owner_id")? == person.to_string();
+            if own || !out.contains_key(&person) {
+                out.insert(person, quiet(&r)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn own_quiet_hours(s: &Store, owner: &str) -> Result<Option<QuietHours>> {
+    let r = sqlx::query("SELECT * FROM quiet_hours WHERE owner_id = $1").bind(owner.to_owned()).fetch_optional(&s.pool).await.map_err(db_err)?;
+    r.map(|r| quiet(&r)).transpose()
+}
+
+async fn put_quiet(tx: &mut sqlx::Transaction<'_, sqlx::Any>, owner: &str, q: Option<QuietHours>) -> Result<()> {
+    sqlx::query("DELETE FROM quiet_hours WHERE owner_id = $1").bind(owner.to_owned()).execute(&mut **tx).await.map_err(db_err)?;
+    if let Some(q) = q {
+        sqlx::query("INSERT INTO quiet_hours (owner_id, start_minute, end_minute, days_off) VALUES ($1, $2, $3, $4)")
+            .bind(owner.to_owned())
+            .bind(i64::from(q.start))
+            .bind(i64::from(q.end))
+            .bind(i64::from(q.days_off))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn set_preferences(s: &Store, person: PersonId, prefs: &[Preference], q: Option<QuietHours>) -> Result<()> {
+    let mut tx = s.pool.begin().await.map_err(db_err)?;
+    sqlx::query("DELETE FROM notification_preferences WHERE person_id = $1").bind(person.to_string()).execute(&mut *tx).await.map_err(db_err)?;
+    for p in prefs {
+        sqlx::query("INSERT INTO notification_preferences (person_id, kind, live, email) VALUES ($1, $2, $3, $4)")
+            .bind(person.to_string())
+            .bind(p.kind.code())
+            .bind(i64::from(p.live))
+            .bind(p.email.code())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    put_quiet(&mut tx, &person.to_string(), q).await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn set_structure_quiet_hours(s: &Store, structure: StructureId, q: Option<QuietHours>) -> Result<()> {
+    let mut tx = s.pool.begin().await.map_err(db_err)?;
+    put_quiet(&mut tx, &structure.to_string(), q).await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool]) -> Result<()> {
+    let mut tx = s.pool.begin().await.map_err(db_err)?;
+    let all: Vec<(&Outgoing, bool)> = rows.iter().zip(handled.iter().copied()).collect();
+    for chunk in all.chunks(CHUNK / 2) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 11;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10,
+                    b + 11
+                )
+            })
+            .collect();
+        let sql =
+            format!("INSERT INTO notifications (id, person_id, kind, at, title, link, live, pushed, email, mail_due, digested) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (o, handled) in chunk {
+            let n = &o.notification;
+            q = q
+                .bind(n.id.clone())
+                .bind(n.person.to_string())
+                .bind(n.kind.code())
+                .bind(n.at)
+                .bind(n.title.clone())
+                .bind(n.link.clone())
+                .bind(i64::from(o.live))
+                .bind(i64::from(*handled))
+                .bind(o.email.code())
+                .bind(o.mail_due)
+                .bind(i64::from(!matches!(o.email, Email::Daily | Email::Weekly)));
+        }
+        q.execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn unpushed(s: &Store, now: i64) -> Result<Vec<Notification>> {
+    let rs =
+        sqlx::query("SELECT * FROM notifications WHERE pushed = 0 AND at <= $1 ORDER BY at LIMIT 10000").bind(now).fetch_all(&s.pool).await.map_err(db_err)?;
+    rs.iter().map(notification).collect()
+}
+
+pub(crate) async fn mark_pushed(s: &Store, ids: &[String]) -> Result<()> {
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!("UPDATE notifications SET pushed = 1 WHERE id IN ({})", placeholders(1, chunk.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        q.execute(&s.pool).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn feed(s: &Store, person: PersonId, now: i64, limit: i64) -> Result<Vec<Notification>> {
+    let rs = sqlx::query("SELECT * FROM notifications WHERE person_id = $1 AND at <= $2 ORDER BY at DESC, id DESC LIMIT $3")
+        .bind(person.to_string())
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&s.pool)
+        .await
+        .map_err(db_err)?;
+    rs.iter().map(notification).collect()
+}
+
+pub(crate) async fn mark_feed_read(s: &Store, person: PersonId, now: i64) -> Result<()> {
+    sqlx::query("UPDATE notifications SET read_at = $2 WHERE person_id = $1 AND read_at IS NULL AND at <= $2")
+        .bind(person.to_string())
+        .bind(now)
+        .execute(&s.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Rows of notifications joined with their person's address, grouped per person in order.
+fn group(rs: &[AnyRow]) -> Result<Vec<PendingMail>> {
+    let mut out: Vec<PendingMail> = vec![];
+    for r in rs {
+        let Some(address) = opt(r, "address")?.filter(|a| a.contains('@')) else { continue };
+        let n = notification(r)?;
+        match out.last_mut() {
+            Some(m) if m.person == n.person => m.notifications.push(n),
+            _ => out.push(PendingMail { person: n.person, address, notifications: vec![n] }),
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn due_mails(s: &Store, now: i64) -> Result<Vec<PendingMail>> {
+    let rs = sqlx::query("SELECT n.*, p.email AS address FROM notifications n JOIN people p ON p.id = n.person_id WHERE n.mail_due IS NOT NULL AND n.mail_due <= $1 ORDER BY n.person_id, n.at LIMIT 20000")
+        .bind(now)
+        .fetch_all(&s.pool)
+        .await
+        .map_err(db_err)?;
+    group(&rs)
+}
+
+pub(crate) async fn mails_sent(s: &Store, person: PersonId, now: i64) -> Result<()> {
+    sqlx::query("UPDATE notifications SET mail_due = NULL WHERE person_id = $1 AND mail_due IS NOT NULL AND mail_due <= $2")
+        .bind(person.to_string())
+        .bind(now)
+        .execute(&s.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn digest_mails(s: &Store, email: Email, until: i64) -> Result<Vec<PendingMail>> {
+    let rs = sqlx::query("SELECT n.*, p.email AS address FROM notifications n JOIN people p ON p.id = n.person_id WHERE n.digested = 0 AND n.email = $1 AND n.at <= $2 ORDER BY n.person_id, n.at LIMIT 50000")
+        .bind(email.code())
+        .bind(until)
+        .fetch_all(&s.pool)
+        .await
+        .map_err(db_err)?;
+    group(&rs)
+}
+
+pub(crate) async fn digested(s: &Store, ids: &[String]) -> Result<()> {
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!("UPDATE notifications SET digested = 1 WHERE id IN ({})", placeholders(1, chunk.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        q.execute(&s.pool).await.map_err(db_err)?;
+    }
+    Ok(())
+}
