@@ -302,9 +302,10 @@ test('the portal fits a phone screen and works with the keyboard', async () => {
   assert.equal(children.length, 2, 'the parent sees their two children');
 });
 
-test('a teacher writes to the parents of a class with the keyboard, and a parent reads and answers', async () => {
+test('the head writes to the parents of a class with the keyboard, and a parent reads and answers', async () => {
+  // (Claire, the demo teacher, turned on two-step verification in an earlier test.)
   const page = await newPage();
-  await login(page, 'claire.demo-enseignante');
+  await login(page, 'helene.demo-principale');
   await page.getByRole('link', { name: 'Messagerie' }).first().click();
   await page.getByRole('link', { name: 'Nouveau message' }).click();
   await assertAccessible(page, 'the compose page');
@@ -350,7 +351,7 @@ test('a message appears live on the open inbox of its recipient, who chose no qu
   await parent.goto(base + '/messages');
 
   const teacher = await newPage();
-  await login(teacher, 'claire.demo-enseignante');
+  await login(teacher, 'karim.demo-cpe');
   await teacher.goto(base + '/messages/new');
   await teacher.getByLabel('Rechercher un destinataire').fill('Marc');
   await teacher.getByRole('button', { name: 'Rechercher' }).click();
@@ -363,5 +364,5 @@ test('a message appears live on the open inbox of its recipient, who chose no qu
 
   // No reload: the inbox list and the live region show it.
   await parent.locator('ul.messages').getByRole('link', { name: /En direct du collège/ }).waitFor({ timeout: 10000 });
-  assert.match(await parent.locator('#live').textContent(), /Claire Demo-Enseignante : En direct du collège/);
+  assert.match(await parent.locator('#live').textContent(), /Karim Demo-Cpe : En direct du collège/);
 });

@@ -124,3 +124,26 @@ async fn an_open_page_gets_a_message_live_unless_quiet_and_a_scheduled_one_when_
     send(&app, &teacher, &anne, "La nuit").await;
     assert!(page.try_recv().is_err(), "quiet hours");
 }
+
+/// The daily digest through a real SMTP server: `.ci/run` starts Python's `aiosmtpd` with a
+/// Maildir and runs this test with `PREAU_TEST_SMTP` and `PREAU_TEST_MAILDIR` set.
+#[tokio::test]
+#[ignore = "needs an SMTP server; run by .ci/run against aiosmtpd"]
+async fn the_daily_digest_is_delivered_over_smtp() {
+    let server = std::env::var("PREAU_TEST_SMTP").expect("PREAU_TEST_SMTP=host:port");
+    let maildir = std::path::PathBuf::from(std::env::var("PREAU_TEST_MAILDIR").expect("PREAU_TEST_MAILDIR")).join("new");
+    let app = TestApp::with_smtp(&server).await;
+    let (claire, anne) = teacher_and_parent(&app).await;
+    with_email(&app, &anne, "anne.digest@example.org").await;
+    let teacher = app.login(&claire).await;
+    send(&app, &teacher, &anne, "Sortie au musée").await;
+    app.clock.advance(52 * 60);
+    assert_eq!(jobs(&app).await.1, 1);
+    let mail = std::fs::read_dir(&maildir)
+        .expect("maildir")
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .map(|m| decode_quoted_printable(&m))
+        .find(|m| m.contains("anne.digest@example.org"))
+        .expect("the digest reached the SMTP server");
+    assert!(mail.contains("Claire Martin : Sortie au musée") && mail.contains("/messages/"), "{mail}");
+}
