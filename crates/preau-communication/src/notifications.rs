@@ -20,14 +20,19 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Message,
+    News,
+    /// A message of the *carnet de liaison* waits for the guardian's acknowledgement.
+    Acknowledgement,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 1] = [Kind::Message];
+    pub const ALL: [Kind; 3] = [Kind::Message, Kind::News, Kind::Acknowledgement];
 
     pub fn code(self) -> &'static str {
         match self {
             Kind::Message => "message",
+            Kind::News => "news",
+            Kind::Acknowledgement => "acknowledgement",
         }
     }
 

@@ -1,9 +1,10 @@
 //! The storage port of communication, implemented by `preau-store`.
 
 use crate::messages::{Copy, Entry, Folder, Message};
+use crate::news::News;
 use crate::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use crate::rules::{Rule, Standing, Target};
-use preau_core::{MessageId, PersonId, Result, StructureId};
+use preau_core::{MessageId, NewsId, PersonId, Result, StructureId};
 use preau_directory::{AuditEntry, DirectoryStore, Person};
 use std::collections::HashMap;
 
@@ -67,4 +68,10 @@ pub trait CommunicationStore: DirectoryStore {
     /// happened before `until`.
     async fn digest_mails(&self, email: Email, until: i64) -> Result<Vec<PendingMail>>;
     async fn digested(&self, ids: &[String]) -> Result<()>;
+
+    /// Writes a news item (new or changed).
+    async fn save_news(&self, n: &News) -> Result<()>;
+    async fn news(&self, id: NewsId) -> Result<News>;
+    /// The news of these structures, newest first (published by date, then the others).
+    async fn news_of(&self, structures: &[StructureId], limit: i64) -> Result<Vec<News>>;
 }

@@ -68,3 +68,7 @@ id_type!(
     /// A message of the messaging service (a draft, or sent).
     MessageId
 );
+id_type!(
+    /// A news item (*actualité*) of a structure.
+    NewsId
+);

@@ -8,9 +8,10 @@
 use crate::rows::{self, text};
 use crate::{Store, db_err};
 use preau_communication::messages::{Copy, Entry, Folder, Message};
+use preau_communication::news::News;
 use preau_communication::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use preau_communication::rules::{Audience, Rule, Standing, Target};
-use preau_core::{Error, GroupId, MessageId, PersonId, Profile, Result, StructureId};
+use preau_core::{Error, GroupId, MessageId, NewsId, PersonId, Profile, Result, StructureId};
 use preau_directory::{AuditEntry, Person};
 use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
@@ -293,5 +294,14 @@ impl preau_communication::CommunicationStore for Store {
     }
     async fn digested(&self, ids: &[String]) -> Result<()> {
         crate::notifications::digested(self, ids).await
+    }
+    async fn save_news(&self, n: &News) -> Result<()> {
+        crate::news::save(self, n).await
+    }
+    async fn news(&self, id: NewsId) -> Result<News> {
+        crate::news::get(self, id).await
+    }
+    async fn news_of(&self, structures: &[StructureId], limit: i64) -> Result<Vec<News>> {
+        crate::news::of(self, structures, limit).await
     }
 }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "saml_upstreams", include_str!("../migrations/0014_saml_upstreams.sql")),
     (15, "communication", include_str!("../migrations/0015_communication.sql")),
     (16, "notifications", include_str!("../migrations/0016_notifications.sql")),
+    (17, "news", include_str!("../migrations/0017_news.sql")),
 ];
 
 /// The migrations that only one dialect runs.

@@ -73,6 +73,11 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ("delete", "/api/v1/messages/{id}", "Delete a message from the caller's folders for good", "", 204),
     ("put", "/api/v1/messages/{id}/folder", "Move a message to the trash or back: {folder: trash|inbox}", "Folder", 204),
     ("post", "/api/v1/messages/{id}/recall", "Take a sent message back from everyone who has not read it", "", 200),
+    ("get", "/api/v1/news", "The caller's news: published for them, and what waits for their work (drafts, submissions to publish)", "", 200),
+    ("post", "/api/v1/news", "Write a news item of a structure, class or group for chosen profiles (submit: hand it to the publishers)", "NewsInput", 201),
+    ("get", "/api/v1/news/{id}", "A news item the caller may read", "", 200),
+    ("put", "/api/v1/news/{id}", "Change a news item (its author before publication, a publisher at any time)", "NewsInput", 200),
+    ("post", "/api/v1/news/{id}/{step}", "Move a news item along: submit (author), publish or reject (publisher); publishing notifies its readers", "", 200),
     ("get", "/api/v1/notifications", "The caller's notification feed, newest first", "", 200),
     ("get", "/api/v1/notifications/settings", "What the caller receives live and by e-mail per kind of event, and their quiet hours", "", 200),
     (
@@ -133,6 +138,7 @@ fn schemas() -> Value {
         "QuietHours": {"type": "object", "required": ["start", "end", "days_off"], "properties": {"start": {"type": "integer", "description": "minute of the day, Paris time"}, "end": {"type": "integer"}, "days_off": {"type": "integer", "description": "bit 0 = Monday … bit 6 = Sunday"}}},
         "NotificationSettings": {"type": "object", "properties": {"preferences": {"type": "array", "items": {"type": "object", "required": ["kind", "live", "email"], "properties": {"kind": {"type": "string", "enum": ["message"]}, "live": {"type": "boolean"}, "email": {"type": "string", "enum": ["off", "now", "daily", "weekly"]}}}}, "quiet_hours": {"oneOf": [{"$ref": "#/components/schemas/QuietHours"}, {"type": "null"}]}}},
         "QuietBody": {"type": "object", "required": ["quiet_hours"], "properties": {"quiet_hours": {"oneOf": [{"$ref": "#/components/schemas/QuietHours"}, {"type": "null"}]}}},
+        "NewsInput": {"type": "object", "required": ["structure", "title"], "properties": {"structure": {"type": "string", "format": "uuid"}, "group": {"type": "string", "format": "uuid"}, "profiles": {"type": "array", "items": {"type": "string"}}, "title": {"type": "string"}, "body": {"type": "string"}, "expires_at": {"type": "integer"}, "public": {"type": "boolean"}, "submit": {"type": "boolean"}}},
         "Folder": {"type": "object", "required": ["folder"], "properties": {"folder": {"type": "string", "enum": ["inbox", "trash"]}}},
         "Bouquet": {"type": "object", "properties": {"services": {"type": "array", "items": {"type": "string", "format": "uuid"}}}, "required": ["services"]},
         "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "errors": {"type": "array"}}}

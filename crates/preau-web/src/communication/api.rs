@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use preau_communication::messages::{Folder, MessageInput};
+use preau_communication::news::NewsInput;
 use preau_communication::notifications::{Preference, QuietHours};
 use preau_communication::rules::Rule;
-use preau_core::{Error, MessageId, PersonId, StructureId};
+use preau_core::{Error, MessageId, NewsId, PersonId, StructureId};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,6 +29,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/messages/{id}", get(open).delete(delete_forever))
         .route("/api/v1/messages/{id}/folder", put(file))
         .route("/api/v1/messages/{id}/recall", post(recall))
+        .route("/api/v1/news", get(news_board).post(write_news))
+        .route("/api/v1/news/{id}", get(read_news).put(edit_news))
+        .route("/api/v1/news/{id}/{step}", post(news_step))
         .route("/api/v1/notifications", get(feed))
         .route("/api/v1/notifications/settings", get(get_settings).put(put_settings))
         .route("/api/v1/structures/{id}/quiet-hours", put(structure_quiet_hours))
@@ -131,4 +135,33 @@ struct QuietBody {
 async fn structure_quiet_hours(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>, Json(b): Json<QuietBody>) -> ApiResult {
     state.communication.set_structure_quiet_hours(&c.principal, id, b.quiet_hours).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn news_board(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    Ok(Json(state.communication.news_board(&c.principal).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct NewsBody {
+    #[serde(flatten)]
+    input: NewsInput,
+    /// Hand it to the publishers at once.
+    #[serde(default)]
+    submit: bool,
+}
+
+async fn write_news(State(state): State<AppState>, c: ApiCaller, Json(b): Json<NewsBody>) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(state.communication.write_news(&c.principal, &b.input, b.submit).await?)).into_response())
+}
+
+async fn read_news(State(state): State<AppState>, c: ApiCaller, Path(id): Path<NewsId>) -> ApiResult {
+    Ok(Json(state.communication.read_news(&c.principal, id).await?).into_response())
+}
+
+async fn edit_news(State(state): State<AppState>, c: ApiCaller, Path(id): Path<NewsId>, Json(b): Json<NewsInput>) -> ApiResult {
+    Ok(Json(state.communication.edit_news(&c.principal, id, &b).await?).into_response())
+}
+
+async fn news_step(State(state): State<AppState>, c: ApiCaller, Path((id, step)): Path<(NewsId, String)>) -> ApiResult {
+    Ok(Json(state.communication.news_step(&c.principal, id, &step).await?).into_response())
 }

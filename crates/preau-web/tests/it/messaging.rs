@@ -310,3 +310,54 @@ async fn the_local_admin_sees_and_changes_the_rules_on_the_console_and_a_teacher
     assert!(r.body.contains("règles par défaut de Préau"), "{}", r.body);
     assert!(!s.may_write(&pupil, &s.who("Inès", "Diallo").await).await);
 }
+
+#[tokio::test]
+async fn news_go_from_a_teachers_draft_to_the_parents_of_a_class_once_the_head_publishes() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, head) = s.browser("Paul", "Girard").await;
+    let (_, anne) = s.browser("Anne", "Lefèvre").await;
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let c4b = s.class("4B").await;
+    let body =
+        json!({"structure": s.jv.id, "group": c4b, "profiles": ["Parent"], "title": "Réunion parents-professeurs", "body": "Jeudi à 18 h.", "submit": true});
+    let r = s.app.json(&teacher, "POST", "/api/v1/news", Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap_or("").to_owned();
+    assert_eq!(r.json()["state"], "submitted");
+    let titles = |v: &Value, key: &str| {
+        v[key].as_array().map(|a| a.iter().filter_map(|n| n["title"].as_str().map(str::to_owned)).collect::<Vec<_>>()).unwrap_or_default()
+    };
+    assert!(titles(&s.app.json(&anne, "GET", "/api/v1/news", None).await.json(), "published").is_empty(), "not before it is published");
+    assert_eq!(titles(&s.app.json(&head, "GET", "/api/v1/news", None).await.json(), "to_work_on"), ["Réunion parents-professeurs"]);
+    // The writer does not publish; the head does, and the parents are told.
+    assert_eq!(s.app.json(&teacher, "POST", &format!("/api/v1/news/{id}/publish"), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&head, "POST", &format!("/api/v1/news/{id}/publish"), None).await.json()["state"], "published");
+    assert_eq!(titles(&s.app.json(&anne, "GET", "/api/v1/news", None).await.json(), "published"), ["Réunion parents-professeurs"]);
+    let feed = s.app.json(&anne, "GET", "/api/v1/notifications", None).await.json();
+    assert!(feed.as_array().is_some_and(|f| f.iter().any(|n| n["link"] == format!("/news/{id}"))), "{feed}");
+    // Not for the pupils of 4B, nor the other class's people.
+    assert!(titles(&s.app.json(&zoe, "GET", "/api/v1/news", None).await.json(), "published").is_empty());
+    assert_eq!(s.app.json(&zoe, "GET", &format!("/api/v1/news/{id}"), None).await.status, StatusCode::NOT_FOUND);
+    // Pupils and parents do not write news.
+    let r = s.app.json(&anne, "POST", "/api/v1/news", Some(json!({"structure": s.jv.id, "title": "Vente de gâteaux"}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn public_news_are_on_the_public_page_and_in_its_atom_feed_until_they_expire() {
+    let s = school().await;
+    let (_, head) = s.browser("Paul", "Girard").await;
+    let body =
+        json!({"structure": s.jv.id, "title": "Portes ouvertes & visite", "body": "Samedi 10 h <entrée libre>.", "public": true, "expires_at": T0 + 86_400});
+    let id = s.app.json(&head, "POST", "/api/v1/news", Some(body)).await.json()["id"].as_str().unwrap_or("").to_owned();
+    s.app.json(&head, "POST", &format!("/api/v1/news/{id}/publish"), None).await;
+    let page = s.app.get(&Client::default(), "/s/0290009C").await;
+    assert!(page.body.contains("Portes ouvertes &amp; visite") || page.body.contains("Portes ouvertes &#38; visite"), "{}", page.body);
+    let atom = s.app.get(&Client::default(), "/s/0290009C/news.atom").await;
+    assert!(atom.content_type().starts_with("application/atom+xml"));
+    assert!(preau_sso::saml::verify::parse(&atom.body).is_ok(), "well-formed XML: {}", atom.body);
+    assert!(atom.body.contains("<title>Portes ouvertes &amp; visite</title>") && atom.body.contains("&lt;entrée libre&gt;"), "{}", atom.body);
+    s.app.clock.advance(2 * 86_400);
+    assert!(!s.app.get(&Client::default(), "/s/0290009C/news.atom").await.body.contains("Portes ouvertes"), "expired");
+}
