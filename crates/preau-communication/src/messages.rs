@@ -14,6 +14,9 @@ use preau_core::{Error, MessageId, PersonId, Principal, Profile, Result, Territo
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// Who may ask for acknowledgements (*carnet de liaison*): the school's adults.
+const ADULTS: [Profile; 5] = [Profile::Teacher, Profile::Direction, Profile::SchoolLife, Profile::Documentalist, Profile::Staff];
+
 /// At most this many people receive one message (a whole collège with its parents).
 pub const MAX_RECIPIENTS: usize = 10_000;
 /// At most this many addressees are picked one by one.
@@ -102,6 +105,8 @@ pub struct Message {
     pub deliver_at: Option<i64>,
     /// A broadcast nobody may answer.
     pub no_reply: bool,
+    /// *Carnet de liaison*: its recipients are asked to acknowledge it.
+    pub acknowledge: bool,
     pub recalled_at: Option<i64>,
     /// How many people it was delivered to.
     pub recipients: i64,
@@ -152,6 +157,18 @@ pub struct MessageInput {
     /// The draft this replaces (sent or saved again).
     #[serde(default)]
     pub draft_id: Option<MessageId>,
+    /// *Carnet de liaison*: ask the recipients to acknowledge it (the school's adults only).
+    #[serde(default)]
+    pub acknowledge: bool,
+}
+
+/// One recipient of a message asking for acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Acknowledgement {
+    pub person: PersonId,
+    pub name: String,
+    pub read_at: Option<i64>,
+    pub acknowledged_at: Option<i64>,
 }
 
 /// What a recall did.
@@ -177,7 +194,11 @@ impl<S: CommunicationStore> Communication<S> {
         let addressed: Vec<(Copy, Target)> =
             [(Copy::To, &input.to), (Copy::Cc, &input.cc), (Copy::Bcc, &input.bcc)].into_iter().flat_map(|(c, ts)| ts.iter().map(move |t| (c, *t))).collect();
         self.check_reach(me, &addressed, parent.as_ref().map(|p| p.sender)).await?;
-        if input.no_reply && !self.store.standing(me).await?.profiles.iter().any(|(_, p)| *p == Profile::Direction) {
+        let my_profiles: Vec<Profile> = self.store.standing(me).await?.profiles.iter().map(|(_, p)| *p).collect();
+        if input.no_reply && !my_profiles.contains(&Profile::Direction) {
+            return Err(Error::Forbidden);
+        }
+        if input.acknowledge && !my_profiles.iter().any(|p| ADULTS.contains(p)) {
             return Err(Error::Forbidden);
         }
         let names = self.store.target_names(&addressed.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
@@ -200,6 +221,7 @@ impl<S: CommunicationStore> Communication<S> {
             sent_at,
             deliver_at: sent_at.map(|s| input.send_at.unwrap_or(s).max(s)),
             no_reply: input.no_reply,
+            acknowledge: input.acknowledge,
             recalled_at: None,
             recipients: deliveries.len() as i64,
         };
@@ -211,7 +233,8 @@ impl<S: CommunicationStore> Communication<S> {
         if let Some(at) = m.deliver_at {
             let people: Vec<PersonId> = deliveries.iter().map(|(p, _)| *p).collect();
             let title = format!("{} : {}", m.sender_name, m.subject);
-            self.notify(&people, crate::notifications::Kind::Message, at, &title, &format!("/messages/{}", m.id), &*self.live).await?;
+            let kind = if m.acknowledge { crate::notifications::Kind::Acknowledgement } else { crate::notifications::Kind::Message };
+            self.notify(&people, kind, at, &title, &format!("/messages/{}", m.id), &*self.live).await?;
         }
         Ok(m)
     }
@@ -359,6 +382,46 @@ impl<S: CommunicationStore> Communication<S> {
         }
         let (taken_back, already_read) = self.store.recall(id, self.clock.now()).await?;
         Ok(Recalled { taken_back, already_read })
+    }
+
+    /// *Carnet de liaison*: the caller acknowledges a message they received.
+    pub async fn acknowledge(&self, caller: &Principal, id: MessageId) -> Result<()> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let m = self.store.message(id).await?;
+        self.store.delivery(id, me).await?.ok_or(Error::NotFound)?;
+        if !m.acknowledge {
+            return Err(Error::Conflict("message.no_acknowledgement"));
+        }
+        self.store.acknowledge(id, me, self.clock.now()).await
+    }
+
+    /// *Carnet de liaison*: when the caller acknowledged a message they received.
+    pub async fn my_acknowledgement(&self, caller: &Principal, id: MessageId) -> Result<Option<i64>> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        self.store.acknowledged(id, me).await
+    }
+
+    /// *Carnet de liaison*: who has and has not acknowledged a message (its sender only).
+    pub async fn acknowledgements(&self, caller: &Principal, id: MessageId) -> Result<Vec<Acknowledgement>> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let m = self.store.message(id).await?;
+        if m.sender != me {
+            return Err(if self.store.delivery(id, me).await?.is_some() { Error::Forbidden } else { Error::NotFound });
+        }
+        self.store.acknowledgements(id).await
+    }
+
+    /// *Carnet de liaison*: reminds those who have not acknowledged yet; returns how many.
+    pub async fn remind(&self, caller: &Principal, id: MessageId) -> Result<usize> {
+        let list = self.acknowledgements(caller, id).await?;
+        let m = self.store.message(id).await?;
+        if !m.acknowledge {
+            return Err(Error::Conflict("message.no_acknowledgement"));
+        }
+        let waiting: Vec<PersonId> = list.iter().filter(|a| a.acknowledged_at.is_none()).map(|a| a.person).collect();
+        let title = format!("Rappel — {} : {}", m.sender_name, m.subject);
+        self.notify(&waiting, crate::notifications::Kind::Acknowledgement, self.clock.now(), &title, &format!("/messages/{id}"), &*self.live).await?;
+        Ok(waiting.len())
     }
 
     /// How many messages wait unread in the caller's inbox.

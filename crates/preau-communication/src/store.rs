@@ -1,6 +1,6 @@
 //! The storage port of communication, implemented by `preau-store`.
 
-use crate::messages::{Copy, Entry, Folder, Message};
+use crate::messages::{Acknowledgement, Copy, Entry, Folder, Message};
 use crate::news::News;
 use crate::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use crate::rules::{Rule, Standing, Target};
@@ -74,4 +74,10 @@ pub trait CommunicationStore: DirectoryStore {
     async fn news(&self, id: NewsId) -> Result<News>;
     /// The news of these structures, newest first (published by date, then the others).
     async fn news_of(&self, structures: &[StructureId], limit: i64) -> Result<Vec<News>>;
+    /// The recipient acknowledges a message (and has read it).
+    async fn acknowledge(&self, id: MessageId, person: PersonId, at: i64) -> Result<()>;
+    /// Every recipient of a message, by name, with when they read and acknowledged it.
+    async fn acknowledgements(&self, id: MessageId) -> Result<Vec<Acknowledgement>>;
+    /// When this recipient acknowledged the message, if they did.
+    async fn acknowledged(&self, id: MessageId, person: PersonId) -> Result<Option<i64>>;
 }

@@ -304,4 +304,19 @@ impl preau_communication::CommunicationStore for Store {
     async fn news_of(&self, structures: &[StructureId], limit: i64) -> Result<Vec<News>> {
         crate::news::of(self, structures, limit).await
     }
+    async fn acknowledge(&self, id: MessageId, person: PersonId, at: i64) -> Result<()> {
+        crate::messages::acknowledge(self, id, person, at).await
+    }
+    async fn acknowledgements(&self, id: MessageId) -> Result<Vec<preau_communication::messages::Acknowledgement>> {
+        crate::messages::acknowledgements(self, id).await
+    }
+    async fn acknowledged(&self, id: MessageId, person: PersonId) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT acknowledged_at FROM message_deliveries WHERE message_id = $1 AND person_id = $2")
+            .bind(id.to_string())
+            .bind(person.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(r.and_then(|r| sqlx::Row::try_get::<Option<i64>, _>(&r, "acknowledged_at").ok().flatten()))
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::rows::{int, opt, parse, text};
 use crate::{Store, db_err};
-use preau_communication::messages::{Copy, Entry, Folder, Message};
+use preau_communication::messages::{Acknowledgement, Copy, Entry, Folder, Message};
 use preau_core::{Error, MessageId, PersonId, Result};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -31,6 +31,7 @@ fn message(r: &AnyRow) -> Result<Message> {
         sent_at: opt_int(r, "sent_at")?,
         deliver_at: opt_int(r, "deliver_at")?,
         no_reply: int(r, "no_reply")? != 0,
+        acknowledge: int(r, "acknowledge")? != 0,
         recalled_at: opt_int(r, "recalled_at")?,
         recipients: int(r, "recipients")?,
     })
@@ -42,7 +43,7 @@ fn folder_of(code: &str) -> Result<Folder> {
 
 pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy)]) -> Result<()> {
     let mut tx = s.pool.begin().await.map_err(db_err)?;
-    sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+    sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder, acknowledge) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
         .bind(m.id.to_string())
         .bind(m.territory.to_string())
         .bind(m.sender.to_string())
@@ -59,6 +60,7 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
         .bind(m.recalled_at)
         .bind(m.recipients)
         .bind(if m.sent_at.is_some() { "sent" } else { "drafts" })
+        .bind(i64::from(m.acknowledge))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -239,4 +241,33 @@ pub(crate) async fn unread(s: &Store, person: PersonId, now: i64) -> Result<i64>
         .await
         .map_err(db_err)?;
     int(&r, "n")
+}
+
+pub(crate) async fn acknowledge(s: &Store, id: MessageId, person: PersonId, at: i64) -> Result<()> {
+    sqlx::query("UPDATE message_deliveries SET acknowledged_at = COALESCE(acknowledged_at, $3), read_at = COALESCE(read_at, $3) WHERE message_id = $1 AND person_id = $2")
+        .bind(id.to_string())
+        .bind(person.to_string())
+        .bind(at)
+        .execute(&s.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn acknowledgements(s: &Store, id: MessageId) -> Result<Vec<Acknowledgement>> {
+    let rs = sqlx::query("SELECT d.person_id, p.given_name || ' ' || p.family_name AS name, d.read_at, d.acknowledged_at FROM message_deliveries d JOIN people p ON p.id = d.person_id WHERE d.message_id = $1 ORDER BY p.family_name, p.given_name")
+        .bind(id.to_string())
+        .fetch_all(&s.pool)
+        .await
+        .map_err(db_err)?;
+    rs.iter()
+        .map(|r| {
+            Ok(Acknowledgement {
+                person: parse(r, "person_id")?,
+                name: text(r, "name")?,
+                read_at: opt_int(r, "read_at")?,
+                acknowledged_at: opt_int(r, "acknowledged_at")?,
+            })
+        })
+        .collect()
 }

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "communication", include_str!("../migrations/0015_communication.sql")),
     (16, "notifications", include_str!("../migrations/0016_notifications.sql")),
     (17, "news", include_str!("../migrations/0017_news.sql")),
+    (18, "liaison", include_str!("../migrations/0018_liaison.sql")),
 ];
 
 /// The migrations that only one dialect runs.

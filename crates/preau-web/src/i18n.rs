@@ -799,6 +799,22 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("notification.kind.news", "Actualités publiées", "Published news"),
     ("notification.kind.acknowledgement", "Carnet de liaison : accusés de lecture demandés", "Carnet de liaison: acknowledgements asked"),
     ("news.foreign_group", "Ce groupe n'est pas de cet établissement.", "This group is not of this school."),
+    ("liaison.ask", "Carnet de liaison : demander un accusé de lecture", "Carnet de liaison: ask for an acknowledgement"),
+    ("liaison.title", "Carnet de liaison", "Carnet de liaison"),
+    (
+        "liaison.asked",
+        "L'établissement vous demande de confirmer que vous avez pris connaissance de ce message.",
+        "The school asks you to confirm that you have read this message.",
+    ),
+    ("liaison.acknowledge", "J'ai pris connaissance de ce message", "I have read this message"),
+    ("liaison.done", "Vous avez confirmé avoir pris connaissance de ce message.", "You confirmed you have read this message."),
+    ("liaison.who", "Accusés de lecture", "Acknowledgements"),
+    ("liaison.status", "Accusé", "Acknowledged"),
+    ("liaison.acknowledged_on", "Confirmé le", "Confirmed on"),
+    ("liaison.waiting", "En attente", "Waiting"),
+    ("liaison.remind", "Relancer ceux qui n'ont pas confirmé", "Remind those who have not confirmed"),
+    ("liaison.reminded", "Rappel envoyé à", "Reminder sent to"),
+    ("message.no_acknowledgement", "Ce message ne demande pas d'accusé de lecture.", "This message asks for no acknowledgement."),
 ];
 
 #[cfg(test)]

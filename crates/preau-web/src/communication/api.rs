@@ -29,6 +29,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/messages/{id}", get(open).delete(delete_forever))
         .route("/api/v1/messages/{id}/folder", put(file))
         .route("/api/v1/messages/{id}/recall", post(recall))
+        .route("/api/v1/messages/{id}/acknowledge", post(acknowledge))
+        .route("/api/v1/messages/{id}/acknowledgements", get(acknowledgements))
+        .route("/api/v1/messages/{id}/remind", post(remind))
         .route("/api/v1/news", get(news_board).post(write_news))
         .route("/api/v1/news/{id}", get(read_news).put(edit_news))
         .route("/api/v1/news/{id}/{step}", post(news_step))
@@ -164,4 +167,17 @@ async fn edit_news(State(state): State<AppState>, c: ApiCaller, Path(id): Path<N
 
 async fn news_step(State(state): State<AppState>, c: ApiCaller, Path((id, step)): Path<(NewsId, String)>) -> ApiResult {
     Ok(Json(state.communication.news_step(&c.principal, id, &step).await?).into_response())
+}
+
+async fn acknowledge(State(state): State<AppState>, c: ApiCaller, Path(id): Path<MessageId>) -> ApiResult {
+    state.communication.acknowledge(&c.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn acknowledgements(State(state): State<AppState>, c: ApiCaller, Path(id): Path<MessageId>) -> ApiResult {
+    Ok(Json(state.communication.acknowledgements(&c.principal, id).await?).into_response())
+}
+
+async fn remind(State(state): State<AppState>, c: ApiCaller, Path(id): Path<MessageId>) -> ApiResult {
+    Ok(Json(json!({"reminded": state.communication.remind(&c.principal, id).await?})).into_response())
 }

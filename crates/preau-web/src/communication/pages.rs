@@ -27,6 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/messages/{id}", get(show_message))
         .route("/messages/{id}/file", post(file))
         .route("/messages/{id}/recall", post(recall))
+        .route("/messages/{id}/acknowledge", post(acknowledge))
+        .route("/messages/{id}/remind", post(remind))
 }
 
 /// How a target reads: "Parents — 4B", "Enseignants — Collège Jules Verne", a person's name.
@@ -126,6 +128,11 @@ struct MessagePage {
     recalled: bool,
     in_trash: bool,
     can_reply: bool,
+    /// Carnet de liaison: asked of me, and whether I did.
+    ask_me: bool,
+    acknowledged: bool,
+    /// Carnet de liaison, for its sender: (name, acknowledged on, or nothing).
+    acknowledgements: Vec<(String, Option<String>)>,
     notice: Option<String>,
 }
 
@@ -135,6 +142,8 @@ struct OpenQuery {
     recalled: Option<u64>,
     #[serde(default)]
     kept: Option<u64>,
+    #[serde(default)]
+    reminded: Option<usize>,
 }
 
 async fn show_message(State(state): State<AppState>, a: Authed, Path(id): Path<MessageId>, Query(q): Query<OpenQuery>) -> PageResult {
@@ -155,8 +164,19 @@ async fn show_message(State(state): State<AppState>, a: Authed, Path(id): Path<M
             .join(", ")
     };
     let items = if thread.is_empty() { vec![entry.clone()] } else { thread };
-    let notice = q.recalled.map(|n| format!("{} {n} — {} {}", tr.t("message.recalled_from"), tr.t("message.already_read"), q.kept.unwrap_or(0)));
+    let notice = q
+        .recalled
+        .map(|n| format!("{} {n} — {} {}", tr.t("message.recalled_from"), tr.t("message.already_read"), q.kept.unwrap_or(0)))
+        .or(q.reminded.map(|n| format!("{} {n}", tr.t("liaison.reminded"))));
     let m = &entry.message;
+    let mine = m.sender == a.session.person;
+    let acknowledgements = if mine && m.acknowledge {
+        let list = state.communication.acknowledgements(&a.principal, id).await.map_err(|e| a.fail(e))?;
+        list.into_iter().map(|x| (x.name, x.acknowledged_at.map(fmt_time))).collect()
+    } else {
+        vec![]
+    };
+    let acknowledged = !mine && m.acknowledge && state.communication.my_acknowledgement(&a.principal, id).await.map_err(|e| a.fail(e))?.is_some();
     Ok(render(&MessagePage {
         user: Some(user_name(&state, &a).await?),
         csrf: a.session.csrf.to_string(),
@@ -172,7 +192,10 @@ async fn show_message(State(state): State<AppState>, a: Authed, Path(id): Path<M
                 current: e.message.id == m.id,
             })
             .collect(),
-        mine: m.sender == a.session.person,
+        mine,
+        ask_me: !mine && m.acknowledge,
+        acknowledged,
+        acknowledgements,
         sent: m.sent_at.is_some(),
         recalled: m.recalled_at.is_some(),
         in_trash: entry.folder == Folder::Trash,
@@ -210,6 +233,18 @@ async fn recall(State(state): State<AppState>, a: Authed, Path(id): Path<Message
     Ok(Redirect::to(&format!("/messages/{id}?recalled={}&kept={}", r.taken_back, r.already_read)).into_response())
 }
 
+async fn acknowledge(State(state): State<AppState>, a: Authed, Path(id): Path<MessageId>, Form(f): Form<CsrfOnly>) -> PageResult {
+    a.check_csrf(&f.csrf)?;
+    state.communication.acknowledge(&a.principal, id).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to(&format!("/messages/{id}")).into_response())
+}
+
+async fn remind(State(state): State<AppState>, a: Authed, Path(id): Path<MessageId>, Form(f): Form<CsrfOnly>) -> PageResult {
+    a.check_csrf(&f.csrf)?;
+    let n = state.communication.remind(&a.principal, id).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to(&format!("/messages/{id}?reminded={n}")).into_response())
+}
+
 /// A recipient chosen in the form: how addressed, the target's code, and how it reads.
 struct Chosen {
     copy: &'static str,
@@ -233,6 +268,8 @@ struct ComposePage {
     send_at: String,
     may_broadcast: bool,
     no_reply: bool,
+    may_ask: bool,
+    acknowledge: bool,
     reply_to: String,
     draft_id: String,
     error: Option<String>,
@@ -247,6 +284,7 @@ struct Draft {
     body: String,
     send_at: String,
     no_reply: bool,
+    acknowledge: bool,
     reply_to: Option<MessageId>,
     draft_id: Option<MessageId>,
 }
@@ -271,6 +309,7 @@ impl Draft {
                 "body" => d.body = v.clone(),
                 "send_at" => d.send_at = v.clone(),
                 "no_reply" => d.no_reply = true,
+                "acknowledge" => d.acknowledge = true,
                 "reply_to" => d.reply_to = v.parse().ok(),
                 "draft_id" => d.draft_id = v.parse().ok(),
                 "action" => action = v.clone(),
@@ -298,6 +337,7 @@ impl Draft {
             reply_to: self.reply_to,
             draft,
             draft_id: self.draft_id,
+            acknowledge: self.acknowledge,
         }
     }
 }
@@ -326,6 +366,8 @@ async fn compose_page(state: &AppState, a: &Authed, d: Draft, searched: bool, er
         send_at: d.send_at,
         may_broadcast: standing.profiles.iter().any(|(_, p)| *p == Profile::Direction),
         no_reply: d.no_reply,
+        may_ask: standing.profiles.iter().any(|(_, p)| !matches!(p, Profile::Pupil | Profile::Parent | Profile::Guest)),
+        acknowledge: d.acknowledge,
         reply_to: d.reply_to.map(|r| r.to_string()).unwrap_or_default(),
         draft_id: d.draft_id.map(|r| r.to_string()).unwrap_or_default(),
         error,

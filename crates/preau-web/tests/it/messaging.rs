@@ -361,3 +361,37 @@ async fn public_news_are_on_the_public_page_and_in_its_atom_feed_until_they_expi
     s.app.clock.advance(2 * 86_400);
     assert!(!s.app.get(&Client::default(), "/s/0290009C/news.atom").await.body.contains("Portes ouvertes"), "expired");
 }
+
+#[tokio::test]
+async fn the_carnet_de_liaison_shows_its_sender_who_acknowledged_and_reminds_the_others() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, anne) = s.browser("Anne", "Lefèvre").await;
+    let (_, awa) = s.browser("Awa", "Diallo").await;
+    let c4b = s.class("4B").await;
+    let body = json!({"to": [class(&c4b, "Parent")], "subject": "Autorisation de sortie", "body": "Merci de confirmer.", "acknowledge": true});
+    let (status, m) = s.send(&teacher, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_str().unwrap_or("").to_owned();
+    // Anne acknowledges from the page; Awa only reads it.
+    let page = s.app.get(&anne, &format!("/messages/{id}")).await;
+    assert!(page.body.contains("J&#39;ai pris connaissance de ce message") || page.body.contains("J'ai pris connaissance de ce message"), "{}", page.body);
+    let r = s.app.post_form(&anne, &format!("/messages/{id}/acknowledge"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    s.app.json(&awa, "GET", &format!("/api/v1/messages/{id}"), None).await;
+    let acks = s.app.json(&teacher, "GET", &format!("/api/v1/messages/{id}/acknowledgements"), None).await.json();
+    let state: Vec<(String, bool, bool)> = acks
+        .as_array()
+        .map(|a| a.iter().map(|x| (x["name"].as_str().unwrap_or("").to_owned(), !x["read_at"].is_null(), !x["acknowledged_at"].is_null())).collect())
+        .unwrap_or_default();
+    assert_eq!(state, [("Awa Diallo".to_owned(), true, false), ("Anne Lefèvre".to_owned(), true, true), ("Marc Lefèvre".to_owned(), false, false)]);
+    // The sender reminds the two who have not confirmed; a recipient may not see the list.
+    assert_eq!(s.app.json(&teacher, "POST", &format!("/api/v1/messages/{id}/remind"), None).await.json()["reminded"], 2);
+    assert_eq!(s.app.json(&awa, "GET", &format!("/api/v1/messages/{id}/acknowledgements"), None).await.status, StatusCode::FORBIDDEN);
+    let feed = s.app.json(&awa, "GET", "/api/v1/notifications", None).await.json();
+    assert!(feed.as_array().is_some_and(|f| f.iter().any(|n| n["title"].as_str().is_some_and(|t| t.starts_with("Rappel")))), "{feed}");
+    // Parents may not ask for acknowledgements.
+    let claire = s.who("Claire", "Martin").await;
+    let (status, _) = s.send(&anne, json!({"to": [person(&claire)], "subject": "x", "body": "y", "acknowledge": true})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
