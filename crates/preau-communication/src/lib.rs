@@ -10,6 +10,7 @@
 //! [`store::CommunicationStore`], implemented by `preau-store`.
 
 pub mod messages;
+pub mod moderation;
 pub mod news;
 pub mod notifications;
 pub mod rules;

@@ -108,6 +108,8 @@ pub struct Message {
     /// *Carnet de liaison*: its recipients are asked to acknowledge it.
     pub acknowledge: bool,
     pub recalled_at: Option<i64>,
+    /// Hidden by a moderator: its text is no longer shown to anyone.
+    pub hidden_at: Option<i64>,
     /// How many people it was delivered to.
     pub recipients: i64,
 }
@@ -116,6 +118,14 @@ impl Message {
     /// The message as someone other than its sender sees it: blind copies removed.
     pub fn for_recipient(mut self) -> Message {
         self.addressees.retain(|a| a.copy != Copy::Bcc);
+        self
+    }
+
+    /// Its text removed when a moderator hid it.
+    pub fn masked(mut self) -> Message {
+        if self.hidden_at.is_some() {
+            self.body.clear();
+        }
         self
     }
 }
@@ -223,6 +233,7 @@ impl<S: CommunicationStore> Communication<S> {
             no_reply: input.no_reply,
             acknowledge: input.acknowledge,
             recalled_at: None,
+            hidden_at: None,
             recipients: deliveries.len() as i64,
         };
         if let Some(draft) = input.draft_id {
@@ -333,7 +344,7 @@ impl<S: CommunicationStore> Communication<S> {
         let m = self.store.message(id).await?;
         let entry = if m.sender == me {
             let folder = if m.sent_at.is_none() { Folder::Drafts } else { Folder::Sent };
-            Entry { read_at: m.sent_at.or(Some(m.created_at)), message: m, folder }
+            Entry { read_at: m.sent_at.or(Some(m.created_at)), message: m.masked(), folder }
         } else {
             let (read_at, folder) = self.store.delivery(id, me).await?.ok_or(Error::NotFound)?;
             if m.deliver_at.is_none_or(|t| t > now) {
@@ -342,7 +353,7 @@ impl<S: CommunicationStore> Communication<S> {
             if read_at.is_none() {
                 self.store.mark_read(id, me, now).await?;
             }
-            Entry { message: m.for_recipient(), folder, read_at: read_at.or(Some(now)) }
+            Entry { message: m.for_recipient().masked(), folder, read_at: read_at.or(Some(now)) }
         };
         let thread = self.store.thread(entry.message.thread, me, now).await?.into_iter().map(|e| visible_to(me, e)).collect();
         Ok((entry, thread))
@@ -431,9 +442,10 @@ impl<S: CommunicationStore> Communication<S> {
     }
 }
 
-/// Blind copies are for the sender's eyes only.
+/// Blind copies are for the sender's eyes only; hidden text for nobody's.
 fn visible_to(me: PersonId, e: Entry) -> Entry {
-    if e.message.sender == me { e } else { Entry { message: e.message.for_recipient(), ..e } }
+    let message = if e.message.sender == me { e.message.masked() } else { e.message.for_recipient().masked() };
+    Entry { message, ..e }
 }
 
 fn validate(input: &MessageInput, now: i64) -> Result<()> {

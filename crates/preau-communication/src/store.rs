@@ -1,10 +1,11 @@
 //! The storage port of communication, implemented by `preau-store`.
 
 use crate::messages::{Acknowledgement, Copy, Entry, Folder, Message};
+use crate::moderation::Report;
 use crate::news::News;
 use crate::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use crate::rules::{Rule, Standing, Target};
-use preau_core::{MessageId, NewsId, PersonId, Result, StructureId};
+use preau_core::{MessageId, NewsId, PersonId, Result, StructureId, TerritoryId};
 use preau_directory::{AuditEntry, DirectoryStore, Person};
 use std::collections::HashMap;
 
@@ -80,4 +81,10 @@ pub trait CommunicationStore: DirectoryStore {
     async fn acknowledgements(&self, id: MessageId) -> Result<Vec<Acknowledgement>>;
     /// When this recipient acknowledged the message, if they did.
     async fn acknowledged(&self, id: MessageId, person: PersonId) -> Result<Option<i64>>;
+    async fn insert_report(&self, r: &Report) -> Result<()>;
+    async fn report(&self, id: MessageId) -> Result<Report>;
+    /// Open reports of the territory, of these structures (`None`: all).
+    async fn open_reports(&self, territory: TerritoryId, structures: Option<&[StructureId]>) -> Result<Vec<Report>>;
+    /// Records a decision with its audit entry, hiding the content at `hidden_at` if given.
+    async fn decide_report(&self, r: &Report, hidden_at: Option<i64>, audit: &AuditEntry) -> Result<()>;
 }

@@ -319,4 +319,20 @@ impl preau_communication::CommunicationStore for Store {
             .map_err(db_err)?;
         Ok(r.and_then(|r| sqlx::Row::try_get::<Option<i64>, _>(&r, "acknowledged_at").ok().flatten()))
     }
+    async fn insert_report(&self, r: &preau_communication::moderation::Report) -> Result<()> {
+        crate::moderation::insert(self, r).await
+    }
+    async fn report(&self, id: MessageId) -> Result<preau_communication::moderation::Report> {
+        crate::moderation::get(self, id).await
+    }
+    async fn open_reports(
+        &self,
+        territory: preau_core::TerritoryId,
+        structures: Option<&[StructureId]>,
+    ) -> Result<Vec<preau_communication::moderation::Report>> {
+        crate::moderation::open(self, territory, structures).await
+    }
+    async fn decide_report(&self, r: &preau_communication::moderation::Report, hidden_at: Option<i64>, audit: &AuditEntry) -> Result<()> {
+        crate::moderation::decide(self, r, hidden_at, audit).await
+    }
 }

@@ -13,6 +13,7 @@ mod identity;
 mod messages;
 mod mfa;
 mod migrate;
+mod moderation;
 mod news;
 mod notifications;
 mod rows;

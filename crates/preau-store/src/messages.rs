@@ -33,6 +33,7 @@ fn message(r: &AnyRow) -> Result<Message> {
         no_reply: int(r, "no_reply")? != 0,
         acknowledge: int(r, "acknowledge")? != 0,
         recalled_at: opt_int(r, "recalled_at")?,
+        hidden_at: opt_int(r, "hidden_at")?,
         recipients: int(r, "recipients")?,
     })
 }

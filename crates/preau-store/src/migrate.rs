@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "notifications", include_str!("../migrations/0016_notifications.sql")),
     (17, "news", include_str!("../migrations/0017_news.sql")),
     (18, "liaison", include_str!("../migrations/0018_liaison.sql")),
+    (19, "moderation", include_str!("../migrations/0019_moderation.sql")),
 ];
 
 /// The migrations that only one dialect runs.

@@ -815,6 +815,25 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("liaison.remind", "Relancer ceux qui n'ont pas confirmé", "Remind those who have not confirmed"),
     ("liaison.reminded", "Rappel envoyé à", "Reminder sent to"),
     ("message.no_acknowledgement", "Ce message ne demande pas d'accusé de lecture.", "This message asks for no acknowledgement."),
+    ("moderation.title", "Modération", "Moderation"),
+    ("moderation.none", "Aucun signalement en attente.", "No report waiting."),
+    ("moderation.a_message", "Message", "Message"),
+    ("moderation.a_news", "Actualité", "News"),
+    ("moderation.by", "De", "By"),
+    ("moderation.reported_on", "signalé le", "reported on"),
+    ("moderation.reason", "Motif du signalement", "Reason for the report"),
+    ("moderation.hide", "Masquer pour tous", "Hide for everyone"),
+    ("moderation.dismiss", "Laisser visible", "Leave it visible"),
+    ("moderation.report", "Signaler ce contenu à la modération", "Report this to the moderators"),
+    ("moderation.send_report", "Envoyer le signalement", "Send the report"),
+    (
+        "moderation.thanks",
+        "Merci : votre signalement a été transmis aux modérateurs de l'établissement.",
+        "Thank you: your report went to the school's moderators.",
+    ),
+    ("moderation.hidden", "Ce message a été masqué par la modération.", "This message was hidden by the moderators."),
+    ("moderation.decided", "Ce signalement a déjà été traité.", "This report was already handled."),
+    ("nav.moderation", "Modération", "Moderation"),
 ];
 
 #[cfg(test)]

@@ -81,6 +81,9 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ("get", "/api/v1/news/{id}", "A news item the caller may read", "", 200),
     ("put", "/api/v1/news/{id}", "Change a news item (its author before publication, a publisher at any time)", "NewsInput", 200),
     ("post", "/api/v1/news/{id}/{step}", "Move a news item along: submit (author), publish or reject (publisher); publishing notifies its readers", "", 200),
+    ("get", "/api/v1/reports", "Open reports of the structures the caller moderates, with the content", "", 200),
+    ("post", "/api/v1/reports", "Report a message received or a news item read: {kind: message|news, id, reason}", "ReportBody", 201),
+    ("post", "/api/v1/reports/{id}/decision", "A moderator's decision: {hide: true} hides the content for everyone; logged", "DecisionBody", 200),
     ("get", "/api/v1/notifications", "The caller's notification feed, newest first", "", 200),
     ("get", "/api/v1/notifications/settings", "What the caller receives live and by e-mail per kind of event, and their quiet hours", "", 200),
     (
@@ -142,6 +145,8 @@ fn schemas() -> Value {
         "NotificationSettings": {"type": "object", "properties": {"preferences": {"type": "array", "items": {"type": "object", "required": ["kind", "live", "email"], "properties": {"kind": {"type": "string", "enum": ["message"]}, "live": {"type": "boolean"}, "email": {"type": "string", "enum": ["off", "now", "daily", "weekly"]}}}}, "quiet_hours": {"oneOf": [{"$ref": "#/components/schemas/QuietHours"}, {"type": "null"}]}}},
         "QuietBody": {"type": "object", "required": ["quiet_hours"], "properties": {"quiet_hours": {"oneOf": [{"$ref": "#/components/schemas/QuietHours"}, {"type": "null"}]}}},
         "NewsInput": {"type": "object", "required": ["structure", "title"], "properties": {"structure": {"type": "string", "format": "uuid"}, "group": {"type": "string", "format": "uuid"}, "profiles": {"type": "array", "items": {"type": "string"}}, "title": {"type": "string"}, "body": {"type": "string"}, "expires_at": {"type": "integer"}, "public": {"type": "boolean"}, "submit": {"type": "boolean"}}},
+        "ReportBody": {"type": "object", "required": ["kind", "id"], "properties": {"kind": {"type": "string", "enum": ["message", "news"]}, "id": {"type": "string", "format": "uuid"}, "reason": {"type": "string"}}},
+        "DecisionBody": {"type": "object", "required": ["hide"], "properties": {"hide": {"type": "boolean"}}},
         "Folder": {"type": "object", "required": ["folder"], "properties": {"folder": {"type": "string", "enum": ["inbox", "trash"]}}},
         "Bouquet": {"type": "object", "properties": {"services": {"type": "array", "items": {"type": "string", "format": "uuid"}}}, "required": ["services"]},
         "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "errors": {"type": "array"}}}

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use preau_communication::messages::{Folder, MessageInput};
+use preau_communication::moderation::Reported;
 use preau_communication::news::NewsInput;
 use preau_communication::notifications::{Preference, QuietHours};
 use preau_communication::rules::Rule;
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/news", get(news_board).post(write_news))
         .route("/api/v1/news/{id}", get(read_news).put(edit_news))
         .route("/api/v1/news/{id}/{step}", post(news_step))
+        .route("/api/v1/reports", get(reports).post(report))
+        .route("/api/v1/reports/{id}/decision", post(decide))
         .route("/api/v1/notifications", get(feed))
         .route("/api/v1/notifications/settings", get(get_settings).put(put_settings))
         .route("/api/v1/structures/{id}/quiet-hours", put(structure_quiet_hours))
@@ -180,4 +183,29 @@ async fn acknowledgements(State(state): State<AppState>, c: ApiCaller, Path(id):
 
 async fn remind(State(state): State<AppState>, c: ApiCaller, Path(id): Path<MessageId>) -> ApiResult {
     Ok(Json(json!({"reminded": state.communication.remind(&c.principal, id).await?})).into_response())
+}
+
+#[derive(Deserialize)]
+struct ReportBody {
+    #[serde(flatten)]
+    item: Reported,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn report(State(state): State<AppState>, c: ApiCaller, Json(b): Json<ReportBody>) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(state.communication.report(&c.principal, b.item, &b.reason).await?)).into_response())
+}
+
+async fn reports(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    Ok(Json(state.communication.reports(&c.principal).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    hide: bool,
+}
+
+async fn decide(State(state): State<AppState>, c: ApiCaller, Path(id): Path<MessageId>, Json(b): Json<DecisionBody>) -> ApiResult {
+    Ok(Json(state.communication.decide(&c.principal, id, b.hide).await?).into_response())
 }

@@ -168,9 +168,15 @@ struct ItemPage {
     mine: bool,
     publisher: bool,
     public: bool,
+    reported: bool,
 }
 
-async fn show(State(state): State<AppState>, a: Authed, Path(id): Path<NewsId>) -> PageResult {
+async fn show(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<NewsId>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> PageResult {
     let n = state.communication.read_news(&a.principal, id).await.map_err(|e| a.fail(e))?;
     Ok(render(&ItemPage {
         tr: Tr(a.lang),
@@ -185,6 +191,7 @@ async fn show(State(state): State<AppState>, a: Authed, Path(id): Path<NewsId>) 
         mine: n.author == a.session.person,
         publisher: state.communication.may_publish(&a.principal, n.structure).await.map_err(|e| a.fail(e))?,
         public: n.public,
+        reported: q.contains_key("reported"),
     }))
 }
 

@@ -112,6 +112,7 @@ struct Item {
     date: String,
     body: String,
     current: bool,
+    hidden: bool,
 }
 
 #[derive(Template)]
@@ -133,6 +134,7 @@ struct MessagePage {
     acknowledged: bool,
     /// Carnet de liaison, for its sender: (name, acknowledged on, or nothing).
     acknowledgements: Vec<(String, Option<String>)>,
+    reported: bool,
     notice: Option<String>,
 }
 
@@ -144,6 +146,8 @@ struct OpenQuery {
     kept: Option<u64>,
     #[serde(default)]
     reminded: Option<usize>,
+    #[serde(default)]
+    reported: Option<u8>,
 }
 
 async fn show_message(State(state): State<AppState>, a: Authed, Path(id): Path<MessageId>, Query(q): Query<OpenQuery>) -> PageResult {
@@ -190,12 +194,14 @@ async fn show_message(State(state): State<AppState>, a: Authed, Path(id): Path<M
                 date: fmt_time(e.message.deliver_at.unwrap_or(e.message.created_at)),
                 body: e.message.body.clone(),
                 current: e.message.id == m.id,
+                hidden: e.message.hidden_at.is_some(),
             })
             .collect(),
         mine,
         ask_me: !mine && m.acknowledge,
         acknowledged,
         acknowledgements,
+        reported: q.reported.is_some(),
         sent: m.sent_at.is_some(),
         recalled: m.recalled_at.is_some(),
         in_trash: entry.folder == Folder::Trash,

@@ -34,6 +34,8 @@ struct PortalPage {
     view: Arc<PortalView>,
     /// Messages waiting unread.
     unread: i64,
+    /// Whether they moderate some structure (a link to the reports).
+    moderator: bool,
 }
 
 impl PortalPage {
@@ -45,7 +47,8 @@ impl PortalPage {
 async fn portal(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {
     let view = state.portal(&authed.principal, authed.session.acting).await.map_err(|e| authed.fail(e))?;
     let unread = state.communication.unread(&authed.principal).await.map_err(|e| authed.fail(e))?;
-    Ok(render(&PortalPage { tr: Tr(authed.lang), user: Some(view.person.display_name()), csrf: authed.session.csrf.to_string(), view, unread }))
+    let moderator = authed.principal.structures_with(preau_core::Permission::Moderate).is_none_or(|s| !s.is_empty()) && authed.principal.person_id().is_some();
+    Ok(render(&PortalPage { tr: Tr(authed.lang), user: Some(view.person.display_name()), csrf: authed.session.csrf.to_string(), view, unread, moderator }))
 }
 
 /// A tile of an outside service: the launch is checked and counted, then the browser goes there.

@@ -395,3 +395,38 @@ async fn the_carnet_de_liaison_shows_its_sender_who_acknowledged_and_reminds_the
     let (status, _) = s.send(&anne, json!({"to": [person(&claire)], "subject": "x", "body": "y", "acknowledge": true})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_reported_message_goes_to_the_schools_moderators_who_hide_it_and_the_decision_is_logged() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (anne_p, anne) = s.browser("Anne", "Lefèvre").await;
+    let (_, m) = s.send(&teacher, json!({"to": [person(&anne_p)], "subject": "Propos déplacés", "body": "Un contenu à signaler."})).await;
+    let id = m["id"].as_str().unwrap_or("").to_owned();
+    // Only someone who received it reports it.
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    assert_eq!(s.app.json(&hugo, "POST", "/api/v1/reports", Some(json!({"kind": "message", "id": id, "reason": "?"}))).await.status, StatusCode::NOT_FOUND);
+    let r = s.app.post_form(&anne, &format!("/messages/{id}/report"), &[("reason", "Ton inacceptable")]).await;
+    assert_eq!(r.location(), format!("/messages/{id}?reported=1"), "{}", r.body);
+    // The moderators of Jules Verne see it with its content; a teacher and another school's admin do not.
+    let moderator = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let list = s.app.json(&moderator, "GET", "/api/v1/reports", None).await.json();
+    assert_eq!(list[0]["body"], "Un contenu à signaler.", "{list}");
+    assert_eq!(list[0]["report"]["reason"], "Ton inacceptable");
+    assert_eq!(s.app.json(&teacher, "GET", "/api/v1/reports", None).await.status, StatusCode::FORBIDDEN);
+    let other = s.app.login(&s.app.local_admin(&s.sv).await).await;
+    assert_eq!(s.app.json(&other, "GET", "/api/v1/reports", None).await.json(), json!([]));
+    let report = list[0]["report"]["id"].as_str().unwrap_or("").to_owned();
+    assert_eq!(s.app.json(&other, "POST", &format!("/api/v1/reports/{report}/decision"), Some(json!({"hide": true}))).await.status, StatusCode::FORBIDDEN);
+    // Hidden from the page of the moderators, then for everyone.
+    let page = s.app.get(&moderator, "/moderation").await;
+    assert!(page.body.contains("Un contenu à signaler."), "{}", page.body);
+    let r = s.app.post_form(&moderator, &format!("/moderation/{report}"), &[("decision", "hide")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let seen = s.app.get(&anne, &format!("/messages/{id}")).await;
+    assert!(seen.body.contains("masqué par la modération") && !seen.body.contains("Un contenu à signaler."), "{}", seen.body);
+    assert_eq!(s.app.json(&teacher, "GET", &format!("/api/v1/messages/{id}"), None).await.json()["message"]["body"], "");
+    let audit = s.app.json(&moderator, "GET", "/api/v1/audit", None).await.json();
+    assert!(audit.to_string().contains("moderation.hide"), "{audit}");
+    assert_eq!(s.app.json(&moderator, "POST", &format!("/api/v1/reports/{report}/decision"), Some(json!({"hide": false}))).await.status, StatusCode::CONFLICT);
+}
