@@ -12,6 +12,7 @@
 //! cannot hide its queueing (no coordinated omission).
 
 mod http;
+mod messaging;
 mod oidc;
 
 use anyhow::{Context, Result, bail};
@@ -97,6 +98,8 @@ enum Req {
     OidcFlow(Arc<oidc::Target>),
     /// Token introspection of a live access token.
     Introspect(Arc<oidc::Target>),
+    /// A JSON request: method, path, extra header lines, body.
+    Json(&'static str, &'static str, String, Arc<String>),
 }
 
 async fn send(c: &mut Conn, r: &Req) -> Result<u16> {
@@ -106,6 +109,7 @@ async fn send(c: &mut Conn, r: &Req) -> Result<u16> {
         Req::CasFlow(cookie) => cas_flow(c, cookie).await?,
         Req::OidcFlow(t) => oidc::flow(c, t).await?,
         Req::Introspect(t) => oidc::introspect(c, t).await?,
+        Req::Json(method, path, headers, body) => c.send_json(method, path, headers, body).await?.status,
     })
 }
 
@@ -337,9 +341,12 @@ struct Args {
     /// With --sso: also start django-cas-server (`bench/peer-cas/run.sh`) and the npm
     /// oidc-provider (`bench/peer-oidc/server.mjs`) and measure them alike.
     peer: bool,
-    /// With --import: also import into this PostgreSQL server (`postgres://user@host:port/db`,
-    /// used to create a scratch database).
+    /// With --import or --messaging: also run on this PostgreSQL server
+    /// (`postgres://user@host:port/db`, used to create a scratch database).
     postgres: Option<String>,
+    /// Run the communication benchmark (picker, one message to 2,000, sustained sending, live
+    /// streams) instead.
+    messaging: bool,
 }
 
 fn args() -> Result<Args> {
@@ -349,12 +356,17 @@ fn args() -> Result<Args> {
         portal_rate: 5000.0,
         import: None,
         postgres: None,
+        messaging: false,
         sso: false,
         peer: false,
         oidc_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
+        if k == "--messaging" {
+            a.messaging = true;
+            continue;
+        }
         if k == "--sso" || k == "--peer" || k == "--oidc" {
             a.sso = true;
             a.peer |= k == "--peer";
@@ -368,7 +380,7 @@ fn args() -> Result<Args> {
             "--portal-rate" => a.portal_rate = v.parse()?,
             "--import" => a.import = Some(v.parse()?),
             "--postgres" => a.postgres = Some(v),
-            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso, --oidc, --peer)"),
+            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso, --oidc, --peer, --messaging, --postgres URL)"),
         }
     }
     Ok(a)
@@ -382,6 +394,7 @@ fn main() -> Result<()> {
     match a.import {
         Some(n) => rt.block_on(import_bench(&a, n)),
         None if a.sso => rt.block_on(sso_bench(&a)),
+        None if a.messaging => rt.block_on(messaging::bench(&a)),
         None => rt.block_on(run(a)),
     }
 }

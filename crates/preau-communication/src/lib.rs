@@ -9,6 +9,7 @@
 //! Every operation takes the caller and checks authorization itself; storage is reached through
 //! [`store::CommunicationStore`], implemented by `preau-store`.
 
+pub mod cache;
 pub mod messages;
 pub mod moderation;
 pub mod news;
@@ -27,16 +28,17 @@ pub struct Communication<S> {
     pub store: Arc<S>,
     pub clock: Arc<dyn Clock>,
     pub live: Arc<dyn notifications::LivePush>,
+    pub caches: Arc<cache::Caches>,
 }
 
 impl<S> Clone for Communication<S> {
     fn clone(&self) -> Self {
-        Self { store: self.store.clone(), clock: self.clock.clone(), live: self.live.clone() }
+        Self { store: self.store.clone(), clock: self.clock.clone(), live: self.live.clone(), caches: self.caches.clone() }
     }
 }
 
 impl<S: CommunicationStore> Communication<S> {
     pub fn new(store: Arc<S>, clock: Arc<dyn Clock>, live: Arc<dyn notifications::LivePush>) -> Self {
-        Self { store, clock, live }
+        Self { store, clock, live, caches: Arc::default() }
     }
 }

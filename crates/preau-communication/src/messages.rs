@@ -204,7 +204,7 @@ impl<S: CommunicationStore> Communication<S> {
         let addressed: Vec<(Copy, Target)> =
             [(Copy::To, &input.to), (Copy::Cc, &input.cc), (Copy::Bcc, &input.bcc)].into_iter().flat_map(|(c, ts)| ts.iter().map(move |t| (c, *t))).collect();
         self.check_reach(me, &addressed, parent.as_ref().map(|p| p.sender)).await?;
-        let my_profiles: Vec<Profile> = self.store.standing(me).await?.profiles.iter().map(|(_, p)| *p).collect();
+        let my_profiles: Vec<Profile> = self.reach_of(me).await?.0.profiles.iter().map(|(_, p)| *p).collect();
         if input.no_reply && !my_profiles.contains(&Profile::Direction) {
             return Err(Error::Forbidden);
         }
@@ -296,8 +296,15 @@ impl<S: CommunicationStore> Communication<S> {
             return Ok(true);
         }
         let Target::Class { group, profile } = *t else { return Ok(false) };
-        let g = self.store.group(group).await?;
-        Ok(g.archived_year.is_none() && reach.contains(&Target::Structure { structure: g.structure, profile }))
+        for r in reach {
+            if let Target::Structure { structure, profile: p } = *r
+                && p == profile
+                && self.classes_of(structure).await?.iter().any(|(g, _)| *g == group)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Who receives it: each person once, with the most visible way they were addressed; never the sender.

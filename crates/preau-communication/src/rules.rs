@@ -279,15 +279,40 @@ impl<S: CommunicationStore> Communication<S> {
         Ok(())
     }
 
-    /// A person's standing and everything they may write to.
+    /// A person's standing and everything they may write to (kept until the directory changes).
     pub async fn reach_of(&self, person: PersonId) -> Result<(Standing, Vec<Target>)> {
+        let generation = self.store.generation();
+        if let Some(hit) = self.caches.reach.get(&person, generation) {
+            return Ok((hit.0.clone(), hit.1.clone()));
+        }
         let standing = self.store.standing(person).await?;
         let mut rules: HashMap<StructureId, Vec<Rule>> = HashMap::new();
         for s in standing.structures() {
             rules.insert(s, self.store.rules(s).await?.unwrap_or_else(default_rules));
         }
         let targets = reach(&standing, &|s| rules.get(&s).cloned().unwrap_or_default());
+        self.caches.reach.put(person, generation, std::sync::Arc::new((standing.clone(), targets.clone())));
         Ok((standing, targets))
+    }
+
+    /// A structure's live classes and teaching groups with their names (kept until the
+    /// directory changes).
+    pub async fn classes_of(&self, structure: StructureId) -> Result<std::sync::Arc<Vec<(GroupId, String)>>> {
+        let generation = self.store.generation();
+        if let Some(hit) = self.caches.classes.get(&structure, generation) {
+            return Ok(hit);
+        }
+        let list: Vec<(GroupId, String)> = self
+            .store
+            .groups_in(structure)
+            .await?
+            .into_iter()
+            .filter(|g| g.archived_year.is_none() && matches!(g.kind, GroupKind::Class | GroupKind::Teaching))
+            .map(|g| (g.id, g.name))
+            .collect();
+        let list = std::sync::Arc::new(list);
+        self.caches.classes.put(structure, generation, list.clone());
+        Ok(list)
     }
 
     /// The targets among `targets` the caller may write to (a reply to all keeps only those).
@@ -339,40 +364,81 @@ impl<S: CommunicationStore> Communication<S> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let search: String = search.trim().chars().take(60).collect();
         let (_, reach) = self.reach_of(me).await?;
-        let mut groups: Vec<Target> = reach.iter().filter(|t| !matches!(t, Target::Person { .. })).copied().collect();
+        let groups: Vec<Target> = reach.iter().filter(|t| !matches!(t, Target::Person { .. })).copied().collect();
+        let names = self.store.target_names(&groups).await?;
+        let mut named: Vec<(Target, String)> = groups.into_iter().zip(names).collect();
         // Where a whole profile of a structure is within reach, so is its share of each class.
         for t in &reach {
             if let Target::Structure { structure, profile } = *t
                 && CLASS_PROFILES.contains(&profile)
             {
-                for g in self.store.groups_in(structure).await? {
-                    if g.archived_year.is_none() && matches!(g.kind, GroupKind::Class | GroupKind::Teaching) {
-                        groups.push(Target::Class { group: g.id, profile });
-                    }
+                for (g, name) in self.classes_of(structure).await?.iter() {
+                    named.push((Target::Class { group: *g, profile }, name.clone()));
                 }
             }
         }
-        groups.sort();
-        groups.dedup();
-        let names = self.store.target_names(&groups).await?;
+        named.sort_by_key(|a| a.0);
+        named.dedup_by(|a, b| a.0 == b.0);
         let wanted = search.to_lowercase();
-        let audiences = groups
+        let audiences = named
             .into_iter()
-            .zip(names)
             .filter(|(_, n)| wanted.is_empty() || n.to_lowercase().contains(&wanted))
             .take(MAX_AUDIENCES)
             .map(|(target, name)| Named { target, name })
             .collect();
-        let people = self
-            .store
-            .people_of(&reach, &search, limit.clamp(1, 100) + 1)
-            .await?
+        let limit = limit.clamp(1, 100) as usize;
+        // Whole profiles of a structure are searched in memory; smaller sets in the database.
+        let mut found: Vec<(String, String, PersonId)> = vec![];
+        let mut elsewhere = vec![];
+        for t in &reach {
+            match *t {
+                Target::Structure { structure, profile } => {
+                    for p in self.people_of_structure(structure).await?.iter() {
+                        if p.profile == profile && (p.family_lower.starts_with(&wanted) || p.given_lower.starts_with(&wanted)) {
+                            found.push((p.family.clone(), p.given.clone(), p.id));
+                        }
+                    }
+                }
+                other => elsewhere.push(other),
+            }
+        }
+        for p in self.store.people_of(&elsewhere, &search, limit as i64 + 1).await? {
+            found.push((p.family_name, p.given_name, p.id));
+        }
+        found.sort();
+        found.dedup_by(|a, b| a.2 == b.2);
+        let people = found
             .into_iter()
-            .filter(|p| p.id != me)
-            .take(limit.clamp(1, 100) as usize)
-            .map(|p| Named { target: Target::Person { person: p.id }, name: p.display_name() })
+            .filter(|(_, _, id)| *id != me)
+            .take(limit)
+            .map(|(family, given, id)| Named { target: Target::Person { person: id }, name: format!("{given} {family}") })
             .collect();
         Ok(Picker { audiences, people })
+    }
+
+    /// A structure's people, for the picker (kept until the directory changes).
+    async fn people_of_structure(&self, structure: StructureId) -> Result<std::sync::Arc<Vec<crate::cache::Listed>>> {
+        let generation = self.store.generation();
+        if let Some(hit) = self.caches.people.get(&structure, generation) {
+            return Ok(hit);
+        }
+        let list: Vec<crate::cache::Listed> = self
+            .store
+            .people_in(structure, None, "", 1_000_000)
+            .await?
+            .into_iter()
+            .map(|(p, profile)| crate::cache::Listed {
+                id: p.id,
+                profile,
+                given_lower: p.given_name.to_lowercase(),
+                family_lower: p.family_name.to_lowercase(),
+                given: p.given_name,
+                family: p.family_name,
+            })
+            .collect();
+        let list = std::sync::Arc::new(list);
+        self.caches.people.put(structure, generation, list.clone());
+        Ok(list)
     }
 }
 

@@ -187,18 +187,48 @@ pub(crate) async fn expand(s: &Store, targets: &[Target]) -> Result<Vec<PersonId
     rs.iter().map(|r| sqlx::Row::try_get::<String, _>(r, 0).map_err(db_err)?.parse()).collect()
 }
 
-pub(crate) async fn target_names(s: &Store, targets: &[Target]) -> Result<Vec<String>> {
-    let mut out = Vec::with_capacity(targets.len());
-    for t in targets {
-        let (sql, id) = match t {
-            Target::Structure { structure, .. } => ("SELECT name FROM structures WHERE id = $1", structure.to_string()),
-            Target::Class { group, .. } | Target::Group { group } => ("SELECT name FROM class_groups WHERE id = $1", group.to_string()),
-            Target::Person { person } => ("SELECT given_name || ' ' || family_name AS name FROM people WHERE id = $1", person.to_string()),
-        };
-        let r = sqlx::query(sql).bind(id).fetch_optional(&s.pool).await.map_err(db_err)?.ok_or(Error::NotFound)?;
-        out.push(text(&r, "name")?);
+/// The names of rows of one table by id, in a few statements whatever the count.
+async fn names_by_id(s: &Store, sql_head: &str, ids: &[String]) -> Result<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    let mut ids: Vec<&String> = ids.iter().collect();
+    ids.sort();
+    ids.dedup();
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let mut q = sqlx::query(AssertSqlSafe(format!("{sql_head} IN ({list})")));
+        for id in chunk {
+            q = q.bind((*id).clone());
+        }
+        for r in q.fetch_all(&s.pool).await.map_err(db_err)? {
+            out.insert(text(&r, "id")?, text(&r, "name")?);
+        }
     }
     Ok(out)
+}
+
+pub(crate) async fn target_names(s: &Store, targets: &[Target]) -> Result<Vec<String>> {
+    let (mut structures, mut groups, mut people) = (vec![], vec![], vec![]);
+    for t in targets {
+        match t {
+            Target::Structure { structure, .. } => structures.push(structure.to_string()),
+            Target::Class { group, .. } | Target::Group { group } => groups.push(group.to_string()),
+            Target::Person { person } => people.push(person.to_string()),
+        }
+    }
+    let structures = names_by_id(s, "SELECT id, name FROM structures WHERE id", &structures).await?;
+    let groups = names_by_id(s, "SELECT id, name FROM class_groups WHERE id", &groups).await?;
+    let people = names_by_id(s, "SELECT id, given_name || ' ' || family_name AS name FROM people WHERE id", &people).await?;
+    targets
+        .iter()
+        .map(|t| {
+            let found = match t {
+                Target::Structure { structure, .. } => structures.get(&structure.to_string()),
+                Target::Class { group, .. } | Target::Group { group } => groups.get(&group.to_string()),
+                Target::Person { person } => people.get(&person.to_string()),
+            };
+            found.cloned().ok_or(Error::NotFound)
+        })
+        .collect()
 }
 
 impl preau_communication::CommunicationStore for Store {

@@ -32,6 +32,35 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// A `FROM` item over the elements of a JSON array bound at `$n`, as rows named `j` with a
+    /// column `value`: lists of thousands of rows travel as one parameter (sqlx's cost per
+    /// statement grows faster than its number of parameters).
+    pub(crate) fn json_rows(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each(${n}) AS j"),
+            Dialect::Postgres => format!("jsonb_array_elements(${n}::jsonb) AS j(value)"),
+        }
+    }
+
+    /// A subquery of the strings of a JSON array bound at `$n`, for `IN (…)`.
+    pub(crate) fn json_strings(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("SELECT value FROM json_each(${n})"),
+            Dialect::Postgres => format!("SELECT jsonb_array_elements_text(${n}::jsonb)"),
+        }
+    }
+
+    /// Element `i` of a JSON array row `j.value`, as text or (with `int`) as a number.
+    pub(crate) fn json_at(self, i: usize, int: bool) -> String {
+        match (self, int) {
+            (Dialect::Sqlite, _) => format!("j.value ->> {i}"),
+            (Dialect::Postgres, false) => format!("j.value ->> {i}"),
+            (Dialect::Postgres, true) => format!("(j.value ->> {i})::bigint"),
+        }
+    }
+}
+
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub dialect: Dialect,

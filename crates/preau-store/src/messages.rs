@@ -9,9 +9,6 @@ use preau_core::{Error, MessageId, PersonId, Result};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-/// Deliveries written per statement (five parameters each).
-const CHUNK: usize = 1_000;
-
 fn opt_int(r: &AnyRow, col: &str) -> Result<Option<i64>> {
     r.try_get::<Option<i64>, _>(col).map_err(db_err)
 }
@@ -66,14 +63,18 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
         .await
         .map_err(db_err)?;
     let at = m.deliver_at.unwrap_or(m.created_at);
-    for chunk in deliveries.chunks(CHUNK) {
-        let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${}, 'inbox')", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4)).collect();
-        let sql = format!("INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) VALUES {}", values.join(", "));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (person, copy) in chunk {
-            q = q.bind(person.to_string()).bind(m.id.to_string()).bind(copy.code()).bind(at);
-        }
-        q.execute(&mut *tx).await.map_err(db_err)?;
+    if !deliveries.is_empty() {
+        // One statement whatever the count: the recipients travel as one JSON parameter.
+        let d = s.dialect;
+        let sql = format!(
+            "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) SELECT {}, $1, {}, $2, 'inbox' FROM {}",
+            d.json_at(0, false),
+            d.json_at(1, false),
+            d.json_rows(3)
+        );
+        let rows: Vec<[String; 2]> = deliveries.iter().map(|(p, c)| [p.to_string(), c.code().to_owned()]).collect();
+        let json = serde_json::to_string(&rows).map_err(|e| Error::Internal(e.to_string()))?;
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(m.id.to_string()).bind(at).bind(json).execute(&mut *tx).await.map_err(db_err)?;
     }
     tx.commit().await.map_err(db_err)
 }

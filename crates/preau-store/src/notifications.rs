@@ -10,7 +10,8 @@ use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
-const CHUNK: usize = 500;
+/// People per statement: sqlx's cost per statement grows faster than its number of parameters.
+const CHUNK: usize = 100;
 
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
@@ -34,38 +35,33 @@ fn quiet(r: &AnyRow) -> Result<QuietHours> {
 
 pub(crate) async fn preferences_for(s: &Store, people: &[PersonId], kind: Kind) -> Result<HashMap<PersonId, Preference>> {
     let mut out = HashMap::new();
-    for chunk in people.chunks(CHUNK) {
-        let sql = format!("SELECT person_id, live, email FROM notification_preferences WHERE kind = $1 AND person_id IN ({})", placeholders(2, chunk.len()));
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind.code());
-        for p in chunk {
-            q = q.bind(p.to_string());
-        }
-        for r in q.fetch_all(&s.pool).await.map_err(db_err)? {
-            let email = Email::parse(&text(&r, "email")?).unwrap_or(Email::Daily);
-            out.insert(parse(&r, "person_id")?, Preference { kind, live: int(&r, "live")? != 0, email });
-        }
+    let sql = format!("SELECT person_id, live, email FROM notification_preferences WHERE kind = $1 AND person_id IN ({})", s.dialect.json_strings(2));
+    let rs = sqlx::query(AssertSqlSafe(sql)).bind(kind.code()).bind(ids_json(people)?).fetch_all(&s.pool).await.map_err(db_err)?;
+    for r in rs {
+        let email = Email::parse(&text(&r, "email")?).unwrap_or(Email::Daily);
+        out.insert(parse(&r, "person_id")?, Preference { kind, live: int(&r, "live")? != 0, email });
     }
     Ok(out)
 }
 
+/// A list of people as one JSON parameter.
+fn ids_json(people: &[PersonId]) -> Result<String> {
+    serde_json::to_string(&people.iter().map(|p| p.to_string()).collect::<Vec<_>>()).map_err(|e| Error::Internal(e.to_string()))
+}
+
 pub(crate) async fn quiet_hours_for(s: &Store, people: &[PersonId]) -> Result<HashMap<PersonId, QuietHours>> {
     let mut out = HashMap::new();
-    for chunk in people.chunks(CHUNK) {
-        let list = placeholders(1, chunk.len());
-        // Their structures' first (in a stable order), then their own, which win.
-        let sql = format!(
-            "SELECT m.person_id AS owner, q.* FROM memberships m JOIN quiet_hours q ON q.owner_id = m.structure_id WHERE m.person_id IN ({list}) UNION ALL SELECT q.owner_id AS owner, q.* FROM quiet_hours q WHERE q.owner_id IN ({list}) ORDER BY 1"
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for p in chunk {
-            q = q.bind(p.to_string());
-        }
-        for r in q.fetch_all(&s.pool).await.map_err(db_err)? {
-            let person: PersonId = parse(&r, "owner")?;
-            let own = text(&r, "owner_id")? == person.to_string();
-            if own || !out.contains_key(&person) {
-                out.insert(person, quiet(&r)?);
-            }
+    let list = s.dialect.json_strings(1);
+    // Their structures' first (in a stable order), then their own, which win.
+    let sql = format!(
+        "SELECT m.person_id AS owner, q.* FROM memberships m JOIN quiet_hours q ON q.owner_id = m.structure_id WHERE m.person_id IN ({list}) UNION ALL SELECT q.owner_id AS owner, q.* FROM quiet_hours q WHERE q.owner_id IN ({list}) ORDER BY 1"
+    );
+    let rs = sqlx::query(AssertSqlSafe(sql)).bind(ids_json(people)?).fetch_all(&s.pool).await.map_err(db_err)?;
+    for r in rs {
+        let person: PersonId = parse(&r, "owner")?;
+        let own = text(&r, "owner_id")? == person.to_string();
+        if own || !out.contains_key(&person) {
+            out.insert(person, quiet(&r)?);
         }
     }
     Ok(out)
@@ -116,46 +112,53 @@ pub(crate) async fn set_structure_quiet_hours(s: &Store, structure: StructureId,
 
 pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool]) -> Result<()> {
     let mut tx = s.pool.begin().await.map_err(db_err)?;
-    let all: Vec<(&Outgoing, bool)> = rows.iter().zip(handled.iter().copied()).collect();
-    for chunk in all.chunks(CHUNK / 2) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 11;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10,
-                    b + 11
-                )
+    let d = s.dialect;
+    let sql = format!(
+        "INSERT INTO notifications (id, person_id, kind, at, title, link, live, pushed, email, mail_due, digested) SELECT {}, {}, $1, $2, $3, $4, {}, {}, {}, {}, {} FROM {}",
+        d.json_at(0, false),
+        d.json_at(1, false),
+        d.json_at(2, true),
+        d.json_at(3, true),
+        d.json_at(4, false),
+        d.json_at(5, true),
+        d.json_at(6, true),
+        d.json_rows(5)
+    );
+    // One statement per event (its kind, time, title and link), the people as one JSON parameter.
+    let mut start = 0;
+    while start < rows.len() {
+        let first = &rows[start].notification;
+        let same = rows[start..]
+            .iter()
+            .take_while(|o| {
+                o.notification.kind == first.kind && o.notification.at == first.at && o.notification.title == first.title && o.notification.link == first.link
+            })
+            .count();
+        let json: Vec<serde_json::Value> = rows[start..start + same]
+            .iter()
+            .zip(&handled[start..start + same])
+            .map(|(o, h)| {
+                serde_json::json!([
+                    o.notification.id,
+                    o.notification.person.to_string(),
+                    i64::from(o.live),
+                    i64::from(*h),
+                    o.email.code(),
+                    o.mail_due,
+                    i64::from(!matches!(o.email, Email::Daily | Email::Weekly))
+                ])
             })
             .collect();
-        let sql =
-            format!("INSERT INTO notifications (id, person_id, kind, at, title, link, live, pushed, email, mail_due, digested) VALUES {}", values.join(", "));
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (o, handled) in chunk {
-            let n = &o.notification;
-            q = q
-                .bind(n.id.clone())
-                .bind(n.person.to_string())
-                .bind(n.kind.code())
-                .bind(n.at)
-                .bind(n.title.clone())
-                .bind(n.link.clone())
-                .bind(i64::from(o.live))
-                .bind(i64::from(*handled))
-                .bind(o.email.code())
-                .bind(o.mail_due)
-                .bind(i64::from(!matches!(o.email, Email::Daily | Email::Weekly)));
-        }
-        q.execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query(AssertSqlSafe(sql.clone()))
+            .bind(first.kind.code())
+            .bind(first.at)
+            .bind(first.title.clone())
+            .bind(first.link.clone())
+            .bind(serde_json::Value::Array(json).to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        start += same;
     }
     tx.commit().await.map_err(db_err)
 }

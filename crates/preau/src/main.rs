@@ -42,6 +42,9 @@ enum Command {
         /// With --export-aaf: about how many accounts the feed holds.
         #[arg(long, default_value_t = 10_000)]
         accounts: usize,
+        /// With --export-aaf: about how many pupils each school has.
+        #[arg(long, default_value_t = 600)]
+        per_school: usize,
         /// With --export-aaf: write instead a delta against that feed in which this percentage
         /// of pupils changes class.
         #[arg(long, value_name = "PERCENT")]
@@ -316,8 +319,8 @@ async fn main() -> anyhow::Result<()> {
             let n = preau_feeds::aaf::generate::write_delta(&dir, accounts, 100 / percent.clamp(1, 100))?;
             println!("Delta AAF écrit dans {} : {n} élèves changent de classe.", dir.display());
         }
-        Command::Demo { export_aaf: Some(dir), accounts, seed, .. } => {
-            let g = preau_feeds::aaf::generate::write_feed(&dir, accounts, seed)?;
+        Command::Demo { export_aaf: Some(dir), accounts, seed, per_school, .. } => {
+            let g = preau_feeds::aaf::generate::write_feed_sized(&dir, accounts, seed, per_school)?;
             println!(
                 "Flux AAF écrit dans {} : {} fichiers, {} établissements, {} élèves, {} responsables, {} personnels.",
                 dir.display(),

@@ -124,14 +124,28 @@ pub fn write_delta(dir: &Path, accounts: usize, every: usize) -> std::io::Result
     Ok(n)
 }
 
-/// Writes a full extract of about `accounts` people into `dir`.
+/// Writes a full extract of about `accounts` people into `dir`, in collèges of 600 pupils.
 pub fn write_feed(dir: &Path, accounts: usize, seed: u64) -> std::io::Result<Generated> {
+    write_feed_sized(dir, accounts, seed, 600)
+}
+
+/// The names of a school's classes: 20 for 600 pupils, about one per 30 pupils above, spread
+/// over the four levels (6A…6E, 5A…, 4A…, 3A… for 20).
+fn class_names(per_school: usize) -> Vec<String> {
+    let n = (per_school / 30).max(20);
+    let per_level = n.div_ceil(4);
+    (0..n).map(|i| format!("{}{}", ["6", "5", "4", "3"][(i / per_level).min(3)], (b'A' + (i % per_level) as u8) as char)).collect()
+}
+
+/// Writes a full extract of about `accounts` people into `dir`, in schools of about
+/// `per_school` pupils.
+pub fn write_feed_sized(dir: &Path, accounts: usize, seed: u64, per_school: usize) -> std::io::Result<Generated> {
     std::fs::create_dir_all(dir)?;
     let mut rng = Seeded::new(seed);
     let (prefix, date) = ("ENT2026", "20260901");
     let pupils_total = accounts * 32 / 100;
     let staff_total = (accounts * 8 / 100).max(1);
-    let schools = pupils_total.div_ceil(600).max(1);
+    let schools = pupils_total.div_ceil(per_school.max(1)).max(1);
     let mut g = Generated { structures: schools, ..Default::default() };
     let mut etab = FileSet::new(dir, prefix, date, "EtabEducNat");
     for s in 0..schools {
@@ -160,13 +174,13 @@ pub fn write_feed(dir: &Path, accounts: usize, seed: u64) -> std::io::Result<Gen
         mef.write(&entry("categorieMef", "MefEducNat", code, &[("ENTMefJointure", one(code)), ("ENTLibelleMef", one(label))]))?;
     }
     mef.finish()?;
-    let classes = ["6A", "6B", "6C", "6D", "6E", "5A", "5B", "5C", "5D", "5E", "4A", "4B", "4C", "4D", "4E", "3A", "3B", "3C", "3D", "3E"];
+    let classes = class_names(per_school);
     let mut eleves = FileSet::new(dir, prefix, date, "Eleve");
     let mut next_relative = 5_000_000usize;
     let mut relatives: Vec<(usize, String)> = vec![];
     for p in 0..pupils_total {
         let school = 10_000 + p % schools;
-        let class = classes[(p / schools) % classes.len()];
+        let class = &classes[(p / schools) % classes.len()];
         let family = *rng.pick(FAMILY);
         let mut links = vec![];
         let guardians = if rng.chance(85) { 2 } else { 1 };
@@ -224,7 +238,7 @@ pub fn write_feed(dir: &Path, accounts: usize, seed: u64) -> std::io::Result<Gen
     for t in 0..staff_total {
         let school = 10_000 + t % schools;
         let (subject, _) = SUBJECTS[t % (SUBJECTS.len() - 1)];
-        let class = classes[(t / schools) % classes.len()];
+        let class = &classes[(t / schools) % classes.len()];
         let fonction = if t % 25 == 0 { format!("{school}$DIR$DIRECTION$$PRINCIPAL") } else { format!("{school}$ENS$ENSEIGNEMENT$L0422${subject}") };
         let mut attrs = vec![
             ("ENTPersonJointure", one(format!("{}", 9_000_000 + t))),
