@@ -168,6 +168,13 @@ pub struct PendingMail {
 /// Where live events go: the open pages of a person (implemented by the web crate).
 pub trait LivePush: Send + Sync {
     fn push(&self, n: &Notification);
+
+    /// The same event to several people (one publication): by default one push each.
+    fn push_all(&self, people: &[PersonId], n: &Notification) {
+        for p in people {
+            self.push(&Notification { person: *p, ..n.clone() });
+        }
+    }
 }
 
 /// A person's settings as their page shows them.
@@ -211,10 +218,9 @@ impl<S: CommunicationStore> Communication<S> {
         let handled: Vec<bool> = rows.iter().map(|(o, _)| !o.live || o.notification.at <= now).collect();
         let outgoing: Vec<Outgoing> = rows.into_iter().map(|(o, _)| o).collect();
         self.store.insert_notifications(&outgoing, &handled).await?;
-        for (o, push) in outgoing.iter().zip(pushed_now) {
-            if push {
-                live.push(&o.notification);
-            }
+        let now_live: Vec<PersonId> = outgoing.iter().zip(pushed_now).filter(|(_, p)| *p).map(|(o, _)| o.notification.person).collect();
+        if let Some(first) = outgoing.first() {
+            live.push_all(&now_live, &first.notification);
         }
         Ok(())
     }

@@ -37,14 +37,25 @@ impl Hub {
     }
 }
 
+fn payload(n: &Notification) -> String {
+    serde_json::json!({"kind": n.kind, "title": n.title, "link": n.link, "at": n.at}).to_string()
+}
+
 impl LivePush for Hub {
     fn push(&self, n: &Notification) {
+        self.push_all(&[n.person], n);
+    }
+
+    /// One payload and one lock for a whole publication (a message to 2,000 people).
+    fn push_all(&self, people: &[PersonId], n: &Notification) {
+        let payload = payload(n);
         let mut m = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(tx) = m.get(&n.person) {
-            let payload = serde_json::json!({"kind": n.kind, "title": n.title, "link": n.link, "at": n.at}).to_string();
-            if tx.send(payload).is_err() {
+        for person in people {
+            if let Some(tx) = m.get(person)
+                && tx.send(payload.clone()).is_err()
+            {
                 // Nobody listens any more.
-                m.remove(&n.person);
+                m.remove(person);
             }
         }
     }
