@@ -40,15 +40,17 @@ impl Drop for Server {
 }
 
 fn spawn(bin: &Path, data: &Path, port: u16, command: &str) -> Result<Server> {
-    let child = Command::new(bin)
-        .arg(command)
-        .env("PREAU_DATA_DIR", data)
-        .env("PREAU_LISTEN", format!("127.0.0.1:{port}"))
-        .env("PREAU_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
+    spawn_with(bin, data, port, command, None)
+}
+
+/// `preau <command>` on `data`, on PostgreSQL when `database_url` is given.
+fn spawn_with(bin: &Path, data: &Path, port: u16, command: &str, database_url: Option<&str>) -> Result<Server> {
+    let mut c = Command::new(bin);
+    c.arg(command).env("PREAU_DATA_DIR", data).env("PREAU_LISTEN", format!("127.0.0.1:{port}")).env("PREAU_LOG", "warn");
+    if let Some(url) = database_url {
+        c.env("PREAU_DATABASE_URL", url);
+    }
+    let child = c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().with_context(|| format!("starting {}", bin.display()))?;
     Ok(Server { child, addr: format!("127.0.0.1:{port}") })
 }
 

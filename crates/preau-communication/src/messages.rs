@@ -181,6 +181,14 @@ pub struct Acknowledgement {
     pub acknowledged_at: Option<i64>,
 }
 
+/// What a sender may ask of a message: a broadcast nobody may answer (the direction), an
+/// acknowledgement from each recipient (the school's adults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SendingOptions {
+    pub no_reply: bool,
+    pub acknowledge: bool,
+}
+
 /// What a recall did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Recalled {
@@ -204,11 +212,8 @@ impl<S: CommunicationStore> Communication<S> {
         let addressed: Vec<(Copy, Target)> =
             [(Copy::To, &input.to), (Copy::Cc, &input.cc), (Copy::Bcc, &input.bcc)].into_iter().flat_map(|(c, ts)| ts.iter().map(move |t| (c, *t))).collect();
         self.check_reach(me, &addressed, parent.as_ref().map(|p| p.sender)).await?;
-        let my_profiles: Vec<Profile> = self.reach_of(me).await?.0.profiles.iter().map(|(_, p)| *p).collect();
-        if input.no_reply && !my_profiles.contains(&Profile::Direction) {
-            return Err(Error::Forbidden);
-        }
-        if input.acknowledge && !my_profiles.iter().any(|p| ADULTS.contains(p)) {
+        let options = self.sending_options(caller).await?;
+        if (input.no_reply && !options.no_reply) || (input.acknowledge && !options.acknowledge) {
             return Err(Error::Forbidden);
         }
         let names = self.store.target_names(&addressed.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
@@ -248,6 +253,33 @@ impl<S: CommunicationStore> Communication<S> {
             self.notify(&people, kind, at, &title, &format!("/messages/{}", m.id), &*self.live).await?;
         }
         Ok(m)
+    }
+
+    /// What the caller may ask of a message beyond sending it (what the compose form offers).
+    pub async fn sending_options(&self, caller: &Principal) -> Result<SendingOptions> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let (standing, _) = self.reach_of(me).await?;
+        let has = |f: &dyn Fn(&Profile) -> bool| standing.profiles.iter().any(|(_, p)| f(p));
+        Ok(SendingOptions { no_reply: has(&|p| *p == Profile::Direction), acknowledge: has(&|p| ADULTS.contains(p)) })
+    }
+
+    /// The names of what a compose form holds, for those the caller may write to (or the sender
+    /// of the message they answer); anything else is dropped, never named.
+    pub async fn describe(&self, caller: &Principal, chosen: &[(Copy, Target)], answering: Option<MessageId>) -> Result<Vec<(Copy, Target, String)>> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let answered = match answering {
+            Some(id) => Some(self.answerable(me, id).await?.sender),
+            None => None,
+        };
+        let (_, reach) = self.reach_of(me).await?;
+        let mut kept = vec![];
+        for (c, t) in chosen {
+            if matches!(t, Target::Person { person } if Some(*person) == answered) || self.allowed(me, &reach, t).await? {
+                kept.push((*c, *t));
+            }
+        }
+        let names = self.store.target_names(&kept.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
+        Ok(kept.into_iter().zip(names).map(|((c, t), n)| (c, t, n)).collect())
     }
 
     /// The message `id` if `me` received it and may answer it.

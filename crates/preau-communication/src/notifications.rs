@@ -12,7 +12,7 @@
 
 use crate::{Communication, CommunicationStore};
 use preau_core::local_time::{next_paris_minute, paris_clock};
-use preau_core::{Error, Permission, PersonId, Principal, Result, StructureId};
+use preau_core::{Error, PersonId, Principal, Result, StructureId};
 use serde::{Deserialize, Serialize};
 
 /// The kinds of event, each with its own preferences.
@@ -278,7 +278,7 @@ impl<S: CommunicationStore> Communication<S> {
 
     /// A structure's default quiet hours, for the people who set none (its admins).
     pub async fn set_structure_quiet_hours(&self, caller: &Principal, structure: StructureId, quiet: Option<QuietHours>) -> Result<()> {
-        caller.require_in(Permission::ManageCommunication, structure)?;
+        self.administered(caller, structure).await?;
         if let Some(q) = quiet {
             q.validate()?;
         }

@@ -271,7 +271,8 @@ impl<S: CommunicationStore> Communication<S> {
         Ok(RuleSet { structure, defaults: true, rules: default_rules() })
     }
 
-    async fn administered(&self, caller: &Principal, structure: StructureId) -> Result<()> {
+    /// The caller administers the communication of this structure of their territory.
+    pub(crate) async fn administered(&self, caller: &Principal, structure: StructureId) -> Result<()> {
         caller.require_in(Permission::ManageCommunication, structure)?;
         if self.store.structure(structure).await?.territory != caller.territory {
             return Err(Error::NotFound);

@@ -341,13 +341,7 @@ impl preau_communication::CommunicationStore for Store {
         crate::messages::acknowledgements(self, id).await
     }
     async fn acknowledged(&self, id: MessageId, person: PersonId) -> Result<Option<i64>> {
-        let r = sqlx::query("SELECT acknowledged_at FROM message_deliveries WHERE message_id = $1 AND person_id = $2")
-            .bind(id.to_string())
-            .bind(person.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(r.and_then(|r| sqlx::Row::try_get::<Option<i64>, _>(&r, "acknowledged_at").ok().flatten()))
+        crate::messages::acknowledged(self, id, person).await
     }
     async fn insert_report(&self, r: &preau_communication::moderation::Report) -> Result<()> {
         crate::moderation::insert(self, r).await

@@ -2,16 +2,11 @@
 //! addressing kept as JSON); each recipient has a delivery row saying when they see it, where
 //! they filed it and when they read it. The sender's own copy is filed on the message row.
 
-use crate::rows::{int, opt, parse, text};
+use crate::rows::{int, opt, opt_int, parse, text};
 use crate::{Store, db_err};
 use preau_communication::messages::{Acknowledgement, Copy, Entry, Folder, Message};
 use preau_core::{Error, MessageId, PersonId, Result};
-use sqlx::Row;
 use sqlx::any::AnyRow;
-
-fn opt_int(r: &AnyRow, col: &str) -> Result<Option<i64>> {
-    r.try_get::<Option<i64>, _>(col).map_err(db_err)
-}
 
 fn message(r: &AnyRow) -> Result<Message> {
     Ok(Message {
@@ -99,15 +94,14 @@ pub(crate) async fn delivery(s: &Store, id: MessageId, person: PersonId) -> Resu
     r.map(|r| Ok((opt_int(&r, "read_at")?, folder_of(&text(&r, "folder")?)?))).transpose()
 }
 
-pub(crate) async fn mark_read(s: &Store, id: MessageId, person: PersonId, at: i64) -> Result<()> {
-    sqlx::query("UPDATE message_deliveries SET read_at = $3 WHERE message_id = $1 AND person_id = $2 AND read_at IS NULL")
-        .bind(id.to_string())
-        .bind(person.to_string())
-        .bind(at)
-        .execute(&s.pool)
-        .await
-        .map_err(db_err)?;
+/// Stamps a person's delivery of a message with `at` (`$1` message, `$2` person, `$3` time).
+async fn stamp(s: &Store, sql: &'static str, id: MessageId, person: PersonId, at: i64) -> Result<()> {
+    sqlx::query(sql).bind(id.to_string()).bind(person.to_string()).bind(at).execute(&s.pool).await.map_err(db_err)?;
     Ok(())
+}
+
+pub(crate) async fn mark_read(s: &Store, id: MessageId, person: PersonId, at: i64) -> Result<()> {
+    stamp(s, "UPDATE message_deliveries SET read_at = $3 WHERE message_id = $1 AND person_id = $2 AND read_at IS NULL", id, person, at).await
 }
 
 /// `%search%` for LIKE, lower-cased, with its wildcards escaped.
@@ -246,14 +240,18 @@ pub(crate) async fn unread(s: &Store, person: PersonId, now: i64) -> Result<i64>
 }
 
 pub(crate) async fn acknowledge(s: &Store, id: MessageId, person: PersonId, at: i64) -> Result<()> {
-    sqlx::query("UPDATE message_deliveries SET acknowledged_at = COALESCE(acknowledged_at, $3), read_at = COALESCE(read_at, $3) WHERE message_id = $1 AND person_id = $2")
+    let sql = "UPDATE message_deliveries SET acknowledged_at = COALESCE(acknowledged_at, $3), read_at = COALESCE(read_at, $3) WHERE message_id = $1 AND person_id = $2";
+    stamp(s, sql, id, person, at).await
+}
+
+pub(crate) async fn acknowledged(s: &Store, id: MessageId, person: PersonId) -> Result<Option<i64>> {
+    let r = sqlx::query("SELECT acknowledged_at FROM message_deliveries WHERE message_id = $1 AND person_id = $2")
         .bind(id.to_string())
         .bind(person.to_string())
-        .bind(at)
-        .execute(&s.pool)
+        .fetch_optional(&s.pool)
         .await
         .map_err(db_err)?;
-    Ok(())
+    Ok(r.map(|r| opt_int(&r, "acknowledged_at")).transpose()?.flatten())
 }
 
 pub(crate) async fn acknowledgements(s: &Store, id: MessageId) -> Result<Vec<Acknowledgement>> {

@@ -1,15 +1,11 @@
 //! Communication's storage, part four: news items.
 
-use crate::rows::{int, opt, parse, text};
+use crate::rows::{int, opt, opt_int, parse, text};
 use crate::{Store, db_err};
 use preau_communication::news::{News, NewsState};
 use preau_core::{Error, NewsId, Profile, Result, StructureId};
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
-
-fn opt_int(r: &AnyRow, col: &str) -> Result<Option<i64>> {
-    sqlx::Row::try_get::<Option<i64>, _>(r, col).map_err(db_err)
-}
 
 fn news(r: &AnyRow) -> Result<News> {
     Ok(News {

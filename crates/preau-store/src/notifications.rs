@@ -2,7 +2,7 @@
 //! what the mail jobs read (immediate e-mails due, digests to send). Lists of people are read
 //! and written in chunks so that a message to 2,000 people stays a handful of statements.
 
-use crate::rows::{int, opt, parse, text};
+use crate::rows::{int, opt, opt_int, parse, text};
 use crate::{Store, db_err};
 use preau_communication::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use preau_core::{Error, PersonId, Result, StructureId};
@@ -25,7 +25,7 @@ fn notification(r: &AnyRow) -> Result<Notification> {
         at: int(r, "at")?,
         title: text(r, "title")?,
         link: text(r, "link")?,
-        read: sqlx::Row::try_get::<Option<i64>, _>(r, "read_at").map_err(db_err)?.is_some(),
+        read: opt_int(r, "read_at")?.is_some(),
     })
 }
 

@@ -19,6 +19,10 @@ pub fn int(r: &AnyRow, col: &str) -> Result<i64> {
     r.try_get::<i64, _>(col).map_err(db_err)
 }
 
+pub fn opt_int(r: &AnyRow, col: &str) -> Result<Option<i64>> {
+    r.try_get::<Option<i64>, _>(col).map_err(db_err)
+}
+
 pub fn parse<T: FromStr>(r: &AnyRow, col: &str) -> Result<T> {
     text(r, col)?.parse::<T>().map_err(|_| Error::Internal(format!("bad value in column {col}")))
 }

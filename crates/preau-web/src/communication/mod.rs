@@ -9,8 +9,15 @@ pub mod notifications_page;
 pub mod pages;
 pub mod rules_page;
 
+use crate::auth::Authed;
+use crate::error::PageError;
 use crate::state::AppState;
 use axum::Router;
+
+/// The logged-in person's name, for the header of every page.
+pub(crate) async fn user_name(state: &AppState, a: &Authed) -> Result<String, PageError> {
+    Ok(preau_directory::DirectoryStore::person(&*state.store, a.session.person).await.map_err(|e| a.fail(e))?.display_name())
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -65,7 +65,6 @@ struct ModerationPage {
 
 async fn page(State(state): State<AppState>, a: Authed) -> Result<Response, PageError> {
     let views = state.communication.reports(&a.principal).await.map_err(|e| a.fail(e))?;
-    let person = preau_directory::DirectoryStore::person(&*state.store, a.session.person).await.map_err(|e| a.fail(e))?;
     let rows = views
         .into_iter()
         .map(|v| Row {
@@ -81,7 +80,7 @@ async fn page(State(state): State<AppState>, a: Authed) -> Result<Response, Page
             date: fmt_time(v.report.created_at),
         })
         .collect();
-    Ok(render(&ModerationPage { tr: Tr(a.lang), user: Some(person.display_name()), csrf: a.session.csrf.to_string(), rows }))
+    Ok(render(&ModerationPage { tr: Tr(a.lang), user: Some(super::user_name(&state, &a).await?), csrf: a.session.csrf.to_string(), rows }))
 }
 
 #[derive(Deserialize)]

@@ -58,10 +58,6 @@ struct BoardPage {
     notice: Option<String>,
 }
 
-async fn name_of(state: &AppState, a: &Authed) -> Result<String, PageError> {
-    Ok(state.store.person(a.session.person).await.map_err(|e| a.fail(e))?.display_name())
-}
-
 async fn board(
     State(state): State<AppState>,
     a: Authed,
@@ -70,7 +66,7 @@ async fn board(
     let b = state.communication.news_board(&a.principal).await.map_err(|e| a.fail(e))?;
     Ok(render(&BoardPage {
         tr: Tr(a.lang),
-        user: Some(name_of(&state, &a).await?),
+        user: Some(super::user_name(&state, &a).await?),
         csrf: a.session.csrf.to_string(),
         published: b.published.iter().map(item).collect(),
         to_work_on: b.to_work_on.iter().map(item).collect(),
@@ -108,7 +104,7 @@ async fn form_page(state: &AppState, a: &Authed, title: String, body: String, er
         structures.push((s.to_string(), st.name));
     }
     Ok(render(&FormPage {
-        user: Some(name_of(state, a).await?),
+        user: Some(super::user_name(state, a).await?),
         csrf: a.session.csrf.to_string(),
         structures,
         groups,
@@ -180,7 +176,7 @@ async fn show(
     let n = state.communication.read_news(&a.principal, id).await.map_err(|e| a.fail(e))?;
     Ok(render(&ItemPage {
         tr: Tr(a.lang),
-        user: Some(name_of(&state, &a).await?),
+        user: Some(super::user_name(&state, &a).await?),
         csrf: a.session.csrf.to_string(),
         id: n.id.to_string(),
         title: n.title.clone(),
@@ -212,39 +208,33 @@ async fn step(State(state): State<AppState>, a: Authed, Path(id): Path<NewsId>, 
     Ok(Redirect::to(&format!("/news?done={done}")).into_response())
 }
 
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn rfc3339(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
-}
-
-/// `GET /s/<uai>/news.atom`: the structure's public news (Atom, RFC 4287).
+/// `GET /s/<uai>/news.atom`: the structure's public news (Atom, RFC 4287), escaped and dated
+/// with the XML helpers of the SAML module.
 async fn atom(State(state): State<AppState>, headers: HeaderMap, Path(uai): Path<String>) -> PageResult {
     let lang = lang_of(&headers);
     let s = state.directory.public_structure(&uai).await.map_err(|e| PageError::new(e, lang))?;
     let items = state.communication.public_news(s.id).await.map_err(|e| PageError::new(e, lang))?;
+    use preau_sso::saml::xml::{attr, instant, text};
     let base = &state.config.base_url;
     let updated = items.iter().filter_map(|n| n.published_at).max().unwrap_or(0);
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{}</title>\n<id>{base}/s/{}</id>\n<link rel=\"self\" href=\"{base}/s/{}/news.atom\"/>\n<link href=\"{base}/s/{}\"/>\n<updated>{}</updated>\n",
-        xml(&s.name),
-        xml(s.uai.as_str()),
-        xml(s.uai.as_str()),
-        xml(s.uai.as_str()),
-        rfc3339(updated)
+        text(&s.name),
+        attr(s.uai.as_str()),
+        attr(s.uai.as_str()),
+        attr(s.uai.as_str()),
+        instant(updated)
     );
     for n in &items {
         out.push_str(&format!(
             "<entry>\n<title>{}</title>\n<id>urn:uuid:{}</id>\n<link href=\"{base}/s/{}#news-{}\"/>\n<updated>{}</updated>\n<author><name>{}</name></author>\n<content type=\"text\">{}</content>\n</entry>\n",
-            xml(&n.title),
+            text(&n.title),
             n.id,
-            xml(s.uai.as_str()),
+            attr(s.uai.as_str()),
             n.id,
-            rfc3339(n.published_at.unwrap_or(n.created_at)),
-            xml(&n.author_name),
-            xml(&n.body)
+            instant(n.published_at.unwrap_or(n.created_at)),
+            text(&n.author_name),
+            text(&n.body)
         ));
     }
     out.push_str("</feed>\n");

@@ -52,11 +52,10 @@ async fn render_page(state: &AppState, a: &Authed, notice: Option<String>, error
     let feed = state.communication.feed(&a.principal, 50).await.map_err(|e| a.fail(e))?;
     state.communication.mark_feed_read(&a.principal).await.map_err(|e| a.fail(e))?;
     let Settings { preferences, quiet_hours, effective } = state.communication.settings(&a.principal).await.map_err(|e| a.fail(e))?;
-    let person = preau_directory::DirectoryStore::person(&*state.store, a.session.person).await.map_err(|e| a.fail(e))?;
     let shown = quiet_hours.unwrap_or(effective);
     Ok(render(&NotificationsPage {
         tr: Tr(a.lang),
-        user: Some(person.display_name()),
+        user: Some(super::user_name(state, a).await?),
         csrf: a.session.csrf.to_string(),
         feed: feed.into_iter().map(|n| (n.title, n.link, fmt_time(n.at), !n.read)).collect(),
         preferences: preferences.iter().map(|p| (p.kind.code(), p.live, p.email.code())).collect(),

@@ -3,6 +3,7 @@
 //! search inside the compose form, whose "Rechercher" and "Ajouter" buttons post the form back
 //! with what was written so far.
 
+use super::user_name;
 use crate::auth::Authed;
 use crate::error::{PageError, message};
 use crate::i18n::Tr;
@@ -15,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use preau_communication::messages::{Copy, Entry, Folder, MessageInput};
 use preau_communication::rules::Target;
-use preau_core::{MessageId, Profile};
+use preau_core::MessageId;
 use serde::Deserialize;
 
 type PageResult = Result<Response, PageError>;
@@ -37,10 +38,6 @@ pub fn label(tr: &Tr, t: &Target, name: &str) -> String {
         Target::Structure { profile, .. } | Target::Class { profile, .. } => format!("{} — {name}", tr.t(&format!("audience.{}", profile.code()))),
         _ => name.to_owned(),
     }
-}
-
-async fn user_name(state: &AppState, a: &Authed) -> Result<String, PageError> {
-    Ok(preau_directory::DirectoryStore::person(&*state.store, a.session.person).await.map_err(|e| a.fail(e))?.display_name())
 }
 
 struct Row {
@@ -350,16 +347,16 @@ impl Draft {
 
 async fn compose_page(state: &AppState, a: &Authed, d: Draft, searched: bool, error: Option<String>) -> PageResult {
     let tr = Tr(a.lang);
-    let targets: Vec<Target> = d.chosen.iter().map(|(_, t)| *t).collect();
-    let names = preau_communication::CommunicationStore::target_names(&*state.store, &targets).await.map_err(|e| a.fail(e))?;
-    let chosen = d.chosen.iter().zip(names).map(|((c, t), n)| Chosen { copy: c.code(), code: t.code(), label: label(&tr, t, &n) }).collect();
+    let described = state.communication.describe(&a.principal, &d.chosen, d.reply_to).await.map_err(|e| a.fail(e))?;
+    let targets: Vec<Target> = described.iter().map(|(_, t, _)| *t).collect();
+    let chosen = described.iter().map(|(c, t, n)| Chosen { copy: c.code(), code: t.code(), label: label(&tr, t, n) }).collect();
     let found = if searched {
         let p = state.communication.picker(&a.principal, &d.q, 20).await.map_err(|e| a.fail(e))?;
         p.audiences.iter().chain(&p.people).filter(|n| !targets.contains(&n.target)).map(|n| (n.target.code(), label(&tr, &n.target, &n.name))).collect()
     } else {
         vec![]
     };
-    let standing = preau_communication::CommunicationStore::standing(&*state.store, a.session.person).await.map_err(|e| a.fail(e))?;
+    let options = state.communication.sending_options(&a.principal).await.map_err(|e| a.fail(e))?;
     Ok(render(&ComposePage {
         user: Some(user_name(state, a).await?),
         csrf: a.session.csrf.to_string(),
@@ -370,9 +367,9 @@ async fn compose_page(state: &AppState, a: &Authed, d: Draft, searched: bool, er
         subject: d.subject,
         body: d.body,
         send_at: d.send_at,
-        may_broadcast: standing.profiles.iter().any(|(_, p)| *p == Profile::Direction),
+        may_broadcast: options.no_reply,
         no_reply: d.no_reply,
-        may_ask: standing.profiles.iter().any(|(_, p)| !matches!(p, Profile::Pupil | Profile::Parent | Profile::Guest)),
+        may_ask: options.acknowledge,
         acknowledge: d.acknowledge,
         reply_to: d.reply_to.map(|r| r.to_string()).unwrap_or_default(),
         draft_id: d.draft_id.map(|r| r.to_string()).unwrap_or_default(),

@@ -90,9 +90,8 @@ async fn render_page(state: &AppState, a: &Authed, id: StructureId, notice: Opti
             (code(&r), g.name, set.rules.contains(&r))
         })
         .collect();
-    let person = preau_directory::DirectoryStore::person(&*state.store, a.session.person).await.map_err(|e| a.fail(e))?;
     Ok(render(&RulesPage {
-        user: Some(person.display_name()),
+        user: Some(super::user_name(state, a).await?),
         csrf: a.session.csrf.to_string(),
         structure_id: id.to_string(),
         structure_name: structure.name,

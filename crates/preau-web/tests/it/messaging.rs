@@ -425,8 +425,39 @@ async fn a_reported_message_goes_to_the_schools_moderators_who_hide_it_and_the_d
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let seen = s.app.get(&anne, &format!("/messages/{id}")).await;
     assert!(seen.body.contains("masqué par la modération") && !seen.body.contains("Un contenu à signaler."), "{}", seen.body);
+    assert!(seen.body.contains("<title>Propos déplacés – Préau</title>"), "the report form is in the page, not its title: {}", seen.body);
     assert_eq!(s.app.json(&teacher, "GET", &format!("/api/v1/messages/{id}"), None).await.json()["message"]["body"], "");
     let audit = s.app.json(&moderator, "GET", "/api/v1/audit", None).await.json();
     assert!(audit.to_string().contains("moderation.hide"), "{audit}");
     assert_eq!(s.app.json(&moderator, "POST", &format!("/api/v1/reports/{report}/decision"), Some(json!({"hide": false}))).await.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_compose_form_never_names_someone_out_of_reach() {
+    let s = school().await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let leo = s.who("Léo", "Lefèvre").await;
+    let claire = s.who("Claire", "Martin").await;
+    let (far, near) = (format!("person:{}", leo.id), format!("person:{}", claire.id));
+    let r = s.app.post_form(&pupil, "/messages/new", &[("to", &far), ("to", &near), ("subject", "x"), ("action", "search")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Claire Martin"), "{}", r.body);
+    assert!(!r.body.contains(&far) && !r.body.contains("Léo Lefèvre"), "a pupil of another school is neither kept nor named: {}", r.body);
+}
+
+#[tokio::test]
+async fn a_news_item_is_changed_by_its_author_until_published_then_by_publishers_only() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, head) = s.browser("Paul", "Girard").await;
+    let (_, anne) = s.browser("Anne", "Lefèvre").await;
+    let draft = json!({"structure": s.jv.id, "title": "Cross du collège", "body": "Mardi."});
+    let id = s.app.json(&teacher, "POST", "/api/v1/news", Some(draft)).await.json()["id"].as_str().unwrap_or("").to_owned();
+    let path = format!("/api/v1/news/{id}");
+    let edit = |title: &str| json!({"structure": s.jv.id, "title": title, "body": "Mardi 14 h."});
+    assert_eq!(s.app.json(&teacher, "PUT", &path, Some(edit("Cross du collège (14 h)"))).await.json()["title"], "Cross du collège (14 h)");
+    assert_eq!(s.app.json(&anne, "PUT", &path, Some(edit("Annulé"))).await.status, StatusCode::FORBIDDEN);
+    s.app.json(&head, "POST", &format!("{path}/publish"), None).await;
+    assert_eq!(s.app.json(&teacher, "PUT", &path, Some(edit("Changé après coup"))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&head, "PUT", &path, Some(edit("Cross : départ 14 h"))).await.json()["title"], "Cross : départ 14 h");
 }

@@ -147,3 +147,24 @@ async fn the_daily_digest_is_delivered_over_smtp() {
         .expect("the digest reached the SMTP server");
     assert!(mail.contains("Claire Martin : Sortie au musée") && mail.contains("/messages/"), "{mail}");
 }
+
+#[tokio::test]
+async fn a_schools_quiet_hours_apply_to_its_people_and_only_its_admin_sets_them() {
+    let app = TestApp::new().await;
+    let (claire, anne) = teacher_and_parent(&app).await;
+    let school = app.state.store.structure_by_uai(app.system.territory, "0290009C").await.expect("school");
+    let other = app.school("0750654D", "Autre collège").await;
+    let path = format!("/api/v1/structures/{}/quiet-hours", school.id);
+    // No quiet hours at all for this school: a message at 23:00 in Paris is pushed live.
+    let none = json!({"quiet_hours": {"start": 0, "end": 0, "days_off": 0}});
+    let teacher = app.login(&claire).await;
+    assert_eq!(app.json(&teacher, "PUT", &path, Some(none.clone())).await.status, StatusCode::FORBIDDEN);
+    let outsider = app.login(&app.local_admin(&other).await).await;
+    assert_eq!(app.json(&outsider, "PUT", &path, Some(none.clone())).await.status, StatusCode::FORBIDDEN);
+    let admin = app.login(&app.local_admin(&school).await).await;
+    assert_eq!(app.json(&admin, "PUT", &path, Some(none)).await.status, StatusCode::NO_CONTENT);
+    app.clock.advance(21 * 3600 - (14 * 3600 + 800));
+    let mut page = app.state.hub.subscribe(anne.id);
+    send(&app, &app.login(&claire).await, &anne, "Tard").await;
+    assert!(page.try_recv().is_ok(), "the school chose no quiet hours");
+}
