@@ -1,7 +1,7 @@
 //! What communication computes from the directory, kept until the directory changes (its
 //! generation moves with every directory write, rules included): each person's standing and
 //! reach, and each structure's live classes with their names. A message to a class then costs
-//! no directory reads at all. Bounded: past a size, it is emptied and refilled on demand.
+//! no directory reads at all: its audience, its expansion into people and their names are here. Bounded: past a size, it is emptied and refilled on demand.
 
 use crate::rules::{Standing, Target};
 use preau_core::{GroupId, PersonId, StructureId};
@@ -45,6 +45,10 @@ pub struct Caches {
     pub classes: Generational<StructureId, Vec<(GroupId, String)>>,
     /// A structure's people for the recipient picker, sorted by name.
     pub people: Generational<StructureId, Vec<Listed>>,
+    /// Who is within one target (a class, its parents, a profile of a school…).
+    pub expansions: Generational<Target, Vec<PersonId>>,
+    /// What a target is called (a class, a school, a person).
+    pub names: Generational<Target, String>,
 }
 
 /// A person of a structure as the picker searches them.

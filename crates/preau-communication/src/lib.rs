@@ -4,7 +4,7 @@
 //! function of two standings and the rules, and the same rules give the audiences and people a
 //! recipient picker offers. Messaging (`messages.rs`) sends only within them, and tells the
 //! recipients through their notification feed (`notifications.rs`: live, e-mail, digests,
-//! quiet hours).
+//! quiet hours), through an outbox (`outbox.rs`) once the message is stored.
 //!
 //! Every operation takes the caller and checks authorization itself; storage is reached through
 //! [`store::CommunicationStore`], implemented by `preau-store`.
@@ -14,6 +14,7 @@ pub mod messages;
 pub mod moderation;
 pub mod news;
 pub mod notifications;
+pub mod outbox;
 pub mod rules;
 pub mod store;
 
@@ -29,16 +30,18 @@ pub struct Communication<S> {
     pub clock: Arc<dyn Clock>,
     pub live: Arc<dyn notifications::LivePush>,
     pub caches: Arc<cache::Caches>,
+    /// What sent messages still have to tell their recipients (see [`outbox`]).
+    pub outbox: Arc<outbox::Outbox>,
 }
 
 impl<S> Clone for Communication<S> {
     fn clone(&self) -> Self {
-        Self { store: self.store.clone(), clock: self.clock.clone(), live: self.live.clone(), caches: self.caches.clone() }
+        Self { store: self.store.clone(), clock: self.clock.clone(), live: self.live.clone(), caches: self.caches.clone(), outbox: self.outbox.clone() }
     }
 }
 
 impl<S: CommunicationStore> Communication<S> {
     pub fn new(store: Arc<S>, clock: Arc<dyn Clock>, live: Arc<dyn notifications::LivePush>) -> Self {
-        Self { store, clock, live, caches: Arc::default() }
+        Self { store, clock, live, caches: Arc::default(), outbox: Arc::default() }
     }
 }

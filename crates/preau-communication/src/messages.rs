@@ -7,12 +7,14 @@
 //! A recipient may always answer whoever wrote to them (unless the message said no reply); every
 //! other recipient must be within the sender's reach. Blind copies are shown to the sender only.
 
+use crate::outbox::Publication;
 use crate::rules::Target;
 use crate::{Communication, CommunicationStore};
 use preau_core::error::Validator;
 use preau_core::{Error, MessageId, PersonId, Principal, Profile, Result, TerritoryId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Who may ask for acknowledgements (*carnet de liaison*): the school's adults.
 const ADULTS: [Profile; 5] = [Profile::Teacher, Profile::Direction, Profile::SchoolLife, Profile::Documentalist, Profile::Staff];
@@ -216,17 +218,17 @@ impl<S: CommunicationStore> Communication<S> {
         if (input.no_reply && !options.no_reply) || (input.acknowledge && !options.acknowledge) {
             return Err(Error::Forbidden);
         }
-        let names = self.store.target_names(&addressed.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
+        let names = self.names_of(&addressed.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
         let addressees: Vec<Addressee> = addressed.iter().zip(names).map(|((copy, target), name)| Addressee { copy: *copy, target: *target, name }).collect();
         let deliveries = if input.draft { vec![] } else { self.deliveries(me, &addressed).await? };
-        let sender = self.store.person(me).await?;
+        let sender_name = self.names_of(&[Target::Person { person: me }]).await?.remove(0);
         let id = MessageId::new();
         let sent_at = (!input.draft).then_some(now);
         let m = Message {
             id,
             territory: caller.territory,
             sender: me,
-            sender_name: sender.display_name(),
+            sender_name,
             thread: parent.as_ref().map(|p| p.thread).unwrap_or(id),
             parent: parent.as_ref().map(|p| p.id),
             subject: input.subject.trim().to_owned(),
@@ -246,11 +248,9 @@ impl<S: CommunicationStore> Communication<S> {
             self.store.delete_draft(draft).await?;
         }
         self.store.insert_message(&m, &deliveries).await?;
-        if let Some(at) = m.deliver_at {
-            let people: Vec<PersonId> = deliveries.iter().map(|(p, _)| *p).collect();
-            let title = format!("{} : {}", m.sender_name, m.subject);
-            let kind = if m.acknowledge { crate::notifications::Kind::Acknowledgement } else { crate::notifications::Kind::Message };
-            self.notify(&people, kind, at, &title, &format!("/messages/{}", m.id), &*self.live).await?;
+        // Stored with its recipients: the outbox delivers it to them after the answer.
+        if m.deliver_at.is_some() && !deliveries.is_empty() {
+            self.outbox.publish(Publication::of_message(&m, deliveries)).await;
         }
         Ok(m)
     }
@@ -278,7 +278,7 @@ impl<S: CommunicationStore> Communication<S> {
                 kept.push((*c, *t));
             }
         }
-        let names = self.store.target_names(&kept.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
+        let names = self.names_of(&kept.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
         Ok(kept.into_iter().zip(names).map(|((c, t), n)| (c, t, n)).collect())
     }
 
@@ -343,12 +343,11 @@ impl<S: CommunicationStore> Communication<S> {
     async fn deliveries(&self, me: PersonId, addressed: &[(Copy, Target)]) -> Result<Vec<(PersonId, Copy)>> {
         let mut who: HashMap<PersonId, Copy> = HashMap::new();
         for copy in [Copy::To, Copy::Cc, Copy::Bcc] {
-            let targets: Vec<Target> = addressed.iter().filter(|(c, _)| *c == copy).map(|(_, t)| *t).collect();
-            if targets.is_empty() {
-                continue;
-            }
-            for p in self.store.expand(&targets).await? {
-                who.entry(p).or_insert(copy);
+            let targets = addressed.iter().filter(|(c, _)| *c == copy).map(|(_, t)| *t);
+            for t in targets {
+                for p in self.expansion(&t).await?.iter() {
+                    who.entry(*p).or_insert(copy);
+                }
             }
         }
         who.remove(&me);
@@ -358,6 +357,32 @@ impl<S: CommunicationStore> Communication<S> {
         let mut list: Vec<(PersonId, Copy)> = who.into_iter().collect();
         list.sort();
         Ok(list)
+    }
+
+    /// Everyone within a target, kept until the directory changes.
+    async fn expansion(&self, t: &Target) -> Result<Arc<Vec<PersonId>>> {
+        let generation = self.store.generation();
+        if let Some(hit) = self.caches.expansions.get(t, generation) {
+            return Ok(hit);
+        }
+        let people = Arc::new(self.store.expand(std::slice::from_ref(t)).await?);
+        self.caches.expansions.put(*t, generation, people.clone());
+        Ok(people)
+    }
+
+    /// What each target is called, kept until the directory changes.
+    pub(crate) async fn names_of(&self, targets: &[Target]) -> Result<Vec<String>> {
+        let generation = self.store.generation();
+        let mut known: HashMap<Target, Arc<String>> = targets.iter().filter_map(|t| Some((*t, self.caches.names.get(t, generation)?))).collect();
+        let missing: Vec<Target> = targets.iter().filter(|t| !known.contains_key(t)).copied().collect();
+        if !missing.is_empty() {
+            for (t, name) in missing.iter().zip(self.store.target_names(&missing).await?) {
+                let name = Arc::new(name);
+                self.caches.names.put(*t, generation, name.clone());
+                known.insert(*t, name);
+            }
+        }
+        targets.iter().map(|t| known.get(t).map(|n| n.to_string()).ok_or(Error::NotFound)).collect()
     }
 
     async fn own_draft(&self, me: PersonId, id: MessageId) -> Result<Message> {
@@ -430,6 +455,8 @@ impl<S: CommunicationStore> Communication<S> {
         if m.sent_at.is_none() {
             return Err(Error::Conflict("message.not_sent"));
         }
+        // Its notifications written first, so that those taken back lose theirs too.
+        self.outbox.settle().await;
         let (taken_back, already_read) = self.store.recall(id, self.clock.now()).await?;
         Ok(Recalled { taken_back, already_read })
     }

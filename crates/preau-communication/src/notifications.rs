@@ -10,10 +10,12 @@
 //!
 //! E-mails say who wrote and about what, with a link, never the content itself.
 
+use crate::outbox::Publication;
 use crate::{Communication, CommunicationStore};
 use preau_core::local_time::{next_paris_minute, paris_clock};
 use preau_core::{Error, PersonId, Principal, Result, StructureId};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// The kinds of event, each with its own preferences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -192,37 +194,62 @@ impl<S: CommunicationStore> Communication<S> {
     /// pushes it live now to those whose pages are open, unless it is for later or they are in
     /// their quiet hours.
     pub async fn notify(&self, people: &[PersonId], kind: Kind, at: i64, title: &str, link: &str, live: &dyn LivePush) -> Result<()> {
-        if people.is_empty() {
+        let p = Publication { message: None, people: people.to_vec(), kind, at, title: title.to_owned(), link: link.to_owned() };
+        self.notify_batch(std::slice::from_ref(&p), live).await
+    }
+
+    /// [`Self::notify`] for several publications at once: one read of the preferences (per kind)
+    /// and quiet hours; the messages' deliveries, the live pushes, then the feeds.
+    pub(crate) async fn notify_batch(&self, publications: &[Publication], live: &dyn LivePush) -> Result<()> {
+        let now = self.clock.now();
+        let mut everyone: Vec<PersonId> = publications.iter().flat_map(|p| p.people.iter().copied()).collect();
+        everyone.sort();
+        everyone.dedup();
+        if everyone.is_empty() {
             return Ok(());
         }
-        let now = self.clock.now();
-        let prefs = self.store.preferences_for(people, kind).await?;
-        let quiet = self.store.quiet_hours_for(people).await?;
-        let mut rows = Vec::with_capacity(people.len());
-        for person in people {
-            let pref = prefs.get(person).copied().unwrap_or(Preference::default_for(kind));
-            let qh = quiet.get(person).copied().unwrap_or(QuietHours::DEFAULT);
-            let notification = Notification {
-                id: preau_core::MessageId::new().to_string(),
-                person: *person,
-                kind,
-                at,
-                title: title.to_owned(),
-                link: link.to_owned(),
-                read: false,
-            };
-            let mail_due = (pref.email == Email::Now).then(|| qh.next_allowed(at.max(now)));
-            rows.push((Outgoing { notification, live: pref.live, email: pref.email, mail_due }, qh));
+        let quiet = self.store.quiet_hours_for(&everyone).await?;
+        let mut prefs = HashMap::new();
+        for kind in Kind::ALL {
+            let people: Vec<PersonId> = publications.iter().filter(|p| p.kind == kind).flat_map(|p| p.people.iter().copied()).collect();
+            if !people.is_empty() {
+                prefs.insert(kind, self.store.preferences_for(&people, kind).await?);
+            }
         }
-        let pushed_now: Vec<bool> = rows.iter().map(|(o, qh)| o.live && o.notification.at <= now && !qh.is_quiet(now)).collect();
-        let handled: Vec<bool> = rows.iter().map(|(o, _)| !o.live || o.notification.at <= now).collect();
-        let outgoing: Vec<Outgoing> = rows.into_iter().map(|(o, _)| o).collect();
-        self.store.insert_notifications(&outgoing, &handled).await?;
-        let now_live: Vec<PersonId> = outgoing.iter().zip(pushed_now).filter(|(_, p)| *p).map(|(o, _)| o.notification.person).collect();
-        if let Some(first) = outgoing.first() {
-            live.push_all(&now_live, &first.notification);
+        let (mut rows, mut handled, mut pushes) = (vec![], vec![], vec![]);
+        for p in publications {
+            let mut now_live = vec![];
+            for person in &p.people {
+                let pref = prefs.get(&p.kind).and_then(|m| m.get(person)).copied().unwrap_or(Preference::default_for(p.kind));
+                let qh = quiet.get(person).copied().unwrap_or(QuietHours::DEFAULT);
+                let notification = Notification {
+                    id: preau_core::MessageId::new().to_string(),
+                    person: *person,
+                    kind: p.kind,
+                    at: p.at,
+                    title: p.title.clone(),
+                    link: p.link.clone(),
+                    read: false,
+                };
+                if pref.live && p.at <= now && !qh.is_quiet(now) {
+                    now_live.push(*person);
+                }
+                handled.push(!pref.live || p.at <= now);
+                let mail_due = (pref.email == Email::Now).then(|| qh.next_allowed(p.at.max(now)));
+                rows.push(Outgoing { notification, live: pref.live, email: pref.email, mail_due });
+            }
+            if let Some(last) = rows.last() {
+                pushes.push((now_live, last.notification.clone()));
+            }
         }
-        Ok(())
+        // The inboxes first, then the open pages (which may reload them), then the feeds.
+        let messages: Vec<_> = publications.iter().filter_map(|p| p.message.as_ref().map(|(id, list)| (*id, p.at, list.as_slice()))).collect();
+        self.store.deliver(&messages).await?;
+        for (people, n) in pushes {
+            live.push_all(&people, &n);
+        }
+        let delivered: Vec<preau_core::MessageId> = messages.iter().map(|(id, _, _)| *id).collect();
+        self.store.insert_notifications(&rows, &handled, &delivered).await
     }
 
     /// Pushes live what became due since (scheduled messages), to those not in quiet hours.

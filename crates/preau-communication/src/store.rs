@@ -24,8 +24,9 @@ pub trait CommunicationStore: DirectoryStore {
     /// The name of what each target is made of (the class, group, structure or person).
     async fn target_names(&self, targets: &[Target]) -> Result<Vec<String>>;
 
-    /// A new message with its deliveries (none for a draft), in one transaction.
-    async fn insert_message(&self, m: &Message, deliveries: &[(PersonId, Copy)]) -> Result<()>;
+    /// A new message with the recipients its audiences expanded into (none for a draft), whose
+    /// deliveries [`Self::deliver`] writes.
+    async fn insert_message(&self, m: &Message, recipients: &[(PersonId, Copy)]) -> Result<()>;
     /// Removes a draft (its replacement is inserted by the caller).
     async fn delete_draft(&self, id: MessageId) -> Result<()>;
     async fn message(&self, id: MessageId) -> Result<Message>;
@@ -53,9 +54,16 @@ pub trait CommunicationStore: DirectoryStore {
     /// Replaces a person's preferences and quiet hours (`None`: they set none).
     async fn set_preferences(&self, person: PersonId, preferences: &[Preference], quiet: Option<QuietHours>) -> Result<()>;
     async fn set_structure_quiet_hours(&self, structure: StructureId, quiet: Option<QuietHours>) -> Result<()>;
+    /// Writes the deliveries of messages (id, when they see it, recipients), leaving those
+    /// already written as they are.
+    async fn deliver(&self, messages: &[(MessageId, i64, &[(PersonId, Copy)])]) -> Result<()>;
     /// Writes notifications; `handled` says which have nothing left to push live (pushed now,
-    /// not live, or due now during quiet hours: the feed has them).
-    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool]) -> Result<()>;
+    /// not live, or due now during quiet hours: the feed has them). In the same transaction,
+    /// the messages `delivered` are marked done.
+    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()>;
+    /// Sent messages whose deliveries were not written (a server stopped meanwhile), with their
+    /// recipients.
+    async fn unnotified_messages(&self) -> Result<Vec<(Message, Vec<(PersonId, Copy)>)>>;
     /// Live notifications due by `now` not pushed yet.
     async fn unpushed(&self, now: i64) -> Result<Vec<Notification>>;
     async fn mark_pushed(&self, ids: &[String]) -> Result<()>;

@@ -298,8 +298,14 @@ impl preau_communication::CommunicationStore for Store {
     async fn set_structure_quiet_hours(&self, structure: StructureId, quiet: Option<QuietHours>) -> Result<()> {
         crate::notifications::set_structure_quiet_hours(self, structure, quiet).await
     }
-    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool]) -> Result<()> {
-        crate::notifications::insert(self, rows, handled).await
+    async fn deliver(&self, messages: &[(MessageId, i64, &[(PersonId, Copy)])]) -> Result<()> {
+        crate::messages::deliver(self, messages).await
+    }
+    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()> {
+        crate::notifications::insert(self, rows, handled, delivered).await
+    }
+    async fn unnotified_messages(&self) -> Result<Vec<(Message, Vec<(PersonId, Copy)>)>> {
+        crate::messages::unnotified(self).await
     }
     async fn unpushed(&self, now: i64) -> Result<Vec<Notification>> {
         crate::notifications::unpushed(self, now).await

@@ -43,6 +43,15 @@ impl Dialect {
         }
     }
 
+    /// An aggregate of `expr` over the rows of a group, as the text of a JSON array: one row
+    /// to read instead of many (reading rows costs more than the query).
+    pub(crate) fn json_agg(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_group_array({expr})"),
+            Dialect::Postgres => format!("json_agg({expr})::text"),
+        }
+    }
+
     /// A subquery of the strings of a JSON array bound at `$n`, for `IN (…)`.
     pub(crate) fn json_strings(self, n: usize) -> String {
         match self {
@@ -65,6 +74,9 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     pub dialect: Dialect,
     generation: std::sync::Arc<AtomicU64>,
+    /// SQLite takes one writer at a time: the busy writers of a shared file sleep and retry,
+    /// so the hot write paths queue here instead.
+    writer: tokio::sync::Mutex<()>,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> Error {
@@ -93,13 +105,16 @@ impl Store {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    // Checkpoints are the background task's (see `spawn_checkpoints`); a connection
+                    // checkpoints itself only past 10,000 pages of log (a command without it).
+                    conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     Ok(())
                 })
             });
         }
         let pool = options.connect(&url).await.map_err(db_err)?;
-        Ok(Store { pool, dialect, generation: std::sync::Arc::new(AtomicU64::new(1)) })
+        Ok(Store { pool, dialect, generation: std::sync::Arc::new(AtomicU64::new(1)), writer: tokio::sync::Mutex::new(()) })
     }
 
     /// Applies the migrations not yet applied; returns how many ran.
@@ -116,6 +131,36 @@ impl Store {
     /// Whether the database answers (the readiness probe).
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// On SQLite, copies the write-ahead log into the database every half second, in the
+    /// background, instead of in the commit of whichever request crosses the log's threshold
+    /// (a server does; a one-off command needs not).
+    pub fn spawn_checkpoints(&self) {
+        if self.dialect != Dialect::Sqlite {
+            return;
+        }
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !pool.is_closed() {
+                tick.tick().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                    tracing::warn!(error = %e, "checkpointing the database failed");
+                }
+            }
+        });
+    }
+
+    /// Begins a write transaction, in turn with the other writers on SQLite (keep the guard
+    /// until the transaction is committed).
+    pub(crate) async fn begin_write(&self) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, sqlx::Transaction<'static, sqlx::Any>)> {
+        let guard = match self.dialect {
+            Dialect::Sqlite => Some(self.writer.lock().await),
+            Dialect::Postgres => None,
+        };
+        Ok((guard, self.pool.begin().await.map_err(db_err)?))
     }
 
     /// Commits a transaction that changed the directory, so that caches see the change.

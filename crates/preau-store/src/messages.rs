@@ -35,8 +35,13 @@ fn folder_of(code: &str) -> Result<Folder> {
 }
 
 pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy)]) -> Result<()> {
-    let mut tx = s.pool.begin().await.map_err(db_err)?;
-    sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder, acknowledge) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+    // The recipients wait in `fanout` for the outbox (none for a draft).
+    let fanout = match deliveries {
+        [] => None,
+        list => Some(recipients_json(list)?),
+    };
+    let (_turn, mut tx) = s.begin_write().await?;
+    sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder, acknowledge, fanout) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
         .bind(m.id.to_string())
         .bind(m.territory.to_string())
         .bind(m.sender.to_string())
@@ -54,24 +59,60 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
         .bind(m.recipients)
         .bind(if m.sent_at.is_some() { "sent" } else { "drafts" })
         .bind(i64::from(m.acknowledge))
+        .bind(fanout)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-    let at = m.deliver_at.unwrap_or(m.created_at);
-    if !deliveries.is_empty() {
-        // One statement whatever the count: the recipients travel as one JSON parameter.
-        let d = s.dialect;
-        let sql = format!(
-            "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) SELECT {}, $1, {}, $2, 'inbox' FROM {}",
-            d.json_at(0, false),
-            d.json_at(1, false),
-            d.json_rows(3)
-        );
-        let rows: Vec<[String; 2]> = deliveries.iter().map(|(p, c)| [p.to_string(), c.code().to_owned()]).collect();
-        let json = serde_json::to_string(&rows).map_err(|e| Error::Internal(e.to_string()))?;
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(m.id.to_string()).bind(at).bind(json).execute(&mut *tx).await.map_err(db_err)?;
+    tx.commit().await.map_err(db_err)
+}
+
+fn recipients_json(list: &[(PersonId, Copy)]) -> Result<String> {
+    let rows: Vec<[String; 2]> = list.iter().map(|(p, c)| [p.to_string(), c.code().to_owned()]).collect();
+    serde_json::to_string(&rows).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Writes the deliveries of messages, one statement each (the recipients travel as one JSON
+/// parameter); those already written are left as they are.
+pub(crate) async fn deliver(s: &Store, messages: &[(MessageId, i64, &[(PersonId, Copy)])]) -> Result<()> {
+    let d = s.dialect;
+    let sql = format!(
+        "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) SELECT {}, $1, {}, $2, 'inbox' FROM {} WHERE true ON CONFLICT DO NOTHING",
+        d.json_at(0, false),
+        d.json_at(1, false),
+        d.json_rows(3)
+    );
+    let (_turn, mut tx) = s.begin_write().await?;
+    for (id, at, list) in messages {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(id.to_string()).bind(*at).bind(recipients_json(list)?).execute(&mut *tx).await.map_err(db_err)?;
     }
     tx.commit().await.map_err(db_err)
+}
+
+/// Clears the `fanout` of messages whose deliveries and notifications are written, within the
+/// transaction that writes the notifications.
+pub(crate) async fn fanned_out(s: &Store, tx: &mut sqlx::AnyConnection, messages: &[MessageId]) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = messages.iter().map(|m| m.to_string()).collect();
+    let json = serde_json::to_string(&ids).map_err(|e| Error::Internal(e.to_string()))?;
+    let sql = format!("UPDATE messages SET fanout = NULL WHERE id IN ({})", s.dialect.json_strings(1));
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(json).execute(&mut *tx).await.map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn unnotified(s: &Store) -> Result<Vec<(Message, Vec<(PersonId, Copy)>)>> {
+    let rs = sqlx::query("SELECT * FROM messages WHERE fanout IS NOT NULL ORDER BY created_at").fetch_all(&s.pool).await.map_err(db_err)?;
+    rs.iter()
+        .map(|r| {
+            let rows: Vec<[String; 2]> = serde_json::from_str(&text(r, "fanout")?).map_err(|e| Error::Internal(e.to_string()))?;
+            let list = rows
+                .iter()
+                .map(|[p, c]| Ok((p.parse()?, Copy::parse(c).ok_or_else(|| Error::Internal(format!("bad copy {c}")))?)))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((message(r)?, list))
+        })
+        .collect()
 }
 
 pub(crate) async fn delete_draft(s: &Store, id: MessageId) -> Result<()> {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "news", include_str!("../migrations/0017_news.sql")),
     (18, "liaison", include_str!("../migrations/0018_liaison.sql")),
     (19, "moderation", include_str!("../migrations/0019_moderation.sql")),
+    (20, "outbox", include_str!("../migrations/0020_outbox.sql")),
 ];
 
 /// The migrations that only one dialect runs.

@@ -5,7 +5,7 @@
 use crate::rows::{int, opt, opt_int, parse, text};
 use crate::{Store, db_err};
 use preau_communication::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
-use preau_core::{Error, PersonId, Result, StructureId};
+use preau_core::{Error, MessageId, PersonId, Result, StructureId};
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -51,17 +51,26 @@ fn ids_json(people: &[PersonId]) -> Result<String> {
 
 pub(crate) async fn quiet_hours_for(s: &Store, people: &[PersonId]) -> Result<HashMap<PersonId, QuietHours>> {
     let mut out = HashMap::new();
-    let list = s.dialect.json_strings(1);
-    // Their structures' first (in a stable order), then their own, which win.
+    let d = s.dialect;
+    let list = d.json_strings(1);
+    // Their structures' first (each once, with who it applies to), then their own, which win.
     let sql = format!(
-        "SELECT m.person_id AS owner, q.* FROM memberships m JOIN quiet_hours q ON q.owner_id = m.structure_id WHERE m.person_id IN ({list}) UNION ALL SELECT q.owner_id AS owner, q.* FROM quiet_hours q WHERE q.owner_id IN ({list}) ORDER BY 1"
+        "SELECT q.*, {} AS people FROM quiet_hours q JOIN memberships m ON m.structure_id = q.owner_id WHERE m.person_id IN ({list}) GROUP BY q.owner_id, q.start_minute, q.end_minute, q.days_off UNION ALL SELECT q.*, NULL AS people FROM quiet_hours q WHERE q.owner_id IN ({list}) ORDER BY 1",
+        d.json_agg("m.person_id")
     );
     let rs = sqlx::query(AssertSqlSafe(sql)).bind(ids_json(people)?).fetch_all(&s.pool).await.map_err(db_err)?;
     for r in rs {
-        let person: PersonId = parse(&r, "owner")?;
-        let own = text(&r, "owner_id")? == person.to_string();
-        if own || !out.contains_key(&person) {
-            out.insert(person, quiet(&r)?);
+        let q = quiet(&r)?;
+        match opt(&r, "people")? {
+            Some(json) => {
+                let list: Vec<String> = serde_json::from_str(&json).map_err(|e| Error::Internal(e.to_string()))?;
+                for p in list {
+                    out.entry(p.parse()?).or_insert(q);
+                }
+            }
+            None => {
+                out.insert(parse(&r, "owner_id")?, q);
+            }
         }
     }
     Ok(out)
@@ -110,8 +119,9 @@ pub(crate) async fn set_structure_quiet_hours(s: &Store, structure: StructureId,
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool]) -> Result<()> {
-    let mut tx = s.pool.begin().await.map_err(db_err)?;
+pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()> {
+    let (_turn, mut tx) = s.begin_write().await?;
+    crate::messages::fanned_out(s, &mut *tx, delivered).await?;
     let d = s.dialect;
     let sql = format!(
         "INSERT INTO notifications (id, person_id, kind, at, title, link, live, pushed, email, mail_due, digested) SELECT {}, {}, $1, $2, $3, $4, {}, {}, {}, {}, {} FROM {}",

@@ -105,9 +105,17 @@ impl AppState {
         };
         accounts.sessions.on_end(Arc::new(move |key| fanout.session_ended(key)));
         let providers = accounts.upstreams(territory.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
+        store.spawn_checkpoints();
         let hub = Arc::new(crate::communication::live::Hub::default());
+        let communication = preau_communication::Communication::new(store.clone(), clock.clone(), hub.clone());
+        let outbox = communication.clone();
+        tokio::spawn(async move { outbox.run_outbox(|e| tracing::error!(error = %e, "telling the recipients of messages failed")).await });
+        let left = communication.recover_outbox().await?;
+        if left > 0 {
+            tracing::info!(messages = left, "telling the recipients of messages sent before a stop");
+        }
         Ok(AppState {
-            communication: preau_communication::Communication::new(store.clone(), clock.clone(), hub.clone()),
+            communication,
             hub,
             federation: Arc::default(),
             providers: Arc::new(std::sync::RwLock::new(providers)),

@@ -150,6 +150,17 @@ impl TestApp {
         TestApp { state, router, clock, outbox, system, data_dir }
     }
 
+    /// The state a server starting again over the same database would have (its outbox worker
+    /// started, what was left recovered).
+    pub async fn restarted(&self) -> AppState {
+        let mailer: Arc<dyn preau_identity::mail::Mailer> = Arc::new(preau_web::mail::OutboxMailer { dir: self.outbox.clone(), from: "ne-pas-repondre@preau.invalid".into() });
+        let policy = SessionPolicy { idle_secs: 3600, absolute_secs: 12 * 3600 };
+        let hasher = PasswordHasher::new(2, 16, 64, 1, Arc::new(OsRandom)).expect("hasher");
+        AppState::new(self.state.store.clone(), self.clock.clone(), Arc::new(OsRandom), hasher, mailer, policy, "https://ent.example.org".into(), false, self.outbox.join("imports"))
+            .await
+            .expect("state")
+    }
+
     // ----- Fixtures -----
 
     pub async fn school(&self, uai: &str, name: &str) -> Structure {
@@ -256,6 +267,9 @@ impl TestApp {
             req = req.header(header::COOKIE, format!("preau_lang={l}"));
         }
         let response = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");
+        // What the request left to the outbox (a message's notifications) is done before the
+        // test looks, as it is a moment later for a user.
+        self.state.communication.outbox.settle().await;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");

@@ -125,6 +125,50 @@ async fn an_open_page_gets_a_message_live_unless_quiet_and_a_scheduled_one_when_
     assert!(page.try_recv().is_err(), "quiet hours");
 }
 
+/// A server that stopped after storing a message, before telling its recipients, tells them
+/// when it starts again, once.
+#[tokio::test]
+async fn a_message_stored_just_before_a_stop_is_notified_at_the_next_start() {
+    use preau_communication::CommunicationStore;
+    use preau_communication::messages::{Copy, Message};
+    let app = TestApp::new().await;
+    let (claire, anne) = teacher_and_parent(&app).await;
+    let parent = app.login(&anne).await;
+    // What the first half of a send leaves behind: the message and its delivery, stored.
+    let id = preau_core::MessageId::new();
+    let m = Message {
+        id,
+        territory: app.system.territory,
+        sender: claire.id,
+        sender_name: "Claire Martin".into(),
+        thread: id,
+        parent: None,
+        subject: "Avant l'arrêt".into(),
+        body: ".".into(),
+        addressees: vec![],
+        created_at: T0,
+        sent_at: Some(T0),
+        deliver_at: Some(T0),
+        no_reply: false,
+        acknowledge: false,
+        recalled_at: None,
+        hidden_at: None,
+        recipients: 1,
+    };
+    app.state.store.insert_message(&m, &[(anne.id, Copy::To)]).await.expect("stored");
+    let feed = "/api/v1/notifications";
+    assert_eq!(app.json(&parent, "GET", feed, None).await.json().as_array().map(Vec::len), Some(0), "not told yet");
+    let again = app.restarted().await;
+    again.communication.outbox.settle().await;
+    let told = app.json(&parent, "GET", feed, None).await.json();
+    assert_eq!(told.as_array().map(Vec::len), Some(1), "{told}");
+    assert_eq!(told[0]["title"], "Claire Martin : Avant l'arrêt");
+    // Once: a further start finds nothing left.
+    let third = app.restarted().await;
+    third.communication.outbox.settle().await;
+    assert_eq!(app.json(&parent, "GET", feed, None).await.json().as_array().map(Vec::len), Some(1));
+}
+
 /// The daily digest through a real SMTP server: `.ci/run` starts Python's `aiosmtpd` with a
 /// Maildir and runs this test with `PREAU_TEST_SMTP` and `PREAU_TEST_MAILDIR` set.
 #[tokio::test]

@@ -1,0 +1,155 @@
+//! The outbox: what a sent message still has to do once it is stored — its recipients'
+//! inboxes, feeds, live pages and e-mails. A send answers as soon as the message is committed
+//! with the recipients its audiences expanded into; the outbox's worker then writes their
+//! deliveries and notifications, several messages at a time (one read of preferences and quiet
+//! hours, one transaction), and pushes live to the open pages once that is committed.
+//!
+//! Nothing is lost on a crash: the recipients stay recorded on the message until the
+//! transaction that writes their deliveries clears them; the worker picks up, when it starts,
+//! what a stopped server left. Senders wait (back-pressure) only when more than
+//! [`MAX_QUEUED`] recipients are already waiting.
+
+use crate::messages::{Copy, Message};
+use crate::notifications::Kind;
+use crate::{Communication, CommunicationStore};
+use preau_core::{MessageId, PersonId};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+
+/// Recipients waiting in the outbox before senders wait too.
+pub const MAX_QUEUED: usize = 50_000;
+/// The worker takes publications together up to this many recipients (at least one
+/// publication): a short turn at the database for the senders waiting behind it.
+const BATCH_PEOPLE: usize = 1_000;
+
+/// One event for many people (a message to its recipients, a news item to its readers).
+#[derive(Debug)]
+pub struct Publication {
+    /// The message it tells of, with its recipients: their deliveries are written with the
+    /// notifications.
+    pub message: Option<(MessageId, Vec<(PersonId, Copy)>)>,
+    pub people: Vec<PersonId>,
+    pub kind: Kind,
+    pub at: i64,
+    pub title: String,
+    pub link: String,
+}
+
+impl Publication {
+    /// A sent message, to its recipients: "Sender : subject", when they see it.
+    pub fn of_message(m: &Message, recipients: Vec<(PersonId, Copy)>) -> Publication {
+        Publication {
+            people: recipients.iter().map(|(p, _)| *p).collect(),
+            message: Some((m.id, recipients)),
+            kind: if m.acknowledge { Kind::Acknowledgement } else { Kind::Message },
+            at: m.deliver_at.unwrap_or(m.created_at),
+            title: format!("{} : {}", m.sender_name, m.subject),
+            link: format!("/messages/{}", m.id),
+        }
+    }
+}
+
+/// Publications waiting for the worker.
+pub struct Outbox {
+    queue: Mutex<VecDeque<(Publication, OwnedSemaphorePermit)>>,
+    room: std::sync::Arc<Semaphore>,
+    /// Queued or being handled.
+    pending: AtomicUsize,
+    wake: Notify,
+    settled: Notify,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            queue: Mutex::default(),
+            room: std::sync::Arc::new(Semaphore::new(MAX_QUEUED)),
+            pending: AtomicUsize::new(0),
+            wake: Notify::new(),
+            settled: Notify::new(),
+        }
+    }
+}
+
+impl Outbox {
+    /// Queues a publication, waiting while the outbox is full.
+    pub async fn publish(&self, p: Publication) {
+        let n = p.people.len().clamp(1, MAX_QUEUED) as u32;
+        // The semaphore is never closed.
+        let Ok(permit) = self.room.clone().acquire_many_owned(n).await else { return };
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push_back((p, permit));
+        self.wake.notify_one();
+    }
+
+    /// Waits until everything published so far has been handled.
+    pub async fn settle(&self) {
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            if self.pending.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            settled.await;
+        }
+    }
+
+    /// Waits for publications and takes them up to [`BATCH_PEOPLE`] recipients.
+    async fn take(&self) -> Vec<(Publication, OwnedSemaphorePermit)> {
+        loop {
+            {
+                let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                if !q.is_empty() {
+                    // Those whose first recipient comes before the limit.
+                    let mut before = 0;
+                    let n = q
+                        .iter()
+                        .take_while(|(p, _)| {
+                            let first = before;
+                            before += p.people.len();
+                            first < BATCH_PEOPLE
+                        })
+                        .count();
+                    return q.drain(..n).collect();
+                }
+            }
+            self.wake.notified().await;
+        }
+    }
+
+    fn done(&self, n: usize) {
+        if self.pending.fetch_sub(n, Ordering::SeqCst) == n {
+            self.settled.notify_waiters();
+        }
+    }
+}
+
+impl<S: CommunicationStore> Communication<S> {
+    /// Queues what a stopped server left: sent messages whose recipients were not told.
+    /// Returns how many.
+    pub async fn recover_outbox(&self) -> preau_core::Result<usize> {
+        let left = self.store.unnotified_messages().await?;
+        let n = left.len();
+        for (m, people) in left {
+            self.outbox.publish(Publication::of_message(&m, people)).await;
+        }
+        Ok(n)
+    }
+
+    /// The outbox's worker: handles publications as they come, one batch at a time. Runs until
+    /// the process ends; a failed batch is reported to `failed` and stays un-notified in the
+    /// store (recovered at the next start).
+    pub async fn run_outbox(&self, failed: impl Fn(preau_core::Error)) {
+        loop {
+            let (publications, room): (Vec<Publication>, Vec<OwnedSemaphorePermit>) = self.outbox.take().await.into_iter().unzip();
+            if let Err(e) = self.notify_batch(&publications, &*self.live).await {
+                failed(e);
+            }
+            drop(room);
+            self.outbox.done(publications.len());
+        }
+    }
+}
