@@ -191,6 +191,14 @@ pub struct SendingOptions {
     pub acknowledge: bool,
 }
 
+/// A stored message's deliveries to write: to whom, how addressed, seen from when.
+#[derive(Debug, Clone, Copy)]
+pub struct Fanout<'a> {
+    pub message: MessageId,
+    pub at: i64,
+    pub recipients: &'a [(PersonId, Copy)],
+}
+
 /// What a recall did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Recalled {

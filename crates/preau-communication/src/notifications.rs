@@ -10,6 +10,7 @@
 //!
 //! E-mails say who wrote and about what, with a link, never the content itself.
 
+use crate::messages::Fanout;
 use crate::outbox::Publication;
 use crate::{Communication, CommunicationStore};
 use preau_core::local_time::{next_paris_minute, paris_clock};
@@ -243,12 +244,13 @@ impl<S: CommunicationStore> Communication<S> {
             }
         }
         // The inboxes first, then the open pages (which may reload them), then the feeds.
-        let messages: Vec<_> = publications.iter().filter_map(|p| p.message.as_ref().map(|(id, list)| (*id, p.at, list.as_slice()))).collect();
+        let messages: Vec<Fanout<'_>> =
+            publications.iter().filter_map(|p| p.message.as_ref().map(|(id, list)| Fanout { message: *id, at: p.at, recipients: list })).collect();
         self.store.deliver(&messages).await?;
         for (people, n) in pushes {
             live.push_all(&people, &n);
         }
-        let delivered: Vec<preau_core::MessageId> = messages.iter().map(|(id, _, _)| *id).collect();
+        let delivered: Vec<preau_core::MessageId> = messages.iter().map(|f| f.message).collect();
         self.store.insert_notifications(&rows, &handled, &delivered).await
     }
 

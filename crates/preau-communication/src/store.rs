@@ -1,6 +1,6 @@
 //! The storage port of communication, implemented by `preau-store`.
 
-use crate::messages::{Acknowledgement, Copy, Entry, Folder, Message};
+use crate::messages::{Acknowledgement, Copy, Entry, Fanout, Folder, Message};
 use crate::moderation::Report;
 use crate::news::News;
 use crate::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
@@ -56,7 +56,7 @@ pub trait CommunicationStore: DirectoryStore {
     async fn set_structure_quiet_hours(&self, structure: StructureId, quiet: Option<QuietHours>) -> Result<()>;
     /// Writes the deliveries of messages (id, when they see it, recipients), leaving those
     /// already written as they are.
-    async fn deliver(&self, messages: &[(MessageId, i64, &[(PersonId, Copy)])]) -> Result<()>;
+    async fn deliver(&self, messages: &[Fanout<'_>]) -> Result<()>;
     /// Writes notifications; `handled` says which have nothing left to push live (pushed now,
     /// not live, or due now during quiet hours: the feed has them). In the same transaction,
     /// the messages `delivered` are marked done.

@@ -7,7 +7,7 @@
 
 use crate::rows::{self, text};
 use crate::{Store, db_err};
-use preau_communication::messages::{Copy, Entry, Folder, Message};
+use preau_communication::messages::{Copy, Entry, Fanout, Folder, Message};
 use preau_communication::news::News;
 use preau_communication::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use preau_communication::rules::{Audience, Rule, Standing, Target};
@@ -298,7 +298,7 @@ impl preau_communication::CommunicationStore for Store {
     async fn set_structure_quiet_hours(&self, structure: StructureId, quiet: Option<QuietHours>) -> Result<()> {
         crate::notifications::set_structure_quiet_hours(self, structure, quiet).await
     }
-    async fn deliver(&self, messages: &[(MessageId, i64, &[(PersonId, Copy)])]) -> Result<()> {
+    async fn deliver(&self, messages: &[Fanout<'_>]) -> Result<()> {
         crate::messages::deliver(self, messages).await
     }
     async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()> {

@@ -4,7 +4,7 @@
 
 use crate::rows::{int, opt, opt_int, parse, text};
 use crate::{Store, db_err};
-use preau_communication::messages::{Acknowledgement, Copy, Entry, Folder, Message};
+use preau_communication::messages::{Acknowledgement, Copy, Entry, Fanout, Folder, Message};
 use preau_core::{Error, MessageId, PersonId, Result};
 use sqlx::any::AnyRow;
 
@@ -73,7 +73,7 @@ fn recipients_json(list: &[(PersonId, Copy)]) -> Result<String> {
 
 /// Writes the deliveries of messages, one statement each (the recipients travel as one JSON
 /// parameter); those already written are left as they are.
-pub(crate) async fn deliver(s: &Store, messages: &[(MessageId, i64, &[(PersonId, Copy)])]) -> Result<()> {
+pub(crate) async fn deliver(s: &Store, messages: &[Fanout<'_>]) -> Result<()> {
     let d = s.dialect;
     let sql = format!(
         "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) SELECT {}, $1, {}, $2, 'inbox' FROM {} WHERE true ON CONFLICT DO NOTHING",
@@ -82,8 +82,14 @@ pub(crate) async fn deliver(s: &Store, messages: &[(MessageId, i64, &[(PersonId,
         d.json_rows(3)
     );
     let (_turn, mut tx) = s.begin_write().await?;
-    for (id, at, list) in messages {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(id.to_string()).bind(*at).bind(recipients_json(list)?).execute(&mut *tx).await.map_err(db_err)?;
+    for f in messages {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(f.message.to_string())
+            .bind(f.at)
+            .bind(recipients_json(f.recipients)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
     }
     tx.commit().await.map_err(db_err)
 }

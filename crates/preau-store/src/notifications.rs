@@ -121,7 +121,7 @@ pub(crate) async fn set_structure_quiet_hours(s: &Store, structure: StructureId,
 
 pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()> {
     let (_turn, mut tx) = s.begin_write().await?;
-    crate::messages::fanned_out(s, &mut *tx, delivered).await?;
+    crate::messages::fanned_out(s, &mut tx, delivered).await?;
     let d = s.dialect;
     let sql = format!(
         "INSERT INTO notifications (id, person_id, kind, at, title, link, live, pushed, email, mail_due, digested) SELECT {}, {}, $1, $2, $3, $4, {}, {}, {}, {}, {} FROM {}",

@@ -153,12 +153,23 @@ impl TestApp {
     /// The state a server starting again over the same database would have (its outbox worker
     /// started, what was left recovered).
     pub async fn restarted(&self) -> AppState {
-        let mailer: Arc<dyn preau_identity::mail::Mailer> = Arc::new(preau_web::mail::OutboxMailer { dir: self.outbox.clone(), from: "ne-pas-repondre@preau.invalid".into() });
+        let mailer: Arc<dyn preau_identity::mail::Mailer> =
+            Arc::new(preau_web::mail::OutboxMailer { dir: self.outbox.clone(), from: "ne-pas-repondre@preau.invalid".into() });
         let policy = SessionPolicy { idle_secs: 3600, absolute_secs: 12 * 3600 };
         let hasher = PasswordHasher::new(2, 16, 64, 1, Arc::new(OsRandom)).expect("hasher");
-        AppState::new(self.state.store.clone(), self.clock.clone(), Arc::new(OsRandom), hasher, mailer, policy, "https://ent.example.org".into(), false, self.outbox.join("imports"))
-            .await
-            .expect("state")
+        AppState::new(
+            self.state.store.clone(),
+            self.clock.clone(),
+            Arc::new(OsRandom),
+            hasher,
+            mailer,
+            policy,
+            "https://ent.example.org".into(),
+            false,
+            self.outbox.join("imports"),
+        )
+        .await
+        .expect("state")
     }
 
     // ----- Fixtures -----
