@@ -38,6 +38,19 @@ pub fn next_paris_minute(utc: i64, minute: u32) -> i64 {
     guess + (paris_offset(utc) - paris_offset(guess))
 }
 
+/// The UTC instant of a Paris wall-clock time, given as seconds since 1970-01-01 00:00 of the
+/// wall clock (what a `datetime-local` field holds). In the hour skipped in spring, the clock
+/// is read as winter time; in the hour repeated in autumn, the first one is taken.
+pub fn from_paris(local: i64) -> i64 {
+    let summer = local - 7_200;
+    if paris_offset(summer) == 7_200 { summer } else { local - 3_600 }
+}
+
+/// Paris wall-clock time at `utc`, as seconds since 1970-01-01 00:00 of the wall clock.
+pub fn to_paris(utc: i64) -> i64 {
+    utc + paris_offset(utc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +70,13 @@ mod tests {
         assert_eq!(next_paris_minute(at(2026, 11, 29, 21, 30), 7 * 60), at(2026, 11, 30, 6, 0));
         // In summer, 7:00 in Paris is 05:00 UTC.
         assert_eq!(next_paris_minute(at(2026, 6, 1, 12, 0), 7 * 60), at(2026, 6, 2, 5, 0));
+        // A wall-clock time back to UTC, in winter and in summer, and round trips.
+        assert_eq!(from_paris(at(2026, 11, 30, 8, 0)), at(2026, 11, 30, 7, 0));
+        assert_eq!(from_paris(at(2026, 6, 2, 8, 0)), at(2026, 6, 2, 6, 0));
+        assert_eq!(to_paris(at(2026, 6, 2, 6, 0)), at(2026, 6, 2, 8, 0));
+        // The autumn change: 02:30 happens twice, the first (summer) one is taken.
+        assert_eq!(from_paris(at(2026, 10, 25, 2, 30)), at(2026, 10, 25, 0, 30));
+        // The spring change: 02:30 does not exist, read as winter time (01:30 UTC, 03:30 summer).
+        assert_eq!(from_paris(at(2026, 3, 29, 2, 30)), at(2026, 3, 29, 1, 30));
     }
 }

@@ -692,7 +692,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("message.subject", "Objet", "Subject"),
     ("message.body", "Message", "Message"),
     ("message.options", "Options d'envoi", "Sending options"),
-    ("message.send_at", "Envoyer plus tard, le (heure UTC)", "Send later, on (UTC time)"),
+    ("message.send_at", "Envoyer plus tard, le (heure de Paris)", "Send later, on (Paris time)"),
     ("message.no_reply", "Diffusion sans réponse possible", "Broadcast nobody can reply to"),
     ("message.send", "Envoyer", "Send"),
     ("message.save_draft", "Enregistrer le brouillon", "Save the draft"),

@@ -322,9 +322,10 @@ impl Draft {
         (d, action, add, add_as)
     }
 
-    /// `send_at` as written in a `datetime-local` field (UTC), if later than now.
+    /// `send_at` as written in a `datetime-local` field (Paris time).
     fn send_at(&self) -> Option<i64> {
-        chrono::NaiveDateTime::parse_from_str(&self.send_at, "%Y-%m-%dT%H:%M").ok().map(|t| t.and_utc().timestamp())
+        let local = chrono::NaiveDateTime::parse_from_str(&self.send_at, "%Y-%m-%dT%H:%M").ok()?;
+        Some(preau_core::local_time::from_paris(local.and_utc().timestamp()))
     }
 
     fn input(&self, draft: bool) -> MessageInput {

@@ -80,6 +80,8 @@ pub struct Field {
     pub required: bool,
 }
 
+/// A moment as people read it in France: Paris time, day first.
 pub fn fmt_time(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%d/%m/%Y %H:%M UTC").to_string()).unwrap_or_default()
+    let local = preau_core::local_time::to_paris(ts);
+    chrono::DateTime::from_timestamp(local, 0).map(|d| d.format("%d/%m/%Y %H:%M").to_string()).unwrap_or_default()
 }

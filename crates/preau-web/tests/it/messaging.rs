@@ -261,6 +261,13 @@ async fn a_teacher_writes_to_a_class_through_the_pages_and_a_parent_reads_it() {
     assert!(r.body.contains("role=\"alert\"") && r.body.contains(&format!("value=\"{parents}\" checked")), "{}", r.body);
     let r = s.app.post_form(&teacher, "/messages/new", &[("to", &parents), ("subject", "Réunion"), ("body", "Jeudi 18 h."), ("action", "send")]).await;
     assert_eq!(r.location(), "/messages?done=sent", "{}", r.body);
+    // Scheduled through the form in Paris time: 18:00 in Paris is 16:00 UTC in September.
+    let later = [("to", parents.as_str()), ("subject", "Rappel"), ("body", "Demain."), ("send_at", "2026-09-21T18:00"), ("action", "send")];
+    assert_eq!(s.app.post_form(&teacher, "/messages/new", &later).await.location(), "/messages?done=sent");
+    let sent = s.app.json(&teacher, "GET", "/api/v1/messages?folder=sent", None).await.json();
+    let rappel = sent.as_array().and_then(|a| a.iter().find(|e| e["message"]["subject"] == "Rappel")).cloned().unwrap_or_default();
+    assert_eq!(rappel["message"]["deliver_at"], T0 + 6_400, "{sent}");
+    assert!(s.app.get(&teacher, "/messages?folder=sent").await.body.contains("21/09/2026 18:00"));
 
     let (_, parent) = s.browser("Awa", "Diallo").await;
     let inbox = s.app.get(&parent, "/messages").await;
