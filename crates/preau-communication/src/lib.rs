@@ -9,6 +9,7 @@
 //! Every operation takes the caller and checks authorization itself; storage is reached through
 //! [`store::CommunicationStore`], implemented by `preau-store`.
 
+pub mod attachments;
 pub mod cache;
 pub mod messages;
 pub mod moderation;

@@ -7,11 +7,12 @@
 //! A recipient may always answer whoever wrote to them (unless the message said no reply); every
 //! other recipient must be within the sender's reach. Blind copies are shown to the sender only.
 
+use crate::attachments::Attached;
 use crate::outbox::Publication;
 use crate::rules::Target;
 use crate::{Communication, CommunicationStore};
 use preau_core::error::Validator;
-use preau_core::{Error, MessageId, PersonId, Principal, Profile, Result, TerritoryId};
+use preau_core::{AttachmentId, Error, MessageId, PersonId, Principal, Profile, Result, TerritoryId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -114,6 +115,8 @@ pub struct Message {
     pub hidden_at: Option<i64>,
     /// How many people it was delivered to.
     pub recipients: i64,
+    /// Its files (downloaded through [`Communication::attachment`]).
+    pub attachments: Vec<Attached>,
 }
 
 impl Message {
@@ -123,10 +126,11 @@ impl Message {
         self
     }
 
-    /// Its text removed when a moderator hid it.
+    /// Its text and files removed when a moderator hid it.
     pub fn masked(mut self) -> Message {
         if self.hidden_at.is_some() {
             self.body.clear();
+            self.attachments.clear();
         }
         self
     }
@@ -172,6 +176,9 @@ pub struct MessageInput {
     /// *Carnet de liaison*: ask the recipients to acknowledge it (the school's adults only).
     #[serde(default)]
     pub acknowledge: bool,
+    /// Uploads of the sender's to attach (see [`crate::attachments`]).
+    #[serde(default)]
+    pub attachments: Vec<AttachmentId>,
 }
 
 /// One recipient of a message asking for acknowledgement.
@@ -226,6 +233,7 @@ impl<S: CommunicationStore> Communication<S> {
         if (input.no_reply && !options.no_reply) || (input.acknowledge && !options.acknowledge) {
             return Err(Error::Forbidden);
         }
+        let attachments = self.attachable(me, &input.attachments, input.draft_id).await?;
         let names = self.names_of(&addressed.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
         let addressees: Vec<Addressee> = addressed.iter().zip(names).map(|((copy, target), name)| Addressee { copy: *copy, target: *target, name }).collect();
         let deliveries = if input.draft { vec![] } else { self.deliveries(me, &addressed).await? };
@@ -250,6 +258,7 @@ impl<S: CommunicationStore> Communication<S> {
             recalled_at: None,
             hidden_at: None,
             recipients: deliveries.len() as i64,
+            attachments,
         };
         if let Some(draft) = input.draft_id {
             self.own_draft(me, draft).await?;

@@ -18,6 +18,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
+/// How many times a batch is tried before it is left to the next start.
+pub const ATTEMPTS: u32 = 6;
 /// Recipients waiting in the outbox before senders wait too.
 pub const MAX_QUEUED: usize = 50_000;
 /// The worker takes publications together up to this many recipients (at least one
@@ -140,13 +142,21 @@ impl<S: CommunicationStore> Communication<S> {
     }
 
     /// The outbox's worker: handles publications as they come, one batch at a time. Runs until
-    /// the process ends; a failed batch is reported to `failed` and stays un-notified in the
-    /// store (recovered at the next start).
+    /// the process ends. A failed batch (the database away) is reported to `failed` and tried
+    /// again after 1, 2, 4… seconds, up to [`ATTEMPTS`] times; past that it stays in the store
+    /// and is recovered at the next start. Trying again is safe: deliveries already written
+    /// are kept, and the notifications are written once, with the end of the message's fan-out.
     pub async fn run_outbox(&self, failed: impl Fn(preau_core::Error)) {
         loop {
             let (publications, room): (Vec<Publication>, Vec<OwnedSemaphorePermit>) = self.outbox.take().await.into_iter().unzip();
-            if let Err(e) = self.notify_batch(&publications, &*self.live).await {
-                failed(e);
+            for attempt in 0..ATTEMPTS {
+                match self.notify_batch(&publications, &*self.live).await {
+                    Ok(()) => break,
+                    Err(e) => failed(e),
+                }
+                if attempt + 1 < ATTEMPTS {
+                    tokio::time::sleep(std::time::Duration::from_secs(1 << attempt)).await;
+                }
             }
             drop(room);
             self.outbox.done(publications.len());

@@ -1,11 +1,12 @@
 //! The storage port of communication, implemented by `preau-store`.
 
+use crate::attachments::Upload;
 use crate::messages::{Acknowledgement, Copy, Entry, Fanout, Folder, Message};
 use crate::moderation::Report;
 use crate::news::News;
 use crate::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use crate::rules::{Rule, Standing, Target};
-use preau_core::{MessageId, NewsId, PersonId, Result, StructureId, TerritoryId};
+use preau_core::{AttachmentId, MessageId, NewsId, PersonId, Result, StructureId, TerritoryId};
 use preau_directory::{AuditEntry, DirectoryStore, Person};
 use std::collections::HashMap;
 
@@ -25,9 +26,17 @@ pub trait CommunicationStore: DirectoryStore {
     async fn target_names(&self, targets: &[Target]) -> Result<Vec<String>>;
 
     /// A new message with the recipients its audiences expanded into (none for a draft), whose
-    /// deliveries [`Self::deliver`] writes.
+    /// deliveries [`Self::deliver`] writes; its attachments are attached to it.
     async fn insert_message(&self, m: &Message, recipients: &[(PersonId, Copy)]) -> Result<()>;
-    /// Removes a draft (its replacement is inserted by the caller).
+    /// Records an upload.
+    async fn insert_upload(&self, u: &Upload) -> Result<()>;
+    async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>>;
+    /// The bytes of a person's uploads not attached to any message.
+    async fn pending_upload_bytes(&self, owner: PersonId) -> Result<i64>;
+    /// Forgets the uploads unattached since before `before`; returns their ids.
+    async fn purge_uploads(&self, before: i64) -> Result<Vec<AttachmentId>>;
+    /// Removes a draft, its attachments going back to unattached uploads (its replacement is
+    /// inserted by the caller).
     async fn delete_draft(&self, id: MessageId) -> Result<()>;
     async fn message(&self, id: MessageId) -> Result<Message>;
     /// A person's copy of a message they received: when they read it, and where it is.

@@ -72,3 +72,7 @@ id_type!(
     /// A news item (*actualité*) of a structure.
     NewsId
 );
+id_type!(
+    /// A file attached to a message (stored on disk until the documents service).
+    AttachmentId
+);

@@ -7,11 +7,12 @@
 
 use crate::rows::{self, text};
 use crate::{Store, db_err};
+use preau_communication::attachments::Upload;
 use preau_communication::messages::{Copy, Entry, Fanout, Folder, Message};
 use preau_communication::news::News;
 use preau_communication::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use preau_communication::rules::{Audience, Rule, Standing, Target};
-use preau_core::{Error, GroupId, MessageId, NewsId, PersonId, Profile, Result, StructureId};
+use preau_core::{AttachmentId, Error, GroupId, MessageId, NewsId, PersonId, Profile, Result, StructureId};
 use preau_directory::{AuditEntry, Person};
 use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
@@ -303,6 +304,18 @@ impl preau_communication::CommunicationStore for Store {
     }
     async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()> {
         crate::notifications::insert(self, rows, handled, delivered).await
+    }
+    async fn insert_upload(&self, u: &Upload) -> Result<()> {
+        crate::attachments::insert(self, u).await
+    }
+    async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>> {
+        crate::attachments::get(self, id).await
+    }
+    async fn pending_upload_bytes(&self, owner: PersonId) -> Result<i64> {
+        crate::attachments::pending_bytes(self, owner).await
+    }
+    async fn purge_uploads(&self, before: i64) -> Result<Vec<AttachmentId>> {
+        crate::attachments::purge(self, before).await
     }
     async fn unnotified_messages(&self) -> Result<Vec<(Message, Vec<(PersonId, Copy)>)>> {
         crate::messages::unnotified(self).await

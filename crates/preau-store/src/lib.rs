@@ -3,6 +3,7 @@
 //! text UUIDs). The same migrations and the same queries serve both; the conformance tests run on
 //! SQLite in every `cargo test` and on PostgreSQL in CI.
 
+mod attachments;
 mod communication;
 mod directory;
 mod duplicates;

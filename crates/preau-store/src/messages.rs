@@ -27,6 +27,7 @@ fn message(r: &AnyRow) -> Result<Message> {
         recalled_at: opt_int(r, "recalled_at")?,
         hidden_at: opt_int(r, "hidden_at")?,
         recipients: int(r, "recipients")?,
+        attachments: serde_json::from_str(&text(r, "attachments")?).map_err(|e| Error::Internal(e.to_string()))?,
     })
 }
 
@@ -41,7 +42,7 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
         list => Some(recipients_json(list)?),
     };
     let (_turn, mut tx) = s.begin_write().await?;
-    sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder, acknowledge, fanout) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
+    sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder, acknowledge, fanout, attachments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
         .bind(m.id.to_string())
         .bind(m.territory.to_string())
         .bind(m.sender.to_string())
@@ -60,9 +61,11 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
         .bind(if m.sent_at.is_some() { "sent" } else { "drafts" })
         .bind(i64::from(m.acknowledge))
         .bind(fanout)
+        .bind(serde_json::to_string(&m.attachments).map_err(|e| Error::Internal(e.to_string()))?)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+    crate::attachments::attach(s, &mut tx, m.id, &m.attachments).await?;
     tx.commit().await.map_err(db_err)
 }
 
@@ -122,8 +125,12 @@ pub(crate) async fn unnotified(s: &Store) -> Result<Vec<(Message, Vec<(PersonId,
 }
 
 pub(crate) async fn delete_draft(s: &Store, id: MessageId) -> Result<()> {
-    sqlx::query("DELETE FROM messages WHERE id = $1 AND sent_at IS NULL").bind(id.to_string()).execute(&s.pool).await.map_err(db_err)?;
-    Ok(())
+    let (_turn, mut tx) = s.begin_write().await?;
+    let gone = sqlx::query("DELETE FROM messages WHERE id = $1 AND sent_at IS NULL").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
+    if gone.rows_affected() > 0 {
+        sqlx::query("UPDATE attachments SET message_id = NULL WHERE message_id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
 }
 
 pub(crate) async fn get(s: &Store, id: MessageId) -> Result<Message> {

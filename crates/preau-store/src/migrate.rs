@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "liaison", include_str!("../migrations/0018_liaison.sql")),
     (19, "moderation", include_str!("../migrations/0019_moderation.sql")),
     (20, "outbox", include_str!("../migrations/0020_outbox.sql")),
+    (21, "attachments", include_str!("../migrations/0021_attachments.sql")),
 ];
 
 /// The migrations that only one dialect runs.

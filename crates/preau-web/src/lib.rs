@@ -31,6 +31,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Largest upload of directory-feed files: 4 GiB, streamed to disk.
 pub const UPLOAD_LIMIT: usize = 4 * 1024 * 1024 * 1024;
+/// The largest body of an upload of attachments (one file through the API, or the compose
+/// form with its files): a message's 25 MiB with room for its text. Within it, the limits of
+/// attachments answer with their own clear reasons.
+pub const ATTACHMENTS_LIMIT: usize = 30 * 1024 * 1024;
 
 /// The whole application: pages, API, operations endpoints, static assets.
 pub fn router(state: AppState) -> Router {
@@ -46,9 +50,11 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));
+    let attachments = communication::attachments::upload_routes().layer(RequestBodyLimitLayer::new(ATTACHMENTS_LIMIT));
     Router::new()
         .merge(limited)
         .merge(uploads)
+        .merge(attachments)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(DefaultBodyLimit::disable())
         .with_state(state)

@@ -16,6 +16,8 @@ pub struct WebConfig {
     pub territory_name: String,
     /// Where uploaded feed files are kept until they are applied.
     pub upload_dir: std::path::PathBuf,
+    /// Where the files attached to messages are kept.
+    pub files_dir: std::path::PathBuf,
     /// The public address of Préau (the OpenID Connect issuer), without a trailing slash.
     pub base_url: String,
 }
@@ -60,7 +62,7 @@ impl AppState {
         policy: preau_identity::sessions::SessionPolicy,
         base_url: String,
         secure_cookies: bool,
-        upload_dir: std::path::PathBuf,
+        data_dir: std::path::PathBuf,
     ) -> preau_core::Result<AppState> {
         use preau_directory::DirectoryStore;
         let territories = store.territories().await?;
@@ -127,7 +129,14 @@ impl AppState {
             directory,
             accounts,
             metrics: Arc::new(Default::default()),
-            config: Arc::new(WebConfig { secure_cookies, territory: territory.id, territory_name: territory.name, upload_dir, base_url: base_url_public }),
+            config: Arc::new(WebConfig {
+                secure_cookies,
+                territory: territory.id,
+                territory_name: territory.name,
+                upload_dir: data_dir.join("imports"),
+                files_dir: data_dir.join("files"),
+                base_url: base_url_public,
+            }),
             clock,
             rng,
             cache: Arc::new(Default::default()),

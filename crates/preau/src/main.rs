@@ -208,7 +208,7 @@ async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow:
         policy,
         c.base_url.clone(),
         c.base_url.starts_with("https://"),
-        c.data_dir.join("imports"),
+        c.data_dir.clone(),
     )
     .await?)
 }
@@ -260,6 +260,9 @@ async fn deliver_notifications(state: &AppState) {
     }
     if let Err(e) = c.send_digests(&*state.accounts.mailer, &state.config.base_url).await {
         tracing::error!(error = %e, "digests not sent (retried next minute)");
+    }
+    if let Err(e) = preau_web::communication::attachments::purge(state).await {
+        tracing::error!(error = %e, "unattached uploads not purged (retried next minute)");
     }
 }
 

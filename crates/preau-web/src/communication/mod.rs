@@ -2,6 +2,7 @@
 //! messaging (pages and API).
 
 pub mod api;
+pub mod attachments;
 pub mod live;
 pub mod moderation_page;
 pub mod news_pages;
@@ -22,6 +23,7 @@ pub(crate) async fn user_name(state: &AppState, a: &Authed) -> Result<String, Pa
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(api::routes())
+        .merge(attachments::routes())
         .merge(pages::routes())
         .merge(rules_page::routes())
         .merge(notifications_page::routes())

@@ -7,16 +7,17 @@ use super::user_name;
 use crate::auth::Authed;
 use crate::error::{PageError, message};
 use crate::i18n::Tr;
-use crate::pages::{fmt_time, render};
+use crate::pages::{fmt_size, fmt_time, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use preau_communication::messages::{Copy, Entry, Folder, MessageInput};
 use preau_communication::rules::Target;
-use preau_core::MessageId;
+use preau_core::{AttachmentId, MessageId};
 use serde::Deserialize;
 
 type PageResult = Result<Response, PageError>;
@@ -24,7 +25,7 @@ type PageResult = Result<Response, PageError>;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/messages", get(show_folder))
-        .route("/messages/new", get(compose).post(compose_post))
+        .route("/messages/new", get(compose))
         .route("/messages/{id}", get(show_message))
         .route("/messages/{id}/file", post(file))
         .route("/messages/{id}/recall", post(recall))
@@ -110,6 +111,8 @@ struct Item {
     body: String,
     current: bool,
     hidden: bool,
+    /// (download address, "name (size)").
+    files: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -192,6 +195,12 @@ async fn show_message(State(state): State<AppState>, a: Authed, Path(id): Path<M
                 body: e.message.body.clone(),
                 current: e.message.id == m.id,
                 hidden: e.message.hidden_at.is_some(),
+                files: e
+                    .message
+                    .attachments
+                    .iter()
+                    .map(|f| (format!("/messages/{}/attachments/{}", e.message.id, f.id), format!("{} ({})", f.name, fmt_size(f.size))))
+                    .collect(),
             })
             .collect(),
         mine,
@@ -275,6 +284,8 @@ struct ComposePage {
     acknowledge: bool,
     reply_to: String,
     draft_id: String,
+    /// The files attached so far: (id, "name (size)").
+    files: Vec<(String, String)>,
     error: Option<String>,
 }
 
@@ -290,6 +301,7 @@ struct Draft {
     acknowledge: bool,
     reply_to: Option<MessageId>,
     draft_id: Option<MessageId>,
+    attachments: Vec<AttachmentId>,
 }
 
 impl Draft {
@@ -315,6 +327,7 @@ impl Draft {
                 "acknowledge" => d.acknowledge = true,
                 "reply_to" => d.reply_to = v.parse().ok(),
                 "draft_id" => d.draft_id = v.parse().ok(),
+                "attachment" => d.attachments.extend(v.parse::<AttachmentId>().ok()),
                 "action" => action = v.clone(),
                 _ => {}
             }
@@ -342,6 +355,7 @@ impl Draft {
             draft,
             draft_id: self.draft_id,
             acknowledge: self.acknowledge,
+            attachments: self.attachments.clone(),
         }
     }
 }
@@ -358,7 +372,9 @@ async fn compose_page(state: &AppState, a: &Authed, d: Draft, searched: bool, er
         vec![]
     };
     let options = state.communication.sending_options(&a.principal).await.map_err(|e| a.fail(e))?;
+    let files = state.communication.my_uploads(&a.principal, &d.attachments, d.draft_id).await.map_err(|e| a.fail(e))?;
     Ok(render(&ComposePage {
+        files: files.iter().map(|f| (f.id.to_string(), format!("{} ({})", f.name, fmt_size(f.size)))).collect(),
         user: Some(user_name(state, a).await?),
         csrf: a.session.csrf.to_string(),
         chosen,
@@ -403,6 +419,7 @@ async fn compose(State(state): State<AppState>, a: Authed, Query(q): Query<Compo
     if let Some(id) = q.draft {
         let (e, _) = state.communication.open(&a.principal, id).await.map_err(|e| a.fail(e))?;
         d.chosen = e.message.addressees.iter().map(|x| (x.copy, x.target)).collect();
+        d.attachments = e.message.attachments.iter().map(|f| f.id).collect();
         (d.subject, d.body, d.draft_id) = (e.message.subject, e.message.body, Some(id));
     }
     if let Some(id) = q.reply {
@@ -424,9 +441,59 @@ async fn compose(State(state): State<AppState>, a: Authed, Query(q): Query<Compo
     compose_page(&state, &a, d, false, None).await
 }
 
-async fn compose_post(State(state): State<AppState>, a: Authed, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
-    let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
-    a.check_csrf(csrf)?;
+/// The compose form as posted: its fields, and the files chosen in it stored as uploads. A
+/// form with files comes as `multipart/form-data`; its CSRF token (the form's first field) is
+/// checked before any file is stored.
+async fn read_compose(state: &AppState, a: &Authed, req: Request) -> Result<(Vec<(String, String)>, Option<String>), PageError> {
+    let multipart = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(pairs) =
+            Form::<Vec<(String, String)>>::from_request(req, state).await.map_err(|_| a.fail(preau_core::Error::invalid("body", "form.invalid")))?;
+        let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        a.check_csrf(csrf)?;
+        return Ok((pairs, None));
+    }
+    let mut form = Multipart::from_request(req, state).await.map_err(|_| a.fail(preau_core::Error::invalid("body", "form.invalid")))?;
+    let (mut pairs, mut checked) = (vec![], false);
+    let interrupted = || a.fail(preau_core::Error::invalid("file", "attachment.interrupted"));
+    while let Some(field) = form.next_field().await.map_err(|_| interrupted())? {
+        let name = field.name().unwrap_or("").to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file) if name == "files" => {
+                if !checked {
+                    return Err(a.fail(preau_core::Error::Forbidden));
+                }
+                if file.is_empty() {
+                    continue; // The file input left empty.
+                }
+                match super::attachments::save_upload(state, &a.principal, &file, field).await {
+                    Ok(f) => pairs.push(("attachment".to_owned(), f.id.to_string())),
+                    Err(e @ preau_core::Error::Invalid(_)) => return Ok((pairs, Some(message(&e, a.lang)))),
+                    Err(e) => return Err(a.fail(e)),
+                }
+            }
+            _ => {
+                let value = field.text().await.map_err(|_| interrupted())?;
+                if name == "csrf" {
+                    a.check_csrf(&value)?;
+                    checked = true;
+                }
+                pairs.push((name, value));
+            }
+        }
+    }
+    if !checked {
+        return Err(a.fail(preau_core::Error::Forbidden));
+    }
+    Ok((pairs, None))
+}
+
+pub(crate) async fn compose_post(State(state): State<AppState>, a: Authed, req: Request) -> PageResult {
+    let (pairs, refused) = read_compose(&state, &a, req).await?;
+    if refused.is_some() {
+        let (d, ..) = Draft::from_pairs(&pairs);
+        return compose_page(&state, &a, d, false, refused).await;
+    }
     let (mut d, action, add, add_as) = Draft::from_pairs(&pairs);
     match action.as_str() {
         "send" | "draft" => match state.communication.send(&a.principal, &d.input(action == "draft")).await {

@@ -80,6 +80,15 @@ pub struct Field {
     pub required: bool,
 }
 
+/// A size as people read it in French: "840 o", "12 Ko", "3,4 Mo".
+pub fn fmt_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} o"),
+        b if b < 1024 * 1024 => format!("{} Ko", (b + 1023) / 1024),
+        b => format!("{:.1} Mo", b as f64 / (1024.0 * 1024.0)).replace('.', ","),
+    }
+}
+
 /// A moment as people read it in France: Paris time, day first.
 pub fn fmt_time(ts: i64) -> String {
     let local = preau_core::local_time::to_paris(ts);

@@ -140,7 +140,7 @@ impl TestApp {
             SessionPolicy { idle_secs: 3600, absolute_secs: 12 * 3600 },
             base_url.into(),
             false,
-            outbox.join("imports"),
+            outbox.clone(),
         )
         .await
         .expect("state");
@@ -358,7 +358,7 @@ impl TestApp {
     }
 }
 
-fn enc(s: &str) -> String {
+pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),

@@ -468,3 +468,149 @@ async fn a_news_item_is_changed_by_its_author_until_published_then_by_publishers
     assert_eq!(s.app.json(&teacher, "PUT", &path, Some(edit("Changé après coup"))).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.app.json(&head, "PUT", &path, Some(edit("Cross : départ 14 h"))).await.json()["title"], "Cross : départ 14 h");
 }
+
+/// Uploads a file through the API, as a client does before attaching it.
+async fn upload(s: &School, c: &Client, name: &str, bytes: &[u8]) -> Resp {
+    let req = axum::http::Request::post(format!("/api/v1/attachments?name={}", enc(name))).header("x-csrf-token", c.csrf.clone());
+    s.app.send(c, req, axum::body::Body::from(bytes.to_vec())).await
+}
+
+/// The files kept on disk.
+fn stored_files(s: &School) -> usize {
+    std::fs::read_dir(&s.app.state.config.files_dir).map(|d| d.count()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn attachments_reach_the_recipients_only_and_never_run_in_the_browser() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    let (_, head) = s.browser("Paul", "Girard").await;
+    // An HTML file, with a path in its name: kept under its own name, typed from its content.
+    let html = b"<html><script>alert(document.cookie)</script></html>";
+    let r = upload(&s, &teacher, "../../sortie.html", html).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let file = r.json();
+    assert_eq!(
+        (file["name"].as_str(), file["content_type"].as_str(), file["size"].as_i64()),
+        (Some("sortie.html"), Some("application/octet-stream"), Some(html.len() as i64))
+    );
+    let c4b = s.class("4B").await;
+    let (status, m) =
+        s.send(&teacher, json!({"to": [class(&c4b, "Pupil")], "subject": "Sortie", "body": "Le programme est joint.", "attachments": [file["id"]]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let path = format!("/messages/{}/attachments/{}", m["id"].as_str().unwrap_or(""), file["id"].as_str().unwrap_or(""));
+    // Zoé, in 4B, sees it listed on the message and downloads it as a file that cannot run.
+    let page = s.app.get(&zoe, &format!("/messages/{}", m["id"].as_str().unwrap_or(""))).await;
+    assert!(page.body.contains(&format!("href=\"{path}\"")) && page.body.contains("sortie.html ("), "{}", page.body);
+    let r = s.app.get(&zoe, &path).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body.as_bytes(), html);
+    let h = |k: &str| r.headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(h("content-disposition").starts_with("attachment; filename=\"sortie.html\""), "{}", h("content-disposition"));
+    assert_eq!((h("content-type").as_str(), h("x-content-type-options").as_str()), ("application/octet-stream", "nosniff"));
+    assert!(h("content-security-policy").contains("sandbox"));
+    assert_eq!(s.app.json(&zoe, "GET", &format!("/api/v1{path}"), None).await.status, StatusCode::OK);
+    // Hugo (4C) and the head received nothing: not found, by the page or the API.
+    for c in [&hugo, &head] {
+        assert_eq!(s.app.get(c, &path).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(s.app.json(c, "GET", &format!("/api/v1{path}"), None).await.status, StatusCode::NOT_FOUND);
+    }
+    // Nobody attaches a file that is not theirs, nor one already sent with another message.
+    let (status, _) = s.send(&hugo, json!({"to": [class(&c4b, "Teacher")], "subject": "x", "body": "y", "attachments": [file["id"]]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = s.send(&teacher, json!({"to": [class(&c4b, "Pupil")], "subject": "x", "body": "y", "attachments": [file["id"]]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn uploads_over_the_limits_are_refused_whole_and_unattached_ones_are_purged_after_a_day() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    assert_eq!(upload(&s, &teacher, "vide.txt", b"").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let r = upload(&s, &teacher, "film.mp4", &big).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("10 Mo") || r.body.contains("10 MB"), "{}", r.body);
+    assert_eq!(stored_files(&s), 0, "nothing kept of a refused upload");
+    let r = upload(&s, &teacher, "cours.pdf", b"%PDF-1.4 le cours").await;
+    assert_eq!(r.json()["content_type"], "application/pdf");
+    assert_eq!(stored_files(&s), 1);
+    // A day later, never attached: the file and its record are gone.
+    s.app.clock.advance(86_400 + 60);
+    assert_eq!(preau_web::communication::attachments::purge(&s.app.state).await.expect("purge"), 1);
+    assert_eq!(stored_files(&s), 0);
+    let teacher = s.app.login(&s.who("Claire", "Martin").await).await;
+    let c4b = s.class("4B").await;
+    let (status, _) = s.send(&teacher, json!({"to": [class(&c4b, "Pupil")], "subject": "x", "body": "y", "attachments": [r.json()["id"]]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// A compose form with a file, as a browser sends it (`multipart/form-data`).
+fn compose_form(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----preau-compose";
+    let mut body = vec![];
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").into_bytes());
+    }
+    if let Some((name, bytes)) = file {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n")
+                .into_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").into_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_teacher_attaches_a_file_in_the_compose_form_keeps_it_in_a_draft_and_sends_it() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let pupils = format!("class:{}:ELV", s.class("4B").await);
+    let post = |fields: Vec<(&'static str, String)>, file: Option<(&'static str, &'static [u8])>| {
+        let fields: Vec<(&str, String)> = fields;
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (kind, body) = compose_form(&refs, file);
+        let req = axum::http::Request::post("/messages/new").header(axum::http::header::CONTENT_TYPE, kind);
+        s.app.send(&teacher, req, axum::body::Body::from(body))
+    };
+    // Without the form's token first, no file is kept.
+    let r = post(vec![("to", pupils.clone()), ("action", "send".into())], Some(("devoir.pdf", b"%PDF-1.4 devoir"))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(stored_files(&s), 0);
+    // Saved as a draft with its file; the draft's form shows the file, chosen.
+    let fields = vec![
+        ("csrf", teacher.csrf.clone()),
+        ("to", pupils.clone()),
+        ("subject", "Devoir".into()),
+        ("body", "Voir le sujet.".into()),
+        ("action", "draft".into()),
+    ];
+    let r = post(fields, Some(("devoir.pdf", b"%PDF-1.4 devoir"))).await;
+    assert!(r.location().starts_with("/messages?folder=drafts"), "{} {}", r.status, r.body);
+    let draft = s.app.json(&teacher, "GET", "/api/v1/messages?folder=drafts", None).await.json()[0]["message"].clone();
+    let file = draft["attachments"][0]["id"].as_str().unwrap_or("").to_owned();
+    assert_eq!(draft["attachments"][0]["name"], "devoir.pdf", "{draft}");
+    let form = s.app.get(&teacher, &format!("/messages/new?draft={}", draft["id"].as_str().unwrap_or(""))).await;
+    assert!(form.body.contains(&format!("name=\"attachment\" value=\"{file}\" checked")) && form.body.contains("devoir.pdf ("), "{}", form.body);
+    // Sent from the draft: Zoé downloads the file.
+    let fields = vec![
+        ("csrf", teacher.csrf.clone()),
+        ("draft_id", draft["id"].as_str().unwrap_or("").to_owned()),
+        ("to", pupils.clone()),
+        ("subject", "Devoir".into()),
+        ("body", "Voir le sujet.".into()),
+        ("attachment", file.clone()),
+        ("action", "send".into()),
+    ];
+    assert_eq!(post(fields, None).await.location(), "/messages?done=sent");
+    let got = s.app.json(&zoe, "GET", "/api/v1/messages", None).await.json()[0]["message"].clone();
+    assert_eq!(got["attachments"][0]["id"], file.as_str(), "{got}");
+    let r = s.app.get(&zoe, &format!("/messages/{}/attachments/{file}", got["id"].as_str().unwrap_or(""))).await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "%PDF-1.4 devoir"));
+}

@@ -154,6 +154,7 @@ async fn a_message_stored_just_before_a_stop_is_notified_at_the_next_start() {
         recalled_at: None,
         hidden_at: None,
         recipients: 1,
+        attachments: vec![],
     };
     app.state.store.insert_message(&m, &[(anne.id, Copy::To)]).await.expect("stored");
     let feed = "/api/v1/notifications";
