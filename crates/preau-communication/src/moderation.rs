@@ -3,9 +3,11 @@
 //! sender and the reporter share), who see the content and either hide it for everyone or leave
 //! it; the decision is in the audit log.
 
+use crate::notifications::Kind;
+use crate::rules::Target;
 use crate::{Communication, CommunicationStore};
-use preau_core::{Error, MessageId, NewsId, Permission, PersonId, Principal, Result, StructureId, TerritoryId};
-use preau_directory::audit;
+use preau_core::{Error, MessageId, NewsId, Permission, PersonId, Principal, Result, Scope, StructureId, TerritoryId};
+use preau_directory::{Grantee, audit};
 use serde::{Deserialize, Serialize};
 
 /// What is reported.
@@ -88,7 +90,37 @@ impl<S: CommunicationStore> Communication<S> {
             decision: Decision::Open,
         };
         self.store.insert_report(&r).await?;
+        let moderators: Vec<PersonId> = self.moderators_of(caller.territory, structure).await?.into_iter().filter(|p| *p != me).collect();
+        let title = match item {
+            Reported::Message(_) => "Signalement d'un message à examiner",
+            Reported::News(_) => "Signalement d'une actualité à examiner",
+        };
+        self.notify(&moderators, Kind::Report, r.created_at, title, "/moderation", &*self.live).await?;
         Ok(r)
+    }
+
+    /// Who moderates a structure: those given a role that moderates it (or its parent, a *cité
+    /// scolaire*), in person or through a group; else those who moderate the whole territory.
+    async fn moderators_of(&self, territory: TerritoryId, structure: StructureId) -> Result<Vec<PersonId>> {
+        let parent = self.store.structure(structure).await?.parent;
+        let moderating: Vec<_> =
+            self.store.assignments(territory).await?.into_iter().filter(|a| a.role.permissions().contains(&Permission::Moderate)).collect();
+        let of_structure = |a: &&preau_directory::RoleAssignment| matches!(a.scope, Scope::Structure(s) if s == structure || Some(s) == parent);
+        let chosen: Vec<_> = if moderating.iter().any(|a| of_structure(&a)) {
+            moderating.iter().filter(of_structure).collect()
+        } else {
+            moderating.iter().filter(|a| a.scope == Scope::Territory).collect()
+        };
+        let mut people = vec![];
+        for a in chosen {
+            match a.grantee {
+                Grantee::Person(p) => people.push(p),
+                Grantee::Group(group) => people.extend(self.store.expand(&[Target::Group { group }]).await?),
+            }
+        }
+        people.sort();
+        people.dedup();
+        Ok(people)
     }
 
     /// The open reports of the structures the caller moderates, with their content.

@@ -26,16 +26,19 @@ pub enum Kind {
     News,
     /// A message of the *carnet de liaison* waits for the guardian's acknowledgement.
     Acknowledgement,
+    /// Something was reported to the structure's moderators.
+    Report,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Message, Kind::News, Kind::Acknowledgement];
+    pub const ALL: [Kind; 4] = [Kind::Message, Kind::News, Kind::Acknowledgement, Kind::Report];
 
     pub fn code(self) -> &'static str {
         match self {
             Kind::Message => "message",
             Kind::News => "news",
             Kind::Acknowledgement => "acknowledgement",
+            Kind::Report => "report",
         }
     }
 

@@ -817,6 +817,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("news.atom", "Flux Atom des actualités", "News Atom feed"),
     ("notification.kind.news", "Actualités publiées", "Published news"),
     ("notification.kind.acknowledgement", "Carnet de liaison : accusés de lecture demandés", "Carnet de liaison: acknowledgements asked"),
+    ("notification.kind.report", "Signalements à modérer (modérateurs)", "Reports to moderate (moderators)"),
     ("news.foreign_group", "Ce groupe n'est pas de cet établissement.", "This group is not of this school."),
     ("liaison.ask", "Carnet de liaison : demander un accusé de lecture", "Carnet de liaison: ask for an acknowledgement"),
     ("liaison.title", "Carnet de liaison", "Carnet de liaison"),

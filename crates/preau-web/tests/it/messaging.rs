@@ -413,15 +413,20 @@ async fn a_reported_message_goes_to_the_schools_moderators_who_hide_it_and_the_d
     // Only someone who received it reports it.
     let (_, hugo) = s.browser("Hugo", "Roux").await;
     assert_eq!(s.app.json(&hugo, "POST", "/api/v1/reports", Some(json!({"kind": "message", "id": id, "reason": "?"}))).await.status, StatusCode::NOT_FOUND);
+    let moderator = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let other = s.app.login(&s.app.local_admin(&s.sv).await).await;
     let r = s.app.post_form(&anne, &format!("/messages/{id}/report"), &[("reason", "Ton inacceptable")]).await;
     assert_eq!(r.location(), format!("/messages/{id}?reported=1"), "{}", r.body);
+    // Jules Verne's moderator is told in their feed; Simone Veil's admin is not.
+    let feed = s.app.json(&moderator, "GET", "/api/v1/notifications", None).await.json();
+    assert!(feed.as_array().is_some_and(|f| f.iter().any(|n| n["kind"] == "report" && n["link"] == "/moderation")), "{feed}");
+    let feed = s.app.json(&other, "GET", "/api/v1/notifications", None).await.json();
+    assert!(!feed.to_string().contains("\"report\""), "{feed}");
     // The moderators of Jules Verne see it with its content; a teacher and another school's admin do not.
-    let moderator = s.app.login(&s.app.local_admin(&s.jv).await).await;
     let list = s.app.json(&moderator, "GET", "/api/v1/reports", None).await.json();
     assert_eq!(list[0]["body"], "Un contenu à signaler.", "{list}");
     assert_eq!(list[0]["report"]["reason"], "Ton inacceptable");
     assert_eq!(s.app.json(&teacher, "GET", "/api/v1/reports", None).await.status, StatusCode::FORBIDDEN);
-    let other = s.app.login(&s.app.local_admin(&s.sv).await).await;
     assert_eq!(s.app.json(&other, "GET", "/api/v1/reports", None).await.json(), json!([]));
     let report = list[0]["report"]["id"].as_str().unwrap_or("").to_owned();
     assert_eq!(s.app.json(&other, "POST", &format!("/api/v1/reports/{report}/decision"), Some(json!({"hide": true}))).await.status, StatusCode::FORBIDDEN);
