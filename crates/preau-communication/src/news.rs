@@ -166,16 +166,29 @@ impl<S: CommunicationStore> Communication<S> {
 
     /// Changes a news item: its author while it is not published, a publisher at any time.
     pub async fn edit_news(&self, caller: &Principal, id: NewsId, input: &NewsInput) -> Result<News> {
-        let st = self.checked(caller, input).await?;
-        let mut n = self.store.news(id).await?;
-        let publisher = Self::can_publish(caller, &st, n.structure);
-        if !(publisher || (Some(n.author) == caller.person_id() && n.state != NewsState::Published)) || input.structure != n.structure {
+        self.checked(caller, input).await?;
+        let mut n = self.editable_news(caller, id).await?;
+        if input.structure != n.structure {
             return Err(Error::Forbidden);
         }
         (n.group, n.profiles, n.title, n.body, n.expires_at, n.public) =
             (input.group, input.profiles.clone(), input.title.trim().to_owned(), input.body.clone(), input.expires_at, input.public);
         self.store.save_news(&n).await?;
         Ok(n)
+    }
+
+    /// A news item the caller may change (for its edit form): its author's while it is not
+    /// published, any publisher's of its structure.
+    pub async fn editable_news(&self, caller: &Principal, id: NewsId) -> Result<News> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let st = self.store.standing(me).await?;
+        let n = self.store.news(id).await?;
+        if Self::can_publish(caller, &st, n.structure) || (n.author == me && n.state != NewsState::Published) {
+            return Ok(n);
+        }
+        // Who may not even read it is told it does not exist.
+        self.read_news(caller, id).await?;
+        Err(Error::Forbidden)
     }
 
     /// Moves a news item along: `submit` (its author), `publish` or `reject` (a publisher:

@@ -788,6 +788,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.news", "Actualités", "News"),
     ("news.title", "Actualités", "News"),
     ("news.write", "Rédiger une actualité", "Write a news item"),
+    ("news.edit", "Modifier l'actualité", "Edit the news item"),
+    ("news.save", "Enregistrer les modifications", "Save the changes"),
     ("news.to_work_on", "À traiter", "To work on"),
     ("news.for_me", "Pour moi", "For me"),
     ("news.none", "Aucune actualité pour l'instant.", "No news yet."),

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/news/new", get(new_form).post(create))
         .route("/news/{id}", get(show))
         .route("/news/{id}/step", post(step))
+        .route("/news/{id}/edit", get(edit_form).post(edit))
         .route("/s/{uai}/news.atom", get(atom))
 }
 
@@ -85,13 +86,35 @@ struct FormPage {
     structures: Vec<(String, String)>,
     /// (group id, "structure — group")
     groups: Vec<(String, String)>,
-    profiles: Vec<(&'static str, String)>,
-    title: String,
-    body: String,
+    /// (code, label, chosen)
+    profiles: Vec<(&'static str, String, bool)>,
+    /// Where the form posts: `/news/new`, or `/news/<id>/edit`.
+    action: String,
+    /// What the form holds so far, with its structure's and group's ids ("" for none).
+    chosen: NewsInput,
+    chosen_structure: String,
+    chosen_group: String,
+    /// The expiry date as the date field shows it.
+    expires: String,
+    editing: bool,
     error: Option<String>,
 }
 
-async fn form_page(state: &AppState, a: &Authed, title: String, body: String, error: Option<String>) -> PageResult {
+/// What the news form shows: empty for a new item, the item's own values to change it.
+struct Prefill {
+    action: String,
+    chosen: NewsInput,
+    editing: bool,
+}
+
+impl Prefill {
+    fn new_item(title: String, body: String) -> Prefill {
+        let chosen = NewsInput { structure: StructureId::new(), group: None, profiles: vec![], title, body, expires_at: None, public: false };
+        Prefill { action: "/news/new".into(), chosen, editing: false }
+    }
+}
+
+async fn form_page(state: &AppState, a: &Authed, f: Prefill, error: Option<String>) -> PageResult {
     let b = state.communication.news_board(&a.principal).await.map_err(|e| a.fail(e))?;
     let tr = Tr(a.lang);
     let mut structures = vec![];
@@ -103,27 +126,63 @@ async fn form_page(state: &AppState, a: &Authed, title: String, body: String, er
         }
         structures.push((s.to_string(), st.name));
     }
+    let expires = f
+        .chosen
+        .expires_at
+        .and_then(|t| chrono::DateTime::from_timestamp(preau_core::local_time::to_paris(t), 0))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
     Ok(render(&FormPage {
         user: Some(super::user_name(state, a).await?),
         csrf: a.session.csrf.to_string(),
         structures,
         groups,
-        profiles: PROFILES.iter().map(|p| (p.code(), tr.t(&format!("audience.{}", p.code())))).collect(),
-        title,
-        body,
+        profiles: PROFILES.iter().map(|p| (p.code(), tr.t(&format!("audience.{}", p.code())), f.chosen.profiles.contains(p))).collect(),
+        action: f.action,
+        expires,
+        chosen_structure: f.chosen.structure.to_string(),
+        chosen_group: f.chosen.group.map(|g| g.to_string()).unwrap_or_default(),
+        chosen: f.chosen,
+        editing: f.editing,
         error,
         tr,
     }))
 }
 
 async fn new_form(State(state): State<AppState>, a: Authed) -> PageResult {
-    form_page(&state, &a, String::new(), String::new(), None).await
+    form_page(&state, &a, Prefill::new_item(String::new(), String::new()), None).await
+}
+
+async fn edit_form(State(state): State<AppState>, a: Authed, Path(id): Path<NewsId>) -> PageResult {
+    let n = state.communication.editable_news(&a.principal, id).await.map_err(|e| a.fail(e))?;
+    let chosen =
+        NewsInput { structure: n.structure, group: n.group, profiles: n.profiles, title: n.title, body: n.body, expires_at: n.expires_at, public: n.public };
+    form_page(&state, &a, Prefill { action: format!("/news/{id}/edit"), chosen, editing: true }, None).await
+}
+
+async fn edit(State(state): State<AppState>, a: Authed, Path(id): Path<NewsId>, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
+    a.check_csrf(pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or(""))?;
+    let Some(input) = input_of(&pairs) else {
+        return Err(a.fail(preau_core::Error::invalid("structure", "field.required")));
+    };
+    match state.communication.edit_news(&a.principal, id, &input).await {
+        Ok(n) => Ok(Redirect::to(&format!("/news/{}", n.id)).into_response()),
+        Err(e @ preau_core::Error::Invalid(_)) => {
+            let error = Some(message(&e, a.lang));
+            form_page(&state, &a, Prefill { action: format!("/news/{id}/edit"), chosen: input, editing: true }, error).await
+        }
+        Err(e) => Err(a.fail(e)),
+    }
 }
 
 /// Reads the posted form: structure, group, profile (repeated), title, body, expires (a date), public.
 fn input_of(pairs: &[(String, String)]) -> Option<NewsInput> {
     let get = |k: &str| pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str()).unwrap_or("");
-    let expires_at = chrono::NaiveDate::parse_from_str(get("expires"), "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(23, 59, 0)).map(|t| t.and_utc().timestamp());
+    // The end of that day in Paris.
+    let expires_at = chrono::NaiveDate::parse_from_str(get("expires"), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(23, 59, 0))
+        .map(|t| preau_core::local_time::from_paris(t.and_utc().timestamp()));
     Some(NewsInput {
         structure: get("structure").parse::<StructureId>().ok()?,
         group: get("group").parse().ok(),
@@ -140,11 +199,14 @@ async fn create(State(state): State<AppState>, a: Authed, Form(pairs): Form<Vec<
     let submit = pairs.iter().any(|(k, v)| k == "action" && v == "submit");
     let get = |k: &str| pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let Some(input) = input_of(&pairs) else {
-        return form_page(&state, &a, get("title"), get("body"), Some(a.lang.t("field.required"))).await;
+        return form_page(&state, &a, Prefill::new_item(get("title"), get("body")), Some(a.lang.t("field.required"))).await;
     };
     match state.communication.write_news(&a.principal, &input, submit).await {
         Ok(n) => Ok(Redirect::to(&format!("/news/{}", n.id)).into_response()),
-        Err(e @ preau_core::Error::Invalid(_)) => form_page(&state, &a, input.title, input.body, Some(message(&e, a.lang))).await,
+        Err(e @ preau_core::Error::Invalid(_)) => {
+            let error = Some(message(&e, a.lang));
+            form_page(&state, &a, Prefill { action: "/news/new".into(), chosen: input, editing: false }, error).await
+        }
         Err(e) => Err(a.fail(e)),
     }
 }
@@ -165,6 +227,8 @@ struct ItemPage {
     publisher: bool,
     public: bool,
     reported: bool,
+    /// Its author before publication, or a publisher.
+    may_edit: bool,
 }
 
 async fn show(
@@ -174,7 +238,9 @@ async fn show(
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let n = state.communication.read_news(&a.principal, id).await.map_err(|e| a.fail(e))?;
+    let publisher = state.communication.may_publish(&a.principal, n.structure).await.map_err(|e| a.fail(e))?;
     Ok(render(&ItemPage {
+        may_edit: publisher || (n.author == a.session.person && n.state != NewsState::Published),
         tr: Tr(a.lang),
         user: Some(super::user_name(&state, &a).await?),
         csrf: a.session.csrf.to_string(),
@@ -185,7 +251,7 @@ async fn show(
         date: fmt_time(n.published_at.unwrap_or(n.created_at)),
         state: n.state.code(),
         mine: n.author == a.session.person,
-        publisher: state.communication.may_publish(&a.principal, n.structure).await.map_err(|e| a.fail(e))?,
+        publisher,
         public: n.public,
         reported: q.contains_key("reported"),
     }))

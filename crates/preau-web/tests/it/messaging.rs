@@ -352,6 +352,41 @@ async fn news_go_from_a_teachers_draft_to_the_parents_of_a_class_once_the_head_p
 }
 
 #[tokio::test]
+async fn a_news_item_is_changed_on_its_page_by_its_author_before_publication_and_by_the_head_after() {
+    let s = school().await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, head) = s.browser("Paul", "Girard").await;
+    let (_, anne) = s.browser("Anne", "Lefèvre").await;
+    let c4b = s.class("4B").await;
+    let body = json!({"structure": s.jv.id, "group": c4b, "profiles": ["Parent"], "title": "Sortie au musée", "body": "Mardi.", "expires_at": T0 + 7 * 86_400});
+    let id = s.app.json(&teacher, "POST", "/api/v1/news", Some(body)).await.json()["id"].as_str().unwrap_or("").to_owned();
+    // The author's draft offers "Modifier"; the form holds the item as it is.
+    assert!(s.app.get(&teacher, &format!("/news/{id}")).await.body.contains(&format!("href=\"/news/{id}/edit\"")));
+    let form = s.app.get(&teacher, &format!("/news/{id}/edit")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    for held in ["value=\"Sortie au musée\"", "Mardi.</textarea>", &format!("value=\"{c4b}\" selected"), "value=\"TUT\" checked", "value=\"2026-09-28\""] {
+        assert!(form.body.contains(held), "{held} in {}", form.body);
+    }
+    let fields = [
+        ("structure", s.jv.id.to_string()),
+        ("group", c4b.clone()),
+        ("profile", "TUT".into()),
+        ("title", "Sortie au musée d'art".into()),
+        ("body", "Mardi, 9 h.".into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(s.app.post_form(&teacher, &format!("/news/{id}/edit"), &fields).await.location(), format!("/news/{id}"));
+    assert!(s.app.get(&teacher, &format!("/news/{id}")).await.body.contains("Sortie au musée d&#39;art"));
+    // A parent may not change it; once published, neither may its author; the head may.
+    assert_eq!(s.app.get(&anne, &format!("/news/{id}/edit")).await.status, StatusCode::NOT_FOUND);
+    s.app.json(&head, "POST", &format!("/api/v1/news/{id}/publish"), None).await;
+    assert_eq!(s.app.get(&anne, &format!("/news/{id}/edit")).await.status, StatusCode::FORBIDDEN);
+    assert!(!s.app.get(&teacher, &format!("/news/{id}")).await.body.contains("/edit\""));
+    assert_eq!(s.app.post_form(&teacher, &format!("/news/{id}/edit"), &fields).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.get(&head, &format!("/news/{id}/edit")).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn public_news_are_on_the_public_page_and_in_its_atom_feed_until_they_expire() {
     let s = school().await;
     let (_, head) = s.browser("Paul", "Girard").await;
