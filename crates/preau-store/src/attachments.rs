@@ -36,7 +36,7 @@ pub(crate) async fn get(s: &Store, id: AttachmentId) -> Result<Option<Upload>> {
 }
 
 pub(crate) async fn pending_bytes(s: &Store, owner: PersonId) -> Result<i64> {
-    let r = sqlx::query("SELECT COALESCE(SUM(size), 0) AS n FROM attachments WHERE owner_id = $1 AND message_id IS NULL")
+    let r = sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS n FROM attachments WHERE owner_id = $1 AND message_id IS NULL")
         .bind(owner.to_string())
         .fetch_one(&s.pool)
         .await

@@ -29,10 +29,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "moderation", include_str!("../migrations/0019_moderation.sql")),
     (20, "outbox", include_str!("../migrations/0020_outbox.sql")),
     (21, "attachments", include_str!("../migrations/0021_attachments.sql")),
+    (22, "derived_rows_without_foreign_keys_pg", include_str!("../migrations/0022_derived_rows_without_foreign_keys_pg.sql")),
+    (23, "derived_rows_without_rowid", include_str!("../migrations/0023_derived_rows_without_rowid.sql")),
 ];
 
 /// The migrations that only one dialect runs.
-const ONLY: &[(i64, Dialect)] = &[(9, Dialect::Sqlite)];
+const ONLY: &[(i64, Dialect)] = &[(9, Dialect::Sqlite), (22, Dialect::Postgres), (23, Dialect::Sqlite)];
 
 fn runs_on(version: i64, dialect: Dialect) -> bool {
     ONLY.iter().all(|(v, only)| *v != version || *only == dialect)
