@@ -75,9 +75,11 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     pub dialect: Dialect,
     generation: std::sync::Arc<AtomicU64>,
-    /// SQLite takes one writer at a time: the busy writers of a shared file sleep and retry,
-    /// so the hot write paths queue here instead.
-    writer: tokio::sync::Mutex<()>,
+    /// On SQLite, the hot write paths' one connection: SQLite takes one writer at a time (busy
+    /// writers of a shared file sleep and retry), and a connection's page cache is dropped
+    /// whenever another connection wrote; with one writer they queue here instead, and its cache
+    /// stays warm. On PostgreSQL, the pool itself.
+    writer: AnyPool,
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> Error {
@@ -99,23 +101,12 @@ impl Store {
             Dialect::Sqlite => prepare_sqlite_url(url)?,
             Dialect::Postgres => url.to_owned(),
         };
-        let mut options = AnyPoolOptions::new().max_connections(max_connections.max(1)).acquire_timeout(Duration::from_secs(10));
-        if dialect == Dialect::Sqlite {
-            options = options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    // Checkpoints are the background task's (see `spawn_checkpoints`); a connection
-                    // checkpoints itself only past 10,000 pages of log (a command without it).
-                    conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = options.connect(&url).await.map_err(db_err)?;
-        Ok(Store { pool, dialect, generation: std::sync::Arc::new(AtomicU64::new(1)), writer: tokio::sync::Mutex::new(()) })
+        let pool = pool_options(dialect, max_connections.max(1), 2_000).connect(&url).await.map_err(db_err)?;
+        let writer = match dialect {
+            Dialect::Sqlite if !url.contains(":memory:") => pool_options(dialect, 1, 64_000).connect(&url).await.map_err(db_err)?,
+            _ => pool.clone(),
+        };
+        Ok(Store { pool, dialect, generation: std::sync::Arc::new(AtomicU64::new(1)), writer })
     }
 
     /// Applies the migrations not yet applied; returns how many ran.
@@ -154,14 +145,10 @@ impl Store {
         });
     }
 
-    /// Begins a write transaction, in turn with the other writers on SQLite (keep the guard
-    /// until the transaction is committed).
-    pub(crate) async fn begin_write(&self) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, sqlx::Transaction<'static, sqlx::Any>)> {
-        let guard = match self.dialect {
-            Dialect::Sqlite => Some(self.writer.lock().await),
-            Dialect::Postgres => None,
-        };
-        Ok((guard, self.pool.begin().await.map_err(db_err)?))
+    /// Begins a transaction of the hot write paths: on SQLite, on the writer connection, in
+    /// turn with the other writers.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        self.writer.begin().await.map_err(db_err)
     }
 
     /// Commits a transaction that changed the directory, so that caches see the change.
@@ -191,7 +178,29 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
+}
+
+/// A pool's options; on SQLite, every connection in WAL mode with the given page cache (KiB).
+fn pool_options(dialect: Dialect, max_connections: u32, cache_kib: u32) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10));
+    if dialect == Dialect::Postgres {
+        return options;
+    }
+    options.after_connect(move |conn, _| {
+        Box::pin(async move {
+            conn.execute("PRAGMA journal_mode = WAL").await?;
+            conn.execute("PRAGMA synchronous = NORMAL").await?;
+            conn.execute("PRAGMA busy_timeout = 10000").await?;
+            // Checkpoints are the background task's (see `spawn_checkpoints`); a connection
+            // checkpoints itself only past 10,000 pages of log (a command without it).
+            conn.execute("PRAGMA wal_autocheckpoint = 10000").await?;
+            conn.execute("PRAGMA foreign_keys = ON").await?;
+            conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{cache_kib}"))).await?;
+            Ok(())
+        })
+    })
 }
 
 fn prepare_sqlite_url(url: &str) -> Result<String> {

@@ -41,7 +41,7 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
         [] => None,
         list => Some(recipients_json(list)?),
     };
-    let (_turn, mut tx) = s.begin_write().await?;
+    let mut tx = s.begin_write().await?;
     sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder, acknowledge, fanout, attachments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
         .bind(m.id.to_string())
         .bind(m.territory.to_string())
@@ -84,7 +84,7 @@ pub(crate) async fn deliver(s: &Store, messages: &[Fanout<'_>]) -> Result<()> {
         d.json_at(1, false),
         d.json_rows(3)
     );
-    let (_turn, mut tx) = s.begin_write().await?;
+    let mut tx = s.begin_write().await?;
     for f in messages {
         sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(f.message.to_string())
@@ -125,7 +125,7 @@ pub(crate) async fn unnotified(s: &Store) -> Result<Vec<(Message, Vec<(PersonId,
 }
 
 pub(crate) async fn delete_draft(s: &Store, id: MessageId) -> Result<()> {
-    let (_turn, mut tx) = s.begin_write().await?;
+    let mut tx = s.begin_write().await?;
     let gone = sqlx::query("DELETE FROM messages WHERE id = $1 AND sent_at IS NULL").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
     if gone.rows_affected() > 0 {
         sqlx::query("UPDATE attachments SET message_id = NULL WHERE message_id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
@@ -257,30 +257,34 @@ pub(crate) async fn move_sent(s: &Store, id: MessageId, to: Option<Folder>) -> R
 }
 
 pub(crate) async fn recall(s: &Store, id: MessageId, at: i64) -> Result<(u64, u64)> {
-    let mut tx = s.pool.begin().await.map_err(db_err)?;
-    let read = sqlx::query("SELECT COUNT(*) AS n FROM message_deliveries WHERE message_id = $1 AND read_at IS NOT NULL")
-        .bind(id.to_string())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    let mut tx = s.begin_write().await?;
+    let sql = format!(
+        "SELECT COUNT(read_at) AS n, {} AS unread FROM message_deliveries WHERE message_id = $1",
+        s.dialect.json_agg("CASE WHEN read_at IS NULL THEN person_id END")
+    );
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_one(&mut *tx).await.map_err(db_err)?;
+    let read = int(&r, "n")?;
+    let unread: Vec<Option<String>> = serde_json::from_str(&opt(&r, "unread")?.unwrap_or_else(|| "[]".into())).map_err(|e| Error::Internal(e.to_string()))?;
+    let unread: Vec<String> = unread.into_iter().flatten().collect();
     let taken =
         sqlx::query("DELETE FROM message_deliveries WHERE message_id = $1 AND read_at IS NULL").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
     // Those who lose it lose its notification too, and the e-mail still waiting for them.
-    sqlx::query("DELETE FROM notifications WHERE link = $1 AND person_id NOT IN (SELECT person_id FROM message_deliveries WHERE message_id = $2)")
+    let sql = format!("DELETE FROM notifications WHERE person_id IN ({}) AND link = $2", s.dialect.json_strings(1));
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(serde_json::to_string(&unread).map_err(|e| Error::Internal(e.to_string()))?)
         .bind(format!("/messages/{id}"))
-        .bind(id.to_string())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
     sqlx::query("UPDATE messages SET recalled_at = $2, recipients = $3 WHERE id = $1")
         .bind(id.to_string())
         .bind(at)
-        .bind(int(&read, "n")?)
+        .bind(read)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
-    Ok((taken.rows_affected(), int(&read, "n")? as u64))
+    Ok((taken.rows_affected(), read as u64))
 }
 
 pub(crate) async fn unread(s: &Store, person: PersonId, now: i64) -> Result<i64> {
