@@ -23,8 +23,9 @@ pub const ATTEMPTS: u32 = 6;
 /// Recipients waiting in the outbox before senders wait too.
 pub const MAX_QUEUED: usize = 50_000;
 /// The worker takes publications together up to this many recipients (at least one
-/// publication): a short turn at the database for the senders waiting behind it.
-const BATCH_PEOPLE: usize = 1_000;
+/// publication): short turns at the database, which senders may take in between (on SQLite
+/// the outbox writes only while no sender waits for the writer).
+const BATCH_PEOPLE: usize = 300;
 
 /// One event for many people (a message to its recipients, a news item to its readers).
 #[derive(Debug)]

@@ -80,6 +80,23 @@ pub struct Store {
     /// whenever another connection wrote; with one writer they queue here instead, and its cache
     /// stays warm. On PostgreSQL, the pool itself.
     writer: AnyPool,
+    /// Sends waiting for or holding the writer: on SQLite the outbox's batches let them go first.
+    senders: std::sync::Arc<AtomicU64>,
+    no_sender: std::sync::Arc<tokio::sync::Notify>,
+}
+
+/// A send's turn at the writer: counted while it lasts.
+pub(crate) struct SenderTurn {
+    senders: std::sync::Arc<AtomicU64>,
+    no_sender: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Drop for SenderTurn {
+    fn drop(&mut self) {
+        if self.senders.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.no_sender.notify_waiters();
+        }
+    }
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> Error {
@@ -106,7 +123,7 @@ impl Store {
             Dialect::Sqlite if !url.contains(":memory:") => pool_options(dialect, 1, 64_000).connect(&url).await.map_err(db_err)?,
             _ => pool.clone(),
         };
-        Ok(Store { pool, dialect, generation: std::sync::Arc::new(AtomicU64::new(1)), writer })
+        Ok(Store { pool, dialect, generation: std::sync::Arc::new(AtomicU64::new(1)), writer, senders: Default::default(), no_sender: Default::default() })
     }
 
     /// Applies the migrations not yet applied; returns how many ran.
@@ -149,6 +166,29 @@ impl Store {
     /// turn with the other writers.
     pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         self.writer.begin().await.map_err(db_err)
+    }
+
+    /// [`Self::begin_write`] for a sender, who waits for the answer: counted until the turn is
+    /// dropped, so that background batches wait for them ([`Self::begin_background_write`]).
+    pub(crate) async fn begin_send(&self) -> Result<(SenderTurn, sqlx::Transaction<'static, sqlx::Any>)> {
+        self.senders.fetch_add(1, Ordering::SeqCst);
+        let turn = SenderTurn { senders: self.senders.clone(), no_sender: self.no_sender.clone() };
+        Ok((turn, self.begin_write().await?))
+    }
+
+    /// [`Self::begin_write`] for work nobody waits on (the outbox): on SQLite, only when no
+    /// sender is waiting for the writer or holding it.
+    pub(crate) async fn begin_background_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        while self.dialect == Dialect::Sqlite {
+            let idle = self.no_sender.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.senders.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            idle.await;
+        }
+        self.begin_write().await
     }
 
     /// Commits a transaction that changed the directory, so that caches see the change.

@@ -41,7 +41,7 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
         [] => None,
         list => Some(recipients_json(list)?),
     };
-    let mut tx = s.begin_write().await?;
+    let (_turn, mut tx) = s.begin_send().await?;
     sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder, acknowledge, fanout, attachments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
         .bind(m.id.to_string())
         .bind(m.territory.to_string())
@@ -84,7 +84,7 @@ pub(crate) async fn deliver(s: &Store, messages: &[Fanout<'_>]) -> Result<()> {
         d.json_at(1, false),
         d.json_rows(3)
     );
-    let mut tx = s.begin_write().await?;
+    let mut tx = s.begin_background_write().await?;
     for f in messages {
         sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(f.message.to_string())

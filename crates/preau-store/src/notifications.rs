@@ -120,7 +120,7 @@ pub(crate) async fn set_structure_quiet_hours(s: &Store, structure: StructureId,
 }
 
 pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()> {
-    let mut tx = s.begin_write().await?;
+    let mut tx = s.begin_background_write().await?;
     crate::messages::fanned_out(s, &mut tx, delivered).await?;
     let d = s.dialect;
     let sql = format!(
