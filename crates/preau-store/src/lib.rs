@@ -179,14 +179,16 @@ impl Store {
     /// [`Self::begin_write`] for work nobody waits on (the outbox): on SQLite, only when no
     /// sender is waiting for the writer or holding it.
     pub(crate) async fn begin_background_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        while self.dialect == Dialect::Sqlite {
-            let idle = self.no_sender.notified();
-            tokio::pin!(idle);
-            idle.as_mut().enable();
-            if self.senders.load(Ordering::SeqCst) == 0 {
-                break;
+        if self.dialect == Dialect::Sqlite {
+            loop {
+                let idle = self.no_sender.notified();
+                tokio::pin!(idle);
+                idle.as_mut().enable();
+                if self.senders.load(Ordering::SeqCst) == 0 {
+                    break;
+                }
+                idle.await;
             }
-            idle.await;
         }
         self.begin_write().await
     }
