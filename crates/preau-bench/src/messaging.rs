@@ -142,11 +142,24 @@ async fn picker(addr: &str, s: &School, rate: f64, secs: f64) -> Result<()> {
     let prefixes = ["ma", "le", "du", "be", "ro", "la", "mo", "da", "pe", "ga", "4", "s", "b", "th", "ca"];
     let reqs: Vec<Req> =
         prefixes.iter().map(|p| Req::Get(Box::leak(format!("/api/v1/communication/picker?q={p}").into_boxed_str()), Some(s.teacher.cookie.clone()))).collect();
-    // The first search after a directory change reads the school's people once (then kept).
-    let mut c = Conn::open(addr).await?;
+    // The first searches after a directory change: the school's people are read once (then
+    // kept), by the first; the others, arriving together, wait for that reading.
     let t0 = Instant::now();
-    c.get("/api/v1/communication/picker?q=ma", Some(&s.teacher.cookie)).await?;
-    println!("| first search after a directory change (one request, cold) | {:.1} | — | 0 |", t0.elapsed().as_secs_f64() * 1e3);
+    let mut cold = vec![];
+    for _ in 0..8 {
+        let (addr, cookie) = (addr.to_owned(), s.teacher.cookie.clone());
+        cold.push(tokio::spawn(async move {
+            let mut c = Conn::open(&addr).await?;
+            c.get("/api/v1/communication/picker?q=ma", Some(&cookie)).await?;
+            anyhow::Ok(t0.elapsed().as_secs_f64() * 1e3)
+        }));
+    }
+    let mut took = vec![];
+    for c in cold {
+        took.push(c.await??);
+    }
+    let mut cold = stats(&took);
+    println!("| 8 searches together, the first after a directory change (cold) | {:.1} | {:.1} (slowest) | 0 |", cold.pct(0.5), cold.pct(1.0));
     let (base, _) = open(addr, 8, rate, secs, vec![Req::Get("/healthz", None)]).await?;
     let (by, _) = open(addr, 8, rate, secs, reqs).await?;
     let (mut b, mut p) = (merged(&base, |c| c == 200), merged(&by, |c| c == 200));

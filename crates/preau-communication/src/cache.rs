@@ -45,6 +45,8 @@ pub struct Caches {
     pub classes: Generational<StructureId, Vec<(GroupId, String)>>,
     /// A structure's people for the recipient picker, sorted by name.
     pub people: Generational<StructureId, Vec<Listed>>,
+    /// Held while a structure's people are read into `people` (the costly refill).
+    pub people_refill: tokio::sync::Mutex<()>,
     /// Who is within one target (a class, its parents, a profile of a school…).
     pub expansions: Generational<Target, Vec<PersonId>>,
     /// What a target is called (a class, a school, a person).

@@ -423,6 +423,12 @@ impl<S: CommunicationStore> Communication<S> {
         if let Some(hit) = self.caches.people.get(&structure, generation) {
             return Ok(hit);
         }
+        // One reading at a time: searches arriving together after a directory change wait for
+        // the first one's reading instead of each making their own.
+        let _reading = self.caches.people_refill.lock().await;
+        if let Some(hit) = self.caches.people.get(&structure, generation) {
+            return Ok(hit);
+        }
         let list: Vec<crate::cache::Listed> = self
             .store
             .people_in(structure, None, "", 1_000_000)
