@@ -144,7 +144,7 @@ impl Store {
 
     /// On SQLite, copies the write-ahead log into the database every half second, in the
     /// background, instead of in the commit of whichever request crosses the log's threshold
-    /// (a server does; a one-off command needs not).
+    /// (a server does; a one-off command does not need to).
     pub fn spawn_checkpoints(&self) {
         if self.dialect != Dialect::Sqlite {
             return;
