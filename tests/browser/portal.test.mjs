@@ -316,6 +316,7 @@ test('the head writes to the parents of a class with the keyboard, and a parent 
   await assertAccessible(page, 'the compose page with recipients');
   await page.getByLabel('Objet').fill('Sortie au musée');
   await page.getByLabel('Message', { exact: true }).fill('Départ jeudi à 8 h.');
+  await page.getByLabel('Joindre des fichiers').setInputFiles({ name: 'programme.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 Programme de la sortie') });
   await page.getByRole('button', { name: 'Envoyer', exact: true }).click();
   await page.waitForURL(/\/messages\?done=sent$/);
   await assertAccessible(page, 'the messages page');
@@ -327,6 +328,12 @@ test('the head writes to the parents of a class with the keyboard, and a parent 
   await parent.getByRole('link', { name: /Sortie au musée/ }).click();
   await assertAccessible(parent, 'a message');
   assert.match(await parent.locator('article.message').textContent(), /Départ jeudi à 8 h\./);
+  // The attached file is listed and comes as a download of what was sent.
+  const file = parent.getByRole('link', { name: /programme\.pdf/ });
+  const got = await parent.context().request.get(base + await file.getAttribute('href'));
+  assert.equal(got.status(), 200);
+  assert.match(got.headers()['content-disposition'], /^attachment; filename="programme\.pdf"/);
+  assert.equal(await got.text(), '%PDF-1.4 Programme de la sortie');
   await parent.getByRole('link', { name: 'Répondre', exact: true }).click();
   await parent.getByLabel('Message', { exact: true }).press('Control+Home');
   await parent.getByLabel('Message', { exact: true }).pressSequentially('Lucie viendra.');
