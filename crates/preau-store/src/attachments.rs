@@ -1,10 +1,10 @@
 //! Communication's storage, part four: uploads and the messages they are attached to (the
 //! files themselves are on disk, under their id, kept by the web layer).
 
-use crate::rows::{int, opt, parse, text};
+use crate::rows::{ids_json, int, opt_parse, parse, text};
 use crate::{Store, db_err};
 use preau_communication::attachments::{Attached, Upload};
-use preau_core::{AttachmentId, Error, MessageId, PersonId, Result};
+use preau_core::{AttachmentId, MessageId, PersonId, Result};
 use sqlx::AssertSqlSafe;
 
 pub(crate) async fn insert(s: &Store, u: &Upload) -> Result<()> {
@@ -28,7 +28,7 @@ pub(crate) async fn get(s: &Store, id: AttachmentId) -> Result<Option<Upload>> {
         Ok(Upload {
             file: Attached { id: parse(&r, "id")?, name: text(&r, "name")?, content_type: text(&r, "content_type")?, size: int(&r, "size")? },
             owner: parse(&r, "owner_id")?,
-            message: opt(&r, "message_id")?.map(|m| m.parse()).transpose()?,
+            message: opt_parse(&r, "message_id")?,
             created_at: int(&r, "created_at")?,
         })
     })
@@ -58,8 +58,7 @@ pub(crate) async fn attach(s: &Store, tx: &mut sqlx::AnyConnection, message: Mes
     if files.is_empty() {
         return Ok(());
     }
-    let ids: Vec<String> = files.iter().map(|f| f.id.to_string()).collect();
-    let json = serde_json::to_string(&ids).map_err(|e| Error::Internal(e.to_string()))?;
+    let json = ids_json(&files.iter().map(|f| f.id).collect::<Vec<_>>())?;
     let sql = format!("UPDATE attachments SET message_id = $1 WHERE id IN ({})", s.dialect.json_strings(2));
     sqlx::query(AssertSqlSafe(sql)).bind(message.to_string()).bind(json).execute(&mut *tx).await.map_err(db_err)?;
     Ok(())

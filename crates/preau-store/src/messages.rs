@@ -2,7 +2,7 @@
 //! addressing kept as JSON); each recipient has a delivery row saying when they see it, where
 //! they filed it and when they read it. The sender's own copy is filed on the message row.
 
-use crate::rows::{int, opt, opt_int, parse, text};
+use crate::rows::{from_json, ids_json, int, opt, opt_int, opt_parse, parse, text, to_json};
 use crate::{Store, db_err};
 use preau_communication::messages::{Acknowledgement, Copy, Entry, Fanout, Folder, Message};
 use preau_core::{Error, MessageId, PersonId, Result};
@@ -15,10 +15,10 @@ fn message(r: &AnyRow) -> Result<Message> {
         sender: parse(r, "sender_id")?,
         sender_name: text(r, "sender_name")?,
         thread: parse(r, "thread_id")?,
-        parent: opt(r, "parent_id")?.map(|p| p.parse()).transpose()?,
+        parent: opt_parse(r, "parent_id")?,
         subject: text(r, "subject")?,
         body: text(r, "body")?,
-        addressees: serde_json::from_str(&text(r, "addressees")?).map_err(|e| Error::Internal(e.to_string()))?,
+        addressees: from_json(&text(r, "addressees")?)?,
         created_at: int(r, "created_at")?,
         sent_at: opt_int(r, "sent_at")?,
         deliver_at: opt_int(r, "deliver_at")?,
@@ -27,7 +27,7 @@ fn message(r: &AnyRow) -> Result<Message> {
         recalled_at: opt_int(r, "recalled_at")?,
         hidden_at: opt_int(r, "hidden_at")?,
         recipients: int(r, "recipients")?,
-        attachments: serde_json::from_str(&text(r, "attachments")?).map_err(|e| Error::Internal(e.to_string()))?,
+        attachments: from_json(&text(r, "attachments")?)?,
     })
 }
 
@@ -51,7 +51,7 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
         .bind(m.parent.map(|p| p.to_string()))
         .bind(m.subject.clone())
         .bind(m.body.clone())
-        .bind(serde_json::to_string(&m.addressees).map_err(|e| Error::Internal(e.to_string()))?)
+        .bind(to_json(&m.addressees)?)
         .bind(m.created_at)
         .bind(m.sent_at)
         .bind(m.deliver_at)
@@ -61,7 +61,7 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
         .bind(if m.sent_at.is_some() { "sent" } else { "drafts" })
         .bind(i64::from(m.acknowledge))
         .bind(fanout)
-        .bind(serde_json::to_string(&m.attachments).map_err(|e| Error::Internal(e.to_string()))?)
+        .bind(to_json(&m.attachments)?)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -71,7 +71,7 @@ pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy
 
 fn recipients_json(list: &[(PersonId, Copy)]) -> Result<String> {
     let rows: Vec<[String; 2]> = list.iter().map(|(p, c)| [p.to_string(), c.code().to_owned()]).collect();
-    serde_json::to_string(&rows).map_err(|e| Error::Internal(e.to_string()))
+    to_json(&rows)
 }
 
 /// Writes the deliveries of messages, one statement each (the recipients travel as one JSON
@@ -103,8 +103,7 @@ pub(crate) async fn fanned_out(s: &Store, tx: &mut sqlx::AnyConnection, messages
     if messages.is_empty() {
         return Ok(());
     }
-    let ids: Vec<String> = messages.iter().map(|m| m.to_string()).collect();
-    let json = serde_json::to_string(&ids).map_err(|e| Error::Internal(e.to_string()))?;
+    let json = ids_json(messages)?;
     let sql = format!("UPDATE messages SET fanout = NULL WHERE id IN ({})", s.dialect.json_strings(1));
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(json).execute(&mut *tx).await.map_err(db_err)?;
     Ok(())
@@ -114,7 +113,7 @@ pub(crate) async fn unnotified(s: &Store) -> Result<Vec<(Message, Vec<(PersonId,
     let rs = sqlx::query("SELECT * FROM messages WHERE fanout IS NOT NULL ORDER BY created_at").fetch_all(&s.pool).await.map_err(db_err)?;
     rs.iter()
         .map(|r| {
-            let rows: Vec<[String; 2]> = serde_json::from_str(&text(r, "fanout")?).map_err(|e| Error::Internal(e.to_string()))?;
+            let rows: Vec<[String; 2]> = from_json(&text(r, "fanout")?)?;
             let list = rows
                 .iter()
                 .map(|[p, c]| Ok((p.parse()?, Copy::parse(c).ok_or_else(|| Error::Internal(format!("bad copy {c}")))?)))
@@ -264,18 +263,13 @@ pub(crate) async fn recall(s: &Store, id: MessageId, at: i64) -> Result<(u64, u6
     );
     let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_one(&mut *tx).await.map_err(db_err)?;
     let read = int(&r, "n")?;
-    let unread: Vec<Option<String>> = serde_json::from_str(&opt(&r, "unread")?.unwrap_or_else(|| "[]".into())).map_err(|e| Error::Internal(e.to_string()))?;
+    let unread: Vec<Option<String>> = from_json(&opt(&r, "unread")?.unwrap_or_else(|| "[]".into()))?;
     let unread: Vec<String> = unread.into_iter().flatten().collect();
     let taken =
         sqlx::query("DELETE FROM message_deliveries WHERE message_id = $1 AND read_at IS NULL").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
     // Those who lose it lose its notification too, and the e-mail still waiting for them.
     let sql = format!("DELETE FROM notifications WHERE person_id IN ({}) AND link = $2", s.dialect.json_strings(1));
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(serde_json::to_string(&unread).map_err(|e| Error::Internal(e.to_string()))?)
-        .bind(format!("/messages/{id}"))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_json(&unread)?).bind(format!("/messages/{id}")).execute(&mut *tx).await.map_err(db_err)?;
     sqlx::query("UPDATE messages SET recalled_at = $2, recipients = $3 WHERE id = $1")
         .bind(id.to_string())
         .bind(at)

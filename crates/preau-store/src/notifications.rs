@@ -1,21 +1,14 @@
 //! Communication's storage, part three: the notification feed, preferences and quiet hours, and
-//! what the mail jobs read (immediate e-mails due, digests to send). Lists of people are read
-//! and written in chunks so that a message to 2,000 people stays a handful of statements.
+//! what the mail jobs read (immediate e-mails due, digests to send). Lists of people and ids
+//! travel as one JSON parameter, so that a message to 2,000 people stays a handful of statements.
 
-use crate::rows::{int, opt, opt_int, parse, text};
+use crate::rows::{from_json, ids_json, int, opt, opt_int, parse, text};
 use crate::{Store, db_err};
 use preau_communication::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
 use preau_core::{Error, MessageId, PersonId, Result, StructureId};
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
-
-/// People per statement: sqlx's cost per statement grows faster than its number of parameters.
-const CHUNK: usize = 100;
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
 
 fn notification(r: &AnyRow) -> Result<Notification> {
     Ok(Notification {
@@ -44,11 +37,6 @@ pub(crate) async fn preferences_for(s: &Store, people: &[PersonId], kind: Kind) 
     Ok(out)
 }
 
-/// A list of people as one JSON parameter.
-fn ids_json(people: &[PersonId]) -> Result<String> {
-    serde_json::to_string(&people.iter().map(|p| p.to_string()).collect::<Vec<_>>()).map_err(|e| Error::Internal(e.to_string()))
-}
-
 pub(crate) async fn quiet_hours_for(s: &Store, people: &[PersonId]) -> Result<HashMap<PersonId, QuietHours>> {
     let mut out = HashMap::new();
     let d = s.dialect;
@@ -63,7 +51,7 @@ pub(crate) async fn quiet_hours_for(s: &Store, people: &[PersonId]) -> Result<Ha
         let q = quiet(&r)?;
         match opt(&r, "people")? {
             Some(json) => {
-                let list: Vec<String> = serde_json::from_str(&json).map_err(|e| Error::Internal(e.to_string()))?;
+                let list: Vec<String> = from_json(&json)?;
                 for p in list {
                     out.entry(p.parse()?).or_insert(q);
                 }
@@ -180,14 +168,13 @@ pub(crate) async fn unpushed(s: &Store, now: i64) -> Result<Vec<Notification>> {
 }
 
 pub(crate) async fn mark_pushed(s: &Store, ids: &[String]) -> Result<()> {
-    for chunk in ids.chunks(CHUNK) {
-        let sql = format!("UPDATE notifications SET pushed = 1 WHERE id IN ({})", placeholders(1, chunk.len()));
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        q.execute(&s.pool).await.map_err(db_err)?;
-    }
+    mark(s, "pushed", ids).await
+}
+
+/// Sets a flag (`pushed`, `digested`) on notifications, the ids as one JSON parameter.
+async fn mark(s: &Store, flag: &'static str, ids: &[String]) -> Result<()> {
+    let sql = format!("UPDATE notifications SET {flag} = 1 WHERE id IN ({})", s.dialect.json_strings(1));
+    sqlx::query(AssertSqlSafe(sql)).bind(ids_json(ids)?).execute(&s.pool).await.map_err(db_err)?;
     Ok(())
 }
 
@@ -256,13 +243,5 @@ pub(crate) async fn digest_mails(s: &Store, email: Email, until: i64) -> Result<
 }
 
 pub(crate) async fn digested(s: &Store, ids: &[String]) -> Result<()> {
-    for chunk in ids.chunks(CHUNK) {
-        let sql = format!("UPDATE notifications SET digested = 1 WHERE id IN ({})", placeholders(1, chunk.len()));
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        q.execute(&s.pool).await.map_err(db_err)?;
-    }
-    Ok(())
+    mark(s, "digested", ids).await
 }

@@ -27,6 +27,21 @@ pub fn parse<T: FromStr>(r: &AnyRow, col: &str) -> Result<T> {
     text(r, col)?.parse::<T>().map_err(|_| Error::Internal(format!("bad value in column {col}")))
 }
 
+/// A value as JSON text: a list bound as one parameter, a record kept in one column.
+pub fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(Error::internal)
+}
+
+/// Ids as one JSON parameter (an array of strings), for `Dialect::json_strings`.
+pub fn ids_json<T: ToString>(ids: &[T]) -> Result<String> {
+    to_json(&ids.iter().map(ToString::to_string).collect::<Vec<_>>())
+}
+
+/// A value read back from JSON text.
+pub fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(Error::internal)
+}
+
 pub fn opt_parse<T: FromStr>(r: &AnyRow, col: &str) -> Result<Option<T>> {
     match opt(r, col)? {
         None => Ok(None),
