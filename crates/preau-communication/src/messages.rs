@@ -234,10 +234,11 @@ impl<S: CommunicationStore> Communication<S> {
             return Err(Error::Forbidden);
         }
         let attachments = self.attachable(me, &input.attachments, input.draft_id).await?;
-        let names = self.names_of(&addressed.iter().map(|(_, t)| *t).collect::<Vec<_>>()).await?;
+        // The sender's name with the addressees' (last).
+        let mut names = self.names_of(&addressed.iter().map(|(_, t)| *t).chain([Target::Person { person: me }]).collect::<Vec<_>>()).await?;
+        let sender_name = names.pop().ok_or(Error::NotFound)?;
         let addressees: Vec<Addressee> = addressed.iter().zip(names).map(|((copy, target), name)| Addressee { copy: *copy, target: *target, name }).collect();
         let deliveries = if input.draft { vec![] } else { self.deliveries(me, &addressed).await? };
-        let sender_name = self.names_of(&[Target::Person { person: me }]).await?.remove(0);
         let id = MessageId::new();
         let sent_at = (!input.draft).then_some(now);
         let m = Message {
@@ -331,7 +332,7 @@ impl<S: CommunicationStore> Communication<S> {
         match *t {
             Target::Person { person } if person == me => Ok(false),
             Target::Person { person } => {
-                let theirs = self.store.standing(person).await?;
+                let theirs = self.standing_of(person).await?;
                 Ok(reach.iter().any(|r| r.contains(&theirs)))
             }
             _ => self.covers(reach, t).await,
@@ -377,7 +378,7 @@ impl<S: CommunicationStore> Communication<S> {
     }
 
     /// Everyone within a target, kept until the directory changes.
-    async fn expansion(&self, t: &Target) -> Result<Arc<Vec<PersonId>>> {
+    pub(crate) async fn expansion(&self, t: &Target) -> Result<Arc<Vec<PersonId>>> {
         let generation = self.store.generation();
         if let Some(hit) = self.caches.expansions.get(t, generation) {
             return Ok(hit);

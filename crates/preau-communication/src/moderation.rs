@@ -66,7 +66,7 @@ impl<S: CommunicationStore> Communication<S> {
     pub async fn report(&self, caller: &Principal, item: Reported, reason: &str) -> Result<Report> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let reason: String = reason.trim().chars().take(2_000).collect();
-        let mine = self.store.standing(me).await?;
+        let mine = self.standing_of(me).await?;
         let structure = match item {
             Reported::News(id) => self.read_news(caller, id).await?.structure,
             Reported::Message(id) => {
@@ -74,7 +74,7 @@ impl<S: CommunicationStore> Communication<S> {
                 if self.store.delivery(id, me).await?.is_none() {
                     return Err(Error::NotFound);
                 }
-                let theirs = self.store.standing(m.sender).await?.structures();
+                let theirs = self.standing_of(m.sender).await?.structures();
                 let shared = mine.structures().into_iter().find(|s| theirs.contains(s));
                 shared.or_else(|| theirs.iter().next().copied()).or_else(|| mine.structures().into_iter().next()).ok_or(Error::NotFound)?
             }
@@ -115,7 +115,7 @@ impl<S: CommunicationStore> Communication<S> {
         for a in chosen {
             match a.grantee {
                 Grantee::Person(p) => people.push(p),
-                Grantee::Group(group) => people.extend(self.store.expand(&[Target::Group { group }]).await?),
+                Grantee::Group(group) => people.extend(self.expansion(&Target::Group { group }).await?.iter()),
             }
         }
         people.sort();

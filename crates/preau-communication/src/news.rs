@@ -121,7 +121,7 @@ impl<S: CommunicationStore> Communication<S> {
 
     async fn checked(&self, caller: &Principal, input: &NewsInput) -> Result<Standing> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
-        let st = self.store.standing(me).await?;
+        let st = self.standing_of(me).await?;
         if !Self::can_write(caller, &st, input.structure) {
             return Err(Error::Forbidden);
         }
@@ -180,10 +180,8 @@ impl<S: CommunicationStore> Communication<S> {
     /// A news item the caller may change (for its edit form): its author's while it is not
     /// published, any publisher's of its structure.
     pub async fn editable_news(&self, caller: &Principal, id: NewsId) -> Result<News> {
-        let me = caller.person_id().ok_or(Error::Forbidden)?;
-        let st = self.store.standing(me).await?;
         let n = self.store.news(id).await?;
-        if Self::can_publish(caller, &st, n.structure) || (n.author == me && n.state != NewsState::Published) {
+        if self.may_edit_news(caller, &n).await? {
             return Ok(n);
         }
         // Who may not even read it is told it does not exist.
@@ -195,7 +193,7 @@ impl<S: CommunicationStore> Communication<S> {
     /// back to a draft). Publishing notifies its readers.
     pub async fn news_step(&self, caller: &Principal, id: NewsId, step: &str) -> Result<News> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
-        let st = self.store.standing(me).await?;
+        let st = self.standing_of(me).await?;
         let mut n = self.store.news(id).await?;
         let publisher = Self::can_publish(caller, &st, n.structure);
         let allowed = match step {
@@ -243,17 +241,25 @@ impl<S: CommunicationStore> Communication<S> {
         self.store.expand(&targets).await
     }
 
+    /// Whether the caller may change a news item: its author before publication, a publisher
+    /// of its structure at any time (what the page offers them).
+    pub async fn may_edit_news(&self, caller: &Principal, n: &News) -> Result<bool> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let st = self.standing_of(me).await?;
+        Ok(Self::can_publish(caller, &st, n.structure) || (n.author == me && n.state != NewsState::Published))
+    }
+
     /// Whether the caller may publish in a structure (what the page offers them).
     pub async fn may_publish(&self, caller: &Principal, structure: StructureId) -> Result<bool> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
-        Ok(Self::can_publish(caller, &self.store.standing(me).await?, structure))
+        Ok(Self::can_publish(caller, &self.standing_of(me).await?, structure))
     }
 
     /// A news item the caller may read (a reader, its author, a publisher).
     pub async fn read_news(&self, caller: &Principal, id: NewsId) -> Result<News> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let n = self.store.news(id).await?;
-        let st = self.store.standing(me).await?;
+        let st = self.standing_of(me).await?;
         let readable = (n.live(self.clock.now()) && n.is_for(&st)) || n.author == me || Self::can_publish(caller, &st, n.structure);
         if !readable || n.territory != caller.territory {
             return Err(Error::NotFound);
@@ -264,7 +270,7 @@ impl<S: CommunicationStore> Communication<S> {
     /// The caller's news board.
     pub async fn news_board(&self, caller: &Principal) -> Result<NewsBoard> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
-        let st = self.store.standing(me).await?;
+        let st = self.standing_of(me).await?;
         let now = self.clock.now();
         let structures: Vec<StructureId> = st.structures().into_iter().collect();
         let mut published = vec![];

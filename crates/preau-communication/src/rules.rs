@@ -296,6 +296,11 @@ impl<S: CommunicationStore> Communication<S> {
         Ok((standing, targets))
     }
 
+    /// What the directory says of a person (kept with their reach until the directory changes).
+    pub(crate) async fn standing_of(&self, person: PersonId) -> Result<Standing> {
+        Ok(self.reach_of(person).await?.0)
+    }
+
     /// A structure's live classes and teaching groups with their names (kept until the
     /// directory changes).
     pub async fn classes_of(&self, structure: StructureId) -> Result<std::sync::Arc<Vec<(GroupId, String)>>> {
@@ -336,7 +341,7 @@ impl<S: CommunicationStore> Communication<S> {
             return Ok(false);
         }
         let (_, targets) = self.reach_of(me).await?;
-        let theirs = self.store.standing(to).await?;
+        let theirs = self.standing_of(to).await?;
         Ok(targets.iter().any(|t| t.contains(&theirs)))
     }
 }

@@ -240,7 +240,7 @@ async fn show(
     let n = state.communication.read_news(&a.principal, id).await.map_err(|e| a.fail(e))?;
     let publisher = state.communication.may_publish(&a.principal, n.structure).await.map_err(|e| a.fail(e))?;
     Ok(render(&ItemPage {
-        may_edit: publisher || (n.author == a.session.person && n.state != NewsState::Published),
+        may_edit: state.communication.may_edit_news(&a.principal, &n).await.map_err(|e| a.fail(e))?,
         tr: Tr(a.lang),
         user: Some(super::user_name(&state, &a).await?),
         csrf: a.session.csrf.to_string(),
