@@ -17,9 +17,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Who may ask for acknowledgements (*carnet de liaison*): the school's adults.
-const ADULTS: [Profile; 5] = [Profile::Teacher, Profile::Direction, Profile::SchoolLife, Profile::Documentalist, Profile::Staff];
-
 /// At most this many people receive one message (a whole collège with its parents).
 pub const MAX_RECIPIENTS: usize = 10_000;
 /// At most this many addressees are picked one by one.
@@ -278,7 +275,7 @@ impl<S: CommunicationStore> Communication<S> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let (standing, _) = self.reach_of(me).await?;
         let has = |f: &dyn Fn(&Profile) -> bool| standing.profiles.iter().any(|(_, p)| f(p));
-        Ok(SendingOptions { no_reply: has(&|p| *p == Profile::Direction), acknowledge: has(&|p| ADULTS.contains(p)) })
+        Ok(SendingOptions { no_reply: has(&|p| *p == Profile::Direction), acknowledge: has(&|p| crate::rules::STAFF.contains(p)) })
     }
 
     /// The names of what a compose form holds, for those the caller may write to (or the sender
@@ -300,15 +297,24 @@ impl<S: CommunicationStore> Communication<S> {
         Ok(kept.into_iter().zip(names).map(|((c, t), n)| (c, t, n)).collect())
     }
 
-    /// The message `id` if `me` received it and may answer it.
+    /// A message `me` received and may see now (delivered, its time come), with when they read
+    /// it and where they filed it; anything else does not exist for them.
+    pub(crate) async fn delivered(&self, me: PersonId, id: MessageId) -> Result<(Message, Option<i64>, Folder)> {
+        let m = self.store.message(id).await?;
+        let (read_at, folder) = self.store.delivery(id, me).await?.ok_or(Error::NotFound)?;
+        if m.deliver_at.is_none_or(|t| t > self.clock.now()) {
+            return Err(Error::NotFound);
+        }
+        Ok((m, read_at, folder))
+    }
+
+    /// The message `id` if `me` sent it, or received it and may answer it.
     async fn answerable(&self, me: PersonId, id: MessageId) -> Result<Message> {
         let m = self.store.message(id).await?;
         if m.sender == me {
             return Ok(m);
         }
-        if self.store.delivery(id, me).await?.is_none() {
-            return Err(Error::NotFound);
-        }
+        let (m, _, _) = self.delivered(me, id).await?;
         if m.no_reply {
             return Err(Error::Conflict("message.no_reply_refused"));
         }
@@ -428,10 +434,7 @@ impl<S: CommunicationStore> Communication<S> {
             let folder = if m.sent_at.is_none() { Folder::Drafts } else { Folder::Sent };
             Entry { read_at: m.sent_at.or(Some(m.created_at)), message: m.masked(), folder }
         } else {
-            let (read_at, folder) = self.store.delivery(id, me).await?.ok_or(Error::NotFound)?;
-            if m.deliver_at.is_none_or(|t| t > now) {
-                return Err(Error::NotFound);
-            }
+            let (m, read_at, folder) = self.delivered(me, id).await?;
             if read_at.is_none() {
                 self.store.mark_read(id, me, now).await?;
             }
@@ -459,7 +462,7 @@ impl<S: CommunicationStore> Communication<S> {
     }
 
     async fn received(&self, id: MessageId, me: PersonId, to: Option<Folder>) -> Result<()> {
-        self.store.delivery(id, me).await?.ok_or(Error::NotFound)?;
+        self.delivered(me, id).await?;
         self.store.move_received(id, me, to).await
     }
 
@@ -482,8 +485,7 @@ impl<S: CommunicationStore> Communication<S> {
     /// *Carnet de liaison*: the caller acknowledges a message they received.
     pub async fn acknowledge(&self, caller: &Principal, id: MessageId) -> Result<()> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
-        let m = self.store.message(id).await?;
-        self.store.delivery(id, me).await?.ok_or(Error::NotFound)?;
+        let (m, _, _) = self.delivered(me, id).await?;
         if !m.acknowledge {
             return Err(Error::Conflict("message.no_acknowledgement"));
         }

@@ -70,10 +70,7 @@ impl<S: CommunicationStore> Communication<S> {
         let structure = match item {
             Reported::News(id) => self.read_news(caller, id).await?.structure,
             Reported::Message(id) => {
-                let m = self.store.message(id).await?;
-                if self.store.delivery(id, me).await?.is_none() {
-                    return Err(Error::NotFound);
-                }
+                let (m, _, _) = self.delivered(me, id).await?;
                 let theirs = self.standing_of(m.sender).await?.structures();
                 let shared = mine.structures().into_iter().find(|s| theirs.contains(s));
                 shared.or_else(|| theirs.iter().next().copied()).or_else(|| mine.structures().into_iter().next()).ok_or(Error::NotFound)?

@@ -12,9 +12,6 @@ use preau_core::{Error, GroupId, NewsId, Permission, PersonId, Principal, Profil
 use preau_directory::GroupKind;
 use serde::{Deserialize, Serialize};
 
-/// Who may write news in a structure: its adults.
-const WRITERS: [Profile; 5] = [Profile::Teacher, Profile::Direction, Profile::SchoolLife, Profile::Documentalist, Profile::Staff];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NewsState {
@@ -112,7 +109,7 @@ pub struct NewsBoard {
 
 impl<S: CommunicationStore> Communication<S> {
     fn can_write(caller: &Principal, st: &Standing, structure: StructureId) -> bool {
-        st.profiles.iter().any(|(s, p)| *s == structure && WRITERS.contains(p)) || caller.can_in(Permission::ManageCommunication, structure)
+        st.profiles.iter().any(|(s, p)| *s == structure && crate::rules::STAFF.contains(p)) || caller.can_in(Permission::ManageCommunication, structure)
     }
 
     fn can_publish(caller: &Principal, st: &Standing, structure: StructureId) -> bool {

@@ -12,7 +12,6 @@ use preau_communication::notifications::{LivePush, Notification};
 use preau_core::PersonId;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::broadcast;
 
 /// Events a slow page may fall behind by before it skips some.
@@ -22,18 +21,12 @@ const BACKLOG: usize = 16;
 #[derive(Default)]
 pub struct Hub {
     channels: Mutex<HashMap<PersonId, broadcast::Sender<String>>>,
-    open: AtomicUsize,
 }
 
 impl Hub {
     pub fn subscribe(&self, person: PersonId) -> broadcast::Receiver<String> {
         let mut m = self.channels.lock().unwrap_or_else(|e| e.into_inner());
         m.entry(person).or_insert_with(|| broadcast::channel(BACKLOG).0).subscribe()
-    }
-
-    /// How many streams are open on this node.
-    pub fn open_streams(&self) -> usize {
-        self.open.load(Ordering::Relaxed)
     }
 }
 
@@ -61,31 +54,13 @@ impl LivePush for Hub {
     }
 }
 
-/// Counts a stream while it is open: made when the page connects, dropped with the stream
-/// (the page went away, or the channel closed).
-struct Open(std::sync::Arc<Hub>);
-
-impl Open {
-    fn new(hub: std::sync::Arc<Hub>) -> Open {
-        hub.open.fetch_add(1, Ordering::Relaxed);
-        Open(hub)
-    }
-}
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// `GET /events`: the caller's live notifications.
 pub async fn events(State(state): State<AppState>, a: Authed) -> Response {
     let rx = state.hub.subscribe(a.session.person);
-    let open = Open::new(state.hub.clone());
-    let stream = futures_util::stream::unfold((rx, open), |(mut rx, open)| async move {
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         loop {
             match rx.recv().await {
-                Ok(payload) => return Some((Ok::<_, std::convert::Infallible>(Event::default().event("notification").data(payload)), (rx, open))),
+                Ok(payload) => return Some((Ok::<_, std::convert::Infallible>(Event::default().event("notification").data(payload)), rx)),
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }

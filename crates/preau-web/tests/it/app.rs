@@ -166,7 +166,7 @@ impl TestApp {
             policy,
             "https://ent.example.org".into(),
             false,
-            self.outbox.join("imports"),
+            self.outbox.clone(),
         )
         .await
         .expect("state")
