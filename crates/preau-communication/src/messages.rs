@@ -385,6 +385,10 @@ impl<S: CommunicationStore> Communication<S> {
 
     /// Everyone within a target, kept until the directory changes.
     pub(crate) async fn expansion(&self, t: &Target) -> Result<Arc<Vec<PersonId>>> {
+        if let Target::Person { person } = *t {
+            // Already checked within reach (or the sender answered): no query, no cache entry.
+            return Ok(Arc::new(vec![person]));
+        }
         let generation = self.store.generation();
         if let Some(hit) = self.caches.expansions.get(t, generation) {
             return Ok(hit);

@@ -121,6 +121,11 @@ impl<S: CommunicationStore> Communication<S> {
     }
 
     /// The open reports of the structures the caller moderates, with their content.
+    /// Whether the caller moderates anything (what the portal offers them).
+    pub fn may_moderate(&self, caller: &Principal) -> bool {
+        caller.person_id().is_some() && caller.structures_with(Permission::Moderate).is_none_or(|s| !s.is_empty())
+    }
+
     pub async fn reports(&self, caller: &Principal) -> Result<Vec<ReportView>> {
         let structures = match caller.structures_with(Permission::Moderate) {
             Some(s) if s.is_empty() => return Err(Error::Forbidden),

@@ -47,7 +47,7 @@ impl PortalPage {
 async fn portal(State(state): State<AppState>, authed: Authed) -> Result<Response, PageError> {
     let view = state.portal(&authed.principal, authed.session.acting).await.map_err(|e| authed.fail(e))?;
     let unread = state.communication.unread(&authed.principal).await.map_err(|e| authed.fail(e))?;
-    let moderator = authed.principal.structures_with(preau_core::Permission::Moderate).is_none_or(|s| !s.is_empty()) && authed.principal.person_id().is_some();
+    let moderator = state.communication.may_moderate(&authed.principal);
     Ok(render(&PortalPage { tr: Tr(authed.lang), user: Some(view.person.display_name()), csrf: authed.session.csrf.to_string(), view, unread, moderator }))
 }
 
