@@ -260,9 +260,9 @@ impl<S: CommunicationStore> Communication<S> {
         };
         if let Some(draft) = input.draft_id {
             self.own_draft(me, draft).await?;
-            self.store.delete_draft(draft).await?;
         }
-        self.store.insert_message(&m, &deliveries).await?;
+        // The draft it replaces goes in the same transaction: a failed send keeps it.
+        self.store.insert_message(&m, &deliveries, input.draft_id).await?;
         // Stored with its recipients: the outbox delivers it to them after the answer.
         if m.deliver_at.is_some() && !deliveries.is_empty() {
             self.outbox.publish(Publication::of_message(&m, deliveries)).await;

@@ -26,8 +26,9 @@ pub trait CommunicationStore: DirectoryStore {
     async fn target_names(&self, targets: &[Target]) -> Result<Vec<String>>;
 
     /// A new message with the recipients its audiences expanded into (none for a draft), whose
-    /// deliveries [`Self::deliver`] writes; its attachments are attached to it.
-    async fn insert_message(&self, m: &Message, recipients: &[(PersonId, Copy)]) -> Result<()>;
+    /// deliveries [`Self::deliver`] writes; its attachments are attached to it. In the same
+    /// transaction, the draft it `replaces` is deleted.
+    async fn insert_message(&self, m: &Message, recipients: &[(PersonId, Copy)], replaces: Option<MessageId>) -> Result<()>;
     /// Records an upload.
     async fn insert_upload(&self, u: &Upload) -> Result<()>;
     async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>>;

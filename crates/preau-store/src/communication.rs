@@ -251,8 +251,8 @@ impl preau_communication::CommunicationStore for Store {
     async fn target_names(&self, targets: &[Target]) -> Result<Vec<String>> {
         target_names(self, targets).await
     }
-    async fn insert_message(&self, m: &Message, deliveries: &[(PersonId, Copy)]) -> Result<()> {
-        crate::messages::insert(self, m, deliveries).await
+    async fn insert_message(&self, m: &Message, deliveries: &[(PersonId, Copy)], replaces: Option<MessageId>) -> Result<()> {
+        crate::messages::insert(self, m, deliveries, replaces).await
     }
     async fn delete_draft(&self, id: MessageId) -> Result<()> {
         crate::messages::delete_draft(self, id).await

@@ -35,13 +35,16 @@ fn folder_of(code: &str) -> Result<Folder> {
     Folder::parse(code).ok_or_else(|| Error::Internal(format!("bad folder {code}")))
 }
 
-pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy)]) -> Result<()> {
+pub(crate) async fn insert(s: &Store, m: &Message, deliveries: &[(PersonId, Copy)], replaces: Option<MessageId>) -> Result<()> {
     // The recipients wait in `fanout` for the outbox (none for a draft).
     let fanout = match deliveries {
         [] => None,
         list => Some(recipients_json(list)?),
     };
     let (_turn, mut tx) = s.begin_send().await?;
+    if let Some(draft) = replaces {
+        drop_draft(&mut tx, draft).await?;
+    }
     sqlx::query("INSERT INTO messages (id, territory_id, sender_id, sender_name, thread_id, parent_id, subject, body, addressees, created_at, sent_at, deliver_at, no_reply, recalled_at, recipients, sender_folder, acknowledge, fanout, attachments) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
         .bind(m.id.to_string())
         .bind(m.territory.to_string())
@@ -125,11 +128,17 @@ pub(crate) async fn unnotified(s: &Store) -> Result<Vec<(Message, Vec<(PersonId,
 
 pub(crate) async fn delete_draft(s: &Store, id: MessageId) -> Result<()> {
     let mut tx = s.begin_write().await?;
+    drop_draft(&mut tx, id).await?;
+    tx.commit().await.map_err(db_err)
+}
+
+/// Deletes a draft within a transaction, its files going back to unattached uploads.
+async fn drop_draft(tx: &mut sqlx::AnyConnection, id: MessageId) -> Result<()> {
     let gone = sqlx::query("DELETE FROM messages WHERE id = $1 AND sent_at IS NULL").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
     if gone.rows_affected() > 0 {
         sqlx::query("UPDATE attachments SET message_id = NULL WHERE message_id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
     }
-    tx.commit().await.map_err(db_err)
+    Ok(())
 }
 
 pub(crate) async fn get(s: &Store, id: MessageId) -> Result<Message> {

@@ -156,7 +156,7 @@ async fn a_message_stored_just_before_a_stop_is_notified_at_the_next_start() {
         recipients: 1,
         attachments: vec![],
     };
-    app.state.store.insert_message(&m, &[(anne.id, Copy::To)]).await.expect("stored");
+    app.state.store.insert_message(&m, &[(anne.id, Copy::To)], None).await.expect("stored");
     let feed = "/api/v1/notifications";
     assert_eq!(app.json(&parent, "GET", feed, None).await.json().as_array().map(Vec::len), Some(0), "not told yet");
     let again = app.restarted().await;
