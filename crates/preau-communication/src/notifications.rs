@@ -28,10 +28,12 @@ pub enum Kind {
     Acknowledgement,
     /// Something was reported to the structure's moderators.
     Report,
+    /// A file or folder was shared with them.
+    Document,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Message, Kind::News, Kind::Acknowledgement, Kind::Report];
+    pub const ALL: [Kind; 5] = [Kind::Message, Kind::News, Kind::Acknowledgement, Kind::Report, Kind::Document];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -39,6 +41,7 @@ impl Kind {
             Kind::News => "news",
             Kind::Acknowledgement => "acknowledgement",
             Kind::Report => "report",
+            Kind::Document => "document",
         }
     }
 

@@ -76,3 +76,7 @@ id_type!(
     /// A file attached to a message (stored on disk until the documents service).
     AttachmentId
 );
+id_type!(
+    /// A file or folder of the documents service.
+    DocumentId
+);

@@ -6,6 +6,7 @@
 mod attachments;
 mod communication;
 mod directory;
+mod documents;
 mod duplicates;
 mod federation;
 mod feed_batch;

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod cas;
 pub mod communication;
+pub mod documents;
 pub mod error;
 pub mod federation;
 pub mod i18n;
@@ -47,14 +48,17 @@ pub fn router(state: AppState) -> Router {
         .merge(saml::routes())
         .merge(federation::routes())
         .merge(communication::routes())
+        .merge(documents::routes())
         .merge(ops::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));
     let attachments = communication::attachments::upload_routes().layer(RequestBodyLimitLayer::new(ATTACHMENTS_LIMIT));
+    let documents = documents::upload_routes().layer(RequestBodyLimitLayer::new(documents::UPLOAD_LIMIT));
     Router::new()
         .merge(limited)
         .merge(uploads)
         .merge(attachments)
+        .merge(documents)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(DefaultBodyLimit::disable())
         .with_state(state)

@@ -48,6 +48,10 @@ pub struct AppState {
     pub communication: preau_communication::Communication<Store>,
     /// The open pages that receive live notifications.
     pub hub: Arc<crate::communication::live::Hub>,
+    /// Personal and shared spaces of documents.
+    pub documents: preau_documents::Documents<Store>,
+    /// Where the bytes of documents are kept.
+    pub blobs: Arc<crate::documents::blobs::Blobs>,
 }
 
 impl AppState {
@@ -116,7 +120,10 @@ impl AppState {
         if left > 0 {
             tracing::info!(messages = left, "telling the recipients of messages sent before a stop");
         }
+        let documents = preau_documents::Documents::new(communication.clone(), preau_documents::Policy::default());
         Ok(AppState {
+            documents,
+            blobs: Arc::new(crate::documents::blobs::Blobs::local(data_dir.join("documents"))),
             communication,
             hub,
             federation: Arc::default(),

@@ -264,6 +264,9 @@ async fn deliver_notifications(state: &AppState) {
     if let Err(e) = preau_web::communication::attachments::purge(state).await {
         tracing::error!(error = %e, "unattached uploads not purged (retried next minute)");
     }
+    if let Err(e) = preau_web::documents::purge(state).await {
+        tracing::error!(error = %e, "the documents' trash not purged (retried next minute)");
+    }
 }
 
 /// Deletes, once at start and then every six hours, the people detached by a feed for longer

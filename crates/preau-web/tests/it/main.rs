@@ -9,6 +9,7 @@ mod admin;
 mod api;
 mod app;
 mod cas;
+mod documents;
 mod federation;
 mod feeds;
 mod ldap;

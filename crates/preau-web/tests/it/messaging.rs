@@ -9,13 +9,13 @@ use axum::http::StatusCode;
 use preau_directory::{DirectoryStore, Person, Structure};
 use serde_json::{Value, json};
 
-struct School {
-    app: TestApp,
-    jv: Structure,
-    sv: Structure,
+pub(crate) struct School {
+    pub app: TestApp,
+    pub jv: Structure,
+    pub sv: Structure,
 }
 
-async fn school() -> School {
+pub(crate) async fn school() -> School {
     let app = TestApp::new().await;
     preau_feeds::import::import_aaf(&*app.state.store, &app.system, &crate::feeds::base_feed(), &preau_feeds::import::Options::new("RENNES"), T0, &mut |_| {})
         .await
@@ -27,7 +27,7 @@ async fn school() -> School {
 
 impl School {
     /// The person of that name in a structure.
-    async fn who(&self, given: &str, family: &str) -> Person {
+    pub(crate) async fn who(&self, given: &str, family: &str) -> Person {
         for s in [&self.jv, &self.sv] {
             let found = self.app.state.store.people_in(s.id, None, &family.to_lowercase(), 50).await.expect("people");
             if let Some((p, _)) = found.into_iter().find(|(p, _)| p.given_name == given && p.family_name == family) {
@@ -38,7 +38,7 @@ impl School {
     }
 
     /// That person, logged in.
-    async fn browser(&self, given: &str, family: &str) -> (Person, Client) {
+    pub(crate) async fn browser(&self, given: &str, family: &str) -> (Person, Client) {
         let p = self.who(given, family).await;
         self.app.state.accounts.set_password_as_operator(&self.app.system, p.id, PASSWORD).await.expect("password");
         let c = self.app.login(&p).await;
@@ -51,7 +51,7 @@ impl School {
         r.json()["allowed"].as_bool().expect("a yes or no")
     }
 
-    async fn class(&self, code: &str) -> String {
+    pub(crate) async fn class(&self, code: &str) -> String {
         let groups = self.app.state.store.groups_in(self.jv.id).await.expect("groups");
         groups.into_iter().find(|g| g.code == code).map(|g| g.id.to_string()).expect("the class")
     }

@@ -1,0 +1,158 @@
+//! Who may do what with a node. A person's level on a node is the best of the level their
+//! space gives them and of the shares of the node and of its folders that reach them:
+//!
+//! - their personal space: manage; nobody else's, but through shares;
+//! - a class or teaching group: its teachers manage, its pupils read (parents, not at all);
+//!   a functional or manual group: its members contribute;
+//! - a structure: the direction manages, the other adults contribute, pupils read;
+//! - a local admin (who manages the structure's groups) manages the structure's shared spaces.
+//!
+//! An archived class's space is read-only. A node someone may not read does not exist for them
+//! (`NotFound`); one they may read but not change is `Forbidden`.
+
+use crate::model::{Level, Node, Space};
+use crate::{DocumentStore, Documents};
+use preau_communication::{Standing, Target};
+use preau_core::{DocumentId, Error, Permission, PersonId, Principal, Profile, Result, StructureId};
+
+const ADULTS: [Profile; 4] = [Profile::Teacher, Profile::SchoolLife, Profile::Documentalist, Profile::Staff];
+
+/// The caller as the documents service sees them.
+pub struct Viewer {
+    pub person: PersonId,
+    pub standing: Standing,
+}
+
+/// Where in a space: its top, or a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub space: Space,
+    pub folder: Option<DocumentId>,
+}
+
+/// A live node and the caller's level on it.
+pub struct Held {
+    pub node: Node,
+    pub level: Level,
+}
+
+impl Held {
+    /// Whether the caller may rename, move or delete it: they manage it, or they contribute and
+    /// it is theirs.
+    pub fn changeable_by(&self, me: PersonId) -> bool {
+        self.level == Level::Manage || (self.level == Level::Contribute && self.node.owner == me)
+    }
+}
+
+impl<S: DocumentStore> Documents<S> {
+    pub async fn viewer(&self, caller: &Principal) -> Result<Viewer> {
+        let person = caller.person_id().ok_or(Error::Forbidden)?;
+        let (standing, _) = self.communication.reach_of(person).await?;
+        Ok(Viewer { person, standing })
+    }
+
+    /// The structure a shared space counts towards, and whether it is read-only (an archived
+    /// class).
+    pub(crate) async fn space_home(&self, space: &Space) -> Result<(Option<StructureId>, bool)> {
+        Ok(match *space {
+            Space::Personal { .. } => (None, false),
+            Space::Group { group } => {
+                let g = self.store.group(group).await?;
+                (Some(g.structure), g.archived_year.is_some())
+            }
+            Space::Structure { structure } => (Some(structure), false),
+        })
+    }
+
+    /// The level a space gives the caller by itself.
+    pub async fn space_level(&self, caller: &Principal, v: &Viewer, space: &Space) -> Result<Option<Level>> {
+        let s = &v.standing;
+        let level = match *space {
+            Space::Personal { person } => (person == v.person).then_some(Level::Manage),
+            Space::Group { group } => {
+                let (home, archived) = self.space_home(space).await?;
+                let home = home.ok_or(Error::NotFound)?;
+                let best = if caller.can_in(Permission::ManageGroups, home) || s.profiles.contains(&(home, Profile::Direction)) {
+                    Some(Level::Manage)
+                } else {
+                    let in_class = s.classes.iter().filter(|(_, g, _)| *g == group).map(|(_, _, p)| match p {
+                        Profile::Teacher => Some(Level::Manage),
+                        Profile::Pupil => Some(Level::Read),
+                        _ => None,
+                    });
+                    let member = s.groups.iter().any(|(_, g)| *g == group).then_some(Level::Contribute);
+                    in_class.chain([member]).flatten().max()
+                };
+                if archived { best.map(|_| Level::Read) } else { best }
+            }
+            Space::Structure { structure } => {
+                if caller.can_in(Permission::ManageGroups, structure) || s.profiles.contains(&(structure, Profile::Direction)) {
+                    Some(Level::Manage)
+                } else if ADULTS.iter().any(|p| s.profiles.contains(&(structure, *p))) {
+                    Some(Level::Contribute)
+                } else {
+                    s.profiles.contains(&(structure, Profile::Pupil)).then_some(Level::Read)
+                }
+            }
+        };
+        Ok(level)
+    }
+
+    /// The caller's level on a node: its space's, raised by the shares of it and its folders.
+    pub async fn level_on(&self, caller: &Principal, v: &Viewer, node: &Node) -> Result<Option<Level>> {
+        let mut level = self.space_level(caller, v, &node.space).await?;
+        if level == Some(Level::Manage) {
+            return Ok(level);
+        }
+        let mut ids = node.ancestors();
+        ids.push(node.id);
+        for share in self.store.shares_on(&ids).await? {
+            if share.target.contains(&v.standing) {
+                level = level.max(Some(share.level));
+            }
+        }
+        Ok(level)
+    }
+
+    /// A live node the caller holds at `need` or better.
+    pub async fn held(&self, caller: &Principal, v: &Viewer, id: DocumentId, need: Level) -> Result<Held> {
+        let node = self.store.node(id).await?.filter(|n| n.trashed_at.is_none()).ok_or(Error::NotFound)?;
+        let level = self.level_on(caller, v, &node).await?.ok_or(Error::NotFound)?;
+        if level < need {
+            return Err(Error::Forbidden);
+        }
+        Ok(Held { node, level })
+    }
+
+    /// The caller's level at a place, with the folder (which must be a live folder of that
+    /// space).
+    pub async fn level_at(&self, caller: &Principal, v: &Viewer, place: &Place) -> Result<(Option<Level>, Option<Node>)> {
+        match place.folder {
+            None => Ok((self.space_level(caller, v, &place.space).await?, None)),
+            Some(id) => {
+                let node = self.store.node(id).await?.filter(|n| n.trashed_at.is_none() && n.folder && n.space == place.space).ok_or(Error::NotFound)?;
+                Ok((self.level_on(caller, v, &node).await?, Some(node)))
+            }
+        }
+    }
+
+    /// A place the caller may add to, with its folder.
+    pub(crate) async fn writable(&self, caller: &Principal, v: &Viewer, place: &Place) -> Result<Option<Node>> {
+        match self.level_at(caller, v, place).await? {
+            (None, _) => Err(Error::NotFound),
+            (Some(l), _) if l < Level::Contribute => Err(Error::Forbidden),
+            (Some(_), folder) => Ok(folder),
+        }
+    }
+}
+
+/// Every target that reaches someone of this standing (to find what is shared with them).
+pub fn targets_reaching(s: &Standing) -> Vec<Target> {
+    let mut t = vec![Target::Person { person: s.person }];
+    t.extend(s.profiles.iter().map(|(structure, profile)| Target::Structure { structure: *structure, profile: *profile }));
+    t.extend(s.classes.iter().map(|(_, group, profile)| Target::Class { group: *group, profile: *profile }));
+    t.extend(s.groups.iter().map(|(_, group)| Target::Group { group: *group }));
+    t.sort();
+    t.dedup();
+    t
+}

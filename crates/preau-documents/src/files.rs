@@ -1,0 +1,165 @@
+//! Files: uploads (new files, or a new version over one of the same name), downloads of the
+//! current or a previous version, and how much room is left.
+//!
+//! An upload is planned before its bytes are read — rights, name, room left, so an upload over
+//! quota is refused up front when its size is announced — then streamed by the web layer to
+//! the blob storage within [`UploadPlan::room`], then recorded. A file's type is read from its
+//! first bytes, never taken from the client.
+
+use crate::access::Place;
+use crate::model::{Level, Node, Space, Version};
+use crate::tree::{taken, valid_name};
+use crate::{DocumentStore, Documents};
+use preau_communication::attachments::sniff;
+use preau_core::{DocumentId, Error, PersonId, Principal, Result, StructureId};
+use serde::Serialize;
+
+/// What an upload may do, decided before its bytes arrive.
+#[derive(Debug, Clone)]
+pub struct UploadPlan {
+    pub place: Place,
+    pub name: String,
+    /// The file it will replace (keeping it as a previous version).
+    pub replaces: Option<Node>,
+    /// The most bytes it may have: the largest file, or the room left.
+    pub room: i64,
+    path_parent: Option<Node>,
+    structure: Option<StructureId>,
+    uploader: PersonId,
+}
+
+/// How much a space holds and may hold.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Usage {
+    pub used: i64,
+    pub quota: i64,
+}
+
+impl<S: DocumentStore> Documents<S> {
+    /// Checks an upload of `name` to `place`, of `announced` bytes when the client said so.
+    pub async fn plan_upload(&self, caller: &Principal, place: Place, name: &str, announced: Option<i64>) -> Result<UploadPlan> {
+        let v = self.viewer(caller).await?;
+        let parent = self.writable(caller, &v, &place).await?;
+        let name = valid_name(name)?;
+        let replaces = match self.named(&place.space, place.folder, &name).await? {
+            Some(n) if n.folder => return Err(Error::invalid("name", "document.name_taken")),
+            Some(n) => {
+                let held = self.held(caller, &v, n.id, Level::Contribute).await?;
+                if !held.changeable_by(v.person) {
+                    return Err(Error::Forbidden);
+                }
+                Some(held.node)
+            }
+            None => None,
+        };
+        let (structure, _) = self.space_home(&place.space).await?;
+        let room = self.room(&place.space, structure).await?.min(self.policy().max_file_bytes);
+        if announced.is_some_and(|n| n > room) {
+            return Err(over(room, &self.policy()));
+        }
+        Ok(UploadPlan { place, name, replaces, room, path_parent: parent, structure, uploader: v.person })
+    }
+
+    /// Records an upload streamed to `blob` (`size` bytes starting with `head`). Refused when
+    /// the space filled up meanwhile: the caller then deletes the blob. Returns the file and the
+    /// blobs of versions no longer kept (the caller's to delete).
+    pub async fn finish_upload(&self, plan: UploadPlan, blob: String, size: i64, head: &[u8]) -> Result<(Node, Vec<String>)> {
+        if size > self.room(&plan.place.space, plan.structure).await?.min(self.policy().max_file_bytes) {
+            return Err(over(plan.room, &self.policy()));
+        }
+        let now = self.clock.now();
+        let content_type = sniff(head).to_owned();
+        match plan.replaces {
+            Some(old) => {
+                let previous = Version {
+                    node: old.id,
+                    version: old.version,
+                    blob: old.blob.clone().unwrap_or_default(),
+                    size: old.size,
+                    content_type: old.content_type.clone(),
+                    created_at: old.modified_at,
+                    author: old.owner,
+                };
+                let node = Node { blob: Some(blob), size, content_type, version: old.version + 1, modified_at: now, ..old };
+                let dropped = self.store.replace_content(&node, &previous, self.policy().versions_kept).await?;
+                Ok((node, dropped))
+            }
+            None => {
+                let id = DocumentId::new();
+                let node = Node {
+                    id,
+                    space: plan.place.space,
+                    structure: plan.structure,
+                    parent: plan.place.folder,
+                    path: Node::child_path(plan.path_parent.as_ref(), id),
+                    name: plan.name,
+                    folder: false,
+                    size,
+                    content_type,
+                    blob: Some(blob),
+                    version: 1,
+                    owner: plan.uploader,
+                    created_at: now,
+                    modified_at: now,
+                    trashed_at: None,
+                    trashed_by: None,
+                    trash_root: None,
+                };
+                self.store.insert_node(&node).await.map_err(taken)?;
+                Ok((node, vec![]))
+            }
+        }
+    }
+
+    /// A file the caller may read, to download.
+    pub async fn file(&self, caller: &Principal, id: DocumentId) -> Result<Node> {
+        let v = self.viewer(caller).await?;
+        let held = self.held(caller, &v, id, Level::Read).await?;
+        if held.node.folder {
+            return Err(Error::NotFound);
+        }
+        Ok(held.node)
+    }
+
+    /// A node the caller may read, with their level on it.
+    pub async fn node(&self, caller: &Principal, id: DocumentId) -> Result<(Node, Level)> {
+        let v = self.viewer(caller).await?;
+        let held = self.held(caller, &v, id, Level::Read).await?;
+        Ok((held.node, held.level))
+    }
+
+    /// A file's previous versions, newest first.
+    pub async fn versions(&self, caller: &Principal, id: DocumentId) -> Result<Vec<Version>> {
+        self.file(caller, id).await?;
+        self.store.versions(id).await
+    }
+
+    /// A previous version, to download, with the file it belongs to.
+    pub async fn version(&self, caller: &Principal, id: DocumentId, version: i64) -> Result<(Node, Version)> {
+        let node = self.file(caller, id).await?;
+        let v = self.store.versions(id).await?.into_iter().find(|v| v.version == version).ok_or(Error::NotFound)?;
+        Ok((node, v))
+    }
+
+    /// How much the caller's own space holds and may hold.
+    pub async fn my_usage(&self, caller: &Principal) -> Result<Usage> {
+        let v = self.viewer(caller).await?;
+        let space = Space::Personal { person: v.person };
+        let quota = self.policy().quota_of(v.standing.profiles.iter().map(|(_, p)| *p));
+        Ok(Usage { used: self.store.space_usage(&space.code()).await?, quota })
+    }
+
+    /// How much a structure's shared spaces hold, for those who manage its space.
+    pub async fn structure_usage(&self, caller: &Principal, structure: StructureId) -> Result<Usage> {
+        let v = self.viewer(caller).await?;
+        if self.space_level(caller, &v, &Space::Structure { structure }).await? != Some(Level::Manage) {
+            return Err(Error::Forbidden);
+        }
+        Ok(Usage { used: self.store.structure_usage(structure).await?, quota: self.policy().structure_quota })
+    }
+}
+
+/// The refusal of an upload that does not fit.
+fn over(room: i64, policy: &crate::Policy) -> Error {
+    if room >= policy.max_file_bytes { Error::invalid("file", "document.too_large") } else { Error::invalid("file", "document.over_quota") }
+}

@@ -1,0 +1,55 @@
+//! The storage port of the documents service, implemented by `preau-store`. Spaces are passed
+//! by their code (`Space::code`), nodes' contents found through their paths.
+
+use crate::model::{Node, Share, Version};
+use preau_communication::{CommunicationStore, Target};
+use preau_core::{DocumentId, PersonId, Result, StructureId};
+
+pub trait DocumentStore: CommunicationStore {
+    /// A node, trashed or not.
+    async fn node(&self, id: DocumentId) -> Result<Option<Node>>;
+    /// These nodes (those that exist), in no particular order.
+    async fn nodes(&self, ids: &[DocumentId]) -> Result<Vec<Node>>;
+    /// The live (not trashed) nodes of a folder (`None`: the top of the space), by name.
+    async fn folder_contents(&self, space: &str, parent: Option<DocumentId>) -> Result<Vec<Node>>;
+    /// The live nodes inside a folder, at any depth, shallowest first.
+    async fn descendants(&self, folder: &Node) -> Result<Vec<Node>>;
+    /// A new file or folder. A live node of the same name in the same folder: `Conflict`.
+    async fn insert_node(&self, node: &Node) -> Result<()>;
+    /// Makes `node` (its new content, size, type, version) the current version, keeping the
+    /// one it replaces as `previous`; only the newest `keep` previous versions stay. Returns
+    /// the blobs of those dropped.
+    async fn replace_content(&self, node: &Node, previous: &Version, keep: usize) -> Result<Vec<String>>;
+    /// A file's previous versions, newest first.
+    async fn versions(&self, id: DocumentId) -> Result<Vec<Version>>;
+    async fn rename(&self, id: DocumentId, name: &str, at: i64) -> Result<()>;
+    /// Moves a node and everything inside it: `moved` is the node as it is to be (space,
+    /// structure, folder, path, name); the paths inside it follow its own.
+    async fn move_node(&self, node: &Node, moved: &Node) -> Result<()>;
+    /// Trashes a node and what is inside it (what is already in the trash stays as it was).
+    async fn trash(&self, node: &Node, at: i64, by: PersonId) -> Result<()>;
+    /// The nodes deleted as such (not with their folder) in these spaces or by `by`.
+    async fn trashed(&self, spaces: &[String], by: PersonId) -> Result<Vec<Node>>;
+    /// Takes a node and what was trashed with it out of the trash, into `parent` as `name`.
+    async fn restore(&self, node: &Node, parent: Option<DocumentId>, to_path: &str, name: &str) -> Result<()>;
+    /// Deletes a trashed node, what was trashed with it, their versions and shares; returns
+    /// their blobs.
+    async fn destroy(&self, node: &Node) -> Result<Vec<String>>;
+    /// Deletes what was trashed before `before` (as [`Self::destroy`]); returns their blobs.
+    async fn purge_trash(&self, before: i64) -> Result<Vec<String>>;
+    /// Bytes kept in a space (current and previous versions, trash included).
+    async fn space_usage(&self, space: &str) -> Result<i64>;
+    /// Bytes kept in a structure's shared spaces.
+    async fn structure_usage(&self, structure: StructureId) -> Result<i64>;
+    /// Bytes of a node and what is inside it (current and previous versions).
+    async fn subtree_bytes(&self, node: &Node) -> Result<i64>;
+
+    /// The shares of these nodes.
+    async fn shares_on(&self, nodes: &[DocumentId]) -> Result<Vec<Share>>;
+    /// The shares to any of these targets.
+    async fn shares_to(&self, targets: &[Target]) -> Result<Vec<Share>>;
+    /// Adds a share, or changes the level of the node's share to that target.
+    async fn put_share(&self, share: &Share) -> Result<()>;
+    /// Removes a share; whether there was one.
+    async fn remove_share(&self, node: DocumentId, target: &Target) -> Result<bool>;
+}

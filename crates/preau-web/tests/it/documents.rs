@@ -1,0 +1,350 @@
+//! The documents service through its API and pages, on the school of `messaging::school`:
+//! Claire Martin teaches 4B (Zoé, Inès) at Collège Jules Verne; Hugo is in 4C; Anne Lefèvre is
+//! Zoé's mother; Paul Girard is the head.
+
+use crate::app::*;
+use crate::messaging::{School, school};
+use axum::http::StatusCode;
+use preau_directory::Person;
+use serde_json::json;
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n";
+
+fn personal(p: &Person) -> String {
+    format!("person:{}", p.id)
+}
+
+/// Uploads `bytes` as `name` to a space (and folder) through the API.
+async fn put(s: &School, c: &Client, space: &str, folder: Option<&str>, name: &str, bytes: &[u8]) -> Resp {
+    let folder = folder.map(|f| format!("&folder={f}")).unwrap_or_default();
+    let req = axum::http::Request::put(format!("/api/v1/documents/spaces/{space}/files?name={}{folder}", enc(name)))
+        .header("x-csrf-token", c.csrf.clone())
+        .header("content-length", bytes.len().to_string());
+    s.app.send(c, req, axum::body::Body::from(bytes.to_vec())).await
+}
+
+/// The same upload without announcing its size (a chunked body).
+async fn put_unannounced(s: &School, c: &Client, space: &str, name: &str, bytes: &[u8]) -> Resp {
+    let req = axum::http::Request::put(format!("/api/v1/documents/spaces/{space}/files?name={}", enc(name))).header("x-csrf-token", c.csrf.clone());
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = bytes.chunks(100).map(|c| Ok(axum::body::Bytes::copy_from_slice(c))).collect();
+    s.app.send(c, req, axum::body::Body::from_stream(futures_util::stream::iter(chunks))).await
+}
+
+fn id_of(r: &Resp) -> String {
+    r.json()["id"].as_str().expect("an id").to_owned()
+}
+
+async fn names_in(s: &School, c: &Client, space: &str, folder: Option<&str>) -> Vec<String> {
+    let q = folder.map(|f| format!("?folder={f}")).unwrap_or_default();
+    let r = s.app.json(c, "GET", &format!("/api/v1/documents/spaces/{space}{q}"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["items"].as_array().expect("items").iter().map(|n| n["name"].as_str().unwrap_or("").to_owned()).collect()
+}
+
+async fn share(s: &School, c: &Client, id: &str, targets: &[String], level: &str) -> Resp {
+    s.app.json(c, "POST", &format!("/api/v1/documents/nodes/{id}/shares"), Some(json!({"targets": targets, "level": level}))).await
+}
+
+/// The blobs kept on disk.
+fn blobs(s: &School) -> usize {
+    let root = s.app.state.config.upload_dir.with_file_name("documents");
+    std::fs::read_dir(root).map(|d| d.filter_map(|e| e.ok()).map(|e| std::fs::read_dir(e.path()).map(|f| f.count()).unwrap_or(0)).sum()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_personal_space_is_its_owners_and_a_share_to_a_class_reaches_its_pupils_not_the_next_class() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    let space = personal(&teacher);
+    let r = put(&s, &claire, &space, None, "Cours 1.pdf", PDF).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["content_type"], "application/pdf");
+    let id = id_of(&r);
+    let content = format!("/api/v1/documents/nodes/{id}/content");
+    assert_eq!(s.app.get(&claire, &content).await.body.as_bytes(), PDF);
+
+    // Nobody else sees a personal space.
+    assert_eq!(s.app.json(&zoe, "GET", &format!("/api/v1/documents/spaces/{space}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.get(&zoe, &content).await.status, StatusCode::NOT_FOUND);
+
+    // Shared with the pupils of 4B: Zoé reads it and is told; Hugo (4C) is not.
+    let pupils_4b = format!("class:{}:ELV", s.class("4B").await);
+    let r = share(&s, &claire, &id, std::slice::from_ref(&pupils_4b), "read").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(s.app.get(&zoe, &content).await.body.as_bytes(), PDF);
+    let shared = s.app.json(&zoe, "GET", "/api/v1/documents/shared", None).await.json();
+    assert_eq!(shared[0]["node"]["name"], "Cours 1.pdf");
+    assert_eq!(shared[0]["level"], "read");
+    let feed = s.app.json(&zoe, "GET", "/api/v1/notifications", None).await.json();
+    assert!(feed.as_array().expect("feed").iter().any(|n| n["kind"] == "document" && n["title"].as_str().unwrap_or("").contains("Cours 1.pdf")), "{feed}");
+    assert_eq!(s.app.get(&hugo, &content).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.json(&hugo, "GET", "/api/v1/documents/shared", None).await.json(), json!([]));
+
+    // Reading is not changing: Zoé can neither rename, delete nor reshare it.
+    let node = format!("/api/v1/documents/nodes/{id}");
+    assert_eq!(s.app.json(&zoe, "PATCH", &node, Some(json!({"name": "x.pdf"}))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&zoe, "DELETE", &node, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(share(&s, &zoe, &id, std::slice::from_ref(&pupils_4b), "read").await.status, StatusCode::FORBIDDEN);
+
+    // The owner sees the share and revokes it: gone at once.
+    let shares = s.app.json(&claire, "GET", &format!("{node}/shares"), None).await.json();
+    assert_eq!(shares[0]["target"]["kind"], "class");
+    assert_eq!(shares[0]["name"], "4B");
+    let r = s.app.json(&claire, "DELETE", &format!("{node}/shares/{pupils_4b}"), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(s.app.get(&zoe, &content).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.json(&zoe, "GET", "/api/v1/documents/shared", None).await.json(), json!([]));
+}
+
+#[tokio::test]
+async fn shares_follow_the_communication_rules() {
+    let s = school().await;
+    let (zoe_p, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let hugo = s.who("Hugo", "Roux").await;
+    let teacher = s.who("Claire", "Martin").await;
+    let id = id_of(&put(&s, &zoe, &personal(&zoe_p), None, "exposé.pdf", PDF).await);
+    // A pupil reaches her class's teachers, not the pupils of another class.
+    let r = share(&s, &zoe, &id, &[format!("person:{}", hugo.id)], "read").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("document.share_out_of_reach"), "{}", r.body);
+    assert_eq!(share(&s, &zoe, &id, &[format!("person:{}", teacher.id)], "read").await.status, StatusCode::OK);
+    assert_eq!(share(&s, &zoe, &id, &[], "read").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_folder_shared_to_contribute_takes_pupils_work_and_each_changes_only_their_own() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let (_, ines) = s.browser("Inès", "Diallo").await;
+    let space = personal(&teacher);
+    let r = s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Travaux 4B"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let folder = id_of(&r);
+    // Not shared yet: Zoé cannot add to it.
+    assert_eq!(put(&s, &zoe, &space, Some(&folder), "zoe.pdf", PDF).await.status, StatusCode::NOT_FOUND);
+    share(&s, &claire, &folder, &[format!("class:{}:ELV", s.class("4B").await)], "contribute").await;
+    let zoe_file = id_of(&put(&s, &zoe, &space, Some(&folder), "zoe.pdf", PDF).await);
+    assert_eq!(put(&s, &ines, &space, Some(&folder), "ines.pdf", PDF).await.status, StatusCode::CREATED);
+    assert_eq!(names_in(&s, &ines, &space, Some(&folder)).await, vec!["ines.pdf", "zoe.pdf"]);
+    // Inès reads Zoé's work (inherited share) but cannot change it, nor upload over it.
+    assert_eq!(s.app.get(&ines, &format!("/api/v1/documents/nodes/{zoe_file}/content")).await.status, StatusCode::OK);
+    let zoe_node = format!("/api/v1/documents/nodes/{zoe_file}");
+    assert_eq!(s.app.json(&ines, "PATCH", &zoe_node, Some(json!({"name": "copie.pdf"}))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&ines, "DELETE", &zoe_node, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(put(&s, &ines, &space, Some(&folder), "ZOE.pdf", PDF).await.status, StatusCode::FORBIDDEN);
+    // Zoé renames her own; the names of a folder stay unique whatever their case.
+    assert_eq!(s.app.json(&zoe, "PATCH", &zoe_node, Some(json!({"name": "Zoé - devoir.pdf"}))).await.status, StatusCode::OK);
+    let r = s.app.json(&zoe, "PATCH", &zoe_node, Some(json!({"name": "INES.pdf"}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // The teacher manages everything in her folder, and cannot move it into itself.
+    assert_eq!(s.app.json(&claire, "PATCH", &zoe_node, Some(json!({"name": "Zoé.pdf"}))).await.status, StatusCode::OK);
+    let r = s.app.json(&claire, "PATCH", &format!("/api/v1/documents/nodes/{folder}"), Some(json!({"space": space, "folder": folder}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // Moving a file to the top of her space: the pupils lose it with the folder's share.
+    let r = s.app.json(&claire, "PATCH", &zoe_node, Some(json!({"space": space}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(s.app.get(&ines, &format!("/api/v1/documents/nodes/{zoe_file}/content")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(names_in(&s, &claire, &space, None).await, vec!["Travaux 4B", "Zoé.pdf"]);
+}
+
+#[tokio::test]
+async fn shared_spaces_of_a_class_and_a_school_give_each_profile_its_level() {
+    let s = school().await;
+    let (_, claire) = s.browser("Claire", "Martin").await;
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    let (_, anne) = s.browser("Anne", "Lefèvre").await;
+    let (_, head) = s.browser("Paul", "Girard").await;
+    let class_space = format!("group:{}", s.class("4B").await);
+    let school_space = format!("structure:{}", s.jv.id);
+    // The class's teacher adds to its space; its pupils read it; another class's pupil and a parent do not see it.
+    assert_eq!(put(&s, &claire, &class_space, None, "programme.pdf", PDF).await.status, StatusCode::CREATED);
+    assert_eq!(names_in(&s, &zoe, &class_space, None).await, vec!["programme.pdf"]);
+    assert_eq!(put(&s, &zoe, &class_space, None, "moi.pdf", PDF).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&hugo, "GET", &format!("/api/v1/documents/spaces/{class_space}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.json(&anne, "GET", &format!("/api/v1/documents/spaces/{class_space}"), None).await.status, StatusCode::NOT_FOUND);
+    // The school's space: the head manages, teachers contribute, pupils read, parents do not see it.
+    assert_eq!(put(&s, &head, &school_space, None, "règlement.pdf", PDF).await.status, StatusCode::CREATED);
+    assert_eq!(put(&s, &claire, &school_space, None, "sortie.pdf", PDF).await.status, StatusCode::CREATED);
+    assert_eq!(names_in(&s, &hugo, &school_space, None).await, vec!["règlement.pdf", "sortie.pdf"]);
+    assert_eq!(put(&s, &hugo, &school_space, None, "hugo.pdf", PDF).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&anne, "GET", &format!("/api/v1/documents/spaces/{school_space}"), None).await.status, StatusCode::NOT_FOUND);
+    let spaces = s.app.json(&zoe, "GET", "/api/v1/documents/spaces", None).await.json();
+    let levels: Vec<(String, String)> = spaces
+        .as_array()
+        .expect("spaces")
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap_or("").to_owned(), e["level"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert!(levels.contains(&("4B".into(), "read".into())), "{levels:?}");
+    assert!(levels.contains(&(s.jv.name.clone(), "read".into())), "{levels:?}");
+}
+
+#[tokio::test]
+async fn an_upload_over_quota_is_refused_up_front_and_versions_and_trash_count_until_emptied() {
+    let s = school().await;
+    s.app.state.documents.set_policy(preau_documents::Policy { personal_quota: vec![(preau_core::Profile::Pupil, 1000)], ..Default::default() });
+    let (zoe_p, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let space = personal(&zoe_p);
+    let usage = |r: Resp| r.json()["used"].as_i64().expect("used");
+    let six_hundred = vec![b'a'; 600];
+    assert_eq!(put(&s, &zoe, &space, None, "a.txt", &six_hundred).await.status, StatusCode::CREATED);
+    let before = blobs(&s);
+    // Announced too large: refused before a byte is kept, with the reason.
+    let r = put(&s, &zoe, &space, None, "b.txt", &six_hundred).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("document.over_quota"), "{}", r.body);
+    // Not announced: stopped as the bytes pass the room left, nothing kept either.
+    let r = put_unannounced(&s, &zoe, &space, "b.txt", &six_hundred).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(blobs(&s), before);
+    assert_eq!(names_in(&s, &zoe, &space, None).await, vec!["a.txt"]);
+    // A new version keeps the previous one, which counts.
+    let r = put(&s, &zoe, &space, None, "a.txt", b"second").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["version"], 2);
+    assert_eq!(usage(s.app.json(&zoe, "GET", "/api/v1/documents/usage", None).await), 606);
+    let id = id_of(&r);
+    let versions = s.app.json(&zoe, "GET", &format!("/api/v1/documents/nodes/{id}/versions"), None).await.json();
+    assert_eq!(versions[0]["version"], 1);
+    assert_eq!(s.app.get(&zoe, &format!("/api/v1/documents/nodes/{id}/versions/1/content")).await.body.as_bytes(), &six_hundred[..]);
+    assert_eq!(s.app.get(&zoe, &format!("/api/v1/documents/nodes/{id}/content")).await.body, "second");
+    // In the trash it still counts; deleted for good it frees the room and its bytes.
+    assert_eq!(s.app.json(&zoe, "DELETE", &format!("/api/v1/documents/nodes/{id}"), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(usage(s.app.json(&zoe, "GET", "/api/v1/documents/usage", None).await), 606);
+    assert_eq!(s.app.json(&zoe, "DELETE", &format!("/api/v1/documents/trash/{id}"), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(usage(s.app.json(&zoe, "GET", "/api/v1/documents/usage", None).await), 0);
+    assert_eq!(blobs(&s), 0);
+    assert_eq!(put(&s, &zoe, &space, None, "b.txt", &six_hundred).await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_trash_restores_a_folder_in_place_and_is_purged_after_thirty_days() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let space = personal(&teacher);
+    let folder = id_of(&s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Séquence 3"}))).await);
+    put(&s, &claire, &space, Some(&folder), "fiche.pdf", PDF).await;
+    assert_eq!(s.app.json(&claire, "DELETE", &format!("/api/v1/documents/nodes/{folder}"), None).await.status, StatusCode::NO_CONTENT);
+    assert!(names_in(&s, &claire, &space, None).await.is_empty());
+    let trash = s.app.json(&claire, "GET", "/api/v1/documents/trash", None).await.json();
+    assert_eq!(trash.as_array().map(|t| t.len()), Some(1), "the folder only, its contents with it: {trash}");
+    // Someone else's trash is not theirs to restore.
+    assert_eq!(s.app.json(&zoe, "POST", &format!("/api/v1/documents/trash/{folder}/restore"), None).await.status, StatusCode::NOT_FOUND);
+    // A folder of the same name made meanwhile: the restored one is numbered.
+    s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Séquence 3"}))).await;
+    let r = s.app.json(&claire, "POST", &format!("/api/v1/documents/trash/{folder}/restore"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["name"], "Séquence 3 (2)");
+    assert_eq!(names_in(&s, &claire, &space, Some(&folder)).await, vec!["fiche.pdf"]);
+
+    // Deleted again, it waits 30 days, then the job purges it and its bytes.
+    s.app.json(&claire, "DELETE", &format!("/api/v1/documents/nodes/{folder}"), None).await;
+    let kept = blobs(&s);
+    s.app.clock.advance(29 * 86_400);
+    preau_web::documents::purge(&s.app.state).await.expect("purge");
+    assert_eq!(blobs(&s), kept);
+    s.app.clock.advance(2 * 86_400);
+    preau_web::documents::purge(&s.app.state).await.expect("purge");
+    assert_eq!(blobs(&s), kept - 1);
+    let claire = s.app.login(&teacher).await;
+    assert_eq!(s.app.json(&claire, "GET", "/api/v1/documents/trash", None).await.json(), json!([]));
+}
+
+#[tokio::test]
+async fn an_uploaded_page_is_served_as_a_download_that_cannot_run_and_ranges_resume() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let html = b"<html><body><script>alert(document.cookie)</script></body></html>";
+    let id = id_of(&put(&s, &claire, &personal(&teacher), None, "../../page.html", html).await);
+    let r = s.app.get(&claire, &format!("/documents/nodes/{id}/download?inline=1")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.content_type(), "application/octet-stream");
+    let h = |k: &str| r.headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(h("content-disposition").starts_with("attachment; filename=\"page.html\""), "{}", h("content-disposition"));
+    assert!(h("content-security-policy").contains("sandbox"));
+    assert_eq!(h("x-content-type-options"), "nosniff");
+    // A range: the rest of an interrupted download.
+    let req = axum::http::Request::get(format!("/api/v1/documents/nodes/{id}/content")).header("range", "bytes=6-11");
+    let r = s.app.send(&claire, req, axum::body::Body::empty()).await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.body, "<body>");
+    assert_eq!(r.headers.get("content-range").and_then(|v| v.to_str().ok()), Some(format!("bytes 6-11/{}", html.len()).as_str()));
+    let req = axum::http::Request::get(format!("/api/v1/documents/nodes/{id}/content")).header("range", "bytes=999-");
+    assert_eq!(s.app.send(&claire, req, axum::body::Body::empty()).await.status, StatusCode::RANGE_NOT_SATISFIABLE);
+}
+
+/// A multipart form with a CSRF token, a folder, and files.
+fn multipart(csrf: &str, folder: &str, files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "preau-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in [("csrf", csrf), ("folder", folder)] {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    for (name, bytes) in files {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_pages_upload_several_files_make_folders_share_and_restore_from_the_trash() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let space = personal(&teacher);
+    let r = s.app.get(&claire, "/documents").await;
+    assert_eq!(r.location(), format!("/documents/spaces/{space}"));
+    let page = s.app.get(&claire, &r.location()).await;
+    assert!(page.body.contains("Mes documents") && page.body.contains("Ce dossier est vide."), "{}", page.body);
+
+    let (kind, body) = multipart(&claire.csrf, "", &[("un.pdf", PDF), ("deux.txt", b"bonjour")]);
+    let req = axum::http::Request::post(format!("/documents/spaces/{space}/upload")).header("content-type", kind);
+    let r = s.app.send(&claire, req, axum::body::Body::from(body)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.location().ends_with("done=uploaded"), "{}", r.location());
+    // Without the form's token nothing is taken.
+    let (kind, body) = multipart("forged", "", &[("trois.txt", b"x")]);
+    let req = axum::http::Request::post(format!("/documents/spaces/{space}/upload")).header("content-type", kind);
+    assert_eq!(s.app.send(&claire, req, axum::body::Body::from(body)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(names_in(&s, &claire, &space, None).await, vec!["deux.txt", "un.pdf"]);
+
+    let r = s.app.post_form(&claire, &format!("/documents/spaces/{space}/folders"), &[("name", "Projets"), ("folder", "")]).await;
+    assert!(r.location().ends_with("done=folder"), "{}", r.location());
+    let r = s.app.post_form(&claire, &format!("/documents/spaces/{space}/folders"), &[("name", "projets"), ("folder", "")]).await;
+    assert!(r.location().ends_with("error=name_taken"), "{}", r.location());
+    let page = s.app.get(&claire, &r.location()).await;
+    assert!(page.body.contains("Ce nom est déjà pris dans ce dossier."), "{}", page.body);
+
+    // Sharing from the file's page: search, pick, share.
+    let listing = s.app.json(&claire, "GET", &format!("/api/v1/documents/spaces/{space}"), None).await.json();
+    let un = listing["items"].as_array().expect("items").iter().find(|n| n["name"] == "un.pdf").expect("un.pdf")["id"].as_str().expect("id").to_owned();
+    let page = s.app.get(&claire, &format!("/documents/nodes/{un}?q=Lef")).await;
+    let zoe_p = s.who("Zoé", "Lefèvre").await;
+    assert!(page.body.contains(&format!("person:{}", zoe_p.id)), "{}", page.body);
+    let r = s.app.post_form(&claire, &format!("/documents/nodes/{un}/share"), &[("target", &format!("person:{}", zoe_p.id)), ("level", "read")]).await;
+    assert!(r.location().ends_with("done=shared"), "{}", r.location());
+    let page = s.app.get(&zoe, "/documents/shared").await;
+    assert!(page.body.contains("un.pdf"), "{}", page.body);
+    // Zoé's page of it offers no change, no share.
+    let page = s.app.get(&zoe, &format!("/documents/nodes/{un}")).await;
+    assert!(page.body.contains("Télécharger") && !page.body.contains("Renommer") && !page.body.contains("Partages"), "{}", page.body);
+
+    let r = s.app.post_form(&claire, &format!("/documents/nodes/{un}/delete"), &[]).await;
+    assert!(r.location().ends_with("done=trashed"), "{}", r.location());
+    let page = s.app.get(&claire, "/documents/trash").await;
+    assert!(page.body.contains("un.pdf"), "{}", page.body);
+    let r = s.app.post_form(&claire, &format!("/documents/trash/{un}/restore"), &[]).await;
+    assert_eq!(r.location(), "/documents/trash?done=restored");
+    assert_eq!(names_in(&s, &claire, &space, None).await, vec!["Projets", "deux.txt", "un.pdf"]);
+}
