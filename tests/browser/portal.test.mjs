@@ -373,3 +373,51 @@ test('a message appears live on the open inbox of its recipient, who chose no qu
   await parent.locator('ul.messages').getByRole('link', { name: /En direct du collège/ }).waitFor({ timeout: 10000 });
   assert.match(await parent.locator('#live').textContent(), /Karim Demo-Cpe : En direct du collège/);
 });
+
+test('documents: a file shared from one space reaches its pupil, and an uploaded web page never runs', async () => {
+  const page = await newPage({ acceptDownloads: true });
+  await login(page, 'karim.demo-cpe');
+  await page.getByRole('link', { name: 'Documents' }).first().click();
+  await page.waitForURL(/\/documents\/spaces\/person:/);
+  await assertAccessible(page, 'an empty documents space');
+  const attack = '<html><body><script>alert("pwned")</script>Bonjour</body></html>';
+  await page.getByLabel('Fichiers à déposer').setInputFiles([
+    { name: 'page.html', mimeType: 'text/html', buffer: Buffer.from(attack) },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Réunion jeudi') },
+  ]);
+  await page.getByRole('button', { name: 'Déposer', exact: true }).click();
+  await page.waitForURL(/done=uploaded/);
+  await page.getByLabel('Nouveau dossier').fill('Vie scolaire');
+  await page.getByRole('button', { name: 'Créer' }).click();
+  await page.waitForURL(/done=folder/);
+  await assertAccessible(page, 'a documents space with files and a folder');
+
+  // Opening the uploaded page downloads it: no script of it runs in Préau's origin.
+  let alerted = false;
+  page.on('dialog', async (d) => { alerted = true; await d.dismiss(); });
+  await page.getByRole('link', { name: 'page.html', exact: true }).click();
+  await assertAccessible(page, "a file's page");
+  const href = await page.getByRole('link', { name: 'Télécharger', exact: true }).getAttribute('href');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.goto(base + href + '?inline=1').catch(() => {})]);
+  assert.equal(download.suggestedFilename(), 'page.html');
+  assert.equal(alerted, false, 'the page did not run');
+  await page.goto(base + href.replace('/download', ''));
+
+  // Shared with a pupil of the school, who finds it under "Partagés avec moi".
+  await page.getByLabel('Partager avec (nom, classe, groupe)').fill('Lucie');
+  await page.getByLabel('Partager avec (nom, classe, groupe)').press('Enter');
+  await page.getByLabel('Lucie Demo-Eleve').check();
+  await page.getByLabel('Droit').selectOption('read');
+  await assertAccessible(page, 'the share form');
+  await page.getByRole('button', { name: 'Partager', exact: true }).click();
+  await page.waitForURL(/done=shared/);
+  assert.match(await page.locator('#shares-title + ul').textContent(), /Lucie Demo-Eleve · Lecture/);
+
+  const pupil = await newPage();
+  await login(pupil, 'lucie.demo-eleve');
+  await pupil.goto(base + '/documents/shared');
+  await assertAccessible(pupil, 'documents shared with a pupil');
+  await assert.doesNotReject(pupil.getByRole('link', { name: 'page.html' }).waitFor());
+  await pupil.goto(base + '/documents/trash');
+  await assertAccessible(pupil, 'the documents trash');
+});
