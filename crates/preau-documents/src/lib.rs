@@ -9,9 +9,11 @@
 //! (`access.rs`); who may be picked for a share follows the communication rules.
 
 pub mod access;
+pub mod copy;
 pub mod files;
 pub mod model;
 pub mod policy;
+pub mod props;
 pub mod sharing;
 pub mod store;
 pub mod trash;

@@ -2,6 +2,7 @@
 //! by their code (`Space::code`), nodes' contents found through their paths.
 
 use crate::model::{Node, Share, Version};
+use crate::props::{Prop, PropChange};
 use preau_communication::{CommunicationStore, Target};
 use preau_core::{DocumentId, PersonId, Result, StructureId};
 
@@ -16,6 +17,8 @@ pub trait DocumentStore: CommunicationStore {
     async fn descendants(&self, folder: &Node) -> Result<Vec<Node>>;
     /// A new file or folder. A live node of the same name in the same folder: `Conflict`.
     async fn insert_node(&self, node: &Node) -> Result<()>;
+    /// New nodes in one transaction (a copied folder with its contents, folders first).
+    async fn insert_nodes(&self, nodes: &[Node]) -> Result<()>;
     /// Makes `node` (its new content, size, type, version) the current version, keeping the
     /// one it replaces as `previous`; only the newest `keep` previous versions stay. Returns
     /// the blobs of those dropped.
@@ -43,6 +46,11 @@ pub trait DocumentStore: CommunicationStore {
     async fn structure_usage(&self, structure: StructureId) -> Result<i64>;
     /// Bytes of a node and what is inside it (current and previous versions).
     async fn subtree_bytes(&self, node: &Node) -> Result<i64>;
+
+    /// A node's dead properties.
+    async fn props(&self, node: DocumentId) -> Result<Vec<Prop>>;
+    /// Applies changes to a node's properties, in order, in one transaction.
+    async fn patch_props(&self, node: DocumentId, changes: &[PropChange]) -> Result<()>;
 
     /// The shares of these nodes.
     async fn shares_on(&self, nodes: &[DocumentId]) -> Result<Vec<Share>>;

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod app_passwords;
 pub mod federation;
 pub mod hashing;
 pub mod mail;

@@ -30,6 +30,14 @@ pub struct ApiKeyRecord {
 }
 
 pub trait IdentityStore: Send + Sync {
+    // ----- Application passwords -----
+    async fn insert_app_password(&self, person: PersonId, p: &crate::app_passwords::AppPassword, digest: &str, audit: &AuditEntry) -> Result<()>;
+    async fn app_passwords(&self, person: PersonId) -> Result<Vec<crate::app_passwords::AppPassword>>;
+    /// The person whose application password has this digest.
+    async fn app_password_person(&self, digest: &str) -> Result<Option<PersonId>>;
+    /// Deletes one of a person's application passwords; whether there was one.
+    async fn delete_app_password(&self, person: PersonId, id: &str, audit: &AuditEntry) -> Result<bool>;
+
     // ----- Federation -----
     async fn insert_upstream(&self, u: &crate::federation::Upstream, audit: &AuditEntry) -> Result<()>;
     async fn upstreams(&self, territory: TerritoryId) -> Result<Vec<crate::federation::Upstream>>;

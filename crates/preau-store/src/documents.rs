@@ -6,6 +6,7 @@ use crate::rows::{ids_json, int, opt, opt_int, opt_parse, parse, text};
 use crate::{Store, db_err};
 use preau_communication::Target;
 use preau_core::{DocumentId, Error, PersonId, Result, StructureId};
+use preau_documents::props::{Prop, PropChange};
 use preau_documents::{Level, Node, Share, Space, Version};
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
@@ -88,6 +89,19 @@ pub(crate) async fn descendants(s: &Store, folder: &Node) -> Result<Vec<Node>> {
 }
 
 pub(crate) async fn insert(s: &Store, n: &Node) -> Result<()> {
+    let mut c = s.pool.acquire().await.map_err(db_err)?;
+    insert_on(&mut c, n).await
+}
+
+pub(crate) async fn insert_many(s: &Store, nodes: &[Node]) -> Result<()> {
+    let mut tx = s.pool.begin().await.map_err(db_err)?;
+    for n in nodes {
+        insert_on(&mut tx, n).await?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+async fn insert_on(c: &mut sqlx::AnyConnection, n: &Node) -> Result<()> {
     sqlx::query("INSERT INTO doc_nodes (id, space, structure_id, parent_id, path, name, folder, size, content_type, blob, version, owner_id, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
         .bind(n.id.to_string())
         .bind(n.space.code())
@@ -103,10 +117,44 @@ pub(crate) async fn insert(s: &Store, n: &Node) -> Result<()> {
         .bind(n.owner.to_string())
         .bind(n.created_at)
         .bind(n.modified_at)
-        .execute(&s.pool)
+        .execute(&mut *c)
         .await
         .map_err(db_err)?;
     Ok(())
+}
+
+pub(crate) async fn props(s: &Store, node: DocumentId) -> Result<Vec<Prop>> {
+    let rs =
+        sqlx::query("SELECT * FROM doc_props WHERE node_id = $1 ORDER BY namespace, name").bind(node.to_string()).fetch_all(&s.pool).await.map_err(db_err)?;
+    rs.iter().map(|r| Ok(Prop { namespace: text(r, "namespace")?, name: text(r, "name")?, xml: text(r, "xml")? })).collect()
+}
+
+pub(crate) async fn patch_props(s: &Store, node: DocumentId, changes: &[PropChange]) -> Result<()> {
+    let mut tx = s.pool.begin().await.map_err(db_err)?;
+    for c in changes {
+        match c {
+            PropChange::Remove { namespace, name } => {
+                sqlx::query("DELETE FROM doc_props WHERE node_id = $1 AND namespace = $2 AND name = $3")
+                    .bind(node.to_string())
+                    .bind(namespace.clone())
+                    .bind(name.clone())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            PropChange::Set(p) => {
+                sqlx::query("INSERT INTO doc_props (node_id, namespace, name, xml) VALUES ($1, $2, $3, $4) ON CONFLICT (node_id, namespace, name) DO UPDATE SET xml = excluded.xml")
+                    .bind(node.to_string())
+                    .bind(p.namespace.clone())
+                    .bind(p.name.clone())
+                    .bind(p.xml.clone())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+        }
+    }
+    tx.commit().await.map_err(db_err)
 }
 
 pub(crate) async fn replace_content(s: &Store, n: &Node, previous: &Version, keep: usize) -> Result<Vec<String>> {
@@ -257,7 +305,7 @@ async fn delete_trashed(s: &Store, roots_sql: &str, bind: String) -> Result<Vec<
     let ids: Vec<String> =
         sqlx::query(AssertSqlSafe(ids_sql)).bind(bind).fetch_all(&mut *tx).await.map_err(db_err)?.iter().map(|r| text(r, "id")).collect::<Result<_>>()?;
     let json = ids_json(&ids)?;
-    for table in ["doc_versions", "doc_shares"] {
+    for table in ["doc_versions", "doc_shares", "doc_props"] {
         let sql = format!("DELETE FROM {table} WHERE node_id IN ({})", s.dialect.json_strings(1));
         sqlx::query(AssertSqlSafe(sql)).bind(json.clone()).execute(&mut *tx).await.map_err(db_err)?;
     }
@@ -351,6 +399,15 @@ impl preau_documents::DocumentStore for Store {
     }
     async fn insert_node(&self, node: &Node) -> Result<()> {
         insert(self, node).await
+    }
+    async fn insert_nodes(&self, nodes: &[Node]) -> Result<()> {
+        insert_many(self, nodes).await
+    }
+    async fn props(&self, node: DocumentId) -> Result<Vec<Prop>> {
+        props(self, node).await
+    }
+    async fn patch_props(&self, node: DocumentId, changes: &[PropChange]) -> Result<()> {
+        patch_props(self, node, changes).await
     }
     async fn replace_content(&self, node: &Node, previous: &Version, keep: usize) -> Result<Vec<String>> {
         replace_content(self, node, previous, keep).await

@@ -361,6 +361,55 @@ impl IdentityStore for Store {
         rs.iter().map(api_key).collect()
     }
 
+    async fn insert_app_password(&self, person: PersonId, p: &preau_identity::app_passwords::AppPassword, digest: &str, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("INSERT INTO app_passwords (id, person_id, label, digest, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(p.id.clone())
+            .bind(person.to_string())
+            .bind(p.label.clone())
+            .bind(digest.to_owned())
+            .bind(p.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn app_passwords(&self, person: PersonId) -> Result<Vec<preau_identity::app_passwords::AppPassword>> {
+        let rs = sqlx::query("SELECT id, label, created_at FROM app_passwords WHERE person_id = $1 ORDER BY created_at")
+            .bind(person.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rs.iter()
+            .map(|r| Ok(preau_identity::app_passwords::AppPassword { id: text(r, "id")?, label: text(r, "label")?, created_at: int(r, "created_at")? }))
+            .collect()
+    }
+
+    async fn app_password_person(&self, digest: &str) -> Result<Option<PersonId>> {
+        let r =
+            sqlx::query("SELECT person_id FROM app_passwords WHERE digest = $1").bind(digest.to_owned()).fetch_optional(&self.pool).await.map_err(db_err)?;
+        r.as_ref().map(|r| parse(r, "person_id")).transpose()
+    }
+
+    async fn delete_app_password(&self, person: PersonId, id: &str, audit: &AuditEntry) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM app_passwords WHERE id = $1 AND person_id = $2")
+            .bind(id.to_owned())
+            .bind(person.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected()
+            > 0;
+        if done {
+            write_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(done)
+    }
+
     async fn revoke_api_key(&self, id: &str, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query("UPDATE api_keys SET revoked = 1 WHERE id = $1").bind(id.to_owned()).execute(&mut *tx).await.map_err(db_err)?;

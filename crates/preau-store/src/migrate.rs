@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "derived_rows_without_foreign_keys_pg", include_str!("../migrations/0022_derived_rows_without_foreign_keys_pg.sql")),
     (23, "derived_rows_without_rowid", include_str!("../migrations/0023_derived_rows_without_rowid.sql")),
     (24, "documents", include_str!("../migrations/0024_documents.sql")),
+    (25, "webdav", include_str!("../migrations/0025_webdav.sql")),
 ];
 
 /// The migrations that only one dialect runs.

@@ -156,7 +156,10 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     } else {
         next.run(req).await
     };
-    response = uniform_rejection(response, api, lang).await;
+    // WebDAV clients read WebDAV's own answers.
+    if !(path == "/dav" || path.starts_with("/dav/")) {
+        response = uniform_rejection(response, api, lang).await;
+    }
     let status = response.status().as_u16();
     let elapsed = start.elapsed().as_secs_f64();
     state.metrics.observe(&route, status, elapsed);

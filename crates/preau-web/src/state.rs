@@ -52,6 +52,8 @@ pub struct AppState {
     pub documents: preau_documents::Documents<Store>,
     /// Where the bytes of documents are kept.
     pub blobs: Arc<crate::documents::blobs::Blobs>,
+    /// The WebDAV handler, with its locks.
+    pub dav: Arc<dav_server::DavHandler<crate::documents::dav::DavUser>>,
 }
 
 impl AppState {
@@ -124,6 +126,7 @@ impl AppState {
         Ok(AppState {
             documents,
             blobs: Arc::new(crate::documents::blobs::Blobs::local(data_dir.join("documents"))),
+            dav: Arc::new(crate::documents::dav::handler()),
             communication,
             hub,
             federation: Arc::default(),

@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/trash/{id}/restore", post(restore))
         .route("/api/v1/documents/nodes/{id}", get(node).patch(change).delete(remove))
         .route("/api/v1/documents/nodes/{id}/content", get(content))
+        .route("/api/v1/documents/nodes/{id}/copy", post(copy))
         .route("/api/v1/documents/nodes/{id}/versions", get(versions))
         .route("/api/v1/documents/nodes/{id}/versions/{version}/content", get(version_content))
         .route("/api/v1/documents/nodes/{id}/shares", get(shares).post(share))
@@ -129,6 +130,19 @@ async fn change(State(state): State<AppState>, c: ApiCaller, Path(id): Path<Docu
     }
     let node = node.ok_or_else(|| Error::invalid("name", "field.required"))?;
     Ok(Json(node).into_response())
+}
+
+/// Where a copy goes: `{space, folder, name}` (its own name when none).
+#[derive(Deserialize)]
+struct CopyBody {
+    space: String,
+    folder: Option<DocumentId>,
+    name: Option<String>,
+}
+
+async fn copy(State(state): State<AppState>, c: ApiCaller, Path(id): Path<DocumentId>, Json(b): Json<CopyBody>) -> ApiResult {
+    let to = Place { space: space_of(&b.space)?, folder: b.folder };
+    Ok((StatusCode::CREATED, Json(super::copy(&state, &c.principal, id, to, b.name.as_deref()).await?)).into_response())
 }
 
 async fn remove(State(state): State<AppState>, c: ApiCaller, Path(id): Path<DocumentId>) -> ApiResult {

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod blobs;
+pub mod dav;
 pub mod pages;
 pub mod serve;
 
@@ -25,9 +26,14 @@ pub fn routes() -> Router<AppState> {
     Router::new().merge(api::routes()).merge(pages::routes())
 }
 
-/// The routes that take files, under [`UPLOAD_LIMIT`].
+/// The routes that take files, under [`UPLOAD_LIMIT`]: uploads, and WebDAV.
 pub fn upload_routes() -> Router<AppState> {
-    Router::new().merge(api::upload_routes()).merge(pages::upload_routes())
+    Router::new()
+        .merge(api::upload_routes())
+        .merge(pages::upload_routes())
+        .route("/dav", axum::routing::any(dav::serve))
+        .route("/dav/", axum::routing::any(dav::serve))
+        .route("/dav/{*path}", axum::routing::any(dav::serve))
 }
 
 /// Streams a file to `place` as `name`: the new file, and whether it replaced one (a new
@@ -51,6 +57,34 @@ pub async fn save<E: std::fmt::Display>(
         }
         Err(e) => {
             state.blobs.delete(&[written.key]).await;
+            Err(e)
+        }
+    }
+}
+
+/// Copies a node (with what is inside it) into `to`: its files' bytes duplicated, then the
+/// copy recorded; nothing is left of a copy that failed.
+pub async fn copy(state: &AppState, caller: &Principal, id: preau_core::DocumentId, to: Place, name: Option<&str>) -> Result<Node> {
+    let plan = state.documents.plan_copy(caller, id, to, name).await?;
+    let mut made: Vec<Option<String>> = vec![];
+    for (source, _) in &plan.pairs {
+        let blob = match &source.blob {
+            Some(b) => match state.blobs.duplicate(b).await {
+                Ok(copy) => Some(copy),
+                Err(e) => {
+                    state.blobs.delete(&made.into_iter().flatten().collect::<Vec<_>>()).await;
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        made.push(blob);
+    }
+    let keys: Vec<String> = made.iter().flatten().cloned().collect();
+    match state.documents.finish_copy(plan, made).await {
+        Ok(node) => Ok(node),
+        Err(e) => {
+            state.blobs.delete(&keys).await;
             Err(e)
         }
     }

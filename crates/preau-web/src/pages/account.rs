@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account/password", post(change_password))
         .route("/account/mfa/codes", post(renew_codes))
         .route("/account/mfa/disable", post(disable_mfa))
+        .route("/account/app-passwords", post(create_app_password))
+        .route("/account/app-passwords/{id}/revoke", post(revoke_app_password))
 }
 
 #[derive(Template)]
@@ -36,9 +38,25 @@ struct AccountPage {
     notice: Option<String>,
     error: Option<String>,
     mfa: preau_identity::mfa::MfaStatus,
+    /// (id, label, created)
+    app_passwords: Vec<(String, String, String)>,
+    /// A password just made, shown this once.
+    new_secret: Option<String>,
+    /// The address to mount one's documents from.
+    dav_url: String,
 }
 
 async fn page(state: &AppState, authed: &Authed, notice: Option<String>, error: Option<String>) -> Result<Response, PageError> {
+    page_with(state, authed, notice, error, None).await
+}
+
+async fn page_with(
+    state: &AppState,
+    authed: &Authed,
+    notice: Option<String>,
+    error: Option<String>,
+    new_secret: Option<String>,
+) -> Result<Response, PageError> {
     let person = preau_directory::DirectoryStore::person(&*state.store, authed.session.person).await.map_err(|e| authed.fail(e))?;
     let now = state.clock.now();
     let current = authed.session.digest.to_string();
@@ -50,7 +68,11 @@ async fn page(state: &AppState, authed: &Authed, notice: Option<String>, error: 
         .map(|s| (fmt_time(s.created_at), fmt_time(s.last_seen), format!("{} – {}", s.address, s.user_agent), s.digest == current))
         .collect();
     let mfa = state.accounts.mfa_status(&authed.session).await.map_err(|e| authed.fail(e))?;
+    let app_passwords = state.accounts.app_passwords(&authed.principal).await.map_err(|e| authed.fail(e))?;
     Ok(render(&AccountPage {
+        app_passwords: app_passwords.into_iter().map(|p| (p.id, p.label, fmt_time(p.created_at))).collect(),
+        new_secret,
+        dav_url: format!("{}/dav/", state.config.base_url),
         tr: Tr(authed.lang),
         user: Some(person.display_name()),
         csrf: authed.session.csrf.to_string(),
@@ -130,4 +152,31 @@ async fn disable_mfa(State(state): State<AppState>, authed: Authed, Form(f): For
         Ok(()) => page(&state, &authed, Some(authed.lang.t("mfa.disabled")), None).await,
         Err(e) => mfa_failure(&state, &authed, e).await,
     }
+}
+
+#[derive(Deserialize)]
+struct AppPasswordForm {
+    csrf: String,
+    label: String,
+}
+
+/// Makes an application password and shows it, once.
+async fn create_app_password(State(state): State<AppState>, authed: Authed, Form(f): Form<AppPasswordForm>) -> Result<Response, PageError> {
+    authed.check_csrf(&f.csrf)?;
+    match state.accounts.create_app_password(&authed.principal, &f.label).await {
+        Ok((_, secret)) => page_with(&state, &authed, Some(authed.lang.t("app_password.created")), None, Some(secret)).await,
+        Err(e @ Error::Invalid(_)) => page(&state, &authed, None, Some(message(&e, authed.lang))).await,
+        Err(e) => Err(authed.fail(e)),
+    }
+}
+
+async fn revoke_app_password(
+    State(state): State<AppState>,
+    authed: Authed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    authed.check_csrf(&f.csrf)?;
+    state.accounts.revoke_app_password(&authed.principal, &id).await.map_err(|e| authed.fail(e))?;
+    page(&state, &authed, Some(authed.lang.t("app_password.revoked")), None).await
 }

@@ -348,3 +348,37 @@ async fn the_pages_upload_several_files_make_folders_share_and_restore_from_the_
     assert_eq!(r.location(), "/documents/trash?done=restored");
     assert_eq!(names_in(&s, &claire, &space, None).await, vec!["Projets", "deux.txt", "un.pdf"]);
 }
+
+#[tokio::test]
+async fn a_pupil_copies_a_shared_folder_into_her_space_as_her_own_within_her_quota() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let (zoe_p, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let space = personal(&teacher);
+    let folder = id_of(&s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Exercices"}))).await);
+    put(&s, &claire, &space, Some(&folder), "ex1.pdf", PDF).await;
+    share(&s, &claire, &folder, &[format!("class:{}:ELV", s.class("4B").await)], "read").await;
+    let mine = personal(&zoe_p);
+    let r = s.app.json(&zoe, "POST", &format!("/api/v1/documents/nodes/{folder}/copy"), Some(json!({"space": mine}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let copy = id_of(&r);
+    assert_eq!(names_in(&s, &zoe, &mine, Some(&copy)).await, vec!["ex1.pdf"]);
+    // Hers: she renames it; the teacher's original is untouched and the copy is not shared back.
+    assert_eq!(s.app.json(&zoe, "PATCH", &format!("/api/v1/documents/nodes/{copy}"), Some(json!({"name": "Mes exercices"}))).await.status, StatusCode::OK);
+    assert_eq!(names_in(&s, &claire, &space, None).await, vec!["Exercices"]);
+    assert_eq!(s.app.json(&claire, "GET", &format!("/api/v1/documents/spaces/{mine}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.json(&zoe, "GET", "/api/v1/documents/usage", None).await.json()["used"], PDF.len());
+    // Copied again under the same name: refused; into the teacher's space: she may not add there.
+    let again = s.app.json(&zoe, "POST", &format!("/api/v1/documents/nodes/{folder}/copy"), Some(json!({"space": mine, "name": "Mes exercices"}))).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let there = s.app.json(&zoe, "POST", &format!("/api/v1/documents/nodes/{copy}/copy"), Some(json!({"space": space, "folder": folder}))).await;
+    assert_eq!(there.status, StatusCode::FORBIDDEN);
+    // Over her quota: refused, nothing written.
+    s.app
+        .state
+        .documents
+        .set_policy(preau_documents::Policy { personal_quota: vec![(preau_core::Profile::Pupil, PDF.len() as i64 + 10)], ..Default::default() });
+    let full = s.app.json(&zoe, "POST", &format!("/api/v1/documents/nodes/{folder}/copy"), Some(json!({"space": mine, "name": "Encore"}))).await;
+    assert_eq!(full.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(full.body.contains("document.over_quota"), "{}", full.body);
+}

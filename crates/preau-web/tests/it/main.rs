@@ -21,3 +21,4 @@ mod portal;
 mod saml;
 mod scim;
 mod store;
+mod webdav;
