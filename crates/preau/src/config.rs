@@ -32,6 +32,14 @@ pub struct Config {
     pub json_logs: bool,
     /// Days a person detached by a feed is kept before being deleted (three months by default).
     pub retention_days: i64,
+    /// Documents in an S3-compatible object store rather than under `data_dir`: its bucket
+    /// (empty: local disk), endpoint (empty: AWS), region, keys, and a prefix for the keys.
+    pub s3_bucket: String,
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    pub s3_access_key: String,
+    pub s3_secret_key: String,
+    pub s3_prefix: String,
 }
 
 impl Default for Config {
@@ -50,6 +58,12 @@ impl Default for Config {
             argon2_iterations: 2,
             json_logs: false,
             retention_days: preau_feeds::retention::DEFAULT_RETENTION_DAYS,
+            s3_bucket: String::new(),
+            s3_endpoint: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key: String::new(),
+            s3_secret_key: String::new(),
+            s3_prefix: String::new(),
         }
     }
 }
@@ -97,6 +111,18 @@ impl Config {
         }
         if let Some(v) = env("RETENTION_DAYS") {
             c.retention_days = v.parse()?
+        }
+        for (k, field) in [
+            ("S3_BUCKET", &mut c.s3_bucket),
+            ("S3_ENDPOINT", &mut c.s3_endpoint),
+            ("S3_REGION", &mut c.s3_region),
+            ("S3_ACCESS_KEY", &mut c.s3_access_key),
+            ("S3_SECRET_KEY", &mut c.s3_secret_key),
+            ("S3_PREFIX", &mut c.s3_prefix),
+        ] {
+            if let Some(v) = env(k) {
+                *field = v
+            }
         }
         if let Some(v) = env("JSON_LOGS") {
             c.json_logs = v == "1" || v == "true"

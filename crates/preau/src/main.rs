@@ -199,7 +199,7 @@ async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow:
         Arc::new(preau_web::mail::SmtpMailer::new(&c.smtp, &c.mail_from)?)
     };
     let policy = SessionPolicy { idle_secs: c.session_idle_minutes * 60, absolute_secs: c.session_absolute_hours * 3600 };
-    Ok(AppState::new(
+    let mut state = AppState::new(
         store,
         Arc::new(SystemClock),
         Arc::new(OsRandom),
@@ -210,7 +210,20 @@ async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow:
         c.base_url.starts_with("https://"),
         c.data_dir.clone(),
     )
-    .await?)
+    .await?;
+    if !c.s3_bucket.is_empty() {
+        let s3 = preau_web::documents::blobs::S3Config {
+            endpoint: c.s3_endpoint.clone(),
+            bucket: c.s3_bucket.clone(),
+            region: c.s3_region.clone(),
+            access_key: c.s3_access_key.clone(),
+            secret_key: c.s3_secret_key.clone(),
+            prefix: c.s3_prefix.clone(),
+        };
+        state.blobs = Arc::new(preau_web::documents::blobs::Blobs::s3(&s3)?);
+        tracing::info!(bucket = %c.s3_bucket, "documents are kept in the S3 bucket");
+    }
+    Ok(state)
 }
 
 async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<()> {

@@ -1,75 +1,48 @@
-//! The bytes of documents, on local disk (`documents/` of the data folder): each blob a file
-//! named by its key, in one of 256 subfolders. A blob is written once — streamed to a
-//! temporary file, its size checked as the bytes come, synced, then renamed into place — and
-//! never changed; a new version is a new blob.
+//! The bytes of documents, kept under a key each, written once and never changed (a new
+//! version is a new blob), in one of two backends:
+//!
+//! - **local disk** (the default): `documents/` of the data folder, each blob a file in one of
+//!   256 subfolders; streamed to a temporary file, its size checked as the bytes come, synced,
+//!   then renamed into place;
+//! - **an S3-compatible object store** (`object_store`): streamed as a multipart upload (one
+//!   put when small), completed only when the whole blob arrived; a failed upload is aborted.
+//!
+//! Either way a blob exists under its key only once it is whole, and a refused upload leaves
+//! nothing behind.
 
 use axum::body::Bytes;
 use futures_util::{Stream, StreamExt};
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use preau_core::{Error, Result};
+use std::io::SeekFrom;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-/// Bytes buffered before a write to disk.
-const WRITE_BUFFER: usize = 1024 * 1024;
-/// Bytes read from disk at a time when serving.
+/// Bytes buffered before a write to disk, or a part of a multipart upload.
+const WRITE_BUFFER: usize = 8 * 1024 * 1024;
+/// Bytes read at a time when serving.
 const READ_CHUNK: usize = 256 * 1024;
 /// The first bytes kept to tell a file's type.
 pub const HEAD: usize = 16;
 
-pub struct Blobs {
-    root: PathBuf,
+pub enum Blobs {
+    Local { root: PathBuf },
+    S3 { store: Arc<dyn ObjectStore>, prefix: String },
 }
 
-/// A blob being written. Dropped before [`BlobWriter::finish`], it leaves nothing behind.
-pub struct BlobWriter {
-    key: String,
-    path: PathBuf,
-    partial: PathBuf,
-    out: Option<tokio::io::BufWriter<tokio::fs::File>>,
-    size: i64,
-    head: Vec<u8>,
-    limit: i64,
-    /// Renamed into place: nothing to clean up.
-    done: bool,
-}
-
-impl BlobWriter {
-    /// Appends bytes; `false` (and nothing written) when they would pass the limit.
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<bool> {
-        if self.size + chunk.len() as i64 > self.limit {
-            return Ok(false);
-        }
-        self.size += chunk.len() as i64;
-        if self.head.len() < HEAD {
-            self.head.extend(chunk.iter().take(HEAD - self.head.len()));
-        }
-        let out = self.out.as_mut().ok_or_else(|| Error::internal("blob already finished"))?;
-        out.write_all(chunk).await.map_err(Error::internal)?;
-        Ok(true)
-    }
-
-    pub fn size(&self) -> i64 {
-        self.size
-    }
-
-    /// Syncs the blob and puts it in place under its key.
-    pub async fn finish(mut self) -> Result<Written> {
-        let mut out = self.out.take().ok_or_else(|| Error::internal("blob already finished"))?;
-        out.flush().await.map_err(Error::internal)?;
-        out.get_ref().sync_all().await.map_err(Error::internal)?;
-        drop(out);
-        tokio::fs::rename(&self.partial, &self.path).await.map_err(Error::internal)?;
-        self.done = true;
-        Ok(Written { key: std::mem::take(&mut self.key), size: self.size, head: std::mem::take(&mut self.head) })
-    }
-}
-
-impl Drop for BlobWriter {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.partial);
-        }
-    }
+/// Where an S3-compatible store is, and the keys to it.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    /// `https://s3.example.org` (path-style requests), or empty for AWS itself.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+    /// Keys are put under this prefix (e.g. `preau/`), to share a bucket.
+    pub prefix: String,
 }
 
 /// A blob written: its key, size and first bytes.
@@ -79,27 +52,63 @@ pub struct Written {
     pub head: Vec<u8>,
 }
 
+fn new_key() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+fn store_err(e: object_store::Error) -> Error {
+    match e {
+        object_store::Error::NotFound { .. } => Error::NotFound,
+        other => Error::internal(other),
+    }
+}
+
 impl Blobs {
     pub fn local(root: PathBuf) -> Blobs {
-        Blobs { root }
+        Blobs::Local { root }
     }
 
-    fn path(&self, key: &str) -> PathBuf {
+    /// An S3-compatible store (signature version 4, path-style requests when an endpoint is given).
+    pub fn s3(c: &S3Config) -> Result<Blobs> {
+        let mut b = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&c.bucket)
+            .with_region(&c.region)
+            .with_access_key_id(&c.access_key)
+            .with_secret_access_key(&c.secret_key);
+        if !c.endpoint.is_empty() {
+            b = b.with_endpoint(&c.endpoint).with_allow_http(c.endpoint.starts_with("http://")).with_virtual_hosted_style_request(false);
+        }
+        let store = b.build().map_err(Error::internal)?;
+        Ok(Blobs::S3 { store: Arc::new(store), prefix: c.prefix.trim_matches('/').to_owned() })
+    }
+
+    fn path(root: &std::path::Path, key: &str) -> PathBuf {
         let shard = key.get(key.len().saturating_sub(2)..).unwrap_or("00");
-        self.root.join(shard).join(key)
+        root.join(shard).join(key)
+    }
+
+    fn object(prefix: &str, key: &str) -> ObjectPath {
+        if prefix.is_empty() { ObjectPath::from(key) } else { ObjectPath::from(format!("{prefix}/{key}")) }
     }
 
     /// A new blob of at most `limit` bytes, written as its bytes come.
     pub async fn create(&self, limit: i64) -> Result<BlobWriter> {
-        let key = uuid::Uuid::now_v7().simple().to_string();
-        let path = self.path(&key);
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
-        }
-        let partial = path.with_extension("part");
-        let file = tokio::fs::File::create(&partial).await.map_err(Error::internal)?;
-        let out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-        Ok(BlobWriter { key, path, partial, out: Some(out), size: 0, head: Vec::with_capacity(HEAD), limit, done: false })
+        let key = new_key();
+        let sink = match self {
+            Blobs::Local { root } => {
+                let path = Self::path(root, &key);
+                if let Some(dir) = path.parent() {
+                    tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
+                }
+                let partial = path.with_extension("part");
+                let file = tokio::fs::File::create(&partial).await.map_err(Error::internal)?;
+                Sink::Local { path, partial, out: Some(tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file)) }
+            }
+            Blobs::S3 { store, prefix } => {
+                Sink::S3 { out: Some(object_store::buffered::BufWriter::with_capacity(store.clone(), Self::object(prefix, &key), WRITE_BUFFER)) }
+            }
+        };
+        Ok(BlobWriter { key, sink, size: 0, head: Vec::with_capacity(HEAD), limit, done: false })
     }
 
     /// Streams `chunks` into a new blob of at most `limit` bytes; past it, or when the stream
@@ -117,59 +126,231 @@ impl Blobs {
                 Error::invalid("file", "document.interrupted")
             })?;
             if !w.write(&chunk).await? {
+                w.abort().await;
                 return Err(over);
             }
         }
         w.finish().await
     }
 
-    /// A new blob with the bytes of `key` (a hard link: blobs never change).
+    /// A new blob with the bytes of `key` (a hard link on disk, a server-side copy in S3).
     pub async fn duplicate(&self, key: &str) -> Result<String> {
-        let copy = uuid::Uuid::now_v7().simple().to_string();
-        let to = self.path(&copy);
-        if let Some(dir) = to.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
-        }
-        if tokio::fs::hard_link(self.path(key), &to).await.is_err() {
-            tokio::fs::copy(self.path(key), &to).await.map_err(Error::internal)?;
+        let copy = new_key();
+        match self {
+            Blobs::Local { root } => {
+                let to = Self::path(root, &copy);
+                if let Some(dir) = to.parent() {
+                    tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
+                }
+                if tokio::fs::hard_link(Self::path(root, key), &to).await.is_err() {
+                    tokio::fs::copy(Self::path(root, key), &to).await.map_err(Error::internal)?;
+                }
+            }
+            Blobs::S3 { store, prefix } => store.copy(&Self::object(prefix, key), &Self::object(prefix, &copy)).await.map_err(store_err)?,
         }
         Ok(copy)
     }
 
-    /// A blob opened for reading at any offset.
-    pub async fn open(&self, key: &str) -> Result<tokio::fs::File> {
-        tokio::fs::File::open(self.path(key)).await.map_err(|_| Error::NotFound)
+    /// `len` bytes of a blob from `start`, in chunks.
+    pub async fn read(&self, key: &str, start: u64, len: u64) -> Result<futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>> {
+        match self {
+            Blobs::Local { root } => {
+                let mut file = tokio::fs::File::open(Self::path(root, key)).await.map_err(|_| Error::NotFound)?;
+                if start > 0 {
+                    file.seek(SeekFrom::Start(start)).await.map_err(Error::internal)?;
+                }
+                Ok(local_chunks(file, len).boxed())
+            }
+            Blobs::S3 { store, prefix } => {
+                if len == 0 {
+                    return Ok(futures_util::stream::empty().boxed());
+                }
+                let options = GetOptions { range: Some(GetRange::Bounded(start..start + len)), ..Default::default() };
+                let got = store.get_opts(&Self::object(prefix, key), options).await.map_err(store_err)?;
+                Ok(got.into_stream().map(|r| r.map_err(std::io::Error::other)).boxed())
+            }
+        }
     }
 
-    /// `len` bytes of a blob from `start`, in chunks.
-    pub async fn read(&self, key: &str, start: u64, len: u64) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + use<>> {
-        let mut file = tokio::fs::File::open(self.path(key)).await.map_err(|_| Error::NotFound)?;
-        if start > 0 {
-            file.seek(std::io::SeekFrom::Start(start)).await.map_err(Error::internal)?;
-        }
-        Ok(futures_util::stream::unfold((file, len), |(mut file, left)| async move {
-            if left == 0 {
-                return None;
-            }
-            let mut buf = vec![0u8; READ_CHUNK.min(left as usize)];
-            match file.read(&mut buf).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    buf.truncate(n);
-                    Some((Ok(Bytes::from(buf)), (file, left - n as u64)))
-                }
-                Err(e) => Some((Err(e), (file, 0))),
-            }
-        }))
+    /// A blob of `size` bytes opened for reading at any offset (WebDAV clients seek).
+    pub async fn open(&self, key: &str, size: u64) -> Result<BlobReader> {
+        Ok(match self {
+            Blobs::Local { root } => BlobReader::Local(tokio::fs::File::open(Self::path(root, key)).await.map_err(|_| Error::NotFound)?),
+            Blobs::S3 { store, prefix } => BlobReader::S3 { store: store.clone(), path: Self::object(prefix, key), at: 0, size },
+        })
     }
 
     /// Deletes blobs (those already gone are no error).
     pub async fn delete(&self, keys: &[String]) {
         for key in keys {
-            if let Err(e) = tokio::fs::remove_file(self.path(key)).await
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
+            let failed = match self {
+                Blobs::Local { root } => match tokio::fs::remove_file(Self::path(root, key)).await {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Some(e.to_string()),
+                    _ => None,
+                },
+                Blobs::S3 { store, prefix } => match store.delete(&Self::object(prefix, key)).await {
+                    Err(object_store::Error::NotFound { .. }) | Ok(()) => None,
+                    Err(e) => Some(e.to_string()),
+                },
+            };
+            if let Some(e) = failed {
                 tracing::error!(error = %e, key, "a blob could not be deleted");
+            }
+        }
+    }
+}
+
+fn local_chunks(file: tokio::fs::File, len: u64) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
+    futures_util::stream::unfold((file, len), |(mut file, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; READ_CHUNK.min(left as usize)];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), (file, left - n as u64)))
+            }
+            Err(e) => Some((Err(e), (file, 0))),
+        }
+    })
+}
+
+/// Where a blob being written goes.
+enum Sink {
+    Local { path: PathBuf, partial: PathBuf, out: Option<tokio::io::BufWriter<tokio::fs::File>> },
+    S3 { out: Option<object_store::buffered::BufWriter> },
+}
+
+/// A blob being written. Dropped before [`BlobWriter::finish`], it leaves nothing behind.
+pub struct BlobWriter {
+    key: String,
+    sink: Sink,
+    size: i64,
+    head: Vec<u8>,
+    limit: i64,
+    /// In place under its key: nothing to clean up.
+    done: bool,
+}
+
+impl BlobWriter {
+    /// Appends bytes; `false` (and nothing written) when they would pass the limit.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<bool> {
+        if self.size + chunk.len() as i64 > self.limit {
+            return Ok(false);
+        }
+        self.size += chunk.len() as i64;
+        if self.head.len() < HEAD {
+            self.head.extend(chunk.iter().take(HEAD - self.head.len()));
+        }
+        let written = match &mut self.sink {
+            Sink::Local { out: Some(out), .. } => out.write_all(chunk).await,
+            Sink::S3 { out: Some(out) } => out.write_all(chunk).await,
+            _ => return Err(Error::internal("blob already finished")),
+        };
+        written.map_err(Error::internal)?;
+        Ok(true)
+    }
+
+    /// Makes the blob whole under its key: synced and renamed on disk, the upload completed in S3.
+    pub async fn finish(mut self) -> Result<Written> {
+        match &mut self.sink {
+            Sink::Local { path, partial, out } => {
+                let mut out = out.take().ok_or_else(|| Error::internal("blob already finished"))?;
+                out.flush().await.map_err(Error::internal)?;
+                out.get_ref().sync_all().await.map_err(Error::internal)?;
+                drop(out);
+                tokio::fs::rename(partial, path).await.map_err(Error::internal)?;
+            }
+            Sink::S3 { out } => {
+                let mut w = out.take().ok_or_else(|| Error::internal("blob already finished"))?;
+                // A failed completion is not aborted again (`object_store` refuses once shut down).
+                w.shutdown().await.map_err(Error::internal)?;
+            }
+        }
+        self.done = true;
+        Ok(Written { key: std::mem::take(&mut self.key), size: self.size, head: std::mem::take(&mut self.head) })
+    }
+
+    /// Gives up the blob: nothing of it is kept.
+    pub async fn abort(mut self) {
+        match &mut self.sink {
+            Sink::Local { partial, out, .. } => {
+                out.take();
+                let _ = tokio::fs::remove_file(partial).await;
+            }
+            Sink::S3 { out } => {
+                if let Some(mut w) = out.take() {
+                    let _ = w.abort().await;
+                }
+            }
+        }
+        self.done = true;
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        match &mut self.sink {
+            Sink::Local { partial, .. } => {
+                let _ = std::fs::remove_file(partial);
+            }
+            Sink::S3 { out } => {
+                if let Some(mut w) = out.take()
+                    && let Ok(rt) = tokio::runtime::Handle::try_current()
+                {
+                    rt.spawn(async move {
+                        let _ = w.abort().await;
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A blob opened for reading at any offset.
+pub enum BlobReader {
+    Local(tokio::fs::File),
+    S3 { store: Arc<dyn ObjectStore>, path: ObjectPath, at: u64, size: u64 },
+}
+
+impl BlobReader {
+    /// Up to `count` bytes from the current offset (none at the end).
+    pub async fn read(&mut self, count: usize) -> Result<Bytes> {
+        match self {
+            BlobReader::Local(file) => {
+                let mut buf = vec![0u8; count.min(1024 * 1024)];
+                let n = file.read(&mut buf).await.map_err(Error::internal)?;
+                buf.truncate(n);
+                Ok(Bytes::from(buf))
+            }
+            BlobReader::S3 { store, path, at, size } => {
+                let end = (*at + count.min(1024 * 1024) as u64).min(*size);
+                if end <= *at {
+                    return Ok(Bytes::new());
+                }
+                let bytes = store.get_range(path, *at..end).await.map_err(store_err)?;
+                *at += bytes.len() as u64;
+                Ok(bytes)
+            }
+        }
+    }
+
+    pub async fn seek(&mut self, pos: SeekFrom) -> Result<u64> {
+        match self {
+            BlobReader::Local(file) => file.seek(pos).await.map_err(Error::internal),
+            BlobReader::S3 { at, size, .. } => {
+                let to = match pos {
+                    SeekFrom::Start(n) => Some(n),
+                    SeekFrom::End(d) => size.checked_add_signed(d),
+                    SeekFrom::Current(d) => at.checked_add_signed(d),
+                };
+                *at = to.ok_or_else(|| Error::invalid("range", "document.bad_range"))?;
+                Ok(*at)
             }
         }
     }

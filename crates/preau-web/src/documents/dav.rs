@@ -12,7 +12,7 @@
 //! version. Properties clients set are kept (`PROPPATCH`); locks are kept in memory
 //! (`dav-server`'s lock system), enough for the clients that lock before they write.
 
-use super::blobs::BlobWriter;
+use super::blobs::{BlobReader, BlobWriter};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -28,7 +28,6 @@ use preau_documents::props::{Prop, PropChange};
 use preau_documents::{Node, Space};
 use std::io::SeekFrom;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// The folder of what others shared.
 const SHARED: &str = "Partagés avec moi";
@@ -236,7 +235,7 @@ impl DavDirEntry for Entry {
 
 /// A file open for reading (its current version) or being written (a new file or version).
 enum Open {
-    Reading { meta: Meta, file: tokio::fs::File },
+    Reading { meta: Meta, file: BlobReader },
     Writing(Box<Upload>),
 }
 
@@ -244,7 +243,8 @@ enum Open {
 struct Upload {
     user: DavUser,
     plan: Option<UploadPlan>,
-    blob: Option<BlobWriter>,
+    /// In a mutex only to be `Sync` as `dav-server` wants (reached through `&mut`, never locked).
+    blob: Option<std::sync::Mutex<BlobWriter>>,
     meta: Meta,
 }
 
@@ -274,6 +274,7 @@ impl DavFile for PreauFile {
         Box::pin(async move {
             let Open::Writing(up) = &mut self.0 else { return Err(FsError::Forbidden) };
             let Upload { user, blob: Some(w), plan: Some(plan), .. } = &mut **up else { return Err(FsError::Forbidden) };
+            let w = w.get_mut().map_err(|_| FsError::GeneralFailure)?;
             if !w.write(&buf).await.map_err(fs_error)? {
                 let largest = user.state.documents.policy().max_file_bytes;
                 return Err(if plan.room >= largest { FsError::TooLarge } else { FsError::InsufficientStorage });
@@ -285,17 +286,14 @@ impl DavFile for PreauFile {
     fn read_bytes(&'_ mut self, count: usize) -> FsFuture<'_, Bytes> {
         Box::pin(async move {
             let Open::Reading { file, .. } = &mut self.0 else { return Err(FsError::Forbidden) };
-            let mut buf = vec![0u8; count.min(1024 * 1024)];
-            let n = file.read(&mut buf).await.map_err(|_| FsError::GeneralFailure)?;
-            buf.truncate(n);
-            Ok(Bytes::from(buf))
+            file.read(count).await.map_err(fs_error)
         })
     }
 
     fn seek(&'_ mut self, pos: SeekFrom) -> FsFuture<'_, u64> {
         Box::pin(async move {
             match &mut self.0 {
-                Open::Reading { file, .. } => file.seek(pos).await.map_err(|_| FsError::GeneralFailure),
+                Open::Reading { file, .. } => file.seek(pos).await.map_err(fs_error),
                 // Uploads are written from their start only (no partial PUT).
                 Open::Writing(_) => Err(FsError::NotImplemented),
             }
@@ -308,6 +306,7 @@ impl DavFile for PreauFile {
             let Open::Writing(up) = &mut self.0 else { return Ok(()) };
             let Upload { user, plan, blob, meta } = &mut **up;
             let (Some(p), Some(w)) = (plan.take(), blob.take()) else { return Ok(()) };
+            let w = w.into_inner().map_err(|_| FsError::GeneralFailure)?;
             let written = w.finish().await.map_err(fs_error)?;
             match user.state.documents.finish_upload(p, written.key.clone(), written.size, &written.head).await {
                 Ok((node, dropped)) => {
@@ -336,7 +335,7 @@ impl GuardedFileSystem<DavUser> for PreauFs {
                 if node.folder {
                     return Err(FsError::Forbidden);
                 }
-                let file = u.state.blobs.open(node.blob.as_deref().unwrap_or_default()).await.map_err(fs_error)?;
+                let file = u.state.blobs.open(node.blob.as_deref().unwrap_or_default(), node.size.max(0) as u64).await.map_err(fs_error)?;
                 let f: Box<dyn DavFile> = Box::new(PreauFile(Open::Reading { meta: Meta::of(&Found::Node(Box::new(node))), file }));
                 return Ok(f);
             }
@@ -354,7 +353,8 @@ impl GuardedFileSystem<DavUser> for PreauFs {
             let plan = u.state.documents.plan_upload(&u.principal, place, &name, options.size.map(|s| s as i64)).await.map_err(fs_error)?;
             let blob = u.state.blobs.create(plan.room).await.map_err(fs_error)?;
             let meta = Meta { len: 0, modified: SystemTime::now(), dir: false, etag: None };
-            let f: Box<dyn DavFile> = Box::new(PreauFile(Open::Writing(Box::new(Upload { user: u.clone(), plan: Some(plan), blob: Some(blob), meta }))));
+            let f: Box<dyn DavFile> =
+                Box::new(PreauFile(Open::Writing(Box::new(Upload { user: u.clone(), plan: Some(plan), blob: Some(std::sync::Mutex::new(blob)), meta }))));
             Ok(f)
         })
     }

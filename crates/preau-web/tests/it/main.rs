@@ -18,6 +18,7 @@ mod mfa;
 mod notifications;
 mod oidc;
 mod portal;
+mod s3;
 mod saml;
 mod scim;
 mod store;
