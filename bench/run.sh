@@ -5,7 +5,9 @@
 # introspection; --oidc for its OpenID Connect part only; --peer adds django-cas-server and the
 # npm oidc-provider side by side; --messaging for the communication benchmark: the recipient
 # picker, one message to 2,000 pupils with their pages open, sustained sending, 10,000 live
-# streams; --postgres URL runs the import or communication benchmark on PostgreSQL too).
+# streams; --documents for the documents benchmark: a 1 GiB file and 1,000 small files against
+# cp and cat, RSS while uploading, 100 concurrent uploads; --postgres URL runs the import or
+# communication benchmark on PostgreSQL too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/preau-target}"

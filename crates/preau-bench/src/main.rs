@@ -11,6 +11,7 @@
 //! Latencies of open-loop runs are measured from each request's scheduled time, so a slow server
 //! cannot hide its queueing (no coordinated omission).
 
+mod documents;
 mod http;
 mod messaging;
 mod oidc;
@@ -349,6 +350,9 @@ struct Args {
     /// Run the communication benchmark (picker, one message to 2,000, sustained sending, live
     /// streams) instead.
     messaging: bool,
+    /// Run the documents benchmark (1 GiB and 1,000 small files against cp/cat, RSS while
+    /// uploading, 100 concurrent uploads) instead.
+    documents: bool,
 }
 
 fn args() -> Result<Args> {
@@ -359,6 +363,7 @@ fn args() -> Result<Args> {
         import: None,
         postgres: None,
         messaging: false,
+        documents: false,
         sso: false,
         peer: false,
         oidc_only: false,
@@ -367,6 +372,10 @@ fn args() -> Result<Args> {
     while let Some(k) = it.next() {
         if k == "--messaging" {
             a.messaging = true;
+            continue;
+        }
+        if k == "--documents" {
+            a.documents = true;
             continue;
         }
         if k == "--sso" || k == "--peer" || k == "--oidc" {
@@ -382,7 +391,7 @@ fn args() -> Result<Args> {
             "--portal-rate" => a.portal_rate = v.parse()?,
             "--import" => a.import = Some(v.parse()?),
             "--postgres" => a.postgres = Some(v),
-            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso, --oidc, --peer, --messaging, --postgres URL)"),
+            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso, --oidc, --peer, --messaging, --documents, --postgres URL)"),
         }
     }
     Ok(a)
@@ -397,6 +406,7 @@ fn main() -> Result<()> {
         Some(n) => rt.block_on(import_bench(&a, n)),
         None if a.sso => rt.block_on(sso_bench(&a)),
         None if a.messaging => rt.block_on(messaging::bench(&a)),
+        None if a.documents => rt.block_on(documents::bench(&a)),
         None => rt.block_on(run(a)),
     }
 }

@@ -91,8 +91,16 @@ impl<S: DocumentStore> Documents<S> {
 
     /// A live node of that name in the folder, whatever its case.
     pub(crate) async fn named(&self, space: &Space, folder: Option<DocumentId>, name: &str) -> Result<Option<Node>> {
-        let wanted = name.to_lowercase();
-        Ok(self.store.folder_contents(&space.code(), folder).await?.into_iter().find(|n| n.name.to_lowercase() == wanted))
+        self.store.named(&space.code(), folder, name).await
+    }
+
+    /// The node of that exact name at a place the caller may open (`None`: there is none).
+    pub async fn lookup(&self, caller: &Principal, place: Place, name: &str) -> Result<Option<Node>> {
+        let v = self.viewer(caller).await?;
+        if self.level_at(caller, &v, &place).await?.0.is_none() {
+            return Err(Error::NotFound);
+        }
+        Ok(self.named(&place.space, place.folder, name).await?.filter(|n| n.name == name))
     }
 
     /// A new folder.

@@ -77,6 +77,17 @@ pub(crate) async fn contents(s: &Store, space: &str, parent: Option<DocumentId>)
     rs.iter().map(node).collect()
 }
 
+pub(crate) async fn named(s: &Store, space: &str, parent: Option<DocumentId>, name: &str) -> Result<Option<Node>> {
+    let r = sqlx::query("SELECT * FROM doc_nodes WHERE space = $1 AND parent_id = $2 AND name_key = $3 AND trashed_at IS NULL")
+        .bind(space.to_owned())
+        .bind(parent_key(parent))
+        .bind(name.to_lowercase())
+        .fetch_optional(&s.pool)
+        .await
+        .map_err(db_err)?;
+    r.as_ref().map(node).transpose()
+}
+
 pub(crate) async fn descendants(s: &Store, folder: &Node) -> Result<Vec<Node>> {
     let rs = sqlx::query("SELECT * FROM doc_nodes WHERE space = $1 AND path LIKE $2 AND id <> $3 AND trashed_at IS NULL ORDER BY LENGTH(path), name")
         .bind(folder.space.code())
@@ -102,7 +113,7 @@ pub(crate) async fn insert_many(s: &Store, nodes: &[Node]) -> Result<()> {
 }
 
 async fn insert_on(c: &mut sqlx::AnyConnection, n: &Node) -> Result<()> {
-    sqlx::query("INSERT INTO doc_nodes (id, space, structure_id, parent_id, path, name, folder, size, content_type, blob, version, owner_id, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+    sqlx::query("INSERT INTO doc_nodes (id, space, structure_id, parent_id, path, name, folder, size, content_type, blob, version, owner_id, created_at, modified_at, name_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
         .bind(n.id.to_string())
         .bind(n.space.code())
         .bind(n.structure.map(|s| s.to_string()))
@@ -117,6 +128,7 @@ async fn insert_on(c: &mut sqlx::AnyConnection, n: &Node) -> Result<()> {
         .bind(n.owner.to_string())
         .bind(n.created_at)
         .bind(n.modified_at)
+        .bind(n.name.to_lowercase())
         .execute(&mut *c)
         .await
         .map_err(db_err)?;
@@ -221,10 +233,11 @@ pub(crate) async fn versions(s: &Store, id: DocumentId) -> Result<Vec<Version>> 
 }
 
 pub(crate) async fn rename(s: &Store, id: DocumentId, name: &str, at: i64) -> Result<()> {
-    sqlx::query("UPDATE doc_nodes SET name = $1, modified_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE doc_nodes SET name = $1, modified_at = $2, name_key = $4 WHERE id = $3")
         .bind(name.to_owned())
         .bind(at)
         .bind(id.to_string())
+        .bind(name.to_lowercase())
         .execute(&s.pool)
         .await
         .map_err(db_err)?;
@@ -247,11 +260,12 @@ pub(crate) async fn move_node(s: &Store, n: &Node, to: &Node) -> Result<()> {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-    sqlx::query("UPDATE doc_nodes SET parent_id = $1, name = $2, modified_at = $3 WHERE id = $4")
+    sqlx::query("UPDATE doc_nodes SET parent_id = $1, name = $2, modified_at = $3, name_key = $5 WHERE id = $4")
         .bind(parent_key(to.parent))
         .bind(to.name.clone())
         .bind(to.modified_at)
         .bind(n.id.to_string())
+        .bind(to.name.to_lowercase())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -279,11 +293,12 @@ pub(crate) async fn trashed(s: &Store, spaces: &[String], by: PersonId) -> Resul
 
 pub(crate) async fn restore(s: &Store, n: &Node, parent: Option<DocumentId>, to_path: &str, name: &str) -> Result<()> {
     let mut tx = s.pool.begin().await.map_err(db_err)?;
-    sqlx::query("UPDATE doc_nodes SET parent_id = $1, name = $2, path = $3, trashed_at = NULL, trashed_by = NULL, trash_root = NULL WHERE id = $4")
+    sqlx::query("UPDATE doc_nodes SET parent_id = $1, name = $2, path = $3, trashed_at = NULL, trashed_by = NULL, trash_root = NULL, name_key = $5 WHERE id = $4")
         .bind(parent_key(parent))
         .bind(name.to_owned())
         .bind(to_path.to_owned())
         .bind(n.id.to_string())
+        .bind(name.to_lowercase())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -393,6 +408,9 @@ impl preau_documents::DocumentStore for Store {
     }
     async fn folder_contents(&self, space: &str, parent: Option<DocumentId>) -> Result<Vec<Node>> {
         contents(self, space, parent).await
+    }
+    async fn named(&self, space: &str, parent: Option<DocumentId>, name: &str) -> Result<Option<Node>> {
+        named(self, space, parent, name).await
     }
     async fn descendants(&self, folder: &Node) -> Result<Vec<Node>> {
         descendants(self, folder).await

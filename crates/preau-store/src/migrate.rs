@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "derived_rows_without_rowid", include_str!("../migrations/0023_derived_rows_without_rowid.sql")),
     (24, "documents", include_str!("../migrations/0024_documents.sql")),
     (25, "webdav", include_str!("../migrations/0025_webdav.sql")),
+    (26, "document_name_keys", include_str!("../migrations/0026_document_name_keys.sql")),
 ];
 
 /// The migrations that only one dialect runs.

@@ -227,7 +227,11 @@ async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow:
 }
 
 async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(&c.listen).await.with_context(|| format!("cannot listen on {}", c.listen))?;
+    use axum::serve::ListenerExt;
+    // No Nagle delay: a streamed response (a download) goes out as its chunks are ready.
+    let listener = tokio::net::TcpListener::bind(&c.listen).await.with_context(|| format!("cannot listen on {}", c.listen))?.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let store = state.store.clone();
     tokio::spawn(purge_detached_daily(state.clone(), c.retention_days));
     tokio::spawn(write_launch_counts(state.clone()));

@@ -18,12 +18,12 @@ use preau_core::{Error, Result};
 use std::io::SeekFrom;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-/// Bytes buffered before a write to disk, or a part of a multipart upload.
+/// A part of a multipart upload to S3.
 const WRITE_BUFFER: usize = 8 * 1024 * 1024;
 /// Bytes read at a time when serving.
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 1024 * 1024;
 /// The first bytes kept to tell a file's type.
 pub const HEAD: usize = 16;
 
@@ -101,8 +101,7 @@ impl Blobs {
                     tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
                 }
                 let partial = path.with_extension("part");
-                let file = tokio::fs::File::create(&partial).await.map_err(Error::internal)?;
-                Sink::Local { path, partial, out: Some(tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file)) }
+                Sink::Local { path, out: Some(DiskWriter::start(partial.clone())), partial }
             }
             Blobs::S3 { store, prefix } => {
                 Sink::S3 { out: Some(object_store::buffered::BufWriter::with_capacity(store.clone(), Self::object(prefix, &key), WRITE_BUFFER)) }
@@ -125,7 +124,7 @@ impl Blobs {
                 tracing::info!(error = %e, "an upload was interrupted");
                 Error::invalid("file", "document.interrupted")
             })?;
-            if !w.write(&chunk).await? {
+            if !w.write(chunk).await? {
                 w.abort().await;
                 return Err(over);
             }
@@ -155,9 +154,9 @@ impl Blobs {
     pub async fn read(&self, key: &str, start: u64, len: u64) -> Result<futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>> {
         match self {
             Blobs::Local { root } => {
-                let mut file = tokio::fs::File::open(Self::path(root, key)).await.map_err(|_| Error::NotFound)?;
+                let mut file = std::fs::File::open(Self::path(root, key)).map_err(|_| Error::NotFound)?;
                 if start > 0 {
-                    file.seek(SeekFrom::Start(start)).await.map_err(Error::internal)?;
+                    std::io::Seek::seek(&mut file, SeekFrom::Start(start)).map_err(Error::internal)?;
                 }
                 Ok(local_chunks(file, len).boxed())
             }
@@ -200,26 +199,93 @@ impl Blobs {
     }
 }
 
-fn local_chunks(file: tokio::fs::File, len: u64) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
-    futures_util::stream::unfold((file, len), |(mut file, left)| async move {
-        if left == 0 {
-            return None;
-        }
-        let mut buf = vec![0u8; READ_CHUNK.min(left as usize)];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(Bytes::from(buf)), (file, left - n as u64)))
+/// A file's bytes read by a blocking thread of their own, `READ_CHUNK` at a time, straight
+/// into the buffers the response sends (one copy from the page cache).
+fn local_chunks(file: std::fs::File, len: u64) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut file = file.take(len);
+        loop {
+            let mut buf = Vec::with_capacity(READ_CHUNK);
+            match (&mut file).take(READ_CHUNK as u64).read_to_end(&mut buf) {
+                Ok(0) => return,
+                Ok(_) => {
+                    if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+                        return; // The client went away.
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
             }
-            Err(e) => Some((Err(e), (file, 0))),
         }
-    })
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+}
+
+/// What the thread writing a file on disk is told.
+enum ToDisk {
+    Bytes(Bytes),
+    /// All is written: sync and stop.
+    Finish,
+}
+
+/// A file written by a blocking thread of its own: the request's chunks go to it as they
+/// are (no copy), a few at a time (back-pressure), and it syncs the file when told all came.
+/// Closed without `Finish`, it stops without syncing.
+struct DiskWriter {
+    tx: Option<tokio::sync::mpsc::Sender<ToDisk>>,
+    thread: Option<tokio::task::JoinHandle<std::io::Result<bool>>>,
+}
+
+impl DiskWriter {
+    fn start(path: PathBuf) -> DiskWriter {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<ToDisk>(8);
+        let thread = tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&path)?;
+            while let Some(m) = rx.blocking_recv() {
+                match m {
+                    ToDisk::Bytes(b) => f.write_all(&b)?,
+                    ToDisk::Finish => {
+                        f.sync_all()?;
+                        return Ok(true);
+                    }
+                }
+            }
+            Ok(false)
+        });
+        DiskWriter { tx: Some(tx), thread: Some(thread) }
+    }
+
+    async fn write(&mut self, b: Bytes) -> Result<()> {
+        let tx = self.tx.as_ref().ok_or_else(|| Error::internal("blob already finished"))?;
+        if tx.send(ToDisk::Bytes(b)).await.is_err() {
+            // The thread stopped on an error: finish reports it.
+            return self.finish().await;
+        }
+        Ok(())
+    }
+
+    /// Waits for everything to be written and synced.
+    async fn finish(&mut self) -> Result<()> {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(ToDisk::Finish).await;
+        }
+        let thread = self.thread.take().ok_or_else(|| Error::internal("blob already finished"))?;
+        match thread.await.map_err(Error::internal)? {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::internal("blob writer stopped")),
+            Err(e) => Err(Error::internal(e)),
+        }
+    }
 }
 
 /// Where a blob being written goes.
 enum Sink {
-    Local { path: PathBuf, partial: PathBuf, out: Option<tokio::io::BufWriter<tokio::fs::File>> },
+    Local { path: PathBuf, partial: PathBuf, out: Option<DiskWriter> },
     S3 { out: Option<object_store::buffered::BufWriter> },
 }
 
@@ -236,7 +302,7 @@ pub struct BlobWriter {
 
 impl BlobWriter {
     /// Appends bytes; `false` (and nothing written) when they would pass the limit.
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<bool> {
+    pub async fn write(&mut self, chunk: Bytes) -> Result<bool> {
         if self.size + chunk.len() as i64 > self.limit {
             return Ok(false);
         }
@@ -244,12 +310,11 @@ impl BlobWriter {
         if self.head.len() < HEAD {
             self.head.extend(chunk.iter().take(HEAD - self.head.len()));
         }
-        let written = match &mut self.sink {
-            Sink::Local { out: Some(out), .. } => out.write_all(chunk).await,
-            Sink::S3 { out: Some(out) } => out.write_all(chunk).await,
+        match &mut self.sink {
+            Sink::Local { out: Some(out), .. } => out.write(chunk).await?,
+            Sink::S3 { out: Some(out) } => out.put(chunk).await.map_err(Error::internal)?,
             _ => return Err(Error::internal("blob already finished")),
-        };
-        written.map_err(Error::internal)?;
+        }
         Ok(true)
     }
 
@@ -258,15 +323,13 @@ impl BlobWriter {
         match &mut self.sink {
             Sink::Local { path, partial, out } => {
                 let mut out = out.take().ok_or_else(|| Error::internal("blob already finished"))?;
-                out.flush().await.map_err(Error::internal)?;
-                out.get_ref().sync_all().await.map_err(Error::internal)?;
-                drop(out);
+                out.finish().await?;
                 tokio::fs::rename(partial, path).await.map_err(Error::internal)?;
             }
             Sink::S3 { out } => {
                 let mut w = out.take().ok_or_else(|| Error::internal("blob already finished"))?;
                 // A failed completion is not aborted again (`object_store` refuses once shut down).
-                w.shutdown().await.map_err(Error::internal)?;
+                tokio::io::AsyncWriteExt::shutdown(&mut w).await.map_err(Error::internal)?;
             }
         }
         self.done = true;
@@ -277,7 +340,13 @@ impl BlobWriter {
     pub async fn abort(mut self) {
         match &mut self.sink {
             Sink::Local { partial, out, .. } => {
-                out.take();
+                // Closed without finishing: the thread stops without syncing.
+                if let Some(mut w) = out.take() {
+                    w.tx.take();
+                    if let Some(t) = w.thread.take() {
+                        let _ = t.await;
+                    }
+                }
                 let _ = tokio::fs::remove_file(partial).await;
             }
             Sink::S3 { out } => {

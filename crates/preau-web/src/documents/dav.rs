@@ -152,7 +152,7 @@ async fn resolve(u: &DavUser, path: &DavPath) -> FsResult<Found> {
     let skip = if first == SHARED { 1 } else { 0 };
     for name in rest.iter().skip(skip) {
         let place = place_of(&at)?;
-        at = Found::Node(Box::new(contents(u, place).await?.into_iter().find(|n| n.name == *name).ok_or(FsError::NotFound)?));
+        at = Found::Node(Box::new(u.state.documents.lookup(&u.principal, place, name).await.map_err(fs_error)?.ok_or(FsError::NotFound)?));
     }
     Ok(at)
 }
@@ -275,7 +275,7 @@ impl DavFile for PreauFile {
             let Open::Writing(up) = &mut self.0 else { return Err(FsError::Forbidden) };
             let Upload { user, blob: Some(w), plan: Some(plan), .. } = &mut **up else { return Err(FsError::Forbidden) };
             let w = w.get_mut().map_err(|_| FsError::GeneralFailure)?;
-            if !w.write(&buf).await.map_err(fs_error)? {
+            if !w.write(buf).await.map_err(fs_error)? {
                 let largest = user.state.documents.policy().max_file_bytes;
                 return Err(if plan.room >= largest { FsError::TooLarge } else { FsError::InsufficientStorage });
             }
@@ -343,7 +343,7 @@ impl GuardedFileSystem<DavUser> for PreauFs {
                 return Err(FsError::NotImplemented);
             }
             let (place, name) = parent_and_name(u, path).await?;
-            let exists = contents(u, place).await?.into_iter().any(|n| n.name == name);
+            let exists = u.state.documents.lookup(&u.principal, place, &name).await.map_err(fs_error)?.is_some();
             if exists && options.create_new {
                 return Err(FsError::Exists);
             }
@@ -390,7 +390,7 @@ impl GuardedFileSystem<DavUser> for PreauFs {
     fn create_dir<'a>(&'a self, path: &'a DavPath, u: &'a DavUser) -> FsFuture<'a, ()> {
         Box::pin(async move {
             let (place, name) = parent_and_name(u, path).await?;
-            if contents(u, place).await?.iter().any(|n| n.name == name) {
+            if u.state.documents.lookup(&u.principal, place, &name).await.map_err(fs_error)?.is_some() {
                 return Err(FsError::Exists);
             }
             u.state.documents.create_folder(&u.principal, place, &name).await.map_err(fs_error)?;

@@ -1,0 +1,303 @@
+//! `--documents`: the documents benchmark (issue: documents). On the demo territory, as the
+//! demo teacher, in one run on the same disk:
+//! - a 1 GiB file uploaded and downloaded through the API, against `cp` and `cat` of the same
+//!   file (the ratio is the share of the plain copy's throughput Préau reaches), with the
+//!   server's peak RSS during the upload over its idle RSS;
+//! - 1,000 small files (16 KiB) uploaded then downloaded one after the other on one
+//!   connection, against `cp -r` and `cat` of the same files;
+//! - 100 uploads of 10 MiB started together, each on its own connection: their p50/p99.
+//!
+//! The client streams from and to disk in 1 MiB chunks over raw HTTP/1.1, so it holds no file
+//! in memory either.
+
+use crate::{Stats, ready, rss_kib, spawn};
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const MIB: u64 = 1024 * 1024;
+const BIG: u64 = 1024 * MIB;
+const SMALL: usize = 16 * 1024;
+const SMALL_FILES: usize = 1000;
+const CONCURRENT: usize = 100;
+const CONCURRENT_SIZE: u64 = 10 * MIB;
+
+/// The teacher's API session: (cookie, CSRF token), and their space's code.
+struct Session {
+    cookie: String,
+    csrf: String,
+    space: String,
+}
+
+async fn session(addr: &str) -> Result<Session> {
+    let mut c = crate::http::Conn::open(addr).await?;
+    let r = c.send_json("POST", "/api/v1/session", "", &format!(r#"{{"login":"{}","password":"{}"}}"#, crate::TEACHER.0, crate::TEACHER.1)).await?;
+    let cookie = r.set_cookie.context("teacher login")?;
+    let body = c.body();
+    let csrf = body.split("\"csrf\":\"").nth(1).and_then(|s| s.split('"').next()).context("csrf")?.to_owned();
+    c.get("/api/v1/documents/spaces", Some(&cookie)).await?;
+    let spaces = c.body();
+    let person = spaces.split("\"person\":\"").nth(1).and_then(|s| s.split('"').next()).context("personal space")?.to_owned();
+    Ok(Session { cookie, csrf, space: format!("person:{person}") })
+}
+
+/// Writes `size` bytes of varied content to `path`.
+fn make_file(path: &Path, size: u64, seed: u64) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::with_capacity(MIB as usize, std::fs::File::create(path)?);
+    let mut x = seed | 1;
+    let mut block = vec![0u8; MIB as usize];
+    let mut left = size;
+    while left > 0 {
+        for b in block.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+        let n = left.min(MIB) as usize;
+        f.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    f.flush()?;
+    f.get_ref().sync_all()?;
+    Ok(())
+}
+
+/// Reads an HTTP response's head: (status, content length).
+async fn read_head(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(u16, u64)> {
+    buf.clear();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).await? == 0 {
+            bail!("connection closed in the response head");
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(buf);
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).context("status")?;
+    let len = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<u64>())).transpose()?.unwrap_or(0);
+    Ok((status, len))
+}
+
+/// Reads and drops `len` bytes of body.
+async fn drain(s: &mut TcpStream, mut len: u64, chunk: &mut [u8]) -> Result<()> {
+    let size = chunk.len() as u64;
+    while len > 0 {
+        let n = s.read(&mut chunk[..len.min(size) as usize]).await?;
+        if n == 0 {
+            bail!("connection closed in the body");
+        }
+        len -= n as u64;
+    }
+    Ok(())
+}
+
+/// Uploads the file at `path` as `name` on a keep-alive connection; returns the new file's id.
+async fn upload(s: &mut TcpStream, addr: &str, who: &Session, path: &Path, name: &str) -> Result<String> {
+    let size = tokio::fs::metadata(path).await?.len();
+    let head = format!(
+        "PUT /api/v1/documents/spaces/{}/files?name={name} HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\nX-CSRF-Token: {}\r\nContent-Length: {size}\r\n\r\n",
+        who.space, who.cookie, who.csrf
+    );
+    s.write_all(head.as_bytes()).await?;
+    let mut f = tokio::fs::File::open(path).await?;
+    let mut chunk = vec![0u8; MIB as usize];
+    loop {
+        let n = f.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        s.write_all(&chunk[..n]).await?;
+    }
+    let mut buf = Vec::with_capacity(1024);
+    let (status, len) = read_head(s, &mut buf).await?;
+    let mut body = vec![0u8; len as usize];
+    s.read_exact(&mut body).await?;
+    let body = String::from_utf8_lossy(&body);
+    if status != 201 && status != 200 {
+        bail!("upload of {name} answered {status}: {body}");
+    }
+    Ok(body.split("\"id\":\"").nth(1).and_then(|s| s.split('"').next()).context("id")?.to_owned())
+}
+
+/// Downloads a file on a keep-alive connection, dropping its bytes; returns their number.
+async fn download(s: &mut TcpStream, addr: &str, who: &Session, id: &str, chunk: &mut [u8]) -> Result<u64> {
+    let req = format!("GET /api/v1/documents/nodes/{id}/content HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\n\r\n", who.cookie);
+    s.write_all(req.as_bytes()).await?;
+    let mut buf = Vec::with_capacity(1024);
+    let (status, len) = read_head(s, &mut buf).await?;
+    if status != 200 {
+        bail!("download answered {status}");
+    }
+    drain(s, len, chunk).await?;
+    Ok(len)
+}
+
+/// Deletes a file for good (trash, then out of it), to free the quota for the next phase.
+async fn destroy(addr: &str, who: &Session, id: &str) -> Result<()> {
+    let mut c = crate::http::Conn::open(addr).await?;
+    let h = format!("Cookie: {}\r\nX-CSRF-Token: {}\r\n", who.cookie, who.csrf);
+    c.send_json("DELETE", &format!("/api/v1/documents/nodes/{id}"), &h, "").await?;
+    c.send_json("DELETE", &format!("/api/v1/documents/trash/{id}"), &h, "").await?;
+    Ok(())
+}
+
+async fn connect(addr: &str) -> Result<TcpStream> {
+    let s = TcpStream::connect(addr).await?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+fn timed(cmd: &mut Command) -> Result<Duration> {
+    let t = Instant::now();
+    let st = cmd.status()?;
+    if !st.success() {
+        bail!("{cmd:?} failed");
+    }
+    Ok(t.elapsed())
+}
+
+fn mib_s(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / MIB as f64 / d.as_secs_f64()
+}
+
+/// Samples a process's RSS every 20 ms until told to stop; returns the highest, in KiB.
+fn watch_rss(pid: u32) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<u64>) {
+    let (tx, mut rx) = tokio::sync::oneshot::channel();
+    let h = tokio::spawn(async move {
+        let mut peak = 0;
+        loop {
+            peak = peak.max(rss_kib(pid).unwrap_or(0));
+            if rx.try_recv().is_ok() {
+                return peak;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    (tx, h)
+}
+
+async fn big_file(addr: &str, who: &Session, pid: u32, work: &Path) -> Result<()> {
+    let src = work.join("big.bin");
+    make_file(&src, BIG, 7)?;
+    let copy = work.join("big-copy.bin");
+    let cp = timed(Command::new("cp").arg(&src).arg(&copy))?;
+    let cat = timed(Command::new("cat").arg(&copy).stdout(std::process::Stdio::null()))?;
+    // The same bytes handed to another process, as a download hands them to its client: read
+    // from the page cache, then copied through a pipe (a download's two copies, without HTTP).
+    let piped = timed(Command::new("sh").arg("-c").arg(format!("cat '{}' | cat > /dev/null", copy.display())))?;
+    std::fs::remove_file(&copy)?;
+    let idle = rss_kib(pid)?;
+    let (stop, peak) = watch_rss(pid);
+    let mut s = connect(addr).await?;
+    let t = Instant::now();
+    let id = upload(&mut s, addr, who, &src, "big.bin").await?;
+    let up = t.elapsed();
+    let _ = stop.send(());
+    let peak = peak.await?;
+    let mut chunk = vec![0u8; MIB as usize];
+    let t = Instant::now();
+    let got = download(&mut s, addr, who, &id, &mut chunk).await?;
+    let down = t.elapsed();
+    if got != BIG {
+        bail!("downloaded {got} bytes of {BIG}");
+    }
+    println!("\n## one file of 1 GiB (same disk, same run)\n| what | seconds | MiB/s | ratio to the plain copy |\n|---|---|---|---|");
+    println!("| `cp` (baseline) | {:.2} | {:.0} | 1.00 |", cp.as_secs_f64(), mib_s(BIG, cp));
+    println!("| upload through the API | {:.2} | {:.0} | {:.2} |", up.as_secs_f64(), mib_s(BIG, up), cp.as_secs_f64() / up.as_secs_f64());
+    println!("| `cat` (baseline) | {:.2} | {:.0} | 1.00 |", cat.as_secs_f64(), mib_s(BIG, cat));
+    println!("| download through the API | {:.2} | {:.0} | {:.2} |", down.as_secs_f64(), mib_s(BIG, down), cat.as_secs_f64() / down.as_secs_f64());
+    println!(r"| `cat \| cat` (second baseline: through a pipe to another process) | {:.2} | {:.0} | download / it: {:.2} |", piped.as_secs_f64(), mib_s(BIG, piped), piped.as_secs_f64() / down.as_secs_f64());
+    println!("server RSS: idle {} MiB, peak while uploading {} MiB, +{} MiB (target: ≤ 64 MiB over idle)", idle / 1024, peak / 1024, peak.saturating_sub(idle) / 1024);
+    std::fs::remove_file(&src)?;
+    destroy(addr, who, &id).await
+}
+
+async fn small_files(addr: &str, who: &Session, work: &Path) -> Result<()> {
+    let dir = work.join("small");
+    std::fs::create_dir_all(&dir)?;
+    for i in 0..SMALL_FILES {
+        make_file(&dir.join(format!("f{i:04}.bin")), SMALL as u64, i as u64 + 11)?;
+    }
+    let copy = work.join("small-copy");
+    let cp = timed(Command::new("cp").arg("-r").arg(&dir).arg(&copy))?;
+    let mut cat = Command::new("sh");
+    cat.arg("-c").arg(format!("cat {}/* > /dev/null", copy.display()));
+    let cat = timed(&mut cat)?;
+    let total = (SMALL * SMALL_FILES) as u64;
+    let mut s = connect(addr).await?;
+    let t = Instant::now();
+    let mut ids = vec![];
+    for i in 0..SMALL_FILES {
+        ids.push(upload(&mut s, addr, who, &dir.join(format!("f{i:04}.bin")), &format!("f{i:04}.bin")).await?);
+    }
+    let up = t.elapsed();
+    let mut chunk = vec![0u8; MIB as usize];
+    let t = Instant::now();
+    for id in &ids {
+        download(&mut s, addr, who, id, &mut chunk).await?;
+    }
+    let down = t.elapsed();
+    println!("\n## 1,000 files of 16 KiB, one after the other on one connection\n| what | seconds | files/s | ratio to the plain copy |\n|---|---|---|---|");
+    let per = |d: Duration| SMALL_FILES as f64 / d.as_secs_f64();
+    println!("| `cp -r` (baseline) | {:.3} | {:.0} | 1.00 |", cp.as_secs_f64(), per(cp));
+    println!("| uploads through the API | {:.3} | {:.0} | {:.2} |", up.as_secs_f64(), per(up), cp.as_secs_f64() / up.as_secs_f64());
+    println!("| `cat` (baseline) | {:.3} | {:.0} | 1.00 |", cat.as_secs_f64(), per(cat));
+    println!("| downloads through the API | {:.3} | {:.0} | {:.2} |", down.as_secs_f64(), per(down), cat.as_secs_f64() / down.as_secs_f64());
+    println!("({} MiB in all)", total / MIB);
+    std::fs::remove_dir_all(&dir)?;
+    std::fs::remove_dir_all(&copy)?;
+    for id in &ids {
+        destroy(addr, who, id).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent(addr: &str, who: &Session, work: &Path) -> Result<()> {
+    let src = work.join("ten.bin");
+    make_file(&src, CONCURRENT_SIZE, 3)?;
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for i in 0..CONCURRENT {
+        let (addr, src) = (addr.to_owned(), src.clone());
+        let who = Session { cookie: who.cookie.clone(), csrf: who.csrf.clone(), space: who.space.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut s = connect(&addr).await?;
+            upload(&mut s, &addr, &who, &src, &format!("c{i:03}.bin")).await?;
+            Ok::<_, anyhow::Error>(start.elapsed())
+        }));
+    }
+    let mut st = Stats::default();
+    for t in tasks {
+        st.latencies_us.push(t.await??.as_micros() as u64);
+    }
+    let all = start.elapsed();
+    println!("\n## {CONCURRENT} uploads of 10 MiB started together, one connection each");
+    println!("p50 {:.0} ms, p99 {:.0} ms (target: p99 ≤ 2 s); all done in {:.2} s, {:.0} MiB/s", st.pct(0.5), st.pct(0.99), all.as_secs_f64(), mib_s(CONCURRENT_SIZE * CONCURRENT as u64, all));
+    std::fs::remove_file(&src)?;
+    Ok(())
+}
+
+pub async fn bench(a: &crate::Args) -> Result<()> {
+    // The work files sit beside the server's data folder: the same disk.
+    let root = std::env::temp_dir().join(format!("preau-bench-docs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (data, work) = (root.join("data"), root.join("work"));
+    std::fs::create_dir_all(&work)?;
+    let port = 20_000 + (std::process::id() % 1000) as u16;
+    let s = spawn(&a.bin, &data, port, "demo")?;
+    ready(&s.addr, Instant::now()).await?;
+    let who = session(&s.addr).await?;
+    println!("# Préau documents benchmark — binary {}, files under {}", a.bin.display(), root.display());
+    let pid = s.child.id();
+    big_file(&s.addr, &who, pid, &work).await?;
+    small_files(&s.addr, &who, &work).await?;
+    concurrent(&s.addr, &who, &work).await?;
+    drop(s);
+    let _ = std::fs::remove_dir_all(&root);
+    Ok(())
+}
