@@ -211,8 +211,18 @@ async fn big_file(addr: &str, who: &Session, pid: u32, work: &Path) -> Result<()
     println!("| upload through the API | {:.2} | {:.0} | {:.2} |", up.as_secs_f64(), mib_s(BIG, up), cp.as_secs_f64() / up.as_secs_f64());
     println!("| `cat` (baseline) | {:.2} | {:.0} | 1.00 |", cat.as_secs_f64(), mib_s(BIG, cat));
     println!("| download through the API | {:.2} | {:.0} | {:.2} |", down.as_secs_f64(), mib_s(BIG, down), cat.as_secs_f64() / down.as_secs_f64());
-    println!(r"| `cat \| cat` (second baseline: through a pipe to another process) | {:.2} | {:.0} | download / it: {:.2} |", piped.as_secs_f64(), mib_s(BIG, piped), piped.as_secs_f64() / down.as_secs_f64());
-    println!("server RSS: idle {} MiB, peak while uploading {} MiB, +{} MiB (target: ≤ 64 MiB over idle)", idle / 1024, peak / 1024, peak.saturating_sub(idle) / 1024);
+    println!(
+        r"| `cat \| cat` (second baseline: through a pipe to another process) | {:.2} | {:.0} | download / it: {:.2} |",
+        piped.as_secs_f64(),
+        mib_s(BIG, piped),
+        piped.as_secs_f64() / down.as_secs_f64()
+    );
+    println!(
+        "server RSS: idle {} MiB, peak while uploading {} MiB, +{} MiB (target: ≤ 64 MiB over idle)",
+        idle / 1024,
+        peak / 1024,
+        peak.saturating_sub(idle) / 1024
+    );
     std::fs::remove_file(&src)?;
     destroy(addr, who, &id).await
 }
@@ -277,7 +287,13 @@ async fn concurrent(addr: &str, who: &Session, work: &Path) -> Result<()> {
     }
     let all = start.elapsed();
     println!("\n## {CONCURRENT} uploads of 10 MiB started together, one connection each");
-    println!("p50 {:.0} ms, p99 {:.0} ms (target: p99 ≤ 2 s); all done in {:.2} s, {:.0} MiB/s", st.pct(0.5), st.pct(0.99), all.as_secs_f64(), mib_s(CONCURRENT_SIZE * CONCURRENT as u64, all));
+    println!(
+        "p50 {:.0} ms, p99 {:.0} ms (target: p99 ≤ 2 s); all done in {:.2} s, {:.0} MiB/s",
+        st.pct(0.5),
+        st.pct(0.99),
+        all.as_secs_f64(),
+        mib_s(CONCURRENT_SIZE * CONCURRENT as u64, all)
+    );
     std::fs::remove_file(&src)?;
     Ok(())
 }

@@ -391,7 +391,9 @@ fn args() -> Result<Args> {
             "--portal-rate" => a.portal_rate = v.parse()?,
             "--import" => a.import = Some(v.parse()?),
             "--postgres" => a.postgres = Some(v),
-            _ => bail!("unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso, --oidc, --peer, --messaging, --documents, --postgres URL)"),
+            _ => bail!(
+                "unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso, --oidc, --peer, --messaging, --documents, --postgres URL)"
+            ),
         }
     }
     Ok(a)

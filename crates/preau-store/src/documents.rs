@@ -293,15 +293,17 @@ pub(crate) async fn trashed(s: &Store, spaces: &[String], by: PersonId) -> Resul
 
 pub(crate) async fn restore(s: &Store, n: &Node, parent: Option<DocumentId>, to_path: &str, name: &str) -> Result<()> {
     let mut tx = s.pool.begin().await.map_err(db_err)?;
-    sqlx::query("UPDATE doc_nodes SET parent_id = $1, name = $2, path = $3, trashed_at = NULL, trashed_by = NULL, trash_root = NULL, name_key = $5 WHERE id = $4")
-        .bind(parent_key(parent))
-        .bind(name.to_owned())
-        .bind(to_path.to_owned())
-        .bind(n.id.to_string())
-        .bind(name.to_lowercase())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    sqlx::query(
+        "UPDATE doc_nodes SET parent_id = $1, name = $2, path = $3, trashed_at = NULL, trashed_by = NULL, trash_root = NULL, name_key = $5 WHERE id = $4",
+    )
+    .bind(parent_key(parent))
+    .bind(name.to_owned())
+    .bind(to_path.to_owned())
+    .bind(n.id.to_string())
+    .bind(name.to_lowercase())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
     let sql = format!("UPDATE doc_nodes SET {REPATH}, trashed_at = NULL, trashed_by = NULL, trash_root = NULL WHERE trash_root = $3");
     sqlx::query(AssertSqlSafe(sql)).bind(to_path.to_owned()).bind(n.path.len() as i64 + 1).bind(n.id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
     tx.commit().await.map_err(db_err)

@@ -802,6 +802,13 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("app_password.label", "Donnez un nom d'au plus 60 caractères.", "Give a name of at most 60 characters."),
     ("app_password.too_many", "Vous avez déjà 20 mots de passe d'application : supprimez-en un.", "You already have 20 application passwords: delete one."),
     ("app_password.invalid", "Identifiant ou mot de passe d'application incorrect.", "Wrong login or application password."),
+    ("document.infected", "Ce fichier contient un virus : il a été refusé.", "This file contains a virus: it was refused."),
+    (
+        "document.scan_failed",
+        "L'antivirus n'a pas pu vérifier ce fichier : il n'a pas été enregistré. Réessayez plus tard.",
+        "The antivirus could not check this file: it was not saved. Try again later.",
+    ),
+    ("document.bad_range", "Position hors du fichier.", "Position outside the file."),
     ("document.prop_too_large", "Propriété trop longue.", "Property too long."),
     ("document.too_many_props", "Trop de propriétés sur ce document.", "Too many properties on this document."),
     ("documents.title", "Documents", "Documents"),

@@ -52,6 +52,8 @@ pub struct AppState {
     pub documents: preau_documents::Documents<Store>,
     /// Where the bytes of documents are kept.
     pub blobs: Arc<crate::documents::blobs::Blobs>,
+    /// The antivirus every upload goes through, when one is configured.
+    pub antivirus: Option<crate::documents::antivirus::Clamd>,
     /// The WebDAV handler, with its locks.
     pub dav: Arc<dav_server::DavHandler<crate::documents::dav::DavUser>>,
 }
@@ -127,6 +129,7 @@ impl AppState {
             documents,
             blobs: Arc::new(crate::documents::blobs::Blobs::local(data_dir.join("documents"))),
             dav: Arc::new(crate::documents::dav::handler()),
+            antivirus: None,
             communication,
             hub,
             federation: Arc::default(),

@@ -40,6 +40,9 @@ pub struct Config {
     pub s3_access_key: String,
     pub s3_secret_key: String,
     pub s3_prefix: String,
+    /// ClamAV's daemon every upload is scanned by (`unix:/run/clamav/clamd.ctl` or
+    /// `host:3310`); empty: no antivirus.
+    pub clamd: String,
 }
 
 impl Default for Config {
@@ -64,6 +67,7 @@ impl Default for Config {
             s3_access_key: String::new(),
             s3_secret_key: String::new(),
             s3_prefix: String::new(),
+            clamd: String::new(),
         }
     }
 }
@@ -119,6 +123,7 @@ impl Config {
             ("S3_ACCESS_KEY", &mut c.s3_access_key),
             ("S3_SECRET_KEY", &mut c.s3_secret_key),
             ("S3_PREFIX", &mut c.s3_prefix),
+            ("CLAMD", &mut c.clamd),
         ] {
             if let Some(v) = env(k) {
                 *field = v

@@ -223,6 +223,10 @@ async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow:
         state.blobs = Arc::new(preau_web::documents::blobs::Blobs::s3(&s3)?);
         tracing::info!(bucket = %c.s3_bucket, "documents are kept in the S3 bucket");
     }
+    if !c.clamd.is_empty() {
+        state.antivirus = Some(preau_web::documents::antivirus::Clamd { address: c.clamd.clone() });
+        tracing::info!(clamd = %c.clamd, "uploads are scanned by the antivirus");
+    }
     Ok(state)
 }
 

@@ -12,7 +12,8 @@
 //! version. Properties clients set are kept (`PROPPATCH`); locks are kept in memory
 //! (`dav-server`'s lock system), enough for the clients that lock before they write.
 
-use super::blobs::{BlobReader, BlobWriter};
+use super::Incoming;
+use super::blobs::BlobReader;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -244,7 +245,7 @@ struct Upload {
     user: DavUser,
     plan: Option<UploadPlan>,
     /// In a mutex only to be `Sync` as `dav-server` wants (reached through `&mut`, never locked).
-    blob: Option<std::sync::Mutex<BlobWriter>>,
+    blob: Option<std::sync::Mutex<Incoming>>,
     meta: Meta,
 }
 
@@ -307,7 +308,7 @@ impl DavFile for PreauFile {
             let Upload { user, plan, blob, meta } = &mut **up;
             let (Some(p), Some(w)) = (plan.take(), blob.take()) else { return Ok(()) };
             let w = w.into_inner().map_err(|_| FsError::GeneralFailure)?;
-            let written = w.finish().await.map_err(fs_error)?;
+            let written = w.finish(&user.principal, &p.name).await.map_err(fs_error)?;
             match user.state.documents.finish_upload(p, written.key.clone(), written.size, &written.head).await {
                 Ok((node, dropped)) => {
                     user.state.blobs.delete(&dropped).await;
@@ -351,7 +352,7 @@ impl GuardedFileSystem<DavUser> for PreauFs {
                 return Err(FsError::NotFound);
             }
             let plan = u.state.documents.plan_upload(&u.principal, place, &name, options.size.map(|s| s as i64)).await.map_err(fs_error)?;
-            let blob = u.state.blobs.create(plan.room).await.map_err(fs_error)?;
+            let blob = Incoming::start(&u.state, plan.room).await.map_err(fs_error)?;
             let meta = Meta { len: 0, modified: SystemTime::now(), dir: false, etag: None };
             let f: Box<dyn DavFile> =
                 Box::new(PreauFile(Open::Writing(Box::new(Upload { user: u.clone(), plan: Some(plan), blob: Some(std::sync::Mutex::new(blob)), meta }))));

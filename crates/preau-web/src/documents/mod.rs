@@ -2,6 +2,7 @@
 //! blob storage their bytes go to. An upload is planned by the domain (rights, name, room),
 //! streamed to a new blob within the room, then recorded; a refused upload leaves no blob.
 
+pub mod antivirus;
 pub mod api;
 pub mod blobs;
 pub mod dav;
@@ -46,9 +47,22 @@ pub async fn save<E: std::fmt::Display>(
     announced: Option<i64>,
     chunks: impl Stream<Item = std::result::Result<Bytes, E>> + Unpin,
 ) -> Result<(Node, bool)> {
+    use futures_util::StreamExt;
+    let mut chunks = chunks;
     let plan = state.documents.plan_upload(caller, place, name, announced).await?;
     let over = if plan.room >= state.documents.policy().max_file_bytes { "document.too_large" } else { "document.over_quota" };
-    let written = state.blobs.write(chunks, plan.room, Error::invalid("file", over)).await?;
+    let mut incoming = Incoming::start(state, plan.room).await?;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| {
+            tracing::info!(error = %e, "an upload was interrupted");
+            Error::invalid("file", "document.interrupted")
+        })?;
+        if !incoming.write(chunk).await? {
+            incoming.abort().await;
+            return Err(Error::invalid("file", over));
+        }
+    }
+    let written = incoming.finish(caller, &plan.name).await?;
     let replaced = plan.replaces.is_some();
     match state.documents.finish_upload(plan, written.key.clone(), written.size, &written.head).await {
         Ok((node, dropped)) => {
@@ -59,6 +73,55 @@ pub async fn save<E: std::fmt::Display>(
             state.blobs.delete(&[written.key]).await;
             Err(e)
         }
+    }
+}
+
+/// An upload arriving: written to its blob and, when an antivirus is configured, scanned as
+/// it comes. Kept only when whole and clean.
+pub struct Incoming {
+    blob: blobs::BlobWriter,
+    scan: Option<antivirus::Scan>,
+}
+
+impl Incoming {
+    pub async fn start(state: &AppState, room: i64) -> Result<Incoming> {
+        let scan = match &state.antivirus {
+            Some(clamd) => Some(clamd.start().await?),
+            None => None,
+        };
+        Ok(Incoming { blob: state.blobs.create(room).await?, scan })
+    }
+
+    /// Takes a chunk; `false` when it would pass the room the upload has.
+    pub async fn write(&mut self, chunk: Bytes) -> Result<bool> {
+        if let Some(scan) = &mut self.scan {
+            scan.send(&chunk).await?;
+        }
+        self.blob.write(chunk).await
+    }
+
+    /// The blob, whole, once the antivirus (if any) found it clean; an infected file is
+    /// refused, logged, and not kept.
+    pub async fn finish(self, caller: &Principal, name: &str) -> Result<blobs::Written> {
+        if let Some(scan) = self.scan {
+            match scan.verdict().await {
+                Ok(antivirus::Verdict::Clean) => {}
+                Ok(antivirus::Verdict::Infected(found)) => {
+                    tracing::warn!(file = name, found, by = %caller.label(), "an infected upload was refused");
+                    self.blob.abort().await;
+                    return Err(Error::invalid("file", "document.infected"));
+                }
+                Err(e) => {
+                    self.blob.abort().await;
+                    return Err(e);
+                }
+            }
+        }
+        self.blob.finish().await
+    }
+
+    pub async fn abort(self) {
+        self.blob.abort().await;
     }
 }
 

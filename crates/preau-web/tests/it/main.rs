@@ -6,6 +6,7 @@
 
 mod accounts;
 mod admin;
+mod antivirus;
 mod api;
 mod app;
 mod cas;
