@@ -11,6 +11,7 @@
 pub mod access;
 pub mod copy;
 pub mod files;
+pub mod links;
 pub mod model;
 pub mod policy;
 pub mod props;

@@ -20,6 +20,8 @@ pub struct Policy {
     pub trash_days: i64,
     /// The largest file accepted.
     pub max_file_bytes: i64,
+    /// Profiles that may not make public links (someone with only these).
+    pub no_public_links: Vec<Profile>,
 }
 
 impl Default for Policy {
@@ -31,6 +33,7 @@ impl Default for Policy {
             versions_kept: 10,
             trash_days: 30,
             max_file_bytes: 4 * GIB,
+            no_public_links: vec![Profile::Pupil],
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The storage port of the documents service, implemented by `preau-store`. Spaces are passed
 //! by their code (`Space::code`), nodes' contents found through their paths.
 
+use crate::links::{Link, StoredLink};
 use crate::model::{Node, Share, Version};
 use crate::props::{Prop, PropChange};
 use preau_communication::{CommunicationStore, Target};
@@ -53,6 +54,12 @@ pub trait DocumentStore: CommunicationStore {
     async fn props(&self, node: DocumentId) -> Result<Vec<Prop>>;
     /// Applies changes to a node's properties, in order, in one transaction.
     async fn patch_props(&self, node: DocumentId, changes: &[PropChange]) -> Result<()>;
+
+    async fn insert_link(&self, link: &StoredLink) -> Result<()>;
+    async fn links_of(&self, node: DocumentId) -> Result<Vec<Link>>;
+    async fn link_by_digest(&self, digest: &str) -> Result<Option<StoredLink>>;
+    /// Deletes a node's link; whether there was one.
+    async fn delete_link(&self, node: DocumentId, id: &str) -> Result<bool>;
 
     /// The shares of these nodes.
     async fn shares_on(&self, nodes: &[DocumentId]) -> Result<Vec<Share>>;

@@ -6,6 +6,7 @@ use crate::rows::{ids_json, int, opt, opt_int, opt_parse, parse, text};
 use crate::{Store, db_err};
 use preau_communication::Target;
 use preau_core::{DocumentId, Error, PersonId, Result, StructureId};
+use preau_documents::links::{Link, StoredLink};
 use preau_documents::props::{Prop, PropChange};
 use preau_documents::{Level, Node, Share, Space, Version};
 use sqlx::AssertSqlSafe;
@@ -322,7 +323,7 @@ async fn delete_trashed(s: &Store, roots_sql: &str, bind: String) -> Result<Vec<
     let ids: Vec<String> =
         sqlx::query(AssertSqlSafe(ids_sql)).bind(bind).fetch_all(&mut *tx).await.map_err(db_err)?.iter().map(|r| text(r, "id")).collect::<Result<_>>()?;
     let json = ids_json(&ids)?;
-    for table in ["doc_versions", "doc_shares", "doc_props"] {
+    for table in ["doc_versions", "doc_shares", "doc_props", "doc_links"] {
         let sql = format!("DELETE FROM {table} WHERE node_id IN ({})", s.dialect.json_strings(1));
         sqlx::query(AssertSqlSafe(sql)).bind(json.clone()).execute(&mut *tx).await.map_err(db_err)?;
     }
@@ -360,6 +361,57 @@ pub(crate) async fn structure_usage(s: &Store, structure: StructureId) -> Result
 
 pub(crate) async fn subtree_bytes(s: &Store, n: &Node) -> Result<i64> {
     bytes(s, "n.path LIKE $1", under(n)).await
+}
+
+fn link(r: &AnyRow) -> Result<StoredLink> {
+    let password_hash = opt(r, "password_hash")?;
+    Ok(StoredLink {
+        link: Link {
+            id: text(r, "id")?,
+            node: parse(r, "node_id")?,
+            created_by: parse(r, "created_by")?,
+            created_at: int(r, "created_at")?,
+            expires_at: int(r, "expires_at")?,
+            protected: password_hash.is_some(),
+        },
+        digest: text(r, "digest")?,
+        password_hash,
+    })
+}
+
+pub(crate) async fn insert_link(s: &Store, l: &StoredLink) -> Result<()> {
+    sqlx::query("INSERT INTO doc_links (id, node_id, digest, password_hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(l.link.id.clone())
+        .bind(l.link.node.to_string())
+        .bind(l.digest.clone())
+        .bind(l.password_hash.clone())
+        .bind(l.link.created_by.to_string())
+        .bind(l.link.created_at)
+        .bind(l.link.expires_at)
+        .execute(&s.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn links_of(s: &Store, node: DocumentId) -> Result<Vec<Link>> {
+    let rs = sqlx::query("SELECT * FROM doc_links WHERE node_id = $1 ORDER BY created_at").bind(node.to_string()).fetch_all(&s.pool).await.map_err(db_err)?;
+    rs.iter().map(|r| link(r).map(|l| l.link)).collect()
+}
+
+pub(crate) async fn link_by_digest(s: &Store, digest: &str) -> Result<Option<StoredLink>> {
+    let r = sqlx::query("SELECT * FROM doc_links WHERE digest = $1").bind(digest.to_owned()).fetch_optional(&s.pool).await.map_err(db_err)?;
+    r.as_ref().map(link).transpose()
+}
+
+pub(crate) async fn delete_link(s: &Store, node: DocumentId, id: &str) -> Result<bool> {
+    let r = sqlx::query("DELETE FROM doc_links WHERE node_id = $1 AND id = $2")
+        .bind(node.to_string())
+        .bind(id.to_owned())
+        .execute(&s.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(r.rows_affected() > 0)
 }
 
 pub(crate) async fn shares_on(s: &Store, ids: &[DocumentId]) -> Result<Vec<Share>> {
@@ -464,6 +516,18 @@ impl preau_documents::DocumentStore for Store {
     }
     async fn subtree_bytes(&self, node: &Node) -> Result<i64> {
         subtree_bytes(self, node).await
+    }
+    async fn insert_link(&self, l: &StoredLink) -> Result<()> {
+        insert_link(self, l).await
+    }
+    async fn links_of(&self, node: DocumentId) -> Result<Vec<Link>> {
+        links_of(self, node).await
+    }
+    async fn link_by_digest(&self, digest: &str) -> Result<Option<StoredLink>> {
+        link_by_digest(self, digest).await
+    }
+    async fn delete_link(&self, node: DocumentId, id: &str) -> Result<bool> {
+        delete_link(self, node, id).await
     }
     async fn shares_on(&self, nodes: &[DocumentId]) -> Result<Vec<Share>> {
         shares_on(self, nodes).await

@@ -145,6 +145,15 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
         200,
     ),
     ("delete", "/api/v1/documents/nodes/{id}/shares/{target}", "Revoke a share", "", 204),
+    ("get", "/api/v1/documents/nodes/{id}/links", "A file's live public links (its manager only)", "", 200),
+    (
+        "post",
+        "/api/v1/documents/nodes/{id}/links",
+        "A public link to a file: {days: 1..90, password}; answers its url, shown once; refused to profiles the policy forbids (pupils)",
+        "",
+        201,
+    ),
+    ("delete", "/api/v1/documents/nodes/{id}/links/{link}", "Delete a public link", "", 204),
     ("get", "/api/v1/openapi.json", "This document", "", 200),
 ];
 

@@ -6,6 +6,7 @@ pub mod antivirus;
 pub mod api;
 pub mod blobs;
 pub mod dav;
+pub mod links;
 pub mod pages;
 pub mod serve;
 
@@ -24,7 +25,7 @@ use preau_documents::{Node, Version};
 pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(api::routes()).merge(pages::routes())
+    Router::new().merge(api::routes()).merge(pages::routes()).merge(links::routes())
 }
 
 /// The routes that take files, under [`UPLOAD_LIMIT`]: uploads, and WebDAV.

@@ -253,6 +253,12 @@ struct NodePage {
     /// (target code, name) the search found, to share with.
     found: Vec<(String, String)>,
     levels: Vec<(&'static str, String)>,
+    /// Public links may be made here.
+    can_link: bool,
+    /// (id, until, protected)
+    links: Vec<(String, String, bool)>,
+    /// The address of a link just made (shown this once).
+    new_link: Option<String>,
 }
 
 async fn node_page(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Query(q): Query<HashMap<String, String>>) -> PageResult {
@@ -270,6 +276,8 @@ async fn node_page(State(state): State<AppState>, a: Authed, Path(id): Path<Docu
     } else {
         vec![]
     };
+    let can_link = manage && !node.folder && state.documents.may_make_links(&a.principal).await.map_err(|e| a.fail(e))?;
+    let links = if can_link { state.documents.links(&a.principal, id).await.map_err(|e| a.fail(e))? } else { vec![] };
     let space = node.space.code();
     let up = match node.parent {
         Some(p) => format!("/documents/spaces/{space}?folder={p}"),
@@ -298,6 +306,9 @@ async fn node_page(State(state): State<AppState>, a: Authed, Path(id): Path<Docu
         search,
         found,
         levels: Level::ALL.iter().map(|l| (l.code(), tr.t(&format!("documents.level.{}", l.code())))).collect(),
+        can_link,
+        links: links.iter().map(|l| (l.id.clone(), fmt_time(l.expires_at), l.protected)).collect(),
+        new_link: q.get("url").filter(|u| u.starts_with(&state.config.base_url)).cloned(),
         name: node.name,
         tr,
     }))

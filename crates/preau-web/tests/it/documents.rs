@@ -382,3 +382,44 @@ async fn a_pupil_copies_a_shared_folder_into_her_space_as_her_own_within_her_quo
     assert_eq!(full.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(full.body.contains("document.over_quota"), "{}", full.body);
 }
+
+#[tokio::test]
+async fn public_links_open_a_file_without_an_account_until_their_date_and_pupils_cannot_make_them() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let (zoe_p, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let id = id_of(&put(&s, &claire, &personal(&teacher), None, "sortie.pdf", PDF).await);
+    let r = s.app.json(&claire, "POST", &format!("/api/v1/documents/nodes/{id}/links"), Some(json!({"days": 7}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let url = r.json()["url"].as_str().expect("url").to_owned();
+    let path = url.split_once("/p/").map(|(_, t)| format!("/p/{t}")).expect("a /p/ address");
+    let anyone = Client::default();
+    let page = s.app.get(&anyone, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("sortie.pdf"), "{}", page.body);
+    let file = s.app.get(&anyone, &format!("{path}/download")).await;
+    assert_eq!(file.body.as_bytes(), PDF);
+    assert!(file.headers.get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("attachment"));
+    assert_eq!(s.app.get(&anyone, "/p/not-a-token").await.status, StatusCode::NOT_FOUND);
+
+    // Behind a password: the page asks for it; a wrong one is refused.
+    let r = s.app.json(&claire, "POST", &format!("/api/v1/documents/nodes/{id}/links"), Some(json!({"days": 1, "password": "sortie-2026"}))).await;
+    let locked = r.json()["url"].as_str().and_then(|u| u.split_once("/p/")).map(|(_, t)| format!("/p/{t}")).expect("url");
+    assert_ne!(s.app.get(&anyone, &format!("{locked}/download")).await.body.as_bytes(), PDF);
+    assert_eq!(s.app.post_form(&anyone, &format!("{locked}/download"), &[("password", "faux")]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.app.post_form(&anyone, &format!("{locked}/download"), &[("password", "sortie-2026")]).await.body.as_bytes(), PDF);
+
+    // A pupil may not make one, even of her own file.
+    let hers = id_of(&put(&s, &zoe, &personal(&zoe_p), None, "moi.pdf", PDF).await);
+    assert_eq!(s.app.json(&zoe, "POST", &format!("/api/v1/documents/nodes/{hers}/links"), Some(json!({"days": 7}))).await.status, StatusCode::FORBIDDEN);
+    assert!(!s.app.get(&zoe, &format!("/documents/nodes/{hers}")).await.body.contains("Créer un lien public"));
+
+    // Revoked: gone at once. Past its date: gone too.
+    let links = s.app.json(&claire, "GET", &format!("/api/v1/documents/nodes/{id}/links"), None).await.json();
+    assert_eq!(links.as_array().map(|l| l.len()), Some(2));
+    let first = links[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(s.app.json(&claire, "DELETE", &format!("/api/v1/documents/nodes/{id}/links/{first}"), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.app.get(&anyone, &path).await.status, StatusCode::NOT_FOUND);
+    s.app.clock.advance(2 * 86_400);
+    assert_eq!(s.app.get(&anyone, &locked).await.status, StatusCode::NOT_FOUND);
+}

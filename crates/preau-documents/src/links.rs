@@ -1,0 +1,95 @@
+//! Public links: whoever manages a file gives an address that opens it without an account,
+//! until a date (at most [`MAX_DAYS`] ahead), optionally behind a password. The policy forbids
+//! them to some profiles (pupils by default): someone who has only forbidden profiles cannot
+//! make one. The link's token is kept as a digest by the web layer, its password as a hash;
+//! a link stops with its date, its revocation, or its file leaving (trash, deletion).
+
+use crate::model::{Level, Node};
+use crate::{DocumentStore, Documents};
+use preau_core::{DocumentId, Error, PersonId, Principal, Result};
+use serde::Serialize;
+
+/// The longest a link may live.
+pub const MAX_DAYS: i64 = 90;
+const DAY: i64 = 86_400;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub id: String,
+    pub node: DocumentId,
+    pub created_by: PersonId,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// Whether it asks for a password.
+    pub protected: bool,
+}
+
+/// A link as stored: with the digest of its token and the hash of its password.
+#[derive(Debug, Clone)]
+pub struct StoredLink {
+    pub link: Link,
+    pub digest: String,
+    pub password_hash: Option<String>,
+}
+
+impl<S: DocumentStore> Documents<S> {
+    /// Makes a link to a file the caller manages, valid `days` days; `digest` is the digest of
+    /// the token the web layer gives out, `password_hash` the hash of its password if any.
+    pub async fn create_link(&self, caller: &Principal, id: DocumentId, days: i64, digest: String, password_hash: Option<String>) -> Result<Link> {
+        let v = self.viewer(caller).await?;
+        let held = self.held(caller, &v, id, Level::Manage).await?;
+        if held.node.folder {
+            return Err(Error::invalid("node", "document.link_folder"));
+        }
+        if !self.may_make_links(caller).await? {
+            return Err(Error::Forbidden);
+        }
+        if !(1..=MAX_DAYS).contains(&days) {
+            return Err(Error::invalid("days", "document.link_days"));
+        }
+        let now = self.clock.now();
+        let link = Link {
+            id: preau_core::ServiceId::new().to_string(),
+            node: id,
+            created_by: v.person,
+            created_at: now,
+            expires_at: now + days * DAY,
+            protected: password_hash.is_some(),
+        };
+        self.store.insert_link(&StoredLink { link: link.clone(), digest, password_hash }).await?;
+        Ok(link)
+    }
+
+    /// Whether the policy lets the caller make public links: they have a profile it does not
+    /// forbid.
+    pub async fn may_make_links(&self, caller: &Principal) -> Result<bool> {
+        let v = self.viewer(caller).await?;
+        let forbidden = self.policy().no_public_links;
+        Ok(v.standing.profiles.iter().any(|(_, p)| !forbidden.contains(p)))
+    }
+
+    /// A file's live links, for its manager.
+    pub async fn links(&self, caller: &Principal, id: DocumentId) -> Result<Vec<Link>> {
+        let v = self.viewer(caller).await?;
+        self.held(caller, &v, id, Level::Manage).await?;
+        let now = self.clock.now();
+        Ok(self.store.links_of(id).await?.into_iter().filter(|l| l.expires_at > now).collect())
+    }
+
+    pub async fn revoke_link(&self, caller: &Principal, id: DocumentId, link: &str) -> Result<()> {
+        let v = self.viewer(caller).await?;
+        self.held(caller, &v, id, Level::Manage).await?;
+        if !self.store.delete_link(id, link).await? {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The file a link's token digest opens, with the link (its password is the web layer's
+    /// to check), if the link is live and its file too.
+    pub async fn open_link(&self, digest: &str) -> Result<(StoredLink, Node)> {
+        let link = self.store.link_by_digest(digest).await?.filter(|l| l.link.expires_at > self.clock.now()).ok_or(Error::NotFound)?;
+        let node = self.store.node(link.link.node).await?.filter(|n| n.trashed_at.is_none() && !n.folder).ok_or(Error::NotFound)?;
+        Ok((link, node))
+    }
+}

@@ -1,0 +1,180 @@
+//! Public links on the web: made and revoked on a file's page or through the API, and opened
+//! by anyone at `/p/<token>` — a page naming the file with its download (behind the password
+//! when there is one). The token is shown once; only its digest is kept.
+
+use crate::auth::{ApiCaller, Authed};
+use crate::error::{ApiError, PageError, message};
+use crate::i18n::{Lang, Tr};
+use crate::pages::{fmt_size, fmt_time, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{delete, get, post};
+use axum::{Form, Json, Router};
+use preau_core::{DocumentId, Error, Result};
+use preau_identity::secrets;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/documents/nodes/{id}/links", get(list_api).post(create_api))
+        .route("/api/v1/documents/nodes/{id}/links/{link}", delete(revoke_api))
+        .route("/documents/nodes/{id}/links", post(create_page))
+        .route("/documents/nodes/{id}/links/{link}/revoke", post(revoke_page))
+        .route("/p/{token}", get(public_page))
+        .route("/p/{token}/download", get(public_download).post(public_download_with_password))
+}
+
+#[derive(Deserialize)]
+struct NewLink {
+    days: i64,
+    #[serde(default)]
+    password: String,
+}
+
+/// Makes a link; returns it with its address (the only time the token is seen).
+async fn make(state: &AppState, caller: &preau_core::Principal, id: DocumentId, l: &NewLink) -> Result<(preau_documents::links::Link, String)> {
+    let token = secrets::token(&*state.rng);
+    let password = l.password.trim();
+    let hash = if password.is_empty() { None } else { Some(state.accounts.hasher.hash(password).await?) };
+    let link = state.documents.create_link(caller, id, l.days, secrets::digest(&token), hash).await?;
+    Ok((link, format!("{}/p/{token}", state.config.base_url)))
+}
+
+async fn create_api(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<DocumentId>,
+    Json(l): Json<NewLink>,
+) -> std::result::Result<Response, ApiError> {
+    let (link, url) = make(&state, &c.principal, id, &l).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"link": link, "url": url}))).into_response())
+}
+
+async fn list_api(State(state): State<AppState>, c: ApiCaller, Path(id): Path<DocumentId>) -> std::result::Result<Response, ApiError> {
+    Ok(Json(state.documents.links(&c.principal, id).await?).into_response())
+}
+
+async fn revoke_api(State(state): State<AppState>, c: ApiCaller, Path((id, link)): Path<(DocumentId, String)>) -> std::result::Result<Response, ApiError> {
+    state.documents.revoke_link(&c.principal, id, &link).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    csrf: String,
+    days: i64,
+    #[serde(default)]
+    password: String,
+}
+
+async fn create_page(
+    State(state): State<AppState>,
+    a: Authed,
+    Path(id): Path<DocumentId>,
+    Form(f): Form<LinkForm>,
+) -> std::result::Result<Response, PageError> {
+    a.check_csrf(&f.csrf)?;
+    match make(&state, &a.principal, id, &NewLink { days: f.days, password: f.password }).await {
+        Ok((_, url)) => Ok(Redirect::to(&format!("/documents/nodes/{id}?done=link&url={}", preau_core::text::url_escape(&url))).into_response()),
+        Err(Error::Invalid(fields)) => {
+            let code = fields.first().map(|f| f.code.trim_start_matches("document.").to_owned()).unwrap_or_default();
+            Ok(Redirect::to(&format!("/documents/nodes/{id}?error={code}")).into_response())
+        }
+        Err(e) => Err(a.fail(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn revoke_page(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, link)): Path<(DocumentId, String)>,
+    Form(f): Form<CsrfOnly>,
+) -> std::result::Result<Response, PageError> {
+    a.check_csrf(&f.csrf)?;
+    state.documents.revoke_link(&a.principal, id, &link).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to(&format!("/documents/nodes/{id}?done=link_revoked")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "public_link.html")]
+struct PublicPage {
+    tr: Tr,
+    user: Option<String>,
+    csrf: String,
+    token: String,
+    name: String,
+    size: String,
+    until: String,
+    protected: bool,
+    error: Option<String>,
+}
+
+async fn public_page(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> std::result::Result<Response, PageError> {
+    let lang = crate::auth::lang_of(&headers);
+    let (link, node) = state.documents.open_link(&secrets::digest(&token)).await.map_err(|e| PageError::new(e, lang))?;
+    Ok(render(&PublicPage {
+        tr: Tr(lang),
+        user: None,
+        csrf: String::new(),
+        token,
+        name: node.name,
+        size: fmt_size(node.size),
+        until: fmt_time(link.link.expires_at),
+        protected: link.link.protected,
+        error: None,
+    }))
+}
+
+async fn public_download(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> std::result::Result<Response, PageError> {
+    let lang = crate::auth::lang_of(&headers);
+    let (link, node) = state.documents.open_link(&secrets::digest(&token)).await.map_err(|e| PageError::new(e, lang))?;
+    if link.password_hash.is_some() {
+        return Ok(Redirect::to(&format!("/p/{token}")).into_response());
+    }
+    super::serve_node(&state, &headers, &node, false).await.map_err(|e| PageError::new(e, lang))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn public_download_with_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<PasswordForm>,
+) -> std::result::Result<Response, PageError> {
+    let lang: Lang = crate::auth::lang_of(&headers);
+    let (link, node) = state.documents.open_link(&secrets::digest(&token)).await.map_err(|e| PageError::new(e, lang))?;
+    let ok = match link.password_hash.clone() {
+        Some(hash) => state.accounts.hasher.verify(Some(hash), &f.password).await.map_err(|e| PageError::new(e, lang))?,
+        None => true,
+    };
+    if !ok {
+        let page = PublicPage {
+            tr: Tr(lang),
+            user: None,
+            csrf: String::new(),
+            token,
+            name: node.name,
+            size: fmt_size(node.size),
+            until: fmt_time(link.link.expires_at),
+            protected: true,
+            error: Some(message(&Error::invalid("password", "document.link_password"), lang)),
+        };
+        let mut r = render(&page);
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(r);
+    }
+    super::serve_node(&state, &headers, &node, false).await.map_err(|e| PageError::new(e, lang))
+}
