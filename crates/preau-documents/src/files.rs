@@ -128,6 +128,28 @@ impl<S: DocumentStore> Documents<S> {
         Ok((held.node, held.level))
     }
 
+    /// A folder the caller may read and everything inside it, each with its path below the
+    /// folder (`Séquence 3/fiche.pdf`), folders before their contents: to download as one
+    /// archive.
+    pub async fn archive(&self, caller: &Principal, id: DocumentId) -> Result<(Node, Vec<(String, Node)>)> {
+        let v = self.viewer(caller).await?;
+        let folder = self.held(caller, &v, id, Level::Read).await?.node;
+        if !folder.folder {
+            return Err(Error::NotFound);
+        }
+        let mut paths: std::collections::HashMap<DocumentId, String> = std::collections::HashMap::new();
+        let mut out = vec![];
+        for n in self.store.descendants(&folder).await? {
+            let path = match n.parent.and_then(|p| paths.get(&p)) {
+                Some(above) => format!("{above}/{}", n.name),
+                None => n.name.clone(),
+            };
+            paths.insert(n.id, path.clone());
+            out.push((path, n));
+        }
+        Ok((folder, out))
+    }
+
     /// A file's previous versions, newest first.
     pub async fn versions(&self, caller: &Principal, id: DocumentId) -> Result<Vec<Version>> {
         self.file(caller, id).await?;

@@ -803,6 +803,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("app_password.too_many", "Vous avez déjà 20 mots de passe d'application : supprimez-en un.", "You already have 20 application passwords: delete one."),
     ("app_password.invalid", "Identifiant ou mot de passe d'application incorrect.", "Wrong login or application password."),
     ("documents.links", "Lien public", "Public link"),
+    ("documents.school_usage", "Espaces partagés de l'établissement", "The school's shared spaces"),
+    ("documents.zip", "Télécharger le dossier (ZIP)", "Download the folder (ZIP)"),
     ("documents.link_once", "Copiez ce lien maintenant, il ne sera plus affiché :", "Copy this link now, it will not be shown again:"),
     ("documents.link_until", "Valable jusqu'au", "Valid until"),
     ("documents.link_protected", "protégé par un mot de passe", "password protected"),

@@ -119,6 +119,13 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
         201,
     ),
     ("get", "/api/v1/documents/shared", "What others shared with the caller, with the caller's level", "", 200),
+    (
+        "get",
+        "/api/v1/structures/{id}/documents-usage",
+        "What a school's shared spaces hold and may hold: {used, quota} (its direction and local admins)",
+        "",
+        200,
+    ),
     ("get", "/api/v1/documents/usage", "How much the caller's own space holds and may hold: {used, quota}", "", 200),
     ("get", "/api/v1/documents/trash", "What the caller may restore: what they deleted, and what was deleted in spaces they manage", "", 200),
     ("post", "/api/v1/documents/trash/{id}/restore", "Restore a deleted file or folder to its place (renamed if the name was taken)", "", 200),

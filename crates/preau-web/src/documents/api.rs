@@ -26,12 +26,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/spaces/{space}/folders", post(create_folder))
         .route("/api/v1/documents/shared", get(shared))
         .route("/api/v1/documents/usage", get(usage))
+        .route("/api/v1/structures/{id}/documents-usage", get(structure_usage))
         .route("/api/v1/documents/trash", get(trash))
         .route("/api/v1/documents/trash/{id}", delete(destroy))
         .route("/api/v1/documents/trash/{id}/restore", post(restore))
         .route("/api/v1/documents/nodes/{id}", get(node).patch(change).delete(remove))
         .route("/api/v1/documents/nodes/{id}/content", get(content))
         .route("/api/v1/documents/nodes/{id}/copy", post(copy))
+        .route("/api/v1/documents/nodes/{id}/zip", get(zip))
         .route("/api/v1/documents/nodes/{id}/versions", get(versions))
         .route("/api/v1/documents/nodes/{id}/versions/{version}/content", get(version_content))
         .route("/api/v1/documents/nodes/{id}/shares", get(shares).post(share))
@@ -132,6 +134,10 @@ async fn change(State(state): State<AppState>, c: ApiCaller, Path(id): Path<Docu
     Ok(Json(node).into_response())
 }
 
+async fn zip(State(state): State<AppState>, c: ApiCaller, Path(id): Path<DocumentId>) -> ApiResult {
+    Ok(super::serve_archive(&state, &c.principal, id).await?)
+}
+
 /// Where a copy goes: `{space, folder, name}` (its own name when none).
 #[derive(Deserialize)]
 struct CopyBody {
@@ -179,6 +185,10 @@ async fn shared(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
 
 async fn usage(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
     Ok(Json(state.documents.my_usage(&c.principal).await?).into_response())
+}
+
+async fn structure_usage(State(state): State<AppState>, c: ApiCaller, Path(id): Path<preau_core::StructureId>) -> ApiResult {
+    Ok(Json(state.documents.structure_usage(&c.principal, id).await?).into_response())
 }
 
 async fn shares(State(state): State<AppState>, c: ApiCaller, Path(id): Path<DocumentId>) -> ApiResult {

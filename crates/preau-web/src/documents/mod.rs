@@ -9,6 +9,7 @@ pub mod dav;
 pub mod links;
 pub mod pages;
 pub mod serve;
+pub mod zip;
 
 use crate::state::AppState;
 use axum::Router;
@@ -166,6 +167,25 @@ pub async fn serve_version(state: &AppState, headers: &HeaderMap, node: &Node, v
     let etag = format!("{}-{}", node.id, v.version);
     serve::serve(&state.blobs, headers, serve::Served { blob: &v.blob, name: &node.name, content_type: &v.content_type, size: v.size, etag, inline: false })
         .await
+}
+
+/// A folder as one ZIP archive, for whoever may read it.
+pub async fn serve_archive(state: &AppState, caller: &Principal, id: preau_core::DocumentId) -> Result<Response> {
+    use axum::response::IntoResponse;
+    let (folder, inside) = state.documents.archive(caller, id).await?;
+    let entries = inside.into_iter().map(|(path, node)| zip::Entry { path, node }).collect();
+    let body = axum::body::Body::from_stream(zip::stream(state.blobs.clone(), entries));
+    let name = format!("{}.zip", folder.name);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/zip".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, serve::disposition(&name, false)),
+            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (axum::http::header::CACHE_CONTROL, "private, no-cache".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// Deletes for good what the trash kept past its delay (the minute job).

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/spaces/{space}/folders", post(create_folder))
         .route("/documents/nodes/{id}", get(node_page))
         .route("/documents/nodes/{id}/download", get(download))
+        .route("/documents/nodes/{id}/zip", get(download_zip))
         .route("/documents/nodes/{id}/versions/{version}", get(download_version))
         .route("/documents/nodes/{id}/rename", post(rename))
         .route("/documents/nodes/{id}/delete", post(delete))
@@ -124,6 +125,8 @@ struct FolderPage {
     trail: Vec<(String, String)>,
     can_add: bool,
     rows: Vec<Row>,
+    /// What the school's shared spaces hold, for those who manage the school's space.
+    school_usage: Option<String>,
 }
 
 async fn folder_page(State(state): State<AppState>, a: Authed, Path(space): Path<String>, Query(q): Query<HashMap<String, String>>) -> PageResult {
@@ -132,6 +135,13 @@ async fn folder_page(State(state): State<AppState>, a: Authed, Path(space): Path
     let base = format!("/documents/spaces/{space}");
     let f = frame(&state, &a, &base, &q).await?;
     let title = f.spaces.iter().find(|s| s.current).map(|s| s.label.clone()).unwrap_or_else(|| Tr(a.lang).t("documents.title"));
+    let school_usage = match place.space {
+        Space::Structure { structure } if listing.level == Level::Manage => {
+            let u = state.documents.structure_usage(&a.principal, structure).await.map_err(|e| a.fail(e))?;
+            Some(format!("{} / {}", fmt_size(u.used), fmt_size(u.quota)))
+        }
+        _ => None,
+    };
     let mut trail = vec![(base.clone(), title.clone())];
     trail.extend(listing.trail.iter().map(|(id, name)| (format!("{base}?folder={id}"), name.clone())));
     Ok(render(&FolderPage {
@@ -145,6 +155,7 @@ async fn folder_page(State(state): State<AppState>, a: Authed, Path(space): Path
         trail,
         can_add: listing.level >= Level::Contribute,
         rows: listing.items.iter().map(row).collect(),
+        school_usage,
     }))
 }
 
@@ -323,6 +334,10 @@ async fn download(
 ) -> PageResult {
     let node = state.documents.file(&a.principal, id).await.map_err(|e| a.fail(e))?;
     super::serve_node(&state, &headers, &node, q.contains_key("inline")).await.map_err(|e| a.fail(e))
+}
+
+async fn download_zip(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>) -> PageResult {
+    super::serve_archive(&state, &a.principal, id).await.map_err(|e| a.fail(e))
 }
 
 async fn download_version(State(state): State<AppState>, a: Authed, Path((id, version)): Path<(DocumentId, i64)>, headers: HeaderMap) -> PageResult {

@@ -264,8 +264,15 @@ impl TestApp {
 
     // ----- HTTP -----
 
-    pub async fn send(&self, c: &Client, req: axum::http::request::Builder, body: Body) -> Resp {
-        let mut req = req;
+    /// The body of a GET as bytes (a file, an archive), not as text.
+    pub async fn get_bytes(&self, c: &Client, path: &str) -> Vec<u8> {
+        let req = self.with_cookies(c, Request::get(path));
+        let response = self.router.clone().oneshot(req.body(Body::empty()).expect("request")).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body").to_vec()
+    }
+
+    fn with_cookies(&self, c: &Client, mut req: axum::http::request::Builder) -> axum::http::request::Builder {
         if let Some(cookie) = &c.cookie {
             req = req.header(
                 header::COOKIE,
@@ -277,6 +284,11 @@ impl TestApp {
         } else if let Some(l) = c.lang {
             req = req.header(header::COOKIE, format!("preau_lang={l}"));
         }
+        req
+    }
+
+    pub async fn send(&self, c: &Client, req: axum::http::request::Builder, body: Body) -> Resp {
+        let req = self.with_cookies(c, req);
         let response = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");
         // What the request left to the outbox (a message's notifications) is done before the
         // test looks, as it is a moment later for a user.

@@ -172,6 +172,11 @@ async fn shared_spaces_of_a_class_and_a_school_give_each_profile_its_level() {
     assert_eq!(names_in(&s, &hugo, &school_space, None).await, vec!["règlement.pdf", "sortie.pdf"]);
     assert_eq!(put(&s, &hugo, &school_space, None, "hugo.pdf", PDF).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.app.json(&anne, "GET", &format!("/api/v1/documents/spaces/{school_space}"), None).await.status, StatusCode::NOT_FOUND);
+    // The head sees what the school's spaces hold; a teacher may not.
+    let usage = s.app.json(&head, "GET", &format!("/api/v1/structures/{}/documents-usage", s.jv.id), None).await.json();
+    assert_eq!(usage["used"], 3 * PDF.len(), "{usage}");
+    assert_eq!(s.app.json(&claire, "GET", &format!("/api/v1/structures/{}/documents-usage", s.jv.id), None).await.status, StatusCode::FORBIDDEN);
+    assert!(s.app.get(&head, &format!("/documents/spaces/{school_space}")).await.body.contains("Espaces partagés de l"));
     let spaces = s.app.json(&zoe, "GET", "/api/v1/documents/spaces", None).await.json();
     let levels: Vec<(String, String)> = spaces
         .as_array()
@@ -422,4 +427,32 @@ async fn public_links_open_a_file_without_an_account_until_their_date_and_pupils
     assert_eq!(s.app.get(&anyone, &path).await.status, StatusCode::NOT_FOUND);
     s.app.clock.advance(2 * 86_400);
     assert_eq!(s.app.get(&anyone, &locked).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_folder_downloads_as_a_zip_that_unzip_reads_back() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let space = personal(&teacher);
+    let folder = id_of(&s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Séquence 3"}))).await);
+    let inner =
+        id_of(&s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Annexes", "folder": folder}))).await);
+    put(&s, &claire, &space, Some(&folder), "fiche élève.pdf", PDF).await;
+    put(&s, &claire, &space, Some(&inner), "notes.txt", b"Bonjour").await;
+    let r = s.app.get(&claire, &format!("/documents/nodes/{folder}/zip")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.content_type(), "application/zip");
+    // Read back by Info-ZIP's unzip, a reader written by others.
+    let dir = std::env::temp_dir().join(format!("preau-zip-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let zip_bytes = s.app.get_bytes(&claire, &format!("/api/v1/documents/nodes/{folder}/zip")).await;
+    std::fs::write(dir.join("a.zip"), &zip_bytes).expect("write");
+    let out = std::process::Command::new("unzip").arg("-o").arg("-q").arg(dir.join("a.zip")).arg("-d").arg(dir.join("x")).output().expect("unzip");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(dir.join("x/fiche élève.pdf")).expect("pdf"), PDF);
+    assert_eq!(std::fs::read_to_string(dir.join("x/Annexes/notes.txt")).expect("txt"), "Bonjour");
+    let _ = std::fs::remove_dir_all(&dir);
+    // Someone who may not read the folder gets nothing.
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    assert_eq!(s.app.get(&zoe, &format!("/documents/nodes/{folder}/zip")).await.status, StatusCode::NOT_FOUND);
 }
