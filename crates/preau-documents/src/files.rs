@@ -150,6 +150,28 @@ impl<S: DocumentStore> Documents<S> {
         Ok((folder, out))
     }
 
+    /// The files of the caller's own space with their paths (`Séquence 3/fiche.pdf`), by path:
+    /// to attach one to a message. At most 500.
+    pub async fn my_files(&self, caller: &Principal) -> Result<Vec<(String, Node)>> {
+        let v = self.viewer(caller).await?;
+        let nodes = self.store.space_nodes(&Space::Personal { person: v.person }.code()).await?;
+        let mut paths: std::collections::HashMap<DocumentId, String> = std::collections::HashMap::new();
+        let mut files = vec![];
+        for n in nodes {
+            let path = match n.parent.and_then(|p| paths.get(&p)) {
+                Some(above) => format!("{above}/{}", n.name),
+                None => n.name.clone(),
+            };
+            paths.insert(n.id, path.clone());
+            if !n.folder {
+                files.push((path, n));
+            }
+        }
+        files.sort_by(|a, b| a.0.to_lowercase().cmp(&b.0.to_lowercase()));
+        files.truncate(500);
+        Ok(files)
+    }
+
     /// A file's previous versions, newest first.
     pub async fn versions(&self, caller: &Principal, id: DocumentId) -> Result<Vec<Version>> {
         self.file(caller, id).await?;

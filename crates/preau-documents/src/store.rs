@@ -16,6 +16,8 @@ pub trait DocumentStore: CommunicationStore {
     async fn folder_contents(&self, space: &str, parent: Option<DocumentId>) -> Result<Vec<Node>>;
     /// The live node of a folder with that name, whatever its case.
     async fn named(&self, space: &str, parent: Option<DocumentId>, name: &str) -> Result<Option<Node>>;
+    /// The live nodes of a space, shallowest first.
+    async fn space_nodes(&self, space: &str) -> Result<Vec<Node>>;
     /// The live nodes inside a folder, at any depth, shallowest first.
     async fn descendants(&self, folder: &Node) -> Result<Vec<Node>>;
     /// A new file or folder. A live node of the same name in the same folder: `Conflict`.

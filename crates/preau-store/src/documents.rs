@@ -89,6 +89,15 @@ pub(crate) async fn named(s: &Store, space: &str, parent: Option<DocumentId>, na
     r.as_ref().map(node).transpose()
 }
 
+pub(crate) async fn space_nodes(s: &Store, space: &str) -> Result<Vec<Node>> {
+    let rs = sqlx::query("SELECT * FROM doc_nodes WHERE space = $1 AND trashed_at IS NULL ORDER BY LENGTH(path), name")
+        .bind(space.to_owned())
+        .fetch_all(&s.pool)
+        .await
+        .map_err(db_err)?;
+    rs.iter().map(node).collect()
+}
+
 pub(crate) async fn descendants(s: &Store, folder: &Node) -> Result<Vec<Node>> {
     let rs = sqlx::query("SELECT * FROM doc_nodes WHERE space = $1 AND path LIKE $2 AND id <> $3 AND trashed_at IS NULL ORDER BY LENGTH(path), name")
         .bind(folder.space.code())
@@ -465,6 +474,9 @@ impl preau_documents::DocumentStore for Store {
     }
     async fn named(&self, space: &str, parent: Option<DocumentId>, name: &str) -> Result<Option<Node>> {
         named(self, space, parent, name).await
+    }
+    async fn space_nodes(&self, space: &str) -> Result<Vec<Node>> {
+        space_nodes(self, space).await
     }
     async fn descendants(&self, folder: &Node) -> Result<Vec<Node>> {
         descendants(self, folder).await

@@ -804,6 +804,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("app_password.invalid", "Identifiant ou mot de passe d'application incorrect.", "Wrong login or application password."),
     ("documents.links", "Lien public", "Public link"),
     ("documents.school_usage", "Espaces partagés de l'établissement", "The school's shared spaces"),
+    ("message.attach_document", "Ou joindre un fichier de mes documents", "Or attach a file of my documents"),
     ("documents.zip", "Télécharger le dossier (ZIP)", "Download the folder (ZIP)"),
     ("documents.link_once", "Copiez ce lien maintenant, il ne sera plus affiché :", "Copy this link now, it will not be shown again:"),
     ("documents.link_until", "Valable jusqu'au", "Valid until"),

@@ -16,8 +16,6 @@ pub struct WebConfig {
     pub territory_name: String,
     /// Where uploaded feed files are kept until they are applied.
     pub upload_dir: std::path::PathBuf,
-    /// Where the files attached to messages are kept.
-    pub files_dir: std::path::PathBuf,
     /// The public address of Préau (the OpenID Connect issuer), without a trailing slash.
     pub base_url: String,
 }
@@ -147,7 +145,6 @@ impl AppState {
                 territory: territory.id,
                 territory_name: territory.name,
                 upload_dir: data_dir.join("imports"),
-                files_dir: data_dir.join("files"),
                 base_url: base_url_public,
             }),
             clock,

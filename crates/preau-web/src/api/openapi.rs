@@ -81,6 +81,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
         "",
         201,
     ),
+    ("post", "/api/v1/attachments/from-document/{id}", "A file of the caller's documents (one they may read) copied as an upload to attach", "", 201),
     ("get", "/api/v1/messages/{id}/attachments/{file}", "Download a file of a message the caller sent or received, as an attachment", "", 200),
     ("get", "/api/v1/messages/unread", "How many messages wait unread in the caller's inbox", "", 200),
     ("get", "/api/v1/messages/{id}", "Open a message (marks it read) with its thread", "", 200),

@@ -1,27 +1,32 @@
-//! Files attached to messages, on disk under `files/` of the data folder (until the documents
-//! service): uploads streamed to disk with their size checked as they come (never held whole in
-//! memory), and downloads served as attachments that no browser runs — a sandboxing content
-//! security policy, `nosniff`, and the type read from the content, not from the client.
+//! Files attached to messages, kept by the documents service's blob storage (local disk or S3)
+//! under their attachment's id: uploads streamed with their size checked as they come (never
+//! held whole in memory) and scanned by the antivirus when there is one, a file of one's
+//! documents attached by a copy of its bytes, and downloads served as attachments that no
+//! browser runs — a sandboxing content security policy, `nosniff`, and the type read from the
+//! content, not from the client.
 
 use crate::auth::{ApiCaller, Authed};
+use crate::documents::{Incoming, serve};
 use crate::error::{ApiError, PageError};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{Stream, StreamExt};
 use preau_communication::attachments::{Attached, MAX_FILE_BYTES};
-use preau_core::{AttachmentId, Error, MessageId, Principal, Result};
+use preau_core::{AttachmentId, DocumentId, Error, MessageId, Principal, Result};
 use serde::Deserialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 type ApiResult = std::result::Result<Response, ApiError>;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/messages/{id}/attachments/{file}", get(download_api)).route("/messages/{id}/attachments/{file}", get(download_page))
+    Router::new()
+        .route("/api/v1/messages/{id}/attachments/{file}", get(download_api))
+        .route("/messages/{id}/attachments/{file}", get(download_page))
+        .route("/api/v1/attachments/from-document/{document}", post(from_document_api))
 }
 
 /// The routes that take files, under their own body limit (`ATTACHMENTS_LIMIT`).
@@ -29,16 +34,13 @@ pub fn upload_routes() -> Router<AppState> {
     Router::new().route("/api/v1/attachments", post(upload)).route("/messages/new", post(super::pages::compose_post))
 }
 
-/// Where a file is kept.
-fn path_of(state: &AppState, id: AttachmentId) -> std::path::PathBuf {
-    state.config.files_dir.join(id.to_string())
+/// The blob key of an attachment.
+fn key_of(id: AttachmentId) -> String {
+    id.0.simple().to_string()
 }
 
-/// The first bytes of a file, enough to tell its type.
-const HEAD: usize = 16;
-
-/// Streams `chunks` to a new file and records it as the caller's upload named `name`. Over
-/// the size limit, or refused, the file is removed and the error returned.
+/// Streams `chunks` to a new blob and records it as the caller's upload named `name`. Over
+/// the size limit, infected, or refused, nothing is kept and the error returned.
 pub async fn save_upload<E: std::fmt::Display>(
     state: &AppState,
     caller: &Principal,
@@ -46,38 +48,46 @@ pub async fn save_upload<E: std::fmt::Display>(
     mut chunks: impl Stream<Item = std::result::Result<Bytes, E>> + Unpin,
 ) -> Result<Attached> {
     let id = AttachmentId::new();
-    tokio::fs::create_dir_all(&state.config.files_dir).await.map_err(Error::internal)?;
-    let path = path_of(state, id);
-    let partial = path.with_extension("part");
-    let written = async {
-        let mut file = tokio::fs::File::create(&partial).await.map_err(Error::internal)?;
-        let (mut size, mut head) = (0i64, Vec::with_capacity(HEAD));
-        while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(|e| {
-                tracing::info!(error = %e, "an upload was interrupted");
-                Error::invalid("file", "attachment.interrupted")
-            })?;
-            size += chunk.len() as i64;
-            if size > MAX_FILE_BYTES {
-                return Err(Error::invalid("file", "attachment.too_large"));
-            }
-            if head.len() < HEAD {
-                head.extend(chunk.iter().take(HEAD - head.len()));
-            }
-            file.write_all(&chunk).await.map_err(Error::internal)?;
+    let mut incoming = Incoming::start_keyed(state, Some(key_of(id)), MAX_FILE_BYTES).await?;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| {
+            tracing::info!(error = %e, "an upload was interrupted");
+            Error::invalid("file", "attachment.interrupted")
+        })?;
+        if !incoming.write(chunk).await? {
+            incoming.abort().await;
+            return Err(Error::invalid("file", "attachment.too_large"));
         }
-        file.sync_all().await.map_err(Error::internal)?;
-        tokio::fs::rename(&partial, &path).await.map_err(Error::internal)?;
-        Ok((size, head))
     }
-    .await;
-    let recorded = match written {
-        Ok((size, head)) => state.communication.record_upload(caller, id, name, &head, size).await,
-        Err(e) => Err(e),
-    };
+    let written = incoming.finish(caller, name).await?;
+    let recorded = state.communication.record_upload(caller, id, name, &written.head, written.size).await;
     if recorded.is_err() {
-        let _ = tokio::fs::remove_file(&partial).await;
-        let _ = tokio::fs::remove_file(&path).await;
+        state.blobs.delete(&[written.key]).await;
+    }
+    recorded
+}
+
+/// A file of the caller's documents (one they may read) as a new upload to attach: its bytes
+/// copied, so that the message keeps it whatever becomes of the document.
+pub async fn from_document(state: &AppState, caller: &Principal, document: DocumentId) -> Result<Attached> {
+    let node = state.documents.file(caller, document).await?;
+    let blob = node.blob.clone().ok_or(Error::NotFound)?;
+    if node.size > MAX_FILE_BYTES {
+        return Err(Error::invalid("file", "attachment.too_large"));
+    }
+    let id = AttachmentId::new();
+    let head: Vec<u8> = {
+        let mut chunks = state.blobs.read(&blob, 0, node.size.clamp(0, 16) as u64).await?;
+        let mut head = vec![];
+        while let Some(c) = chunks.next().await {
+            head.extend_from_slice(&c.map_err(Error::internal)?);
+        }
+        head
+    };
+    state.blobs.duplicate_as(&blob, &key_of(id)).await?;
+    let recorded = state.communication.record_upload(caller, id, &node.name, &head, node.size).await;
+    if recorded.is_err() {
+        state.blobs.delete(&[key_of(id)]).await;
     }
     recorded
 }
@@ -85,9 +95,8 @@ pub async fn save_upload<E: std::fmt::Display>(
 /// Deletes the files of the uploads left unattached for a day (the minute job).
 pub async fn purge(state: &AppState) -> Result<usize> {
     let gone = state.communication.purge_uploads().await?;
-    for id in &gone {
-        let _ = tokio::fs::remove_file(path_of(state, *id)).await;
-    }
+    let keys: Vec<String> = gone.iter().map(|id| key_of(*id)).collect();
+    state.blobs.delete(&keys).await;
     Ok(gone.len())
 }
 
@@ -104,47 +113,34 @@ async fn upload(State(state): State<AppState>, c: ApiCaller, Query(q): Query<Upl
     Ok((StatusCode::CREATED, Json(file)).into_response())
 }
 
-async fn download_api(State(state): State<AppState>, c: ApiCaller, Path((id, file)): Path<(MessageId, AttachmentId)>) -> ApiResult {
+/// `POST /api/v1/attachments/from-document/{id}`: a file of one's documents, to attach.
+async fn from_document_api(State(state): State<AppState>, c: ApiCaller, Path(document): Path<DocumentId>) -> ApiResult {
+    let file = from_document(&state, &c.principal, document).await?;
+    Ok((StatusCode::CREATED, Json(file)).into_response())
+}
+
+async fn download_api(State(state): State<AppState>, c: ApiCaller, Path((id, file)): Path<(MessageId, AttachmentId)>, headers: HeaderMap) -> ApiResult {
     let f = state.communication.attachment(&c.principal, id, file).await?;
-    Ok(serve(&state, &f).await?)
+    Ok(serve_file(&state, &headers, &f).await?)
 }
 
-async fn download_page(State(state): State<AppState>, a: Authed, Path((id, file)): Path<(MessageId, AttachmentId)>) -> Result<Response, PageError> {
+async fn download_page(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((id, file)): Path<(MessageId, AttachmentId)>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     let f = state.communication.attachment(&a.principal, id, file).await.map_err(|e| a.fail(e))?;
-    serve(&state, &f).await.map_err(|e| a.fail(e))
+    serve_file(&state, &headers, &f).await.map_err(|e| a.fail(e))
 }
 
-/// The file as a download, read from disk in chunks.
-async fn serve(state: &AppState, f: &Attached) -> Result<Response> {
-    let file = tokio::fs::File::open(path_of(state, f.id)).await.map_err(|_| Error::NotFound)?;
-    let chunks = futures_util::stream::unfold(file, |mut file| async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    });
-    let ascii: String = f.name.chars().map(|c| if c.is_ascii_alphanumeric() || " .-_()".contains(c) { c } else { '_' }).collect();
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", encode(&f.name));
-    Ok((
-        [
-            (header::CONTENT_TYPE, f.content_type.clone()),
-            (header::CONTENT_LENGTH, f.size.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-            (header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".into()),
-            (header::CACHE_CONTROL, "private, no-store".into()),
-        ],
-        Body::from_stream(chunks),
+/// The file as a download (ranges honoured).
+async fn serve_file(state: &AppState, headers: &HeaderMap, f: &Attached) -> Result<Response> {
+    let key = key_of(f.id);
+    serve::serve(
+        &state.blobs,
+        headers,
+        serve::Served { blob: &key, name: &f.name, content_type: &f.content_type, size: f.size, etag: key.clone(), inline: false },
     )
-        .into_response())
-}
-
-/// RFC 5987 percent-encoding of a file name.
-fn encode(name: &str) -> String {
-    name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    .await
 }

@@ -286,6 +286,8 @@ struct ComposePage {
     draft_id: String,
     /// The files attached so far: (id, "name (size)").
     files: Vec<(String, String)>,
+    /// The files of one's own documents that can be attached: (id, "path (size)").
+    documents: Vec<(String, String)>,
     error: Option<String>,
 }
 
@@ -373,7 +375,9 @@ async fn compose_page(state: &AppState, a: &Authed, d: Draft, searched: bool, er
     };
     let options = state.communication.sending_options(&a.principal).await.map_err(|e| a.fail(e))?;
     let files = state.communication.my_uploads(&a.principal, &d.attachments, d.draft_id).await.map_err(|e| a.fail(e))?;
+    let documents = state.documents.my_files(&a.principal).await.map_err(|e| a.fail(e))?;
     Ok(render(&ComposePage {
+        documents: documents.iter().map(|(path, n)| (n.id.to_string(), format!("{path} ({})", fmt_size(n.size)))).collect(),
         files: files.iter().map(|f| (f.id.to_string(), format!("{} ({})", f.name, fmt_size(f.size)))).collect(),
         user: Some(user_name(state, a).await?),
         csrf: a.session.csrf.to_string(),
@@ -451,7 +455,7 @@ async fn read_compose(state: &AppState, a: &Authed, req: Request) -> Result<(Vec
             Form::<Vec<(String, String)>>::from_request(req, state).await.map_err(|_| a.fail(preau_core::Error::invalid("body", "form.invalid")))?;
         let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
         a.check_csrf(csrf)?;
-        return Ok((pairs, None));
+        return attach_documents(state, a, pairs).await;
     }
     let mut form = Multipart::from_request(req, state).await.map_err(|_| a.fail(preau_core::Error::invalid("body", "form.invalid")))?;
     let (mut pairs, mut checked) = (vec![], false);
@@ -485,7 +489,26 @@ async fn read_compose(state: &AppState, a: &Authed, req: Request) -> Result<(Vec
     if !checked {
         return Err(a.fail(preau_core::Error::Forbidden));
     }
-    Ok((pairs, None))
+    attach_documents(state, a, pairs).await
+}
+
+/// The files chosen from one's documents (`document` fields) become uploads attached like the
+/// others (`attachment` fields); a refusal is returned to show.
+async fn attach_documents(state: &AppState, a: &Authed, pairs: Vec<(String, String)>) -> Result<(Vec<(String, String)>, Option<String>), PageError> {
+    let mut out = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if k != "document" {
+            out.push((k, v));
+            continue;
+        }
+        let Ok(id) = v.parse() else { continue };
+        match super::attachments::from_document(state, &a.principal, id).await {
+            Ok(f) => out.push(("attachment".to_owned(), f.id.to_string())),
+            Err(e @ preau_core::Error::Invalid(_)) => return Ok((out, Some(message(&e, a.lang)))),
+            Err(e) => return Err(a.fail(e)),
+        }
+    }
+    Ok((out, None))
 }
 
 pub(crate) async fn compose_post(State(state): State<AppState>, a: Authed, req: Request) -> PageResult {

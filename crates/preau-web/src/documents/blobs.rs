@@ -93,7 +93,11 @@ impl Blobs {
 
     /// A new blob of at most `limit` bytes, written as its bytes come.
     pub async fn create(&self, limit: i64) -> Result<BlobWriter> {
-        let key = new_key();
+        self.create_keyed(new_key(), limit).await
+    }
+
+    /// [`Self::create`] under a key of the caller's (unique: a new id's).
+    pub async fn create_keyed(&self, key: String, limit: i64) -> Result<BlobWriter> {
         let sink = match self {
             Blobs::Local { root } => {
                 let path = Self::path(root, &key);
@@ -135,9 +139,15 @@ impl Blobs {
     /// A new blob with the bytes of `key` (a hard link on disk, a server-side copy in S3).
     pub async fn duplicate(&self, key: &str) -> Result<String> {
         let copy = new_key();
+        self.duplicate_as(key, &copy).await?;
+        Ok(copy)
+    }
+
+    /// [`Self::duplicate`] under a key of the caller's.
+    pub async fn duplicate_as(&self, key: &str, copy: &str) -> Result<()> {
         match self {
             Blobs::Local { root } => {
-                let to = Self::path(root, &copy);
+                let to = Self::path(root, copy);
                 if let Some(dir) = to.parent() {
                     tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
                 }
@@ -145,9 +155,9 @@ impl Blobs {
                     tokio::fs::copy(Self::path(root, key), &to).await.map_err(Error::internal)?;
                 }
             }
-            Blobs::S3 { store, prefix } => store.copy(&Self::object(prefix, key), &Self::object(prefix, &copy)).await.map_err(store_err)?,
+            Blobs::S3 { store, prefix } => store.copy(&Self::object(prefix, key), &Self::object(prefix, copy)).await.map_err(store_err)?,
         }
-        Ok(copy)
+        Ok(())
     }
 
     /// `len` bytes of a blob from `start`, in chunks.

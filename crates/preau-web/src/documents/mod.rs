@@ -87,11 +87,20 @@ pub struct Incoming {
 
 impl Incoming {
     pub async fn start(state: &AppState, room: i64) -> Result<Incoming> {
+        Self::start_keyed(state, None, room).await
+    }
+
+    /// [`Self::start`] under a key of the caller's (`None`: a new one).
+    pub async fn start_keyed(state: &AppState, key: Option<String>, room: i64) -> Result<Incoming> {
         let scan = match &state.antivirus {
             Some(clamd) => Some(clamd.start().await?),
             None => None,
         };
-        Ok(Incoming { blob: state.blobs.create(room).await?, scan })
+        let blob = match key {
+            Some(k) => state.blobs.create_keyed(k, room).await?,
+            None => state.blobs.create(room).await?,
+        };
+        Ok(Incoming { blob, scan })
     }
 
     /// Takes a chunk; `false` when it would pass the room the upload has.

@@ -264,6 +264,12 @@ impl TestApp {
 
     // ----- HTTP -----
 
+    /// How many blobs (documents' and attachments' bytes) the local storage holds.
+    pub fn stored_blobs(&self) -> usize {
+        let root = self.state.config.upload_dir.with_file_name("documents");
+        std::fs::read_dir(root).map(|d| d.filter_map(|e| e.ok()).map(|e| std::fs::read_dir(e.path()).map(|f| f.count()).unwrap_or(0)).sum()).unwrap_or(0)
+    }
+
     /// The body of a GET as bytes (a file, an archive), not as text.
     pub async fn get_bytes(&self, c: &Client, path: &str) -> Vec<u8> {
         let req = self.with_cookies(c, Request::get(path));

@@ -47,8 +47,7 @@ async fn share(s: &School, c: &Client, id: &str, targets: &[String], level: &str
 
 /// The blobs kept on disk.
 fn blobs(s: &School) -> usize {
-    let root = s.app.state.config.upload_dir.with_file_name("documents");
-    std::fs::read_dir(root).map(|d| d.filter_map(|e| e.ok()).map(|e| std::fs::read_dir(e.path()).map(|f| f.count()).unwrap_or(0)).sum()).unwrap_or(0)
+    s.app.stored_blobs()
 }
 
 #[tokio::test]
@@ -455,4 +454,32 @@ async fn a_folder_downloads_as_a_zip_that_unzip_reads_back() {
     // Someone who may not read the folder gets nothing.
     let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
     assert_eq!(s.app.get(&zoe, &format!("/documents/nodes/{folder}/zip")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_file_of_ones_documents_is_attached_to_a_message_as_a_copy() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let (zoe_p, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let space = personal(&teacher);
+    let folder = id_of(&s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Sorties"}))).await);
+    let doc = id_of(&put(&s, &claire, &space, Some(&folder), "programme.pdf", PDF).await);
+    // The compose page offers the files of her space, with their folders.
+    let page = s.app.get(&claire, "/messages/new").await;
+    assert!(page.body.contains("Sorties/programme.pdf"), "{}", page.body);
+    let r = s.app.json(&claire, "POST", &format!("/api/v1/attachments/from-document/{doc}"), None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["content_type"], "application/pdf");
+    let file = r.json()["id"].as_str().expect("id").to_owned();
+    let to = json!([{"kind": "person", "person": zoe_p.id}]);
+    let sent = s.app.json(&claire, "POST", "/api/v1/messages", Some(json!({"to": to, "subject": "Sortie", "body": "Ci-joint.", "attachments": [file]}))).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let message = sent.json()["id"].as_str().expect("id").to_owned();
+    // The message keeps its copy when the document goes.
+    s.app.json(&claire, "DELETE", &format!("/api/v1/documents/nodes/{doc}"), None).await;
+    s.app.json(&claire, "DELETE", &format!("/api/v1/documents/trash/{doc}"), None).await;
+    assert_eq!(s.app.get_bytes(&zoe, &format!("/api/v1/messages/{message}/attachments/{file}")).await, PDF);
+    // A document she may not read cannot be attached by Zoé.
+    let other = id_of(&put(&s, &claire, &space, None, "corrigé.pdf", PDF).await);
+    assert_eq!(s.app.json(&zoe, "POST", &format!("/api/v1/attachments/from-document/{other}"), None).await.status, StatusCode::NOT_FOUND);
 }

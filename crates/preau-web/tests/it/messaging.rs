@@ -525,9 +525,9 @@ async fn upload(s: &School, c: &Client, name: &str, bytes: &[u8]) -> Resp {
     s.app.send(c, req, axum::body::Body::from(bytes.to_vec())).await
 }
 
-/// The files kept on disk.
+/// The files kept in storage.
 fn stored_files(s: &School) -> usize {
-    std::fs::read_dir(&s.app.state.config.files_dir).map(|d| d.count()).unwrap_or(0)
+    s.app.stored_blobs()
 }
 
 #[tokio::test]
