@@ -167,7 +167,7 @@ impl<S: DocumentStore> Documents<S> {
                 files.push((path, n));
             }
         }
-        files.sort_by(|a, b| a.0.to_lowercase().cmp(&b.0.to_lowercase()));
+        files.sort_by_key(|a| a.0.to_lowercase());
         files.truncate(500);
         Ok(files)
     }
