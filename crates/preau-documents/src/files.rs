@@ -85,26 +85,8 @@ impl<S: DocumentStore> Documents<S> {
                 Ok((node, dropped))
             }
             None => {
-                let id = DocumentId::new();
-                let node = Node {
-                    id,
-                    space: plan.place.space,
-                    structure: plan.structure,
-                    parent: plan.place.folder,
-                    path: Node::child_path(plan.path_parent.as_ref(), id),
-                    name: plan.name,
-                    folder: false,
-                    size,
-                    content_type,
-                    blob: Some(blob),
-                    version: 1,
-                    owner: plan.uploader,
-                    created_at: now,
-                    modified_at: now,
-                    trashed_at: None,
-                    trashed_by: None,
-                    trash_root: None,
-                };
+                let made = Node::created(plan.place.space, plan.structure, plan.path_parent.as_ref(), plan.name, plan.uploader, now);
+                let node = Node { size, content_type, blob: Some(blob), ..made };
                 self.store.insert_node(&node).await.map_err(taken)?;
                 Ok((node, vec![]))
             }

@@ -116,6 +116,31 @@ impl Node {
         ids
     }
 
+    /// A new live node, a file until told otherwise, in `folder` (or at the top of `space`),
+    /// made by `owner` at `now`.
+    pub fn created(space: Space, structure: Option<StructureId>, folder: Option<&Node>, name: String, owner: PersonId, now: i64) -> Node {
+        let id = DocumentId::new();
+        Node {
+            id,
+            space,
+            structure,
+            parent: folder.map(|f| f.id),
+            path: Node::child_path(folder, id),
+            name,
+            folder: false,
+            size: 0,
+            content_type: String::new(),
+            blob: None,
+            version: 1,
+            owner,
+            created_at: now,
+            modified_at: now,
+            trashed_at: None,
+            trashed_by: None,
+            trash_root: None,
+        }
+    }
+
     /// The path of a node named `id` inside this folder (or at the top when `folder` is none).
     pub fn child_path(folder: Option<&Node>, id: DocumentId) -> String {
         format!("{}{id}/", folder.map(|f| f.path.as_str()).unwrap_or("/"))

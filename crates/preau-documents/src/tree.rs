@@ -112,27 +112,7 @@ impl<S: DocumentStore> Documents<S> {
             return Err(Error::invalid("name", "document.name_taken"));
         }
         let (structure, _) = self.space_home(&place.space).await?;
-        let now = self.clock.now();
-        let id = DocumentId::new();
-        let node = Node {
-            id,
-            space: place.space,
-            structure,
-            parent: place.folder,
-            path: Node::child_path(parent.as_ref(), id),
-            name,
-            folder: true,
-            size: 0,
-            content_type: String::new(),
-            blob: None,
-            version: 1,
-            owner: v.person,
-            created_at: now,
-            modified_at: now,
-            trashed_at: None,
-            trashed_by: None,
-            trash_root: None,
-        };
+        let node = Node { folder: true, ..Node::created(place.space, structure, parent.as_ref(), name, v.person, self.clock.now()) };
         self.store.insert_node(&node).await.map_err(taken)?;
         Ok(node)
     }

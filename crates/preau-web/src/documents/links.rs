@@ -117,20 +117,26 @@ struct PublicPage {
     error: Option<String>,
 }
 
+impl PublicPage {
+    fn of(lang: Lang, token: String, link: &preau_documents::links::StoredLink, node: preau_documents::Node, error: Option<String>) -> PublicPage {
+        PublicPage {
+            tr: Tr(lang),
+            user: None,
+            csrf: String::new(),
+            token,
+            name: node.name,
+            size: fmt_size(node.size),
+            until: fmt_time(link.link.expires_at),
+            protected: link.link.protected,
+            error,
+        }
+    }
+}
+
 async fn public_page(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> std::result::Result<Response, PageError> {
     let lang = crate::auth::lang_of(&headers);
     let (link, node) = state.documents.open_link(&secrets::digest(&token)).await.map_err(|e| PageError::new(e, lang))?;
-    Ok(render(&PublicPage {
-        tr: Tr(lang),
-        user: None,
-        csrf: String::new(),
-        token,
-        name: node.name,
-        size: fmt_size(node.size),
-        until: fmt_time(link.link.expires_at),
-        protected: link.link.protected,
-        error: None,
-    }))
+    Ok(render(&PublicPage::of(lang, token, &link, node, None)))
 }
 
 async fn public_download(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> std::result::Result<Response, PageError> {
@@ -161,18 +167,8 @@ async fn public_download_with_password(
         None => true,
     };
     if !ok {
-        let page = PublicPage {
-            tr: Tr(lang),
-            user: None,
-            csrf: String::new(),
-            token,
-            name: node.name,
-            size: fmt_size(node.size),
-            until: fmt_time(link.link.expires_at),
-            protected: true,
-            error: Some(message(&Error::invalid("password", "document.link_password"), lang)),
-        };
-        let mut r = render(&page);
+        let error = Some(message(&Error::invalid("password", "document.link_password"), lang));
+        let mut r = render(&PublicPage::of(lang, token, &link, node, error));
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(r);
     }

@@ -417,6 +417,8 @@ async fn public_links_open_a_file_without_an_account_until_their_date_and_pupils
     let hers = id_of(&put(&s, &zoe, &personal(&zoe_p), None, "moi.pdf", PDF).await);
     assert_eq!(s.app.json(&zoe, "POST", &format!("/api/v1/documents/nodes/{hers}/links"), Some(json!({"days": 7}))).await.status, StatusCode::FORBIDDEN);
     assert!(!s.app.get(&zoe, &format!("/documents/nodes/{hers}")).await.body.contains("Créer un lien public"));
+    let page = s.app.get(&claire, &format!("/documents/nodes/{id}")).await.body;
+    assert!(page.contains("<title>sortie.pdf – Préau</title>") && page.matches("Créer un lien public").count() == 1, "{page}");
 
     // Revoked: gone at once. Past its date: gone too.
     let links = s.app.json(&claire, "GET", &format!("/api/v1/documents/nodes/{id}/links"), None).await.json();
