@@ -45,6 +45,9 @@ pub trait DocumentStore: CommunicationStore {
     async fn destroy(&self, node: &Node) -> Result<Vec<String>>;
     /// Deletes what was trashed before `before` (as [`Self::destroy`]); returns their blobs.
     async fn purge_trash(&self, before: i64) -> Result<Vec<String>>;
+    /// Deletes every node (and its versions, properties, links) of the personal spaces whose
+    /// person is gone, and the shares to people who are gone; returns the nodes' blobs.
+    async fn purge_departed(&self) -> Result<Vec<String>>;
     /// Bytes kept in a space (current and previous versions, trash included).
     async fn space_usage(&self, space: &str) -> Result<i64>;
     /// Bytes kept in a structure's shared spaces.

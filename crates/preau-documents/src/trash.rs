@@ -77,6 +77,13 @@ impl<S: DocumentStore> Documents<S> {
     pub async fn purge_trash(&self) -> Result<Vec<String>> {
         self.store.purge_trash(self.clock.now() - self.policy().trash_days * DAY).await
     }
+
+    /// Deletes the personal spaces of people who no longer exist (deleted after their retention
+    /// delay, or by an administrator) and the shares made to them; returns the blobs to delete.
+    /// Their files in shared spaces stay: they belong to those spaces.
+    pub async fn purge_departed(&self) -> Result<Vec<String>> {
+        self.store.purge_departed().await
+    }
 }
 
 /// "rapport.pdf" as its `n`th copy: "rapport (2).pdf".

@@ -351,6 +351,24 @@ pub(crate) async fn purge_trash(s: &Store, before: i64) -> Result<Vec<String>> {
     delete_trashed(s, "SELECT id FROM doc_nodes WHERE trash_root = id AND trashed_at < CAST($1 AS BIGINT)", before.to_string()).await
 }
 
+pub(crate) async fn purge_departed(s: &Store) -> Result<Vec<String>> {
+    let mut tx = s.pool.begin().await.map_err(db_err)?;
+    let gone = "SELECT n.id FROM doc_nodes n WHERE n.space LIKE 'person:%' AND NOT EXISTS (SELECT 1 FROM people p WHERE n.space = 'person:' || p.id)";
+    let sql = format!("SELECT blob FROM doc_nodes WHERE blob IS NOT NULL AND id IN ({gone}) UNION ALL SELECT blob FROM doc_versions WHERE node_id IN ({gone})");
+    let blobs = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *tx).await.map_err(db_err)?.iter().map(|r| text(r, "blob")).collect::<Result<Vec<_>>>()?;
+    for table in ["doc_versions", "doc_shares", "doc_props", "doc_links"] {
+        let sql = format!("DELETE FROM {table} WHERE node_id IN ({gone})");
+        sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(db_err)?;
+    }
+    sqlx::query(AssertSqlSafe(format!("DELETE FROM doc_nodes WHERE id IN ({gone})"))).execute(&mut *tx).await.map_err(db_err)?;
+    sqlx::query("DELETE FROM doc_shares WHERE target LIKE 'person:%' AND NOT EXISTS (SELECT 1 FROM people p WHERE doc_shares.target = 'person:' || p.id)")
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(blobs)
+}
+
 /// Bytes of current and previous versions of the nodes `filter` (on `n.`, binding `$1`) selects.
 async fn bytes(s: &Store, filter: &str, bind: String) -> Result<i64> {
     let sql = format!(
@@ -519,6 +537,9 @@ impl preau_documents::DocumentStore for Store {
     }
     async fn purge_trash(&self, before: i64) -> Result<Vec<String>> {
         purge_trash(self, before).await
+    }
+    async fn purge_departed(&self) -> Result<Vec<String>> {
+        purge_departed(self).await
     }
     async fn space_usage(&self, space: &str) -> Result<i64> {
         space_usage(self, space).await

@@ -40,6 +40,16 @@ pub struct Config {
     pub s3_access_key: String,
     pub s3_secret_key: String,
     pub s3_prefix: String,
+    /// Documents: personal quotas in MiB per profile code, `*` for the others
+    /// (`ELV=500,TUT=100,GUEST=100,*=2048`); what a school's shared spaces hold together (GiB);
+    /// previous versions kept per file; days in the trash; the largest file (MiB); the profiles
+    /// that may not make public links (`ELV`).
+    pub documents_quotas: String,
+    pub documents_school_quota_gib: i64,
+    pub documents_versions: usize,
+    pub documents_trash_days: i64,
+    pub documents_max_file_mib: i64,
+    pub documents_no_public_links: String,
     /// ClamAV's daemon every upload is scanned by (`unix:/run/clamav/clamd.ctl` or
     /// `host:3310`); empty: no antivirus.
     pub clamd: String,
@@ -68,11 +78,43 @@ impl Default for Config {
             s3_secret_key: String::new(),
             s3_prefix: String::new(),
             clamd: String::new(),
+            documents_quotas: "ELV=500,TUT=100,GUEST=100,*=2048".into(),
+            documents_school_quota_gib: 100,
+            documents_versions: 10,
+            documents_trash_days: 30,
+            documents_max_file_mib: 4096,
+            documents_no_public_links: "ELV".into(),
         }
     }
 }
 
 impl Config {
+    /// The documents policy these settings describe.
+    pub fn documents_policy(&self) -> anyhow::Result<preau_documents::Policy> {
+        const MIB: i64 = 1024 * 1024;
+        let mut p = preau_documents::Policy { personal_quota: vec![], ..Default::default() };
+        for part in self.documents_quotas.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (profile, mib) = part.split_once('=').ok_or_else(|| anyhow::anyhow!("documents_quotas: `{part}` is not PROFILE=MiB"))?;
+            let bytes = mib.trim().parse::<i64>()? * MIB;
+            match profile.trim() {
+                "*" => p.default_personal_quota = bytes,
+                code => p.personal_quota.push((code.parse().map_err(|_| anyhow::anyhow!("documents_quotas: unknown profile `{code}`"))?, bytes)),
+            }
+        }
+        p.structure_quota = self.documents_school_quota_gib * 1024 * MIB;
+        p.versions_kept = self.documents_versions;
+        p.trash_days = self.documents_trash_days;
+        p.max_file_bytes = self.documents_max_file_mib * MIB;
+        p.no_public_links = self
+            .documents_no_public_links
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|code| code.parse().map_err(|_| anyhow::anyhow!("documents_no_public_links: unknown profile `{code}`")))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(p)
+    }
+
     pub fn load(file: Option<PathBuf>) -> anyhow::Result<Config> {
         let file = file.or_else(|| std::env::var_os("PREAU_CONFIG").map(PathBuf::from));
         let mut c: Config = match file {
@@ -124,10 +166,24 @@ impl Config {
             ("S3_SECRET_KEY", &mut c.s3_secret_key),
             ("S3_PREFIX", &mut c.s3_prefix),
             ("CLAMD", &mut c.clamd),
+            ("DOCUMENTS_QUOTAS", &mut c.documents_quotas),
+            ("DOCUMENTS_NO_PUBLIC_LINKS", &mut c.documents_no_public_links),
         ] {
             if let Some(v) = env(k) {
                 *field = v
             }
+        }
+        if let Some(v) = env("DOCUMENTS_SCHOOL_QUOTA_GIB") {
+            c.documents_school_quota_gib = v.parse()?
+        }
+        if let Some(v) = env("DOCUMENTS_VERSIONS") {
+            c.documents_versions = v.parse()?
+        }
+        if let Some(v) = env("DOCUMENTS_TRASH_DAYS") {
+            c.documents_trash_days = v.parse()?
+        }
+        if let Some(v) = env("DOCUMENTS_MAX_FILE_MIB") {
+            c.documents_max_file_mib = v.parse()?
         }
         if let Some(v) = env("JSON_LOGS") {
             c.json_logs = v == "1" || v == "true"
@@ -139,5 +195,30 @@ impl Config {
             c.base_url = format!("http://{}", c.listen);
         }
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use preau_core::Profile;
+
+    #[test]
+    fn the_default_documents_settings_are_the_default_policy_and_others_are_read() {
+        let p = Config::default().documents_policy().expect("defaults");
+        let d = preau_documents::Policy::default();
+        assert_eq!(
+            (p.quota_of([Profile::Pupil]), p.quota_of([Profile::Teacher]), p.quota_of([Profile::Parent])),
+            (d.quota_of([Profile::Pupil]), d.quota_of([Profile::Teacher]), d.quota_of([Profile::Parent]))
+        );
+        assert_eq!((p.structure_quota, p.versions_kept, p.trash_days, p.max_file_bytes), (d.structure_quota, d.versions_kept, d.trash_days, d.max_file_bytes));
+        assert_eq!(p.no_public_links, vec![Profile::Pupil]);
+        let c = Config { documents_quotas: "ELV=50, *=1000".into(), documents_no_public_links: "ELV,TUT".into(), documents_trash_days: 7, ..Config::default() };
+        let p = c.documents_policy().expect("custom");
+        assert_eq!(p.quota_of([Profile::Pupil]), 50 * 1024 * 1024);
+        assert_eq!(p.quota_of([Profile::Parent]), 1000 * 1024 * 1024);
+        assert_eq!((p.trash_days, p.no_public_links.len()), (7, 2));
+        assert!(Config { documents_quotas: "ELV:50".into(), ..Config::default() }.documents_policy().is_err());
+        assert!(Config { documents_no_public_links: "NOPE".into(), ..Config::default() }.documents_policy().is_err());
     }
 }

@@ -223,6 +223,7 @@ async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow:
         state.blobs = Arc::new(preau_web::documents::blobs::Blobs::s3(&s3)?);
         tracing::info!(bucket = %c.s3_bucket, "documents are kept in the S3 bucket");
     }
+    state.documents.set_policy(c.documents_policy()?);
     if !c.clamd.is_empty() {
         state.antivirus = Some(preau_web::documents::antivirus::Clamd { address: c.clamd.clone() });
         tracing::info!(clamd = %c.clamd, "uploads are scanned by the antivirus");
@@ -301,6 +302,11 @@ async fn purge_detached_daily(state: AppState, days: i64) {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, retention_days = days, "detached people deleted after their retention delay"),
             Err(e) => tracing::error!(error = %e, "purge of detached people failed"),
+        }
+        match preau_web::documents::purge_departed(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "the documents of people who are gone deleted"),
+            Err(e) => tracing::error!(error = %e, "purge of the documents of people who are gone failed"),
         }
         match state.sso.rotate_keys_if_due().await {
             Ok(true) => tracing::info!("OpenID Connect signing keys rotated"),

@@ -197,6 +197,13 @@ pub async fn serve_archive(state: &AppState, caller: &Principal, id: preau_core:
         .into_response())
 }
 
+/// Deletes the personal spaces of people who are gone (after the purge of detached people).
+pub async fn purge_departed(state: &AppState) -> Result<usize> {
+    let blobs = state.documents.purge_departed().await?;
+    state.blobs.delete(&blobs).await;
+    Ok(blobs.len())
+}
+
 /// Deletes for good what the trash kept past its delay (the minute job).
 pub async fn purge(state: &AppState) -> Result<usize> {
     let blobs = state.documents.purge_trash().await?;

@@ -225,6 +225,13 @@ async fn detached_people_are_deleted_after_the_retention_delay_and_only_them() {
     run(&app, &dir, false).await.expect("first");
     let school = app.school("0290010D", "École à la main").await;
     let manual = app.person("Marie", "Manuelle", &school, Profile::Teacher).await;
+    // Hugo keeps a file in his own documents while he is a pupil.
+    let hugo = app.state.store.person_by_login(app.system.territory, "hugo.roux").await.expect("Hugo");
+    app.state.accounts.set_password_as_operator(&app.system, hugo.id, PASSWORD).await.expect("password");
+    let c = app.login(&hugo).await;
+    let req = axum::http::Request::put(format!("/api/v1/documents/spaces/person:{}/files?name=notes.txt", hugo.id)).header("x-csrf-token", c.csrf.clone());
+    assert_eq!(app.send(&c, req, axum::body::Body::from("mes notes")).await.status, axum::http::StatusCode::CREATED);
+    assert_eq!(app.stored_blobs(), 1);
     file(&dir, "Eleve", 1, &[pupil("3", "Inès", "Diallo", "100", "4B", &["504$10$1$1$0$1"])]);
     run(&app, &dir, false).await.expect("Hugo leaves");
     let t = app.system.territory;
@@ -235,6 +242,11 @@ async fn detached_people_are_deleted_after_the_retention_delay_and_only_them() {
     let n = purge_detached(&*app.state.store, &app.system, T0 + (DEFAULT_RETENTION_DAYS + 1) * day, DEFAULT_RETENTION_DAYS).await.expect("purge");
     assert_eq!(n, 1, "three months and a day: deleted");
     assert!(app.state.store.person(hugo.id).await.is_err());
+    // His documents go with him.
+    preau_web::documents::purge_departed(&app.state).await.expect("documents purge");
+    assert_eq!(app.stored_blobs(), 0, "his file's bytes are deleted");
+    let left = preau_documents::DocumentStore::space_nodes(&*app.state.store, &format!("person:{}", hugo.id)).await.expect("nodes");
+    assert!(left.is_empty(), "his space is gone");
     assert!(app.state.store.person(manual.id).await.is_ok(), "a manual account is never purged");
     assert!(app.state.store.person_by_login(t, "ines.diallo").await.is_ok(), "nor anyone still in the feed");
     let local = app.local_admin(&school).await;
