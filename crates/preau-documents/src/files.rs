@@ -119,17 +119,8 @@ impl<S: DocumentStore> Documents<S> {
         if !folder.folder {
             return Err(Error::NotFound);
         }
-        let mut paths: std::collections::HashMap<DocumentId, String> = std::collections::HashMap::new();
-        let mut out = vec![];
-        for n in self.store.descendants(&folder).await? {
-            let path = match n.parent.and_then(|p| paths.get(&p)) {
-                Some(above) => format!("{above}/{}", n.name),
-                None => n.name.clone(),
-            };
-            paths.insert(n.id, path.clone());
-            out.push((path, n));
-        }
-        Ok((folder, out))
+        let inside = with_paths(self.store.descendants(&folder).await?);
+        Ok((folder, inside))
     }
 
     /// The files of the caller's own space with their paths (`Séquence 3/fiche.pdf`), by path:
@@ -137,21 +128,25 @@ impl<S: DocumentStore> Documents<S> {
     pub async fn my_files(&self, caller: &Principal) -> Result<Vec<(String, Node)>> {
         let v = self.viewer(caller).await?;
         let nodes = self.store.space_nodes(&Space::Personal { person: v.person }.code()).await?;
-        let mut paths: std::collections::HashMap<DocumentId, String> = std::collections::HashMap::new();
-        let mut files = vec![];
-        for n in nodes {
-            let path = match n.parent.and_then(|p| paths.get(&p)) {
-                Some(above) => format!("{above}/{}", n.name),
-                None => n.name.clone(),
-            };
-            paths.insert(n.id, path.clone());
-            if !n.folder {
-                files.push((path, n));
-            }
-        }
+        let mut files: Vec<(String, Node)> = with_paths(nodes).into_iter().filter(|(_, n)| !n.folder).collect();
         files.sort_by_key(|a| a.0.to_lowercase());
         files.truncate(500);
         Ok(files)
+    }
+
+    /// The folders of a space the caller may add to, with their paths, where `moving` (and
+    /// what is inside it) could go: for the "move to" choice of a node's page.
+    pub async fn destinations(&self, caller: &Principal, moving: &Node) -> Result<Vec<(String, Node)>> {
+        let v = self.viewer(caller).await?;
+        let mut out = vec![];
+        for (path, n) in with_paths(self.store.space_nodes(&moving.space.code()).await?) {
+            if n.folder && !n.path.starts_with(&moving.path) && self.level_on(caller, &v, &n).await?.is_some_and(|l| l >= Level::Contribute) {
+                out.push((path, n));
+            }
+        }
+        out.sort_by_key(|a| a.0.to_lowercase());
+        out.truncate(500);
+        Ok(out)
     }
 
     /// A file's previous versions, newest first.
@@ -183,6 +178,22 @@ impl<S: DocumentStore> Documents<S> {
         }
         Ok(Usage { used: self.store.structure_usage(structure).await?, quota: self.policy().structure_quota })
     }
+}
+
+/// Nodes with their paths below the first of them whose folder is not among them (shallowest
+/// first in, so each folder's path is known before its contents').
+fn with_paths(nodes: Vec<Node>) -> Vec<(String, Node)> {
+    let mut paths: std::collections::HashMap<DocumentId, String> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(nodes.len());
+    for n in nodes {
+        let path = match n.parent.and_then(|p| paths.get(&p)) {
+            Some(above) => format!("{above}/{}", n.name),
+            None => n.name.clone(),
+        };
+        paths.insert(n.id, path.clone());
+        out.push((path, n));
+    }
+    out
 }
 
 /// The refusal of an upload that does not fit.

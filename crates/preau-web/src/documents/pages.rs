@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/nodes/{id}/versions/{version}", get(download_version))
         .route("/documents/nodes/{id}/rename", post(rename))
         .route("/documents/nodes/{id}/delete", post(delete))
+        .route("/documents/nodes/{id}/move", post(move_node))
+        .route("/documents/nodes/{id}/copy", post(copy_node))
         .route("/documents/nodes/{id}/share", post(share))
         .route("/documents/nodes/{id}/revoke", post(revoke))
         .route("/documents/shared", get(shared_page))
@@ -264,6 +266,8 @@ struct NodePage {
     /// (target code, name) the search found, to share with.
     found: Vec<(String, String)>,
     levels: Vec<(&'static str, String)>,
+    /// Where it may be moved: (folder id, "" for the top of the space; path).
+    destinations: Vec<(String, String)>,
     /// Public links may be made here.
     can_link: bool,
     /// (id, until, protected)
@@ -284,6 +288,13 @@ async fn node_page(State(state): State<AppState>, a: Authed, Path(id): Path<Docu
     let found = if manage && !search.trim().is_empty() {
         let p = state.communication.picker(&a.principal, &search, 20).await.map_err(|e| a.fail(e))?;
         p.audiences.into_iter().chain(p.people).map(|n| (n.target.code(), n.name)).collect()
+    } else {
+        vec![]
+    };
+    let destinations = if changeable {
+        let mut d = vec![(String::new(), tr.t("documents.top"))];
+        d.extend(state.documents.destinations(&a.principal, &node).await.map_err(|e| a.fail(e))?.into_iter().map(|(path, n)| (n.id.to_string(), path)));
+        d
     } else {
         vec![]
     };
@@ -317,6 +328,7 @@ async fn node_page(State(state): State<AppState>, a: Authed, Path(id): Path<Docu
         search,
         found,
         levels: Level::ALL.iter().map(|l| (l.code(), tr.t(&format!("documents.level.{}", l.code())))).collect(),
+        destinations,
         can_link,
         links: links.iter().map(|l| (l.id.clone(), fmt_time(l.expires_at), l.protected)).collect(),
         new_link: q.get("url").filter(|u| u.starts_with(&state.config.base_url)).cloned(),
@@ -382,6 +394,34 @@ async fn delete(State(state): State<AppState>, a: Authed, Path(id): Path<Documen
     let (node, _) = state.documents.node(&a.principal, id).await.map_err(|e| a.fail(e))?;
     state.documents.delete(&a.principal, id).await.map_err(|e| a.fail(e))?;
     Ok(back_to(&node.space.code(), &node.parent.map(|p| p.to_string()).unwrap_or_default(), "done", "trashed"))
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    csrf: String,
+    #[serde(default)]
+    folder: String,
+}
+
+async fn move_node(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Form(f): Form<MoveForm>) -> PageResult {
+    a.check_csrf(&f.csrf)?;
+    let (node, _) = state.documents.node(&a.principal, id).await.map_err(|e| a.fail(e))?;
+    let to = Place { space: node.space, folder: f.folder.parse().ok() };
+    outcome(&a, id, "moved", state.documents.move_to(&a.principal, id, to).await.map(|_| ()))
+}
+
+/// A copy into the caller's own space, at its top.
+async fn copy_node(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Form(f): Form<CsrfForm>) -> PageResult {
+    a.check_csrf(&f.csrf)?;
+    let me = a.principal.person_id().ok_or_else(|| a.fail(Error::Forbidden))?;
+    let to = Place { space: Space::Personal { person: me }, folder: None };
+    match super::copy(&state, &a.principal, id, to, None).await {
+        Ok(copy) => Ok(back_to_node(copy.id, "done", "copied")),
+        Err(e) => match code_of(&e) {
+            Some(code) => Ok(back_to_node(id, "error", &code)),
+            None => Err(a.fail(e)),
+        },
+    }
 }
 
 async fn share(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {

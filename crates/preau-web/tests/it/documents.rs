@@ -351,6 +351,20 @@ async fn the_pages_upload_several_files_make_folders_share_and_restore_from_the_
     let r = s.app.post_form(&claire, &format!("/documents/trash/{un}/restore"), &[]).await;
     assert_eq!(r.location(), "/documents/trash?done=restored");
     assert_eq!(names_in(&s, &claire, &space, None).await, vec!["Projets", "deux.txt", "un.pdf"]);
+
+    // Moved into a folder from the file's page, which offers the folders she may add to.
+    let listing = s.app.json(&claire, "GET", &format!("/api/v1/documents/spaces/{space}"), None).await.json();
+    let find =
+        |name: &str| listing["items"].as_array().expect("items").iter().find(|n| n["name"] == name).expect("there")["id"].as_str().expect("id").to_owned();
+    let (deux, projets) = (find("deux.txt"), find("Projets"));
+    assert!(s.app.get(&claire, &format!("/documents/nodes/{deux}")).await.body.contains(&format!("<option value=\"{projets}\">Projets</option>")));
+    let r = s.app.post_form(&claire, &format!("/documents/nodes/{deux}/move"), &[("folder", &projets)]).await;
+    assert!(r.location().ends_with("done=moved"), "{}", r.location());
+    assert_eq!(names_in(&s, &claire, &space, Some(&projets)).await, vec!["deux.txt"]);
+    // Zoé copies what was shared with her into her own documents.
+    let r = s.app.post_form(&zoe, &format!("/documents/nodes/{un}/copy"), &[]).await;
+    assert!(r.location().ends_with("done=copied"), "{}", r.location());
+    assert_eq!(names_in(&s, &zoe, &format!("person:{}", zoe_p.id), None).await, vec!["un.pdf"]);
 }
 
 #[tokio::test]
