@@ -805,6 +805,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("documents.links", "Lien public", "Public link"),
     ("documents.school_usage", "Espaces partagés de l'établissement", "The school's shared spaces"),
     ("message.attach_document", "Ou joindre un fichier de mes documents", "Or attach a file of my documents"),
+    (
+        "documents.upload_help",
+        "Glissez vos fichiers sur ce cadre, ou choisissez-les. Plusieurs à la fois, de toute taille dans la limite de votre espace.",
+        "Drag your files onto this box, or choose them. Several at once, of any size within your space.",
+    ),
     ("documents.top", "(en haut de l'espace)", "(the top of the space)"),
     ("documents.move_to", "Déplacer vers", "Move to"),
     ("documents.move", "Déplacer", "Move"),

@@ -189,9 +189,18 @@ impl Blobs {
         })
     }
 
-    /// Deletes blobs (those already gone are no error).
+    /// A blob's size, if it exists.
+    pub async fn size(&self, key: &str) -> Option<u64> {
+        match self {
+            Blobs::Local { root } => tokio::fs::metadata(Self::path(root, key)).await.ok().map(|m| m.len()),
+            Blobs::S3 { store, prefix } => store.head(&Self::object(prefix, key)).await.ok().map(|m| m.size),
+        }
+    }
+
+    /// Deletes blobs, with the thumbnails made of them (those already gone are no error).
     pub async fn delete(&self, keys: &[String]) {
-        for key in keys {
+        let thumbnails: Vec<String> = keys.iter().filter(|k| !k.starts_with("t-")).map(|k| format!("t-{k}")).collect();
+        for key in keys.iter().chain(&thumbnails) {
             let failed = match self {
                 Blobs::Local { root } => match tokio::fs::remove_file(Self::path(root, key)).await {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => Some(e.to_string()),

@@ -9,6 +9,7 @@ pub mod dav;
 pub mod links;
 pub mod pages;
 pub mod serve;
+pub mod thumbnails;
 pub mod zip;
 
 use crate::state::AppState;

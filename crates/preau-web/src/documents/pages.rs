@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/nodes/{id}", get(node_page))
         .route("/documents/nodes/{id}/download", get(download))
         .route("/documents/nodes/{id}/zip", get(download_zip))
+        .route("/documents/nodes/{id}/thumbnail", get(thumbnail))
         .route("/documents/nodes/{id}/versions/{version}", get(download_version))
         .route("/documents/nodes/{id}/rename", post(rename))
         .route("/documents/nodes/{id}/delete", post(delete))
@@ -94,6 +95,8 @@ struct Row {
     modified: String,
     /// Where its name leads: a folder's contents, a file's page.
     href: String,
+    /// An image with a thumbnail.
+    image: bool,
 }
 
 fn row(n: &Node) -> Row {
@@ -105,6 +108,7 @@ fn row(n: &Node) -> Row {
         size: if n.folder { String::new() } else { fmt_size(n.size) },
         modified: fmt_time(n.modified_at),
         href,
+        image: matches!(n.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif"),
     }
 }
 
@@ -346,6 +350,11 @@ async fn download(
 ) -> PageResult {
     let node = state.documents.file(&a.principal, id).await.map_err(|e| a.fail(e))?;
     super::serve_node(&state, &headers, &node, q.contains_key("inline")).await.map_err(|e| a.fail(e))
+}
+
+async fn thumbnail(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, headers: HeaderMap) -> PageResult {
+    let node = state.documents.file(&a.principal, id).await.map_err(|e| a.fail(e))?;
+    super::thumbnails::serve_thumbnail(&state.blobs, &headers, &node).await.map_err(|e| a.fail(e))
 }
 
 async fn download_zip(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>) -> PageResult {

@@ -499,3 +499,31 @@ async fn a_file_of_ones_documents_is_attached_to_a_message_as_a_copy() {
     let other = id_of(&put(&s, &claire, &space, None, "corrigé.pdf", PDF).await);
     assert_eq!(s.app.json(&zoe, "POST", &format!("/api/v1/attachments/from-document/{other}"), None).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_image_gets_a_thumbnail_made_once_and_deleted_with_it() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let space = personal(&teacher);
+    let photo = image::RgbImage::from_fn(600, 400, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    photo.write_to(&mut png, image::ImageFormat::Png).expect("png");
+    let id = id_of(&put(&s, &claire, &space, None, "sortie.png", png.get_ref()).await);
+    assert_eq!(s.app.stored_blobs(), 1);
+    let page = s.app.get(&claire, &format!("/documents/spaces/{space}")).await;
+    assert!(page.body.contains(&format!("/documents/nodes/{id}/thumbnail")), "{}", page.body);
+    let thumb = s.app.get_bytes(&claire, &format!("/documents/nodes/{id}/thumbnail")).await;
+    let small = image::load_from_memory(&thumb).expect("a decodable thumbnail");
+    assert_eq!((small.width(), small.height()), (256, 171));
+    assert_eq!(s.app.stored_blobs(), 2, "kept beside the image");
+    assert_eq!(s.app.get_bytes(&claire, &format!("/documents/nodes/{id}/thumbnail")).await, thumb);
+    assert_eq!(s.app.stored_blobs(), 2, "made once");
+    // Not an image: no thumbnail. Someone who may not read the image: none either.
+    let pdf = id_of(&put(&s, &claire, &space, None, "cours.pdf", PDF).await);
+    assert_eq!(s.app.get(&claire, &format!("/documents/nodes/{pdf}/thumbnail")).await.status, StatusCode::NOT_FOUND);
+    let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
+    assert_eq!(s.app.get(&zoe, &format!("/documents/nodes/{id}/thumbnail")).await.status, StatusCode::NOT_FOUND);
+    s.app.json(&claire, "DELETE", &format!("/api/v1/documents/nodes/{id}"), None).await;
+    s.app.json(&claire, "DELETE", &format!("/api/v1/documents/trash/{id}"), None).await;
+    assert_eq!(s.app.stored_blobs(), 1, "the image and its thumbnail are gone, the PDF stays");
+}
