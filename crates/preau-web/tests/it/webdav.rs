@@ -104,12 +104,17 @@ async fn litmus_passes_against_webdav() {
     let (_, secret) = app.state.accounts.create_app_password(&principal, "litmus").await.expect("app password");
     let url = format!("{base}/dav/Mes%20documents/");
     let login = teacher.login.clone();
+    // litmus writes its logs (debug.log, child.log) where it runs: a folder of its own.
+    let logs = std::env::temp_dir().join(format!("preau-litmus-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&logs).expect("logs folder");
+    let cwd = logs.clone();
     let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(litmus).env("TESTS", "basic copymove props locks").arg(url).arg(login).arg(secret).output()
+        std::process::Command::new(litmus).current_dir(cwd).env("TESTS", "basic copymove props locks").arg(url).arg(login).arg(secret).output()
     })
     .await
     .expect("join")
     .expect("run litmus");
+    let _ = std::fs::remove_dir_all(&logs);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "litmus failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     for suite in ["basic", "copymove", "props", "locks"] {
