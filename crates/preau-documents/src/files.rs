@@ -182,7 +182,7 @@ impl<S: DocumentStore> Documents<S> {
 
 /// Nodes with their paths below the first of them whose folder is not among them (shallowest
 /// first in, so each folder's path is known before its contents').
-fn with_paths(nodes: Vec<Node>) -> Vec<(String, Node)> {
+pub(crate) fn with_paths(nodes: Vec<Node>) -> Vec<(String, Node)> {
     let mut paths: std::collections::HashMap<DocumentId, String> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(nodes.len());
     for n in nodes {

@@ -1,4 +1,5 @@
-//! Public links: whoever manages a file gives an address that opens it without an account,
+//! Public links: whoever manages a file or folder gives an address that opens it without an
+//! account (a folder: its files one by one, or as one archive),
 //! until a date (at most [`MAX_DAYS`] ahead), optionally behind a password. The policy forbids
 //! them to some profiles (pupils by default): someone who has only forbidden profiles cannot
 //! make one. The link's token is kept as a digest by the web layer, its password as a hash;
@@ -37,10 +38,7 @@ impl<S: DocumentStore> Documents<S> {
     /// the token the web layer gives out, `password_hash` the hash of its password if any.
     pub async fn create_link(&self, caller: &Principal, id: DocumentId, days: i64, digest: String, password_hash: Option<String>) -> Result<Link> {
         let v = self.viewer(caller).await?;
-        let held = self.held(caller, &v, id, Level::Manage).await?;
-        if held.node.folder {
-            return Err(Error::invalid("node", "document.link_folder"));
-        }
+        self.held(caller, &v, id, Level::Manage).await?;
         if !self.may_make_links(caller).await? {
             return Err(Error::Forbidden);
         }
@@ -85,11 +83,25 @@ impl<S: DocumentStore> Documents<S> {
         Ok(())
     }
 
-    /// The file a link's token digest opens, with the link (its password is the web layer's
-    /// to check), if the link is live and its file too.
+    /// The file or folder a link's token digest opens, with the link (its password is the
+    /// web layer's to check), if the link is live and its node too.
     pub async fn open_link(&self, digest: &str) -> Result<(StoredLink, Node)> {
         let link = self.store.link_by_digest(digest).await?.filter(|l| l.link.expires_at > self.clock.now()).ok_or(Error::NotFound)?;
-        let node = self.store.node(link.link.node).await?.filter(|n| n.trashed_at.is_none() && !n.folder).ok_or(Error::NotFound)?;
+        let node = self.store.node(link.link.node).await?.filter(|n| n.trashed_at.is_none()).ok_or(Error::NotFound)?;
         Ok((link, node))
+    }
+
+    /// The files a folder's link opens, with their paths below it.
+    pub async fn link_files(&self, folder: &Node) -> Result<Vec<(String, Node)>> {
+        Ok(crate::files::with_paths(self.store.descendants(folder).await?).into_iter().filter(|(_, n)| !n.folder).collect())
+    }
+
+    /// A file inside the folder a link opens (none outside it).
+    pub async fn link_file(&self, folder: &Node, id: DocumentId) -> Result<Node> {
+        self.store
+            .node(id)
+            .await?
+            .filter(|n| n.trashed_at.is_none() && !n.folder && n.space == folder.space && n.path.starts_with(&folder.path))
+            .ok_or(Error::NotFound)
     }
 }

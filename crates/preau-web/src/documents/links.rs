@@ -23,8 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/nodes/{id}/links/{link}", delete(revoke_api))
         .route("/documents/nodes/{id}/links", post(create_page))
         .route("/documents/nodes/{id}/links/{link}/revoke", post(revoke_page))
-        .route("/p/{token}", get(public_page))
+        .route("/p/{token}", get(public_page).post(unlock))
         .route("/p/{token}/download", get(public_download).post(public_download_with_password))
+        .route("/p/{token}/files/{id}", get(public_file))
+        .route("/p/{token}/zip", get(public_zip))
 }
 
 #[derive(Deserialize)]
@@ -115,6 +117,10 @@ struct PublicPage {
     until: String,
     protected: bool,
     error: Option<String>,
+    /// A folder's link: its files (href, path, size), shown once unlocked.
+    folder: bool,
+    unlocked: bool,
+    files: Vec<(String, String, String)>,
 }
 
 impl PublicPage {
@@ -129,20 +135,114 @@ impl PublicPage {
             until: fmt_time(link.link.expires_at),
             protected: link.link.protected,
             error,
+            folder: false,
+            unlocked: false,
+            files: vec![],
         }
+    }
+}
+
+/// The cookie that says a folder's link was unlocked with its password in this browser: a
+/// digest of the token and the password's hash, which only the server can make.
+fn unlock_proof(token: &str, link: &preau_documents::links::StoredLink) -> Option<String> {
+    link.password_hash.as_ref().map(|h| secrets::digest(&format!("{token}|{h}")))
+}
+
+/// Whether this request may see a link's node: it has no password, or the browser unlocked it.
+fn unlocked(headers: &HeaderMap, token: &str, link: &preau_documents::links::StoredLink) -> bool {
+    match unlock_proof(token, link) {
+        None => true,
+        Some(proof) => headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .any(|c| c.trim() == format!("preau_link={proof}")),
     }
 }
 
 async fn public_page(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> std::result::Result<Response, PageError> {
     let lang = crate::auth::lang_of(&headers);
     let (link, node) = state.documents.open_link(&secrets::digest(&token)).await.map_err(|e| PageError::new(e, lang))?;
-    Ok(render(&PublicPage::of(lang, token, &link, node, None)))
+    let is_folder = node.folder;
+    let open = unlocked(&headers, &token, &link);
+    let files = if is_folder && open {
+        state
+            .documents
+            .link_files(&node)
+            .await
+            .map_err(|e| PageError::new(e, lang))?
+            .into_iter()
+            .map(|(path, n)| (format!("/p/{token}/files/{}", n.id), path, fmt_size(n.size)))
+            .collect()
+    } else {
+        vec![]
+    };
+    Ok(render(&PublicPage { folder: is_folder, unlocked: open, files, ..PublicPage::of(lang, token, &link, node, None) }))
+}
+
+/// A folder link's password: right, the browser is given the proof and goes back to the list.
+async fn unlock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<PasswordForm>,
+) -> std::result::Result<Response, PageError> {
+    let lang = crate::auth::lang_of(&headers);
+    let (link, node) = state.documents.open_link(&secrets::digest(&token)).await.map_err(|e| PageError::new(e, lang))?;
+    let Some(hash) = link.password_hash.clone() else { return Ok(Redirect::to(&format!("/p/{token}")).into_response()) };
+    if !state.accounts.hasher.verify(Some(hash), &f.password).await.map_err(|e| PageError::new(e, lang))? {
+        let error = Some(message(&Error::invalid("password", "document.link_password"), lang));
+        let mut r = render(&PublicPage { folder: node.folder, ..PublicPage::of(lang, token, &link, node, error) });
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(r);
+    }
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("preau_link={}; Path=/p/{token}; HttpOnly; SameSite=Lax{secure}", unlock_proof(&token, &link).unwrap_or_default());
+    let mut r = Redirect::to(&format!("/p/{token}")).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+/// The folder a link opens, for a request allowed to see it.
+async fn open_folder(state: &AppState, headers: &HeaderMap, token: &str) -> Result<preau_documents::Node> {
+    let (link, node) = state.documents.open_link(&secrets::digest(token)).await?;
+    if !node.folder || !unlocked(headers, token, &link) {
+        return Err(Error::NotFound);
+    }
+    Ok(node)
+}
+
+async fn public_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((token, id)): Path<(String, DocumentId)>,
+) -> std::result::Result<Response, PageError> {
+    let lang = crate::auth::lang_of(&headers);
+    let served = async {
+        let folder = open_folder(&state, &headers, &token).await?;
+        let file = state.documents.link_file(&folder, id).await?;
+        super::serve_node(&state, &headers, &file, false).await
+    };
+    served.await.map_err(|e| PageError::new(e, lang))
+}
+
+async fn public_zip(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> std::result::Result<Response, PageError> {
+    let lang = crate::auth::lang_of(&headers);
+    let served = async {
+        let folder = open_folder(&state, &headers, &token).await?;
+        let files = state.documents.link_files(&folder).await?;
+        Ok::<_, Error>(super::zip_response(&state, &folder.name, files))
+    };
+    served.await.map_err(|e| PageError::new(e, lang))
 }
 
 async fn public_download(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> std::result::Result<Response, PageError> {
     let lang = crate::auth::lang_of(&headers);
     let (link, node) = state.documents.open_link(&secrets::digest(&token)).await.map_err(|e| PageError::new(e, lang))?;
-    if link.password_hash.is_some() {
+    if link.password_hash.is_some() || node.folder {
         return Ok(Redirect::to(&format!("/p/{token}")).into_response());
     }
     super::serve_node(&state, &headers, &node, false).await.map_err(|e| PageError::new(e, lang))

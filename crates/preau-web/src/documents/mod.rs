@@ -181,21 +181,25 @@ pub async fn serve_version(state: &AppState, headers: &HeaderMap, node: &Node, v
 
 /// A folder as one ZIP archive, for whoever may read it.
 pub async fn serve_archive(state: &AppState, caller: &Principal, id: preau_core::DocumentId) -> Result<Response> {
-    use axum::response::IntoResponse;
     let (folder, inside) = state.documents.archive(caller, id).await?;
+    Ok(zip_response(state, &folder.name, inside))
+}
+
+/// The response of an archive named after `name` of these nodes (path in the archive, node).
+pub fn zip_response(state: &AppState, name: &str, inside: Vec<(String, Node)>) -> Response {
+    use axum::response::IntoResponse;
     let entries = inside.into_iter().map(|(path, node)| zip::Entry { path, node }).collect();
     let body = axum::body::Body::from_stream(zip::stream(state.blobs.clone(), entries));
-    let name = format!("{}.zip", folder.name);
-    Ok((
+    (
         [
             (axum::http::header::CONTENT_TYPE, "application/zip".to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, serve::disposition(&name, false)),
+            (axum::http::header::CONTENT_DISPOSITION, serve::disposition(&format!("{name}.zip"), false)),
             (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
             (axum::http::header::CACHE_CONTROL, "private, no-cache".to_owned()),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// Deletes the personal spaces of people who are gone (after the purge of detached people).

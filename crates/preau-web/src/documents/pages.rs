@@ -302,7 +302,7 @@ async fn node_page(State(state): State<AppState>, a: Authed, Path(id): Path<Docu
     } else {
         vec![]
     };
-    let can_link = manage && !node.folder && state.documents.may_make_links(&a.principal).await.map_err(|e| a.fail(e))?;
+    let can_link = manage && state.documents.may_make_links(&a.principal).await.map_err(|e| a.fail(e))?;
     let links = if can_link { state.documents.links(&a.principal, id).await.map_err(|e| a.fail(e))? } else { vec![] };
     let space = node.space.code();
     let up = match node.parent {

@@ -527,3 +527,40 @@ async fn an_image_gets_a_thumbnail_made_once_and_deleted_with_it() {
     s.app.json(&claire, "DELETE", &format!("/api/v1/documents/trash/{id}"), None).await;
     assert_eq!(s.app.stored_blobs(), 1, "the image and its thumbnail are gone, the PDF stays");
 }
+
+#[tokio::test]
+async fn a_public_link_to_a_folder_opens_its_files_and_its_archive_and_nothing_beside() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let space = personal(&teacher);
+    let folder = id_of(&s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Sortie"}))).await);
+    let inside = id_of(&put(&s, &claire, &space, Some(&folder), "programme.pdf", PDF).await);
+    let outside = id_of(&put(&s, &claire, &space, None, "notes.txt", b"prive").await);
+    let link = |body: serde_json::Value| {
+        let (app, claire, folder) = (&s.app, &claire, &folder);
+        async move {
+            let r = app.json(claire, "POST", &format!("/api/v1/documents/nodes/{folder}/links"), Some(body)).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.json()["url"].as_str().and_then(|u| u.split_once("/p/")).map(|(_, t)| format!("/p/{t}")).expect("url")
+        }
+    };
+    let open = link(json!({"days": 7})).await;
+    let anyone = Client::default();
+    let page = s.app.get(&anyone, &open).await;
+    assert!(page.body.contains("programme.pdf") && !page.body.contains("notes.txt"), "{}", page.body);
+    assert_eq!(s.app.get_bytes(&anyone, &format!("{open}/files/{inside}")).await, PDF);
+    assert_eq!(s.app.get(&anyone, &format!("{open}/files/{outside}")).await.status, StatusCode::NOT_FOUND, "nothing beside the folder");
+    let zip = s.app.get_bytes(&anyone, &format!("{open}/zip")).await;
+    assert!(zip.starts_with(b"PK\x03\x04"));
+    // Behind a password: nothing until it is given, then the browser keeps it for this link.
+    let locked = link(json!({"days": 7, "password": "sortie-2026"})).await;
+    assert!(!s.app.get(&anyone, &locked).await.body.contains("programme.pdf"));
+    assert_eq!(s.app.get(&anyone, &format!("{locked}/files/{inside}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.post_form(&anyone, &locked, &[("password", "faux")]).await.status, StatusCode::UNAUTHORIZED);
+    let r = s.app.post_form(&anyone, &locked, &[("password", "sortie-2026")]).await;
+    let cookie = r.headers.get("set-cookie").and_then(|v| v.to_str().ok()).and_then(|c| c.split(';').next()).expect("unlocked").to_owned();
+    let browser = Client { cookie: Some(cookie), ..Client::default() };
+    assert!(s.app.get(&browser, &locked).await.body.contains("programme.pdf"));
+    assert_eq!(s.app.get_bytes(&browser, &format!("{locked}/files/{inside}")).await, PDF);
+    assert_eq!(s.app.get(&browser, &format!("{open}/files/{outside}")).await.status, StatusCode::NOT_FOUND);
+}
