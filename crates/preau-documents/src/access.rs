@@ -14,6 +14,7 @@ use crate::model::{Level, Node, Space};
 use crate::{DocumentStore, Documents};
 use preau_communication::{Standing, Target};
 use preau_core::{DocumentId, Error, Permission, PersonId, Principal, Profile, Result, StructureId};
+use preau_directory::Group;
 
 const ADULTS: [Profile; 4] = [Profile::Teacher, Profile::SchoolLife, Profile::Documentalist, Profile::Staff];
 
@@ -69,22 +70,7 @@ impl<S: DocumentStore> Documents<S> {
         let s = &v.standing;
         let level = match *space {
             Space::Personal { person } => (person == v.person).then_some(Level::Manage),
-            Space::Group { group } => {
-                let (home, archived) = self.space_home(space).await?;
-                let home = home.ok_or(Error::NotFound)?;
-                let best = if caller.can_in(Permission::ManageGroups, home) || s.profiles.contains(&(home, Profile::Direction)) {
-                    Some(Level::Manage)
-                } else {
-                    let in_class = s.classes.iter().filter(|(_, g, _)| *g == group).map(|(_, _, p)| match p {
-                        Profile::Teacher => Some(Level::Manage),
-                        Profile::Pupil => Some(Level::Read),
-                        _ => None,
-                    });
-                    let member = s.groups.iter().any(|(_, g)| *g == group).then_some(Level::Contribute);
-                    in_class.chain([member]).flatten().max()
-                };
-                if archived { best.map(|_| Level::Read) } else { best }
-            }
+            Space::Group { group } => group_level(caller, v, &self.store.group(group).await?),
             Space::Structure { structure } => {
                 if caller.can_in(Permission::ManageGroups, structure) || s.profiles.contains(&(structure, Profile::Direction)) {
                     Some(Level::Manage)
@@ -144,6 +130,24 @@ impl<S: DocumentStore> Documents<S> {
             (Some(_), folder) => Ok(folder),
         }
     }
+}
+
+/// The level a class's or group's space gives someone by itself (see the module's table).
+pub(crate) fn group_level(caller: &Principal, v: &Viewer, g: &Group) -> Option<Level> {
+    let s = &v.standing;
+    let best = if caller.can_in(Permission::ManageGroups, g.structure) || s.profiles.contains(&(g.structure, Profile::Direction)) {
+        Some(Level::Manage)
+    } else {
+        let in_class = s.classes.iter().filter(|(_, id, _)| *id == g.id).map(|(_, _, p)| match p {
+            Profile::Teacher => Some(Level::Manage),
+            Profile::Pupil => Some(Level::Read),
+            _ => None,
+        });
+        let member = s.groups.iter().any(|(_, id)| *id == g.id).then_some(Level::Contribute);
+        in_class.chain([member]).flatten().max()
+    };
+    // An archived class is kept for history, read-only.
+    if g.archived_year.is_some() { best.map(|_| Level::Read) } else { best }
 }
 
 /// Every target that reaches someone of this standing (to find what is shared with them).

@@ -46,13 +46,17 @@ impl<S: DocumentStore> Documents<S> {
         let me = self.store.person(v.person).await?;
         let title = format!("{} {} : {}", me.given_name, me.family_name, held.node.name);
         self.communication.notify(&people, Kind::Document, now, &title, &format!("/documents/nodes/{id}"), &*self.communication.live).await?;
-        self.shares(caller, id).await
+        self.named_shares(id).await
     }
 
     /// A node's own shares (not those of its folders), for its manager.
     pub async fn shares(&self, caller: &Principal, id: DocumentId) -> Result<Vec<NamedShare>> {
         let v = self.viewer(caller).await?;
         self.held(caller, &v, id, Level::Manage).await?;
+        self.named_shares(id).await
+    }
+
+    async fn named_shares(&self, id: DocumentId) -> Result<Vec<NamedShare>> {
         let shares = self.store.shares_on(&[id]).await?;
         let targets: Vec<Target> = shares.iter().map(|s| s.target).collect();
         let names = self.store.target_names(&targets).await?;

@@ -46,9 +46,10 @@ impl<S: DocumentStore> Documents<S> {
         groups.sort();
         groups.dedup();
         for group in groups {
-            let space = Space::Group { group };
-            if let Some(level) = self.space_level(caller, &v, &space).await? {
-                out.push(SpaceEntry { space, name: self.store.group(group).await?.name, level });
+            // One read of the group gives both its level and its name.
+            let g = self.store.group(group).await?;
+            if let Some(level) = crate::access::group_level(caller, &v, &g) {
+                out.push(SpaceEntry { space: Space::Group { group }, name: g.name, level });
             }
         }
         for structure in v.standing.structures() {

@@ -45,21 +45,11 @@ pub async fn save_upload<E: std::fmt::Display>(
     state: &AppState,
     caller: &Principal,
     name: &str,
-    mut chunks: impl Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+    chunks: impl Stream<Item = std::result::Result<Bytes, E>> + Unpin,
 ) -> Result<Attached> {
     let id = AttachmentId::new();
-    let mut incoming = Incoming::start_keyed(state, Some(key_of(id)), MAX_FILE_BYTES).await?;
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|e| {
-            tracing::info!(error = %e, "an upload was interrupted");
-            Error::invalid("file", "attachment.interrupted")
-        })?;
-        if !incoming.write(chunk).await? {
-            incoming.abort().await;
-            return Err(Error::invalid("file", "attachment.too_large"));
-        }
-    }
-    let written = incoming.finish(caller, name).await?;
+    let incoming = Incoming::start_keyed(state, Some(key_of(id)), MAX_FILE_BYTES).await?;
+    let written = incoming.receive(chunks, Error::invalid("file", "attachment.too_large"), "attachment.interrupted", caller, name).await?;
     let recorded = state.communication.record_upload(caller, id, name, &written.head, written.size).await;
     if recorded.is_err() {
         state.blobs.delete(&[written.key]).await;

@@ -114,28 +114,6 @@ impl Blobs {
         Ok(BlobWriter { key, sink, size: 0, head: Vec::with_capacity(HEAD), limit, done: false })
     }
 
-    /// Streams `chunks` into a new blob of at most `limit` bytes; past it, or when the stream
-    /// fails, nothing is kept and `over` (or "interrupted") is returned.
-    pub async fn write<E: std::fmt::Display>(
-        &self,
-        mut chunks: impl Stream<Item = std::result::Result<Bytes, E>> + Unpin,
-        limit: i64,
-        over: Error,
-    ) -> Result<Written> {
-        let mut w = self.create(limit).await?;
-        while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(|e| {
-                tracing::info!(error = %e, "an upload was interrupted");
-                Error::invalid("file", "document.interrupted")
-            })?;
-            if !w.write(chunk).await? {
-                w.abort().await;
-                return Err(over);
-            }
-        }
-        w.finish().await
-    }
-
     /// A new blob with the bytes of `key` (a hard link on disk, a server-side copy in S3).
     pub async fn duplicate(&self, key: &str) -> Result<String> {
         let copy = new_key();

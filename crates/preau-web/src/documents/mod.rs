@@ -50,22 +50,10 @@ pub async fn save<E: std::fmt::Display>(
     announced: Option<i64>,
     chunks: impl Stream<Item = std::result::Result<Bytes, E>> + Unpin,
 ) -> Result<(Node, bool)> {
-    use futures_util::StreamExt;
-    let mut chunks = chunks;
     let plan = state.documents.plan_upload(caller, place, name, announced).await?;
     let over = if plan.room >= state.documents.policy().max_file_bytes { "document.too_large" } else { "document.over_quota" };
-    let mut incoming = Incoming::start(state, plan.room).await?;
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|e| {
-            tracing::info!(error = %e, "an upload was interrupted");
-            Error::invalid("file", "document.interrupted")
-        })?;
-        if !incoming.write(chunk).await? {
-            incoming.abort().await;
-            return Err(Error::invalid("file", over));
-        }
-    }
-    let written = incoming.finish(caller, &plan.name).await?;
+    let incoming = Incoming::start(state, plan.room).await?;
+    let written = incoming.receive(chunks, Error::invalid("file", over), "document.interrupted", caller, &plan.name).await?;
     let replaced = plan.replaces.is_some();
     match state.documents.finish_upload(plan, written.key.clone(), written.size, &written.head).await {
         Ok((node, dropped)) => {
@@ -134,6 +122,30 @@ impl Incoming {
 
     pub async fn abort(self) {
         self.blob.abort().await;
+    }
+
+    /// Takes a whole request body, then [`Self::finish`]es: `over` when it passes the room,
+    /// the `interrupted` error code when the client goes away; nothing kept either way.
+    pub async fn receive<E: std::fmt::Display>(
+        mut self,
+        mut chunks: impl Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        over: Error,
+        interrupted: &str,
+        caller: &Principal,
+        name: &str,
+    ) -> Result<blobs::Written> {
+        use futures_util::StreamExt;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|e| {
+                tracing::info!(error = %e, "an upload was interrupted");
+                Error::invalid("file", interrupted)
+            })?;
+            if !self.write(chunk).await? {
+                self.abort().await;
+                return Err(over);
+            }
+        }
+        self.finish(caller, name).await
     }
 }
 

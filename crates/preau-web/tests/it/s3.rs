@@ -59,9 +59,9 @@ async fn s3_backend_keeps_uploads_versions_copies_and_ranges_and_forgets_what_is
     let m = moto().await;
     // A wrong secret is refused by the server: signatures are checked.
     let forged = Blobs::s3(&S3Config { secret_key: "pas-le-bon".into(), ..m.config.clone() }).expect("client");
-    let refused =
-        forged.write(futures_util::stream::iter([Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"x"))]), 10, preau_core::Error::NotFound).await;
-    assert!(refused.is_err(), "a request signed with a wrong secret is refused");
+    let mut w = forged.create(10).await.expect("a writer");
+    w.write(axum::body::Bytes::from_static(b"x")).await.expect("buffered");
+    assert!(w.finish().await.is_err(), "a request signed with a wrong secret is refused");
 
     let mut s = school().await;
     s.app.state.blobs = Arc::new(Blobs::s3(&m.config).expect("S3"));
