@@ -87,6 +87,11 @@ async fn a_personal_space_is_its_owners_and_a_share_to_a_class_reaches_its_pupil
     assert_eq!(s.app.json(&zoe, "DELETE", &node, None).await.status, StatusCode::FORBIDDEN);
     assert_eq!(share(&s, &zoe, &id, std::slice::from_ref(&pupils_4b), "read").await.status, StatusCode::FORBIDDEN);
 
+    // Only its manager sees and revokes its shares: a reader is refused, an outsider finds nothing.
+    assert_eq!(s.app.json(&zoe, "GET", &format!("{node}/shares"), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&zoe, "DELETE", &format!("{node}/shares/{pupils_4b}"), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&hugo, "GET", &format!("{node}/shares"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.json(&hugo, "GET", &node, None).await.status, StatusCode::NOT_FOUND);
     // The owner sees the share and revokes it: gone at once.
     let shares = s.app.json(&claire, "GET", &format!("{node}/shares"), None).await.json();
     assert_eq!(shares[0]["target"]["kind"], "class");
@@ -134,6 +139,11 @@ async fn a_folder_shared_to_contribute_takes_pupils_work_and_each_changes_only_t
     assert_eq!(s.app.json(&ines, "PATCH", &zoe_node, Some(json!({"name": "copie.pdf"}))).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.app.json(&ines, "DELETE", &zoe_node, None).await.status, StatusCode::FORBIDDEN);
     assert_eq!(put(&s, &ines, &space, Some(&folder), "ZOE.pdf", PDF).await.status, StatusCode::FORBIDDEN);
+    // Her own file may not go where she cannot add: her class's space (read only), or nowhere she cannot see.
+    let class_space = format!("group:{}", s.class("4B").await);
+    assert_eq!(s.app.json(&zoe, "PATCH", &zoe_node, Some(json!({"space": class_space}))).await.status, StatusCode::FORBIDDEN);
+    let hugo_space = format!("person:{}", s.who("Hugo", "Roux").await.id);
+    assert_eq!(s.app.json(&zoe, "PATCH", &zoe_node, Some(json!({"space": hugo_space}))).await.status, StatusCode::NOT_FOUND);
     // Zoé renames her own; the names of a folder stay unique whatever their case.
     assert_eq!(s.app.json(&zoe, "PATCH", &zoe_node, Some(json!({"name": "Zoé - devoir.pdf"}))).await.status, StatusCode::OK);
     let r = s.app.json(&zoe, "PATCH", &zoe_node, Some(json!({"name": "INES.pdf"}))).await;
@@ -216,6 +226,9 @@ async fn an_upload_over_quota_is_refused_up_front_and_versions_and_trash_count_u
     assert_eq!(versions[0]["version"], 1);
     assert_eq!(s.app.get(&zoe, &format!("/api/v1/documents/nodes/{id}/versions/1/content")).await.body.as_bytes(), &six_hundred[..]);
     assert_eq!(s.app.get(&zoe, &format!("/api/v1/documents/nodes/{id}/content")).await.body, "second");
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    assert_eq!(s.app.json(&hugo, "GET", &format!("/api/v1/documents/nodes/{id}/versions"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.get(&hugo, &format!("/api/v1/documents/nodes/{id}/versions/1/content")).await.status, StatusCode::NOT_FOUND);
     // In the trash it still counts; deleted for good it frees the room and its bytes.
     assert_eq!(s.app.json(&zoe, "DELETE", &format!("/api/v1/documents/nodes/{id}"), None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(usage(s.app.json(&zoe, "GET", "/api/v1/documents/usage", None).await), 606);
@@ -239,6 +252,8 @@ async fn the_trash_restores_a_folder_in_place_and_is_purged_after_thirty_days() 
     assert_eq!(trash.as_array().map(|t| t.len()), Some(1), "the folder only, its contents with it: {trash}");
     // Someone else's trash is not theirs to restore.
     assert_eq!(s.app.json(&zoe, "POST", &format!("/api/v1/documents/trash/{folder}/restore"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.json(&zoe, "DELETE", &format!("/api/v1/documents/trash/{folder}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.json(&zoe, "GET", "/api/v1/documents/trash", None).await.json(), json!([]), "not in her trash");
     // A folder of the same name made meanwhile: the restored one is numbered.
     s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Séquence 3"}))).await;
     let r = s.app.json(&claire, "POST", &format!("/api/v1/documents/trash/{folder}/restore"), None).await;
@@ -340,6 +355,15 @@ async fn the_pages_upload_several_files_make_folders_share_and_restore_from_the_
     assert!(r.location().ends_with("done=shared"), "{}", r.location());
     let page = s.app.get(&zoe, "/documents/shared").await;
     assert!(page.body.contains("un.pdf"), "{}", page.body);
+    // Posting the changes anyway is refused to her, by the operation itself.
+    for action in ["rename", "delete", "share"] {
+        let r = s
+            .app
+            .post_form(&zoe, &format!("/documents/nodes/{un}/{action}"), &[("name", "x.pdf"), ("target", &format!("person:{}", zoe_p.id)), ("level", "read")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{action}");
+    }
+    assert_eq!(s.app.post_form(&zoe, &format!("/documents/spaces/{space}/folders"), &[("name", "Zoé"), ("folder", "")]).await.status, StatusCode::NOT_FOUND);
     // Zoé's page of it offers no change, no share.
     let page = s.app.get(&zoe, &format!("/documents/nodes/{un}")).await;
     assert!(page.body.contains("Télécharger") && !page.body.contains("Renommer") && !page.body.contains("Partages"), "{}", page.body);
@@ -391,6 +415,9 @@ async fn a_pupil_copies_a_shared_folder_into_her_space_as_her_own_within_her_quo
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     let there = s.app.json(&zoe, "POST", &format!("/api/v1/documents/nodes/{copy}/copy"), Some(json!({"space": space, "folder": folder}))).await;
     assert_eq!(there.status, StatusCode::FORBIDDEN);
+    // What she may not read cannot be copied.
+    let private = id_of(&put(&s, &claire, &space, None, "corrigé.pdf", PDF).await);
+    assert_eq!(s.app.json(&zoe, "POST", &format!("/api/v1/documents/nodes/{private}/copy"), Some(json!({"space": mine}))).await.status, StatusCode::NOT_FOUND);
     // Over her quota: refused, nothing written.
     s.app
         .state
@@ -423,14 +450,18 @@ async fn public_links_open_a_file_without_an_account_until_their_date_and_pupils
     // Behind a password: the page asks for it; a wrong one is refused.
     let r = s.app.json(&claire, "POST", &format!("/api/v1/documents/nodes/{id}/links"), Some(json!({"days": 1, "password": "sortie-2026"}))).await;
     let locked = r.json()["url"].as_str().and_then(|u| u.split_once("/p/")).map(|(_, t)| format!("/p/{t}")).expect("url");
-    assert_ne!(s.app.get(&anyone, &format!("{locked}/download")).await.body.as_bytes(), PDF);
+    assert_eq!(s.app.get(&anyone, &format!("{locked}/download")).await.status, StatusCode::SEE_OTHER, "back to the page that asks for the password");
     assert_eq!(s.app.post_form(&anyone, &format!("{locked}/download"), &[("password", "faux")]).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(s.app.post_form(&anyone, &format!("{locked}/download"), &[("password", "sortie-2026")]).await.body.as_bytes(), PDF);
 
     // A pupil may not make one, even of her own file.
     let hers = id_of(&put(&s, &zoe, &personal(&zoe_p), None, "moi.pdf", PDF).await);
     assert_eq!(s.app.json(&zoe, "POST", &format!("/api/v1/documents/nodes/{hers}/links"), Some(json!({"days": 7}))).await.status, StatusCode::FORBIDDEN);
-    assert!(!s.app.get(&zoe, &format!("/documents/nodes/{hers}")).await.body.contains("Créer un lien public"));
+    let her_page = s.app.get(&zoe, &format!("/documents/nodes/{hers}")).await;
+    assert_eq!(her_page.status, StatusCode::OK);
+    assert!(!her_page.body.contains("Créer un lien public"));
+    // Only the file's manager sees and deletes its links.
+    assert_eq!(s.app.json(&zoe, "GET", &format!("/api/v1/documents/nodes/{id}/links"), None).await.status, StatusCode::NOT_FOUND);
     let page = s.app.get(&claire, &format!("/documents/nodes/{id}")).await.body;
     assert!(page.contains("<title>sortie.pdf – Préau</title>") && page.matches("Créer un lien public").count() == 1, "{page}");
 
@@ -438,6 +469,8 @@ async fn public_links_open_a_file_without_an_account_until_their_date_and_pupils
     let links = s.app.json(&claire, "GET", &format!("/api/v1/documents/nodes/{id}/links"), None).await.json();
     assert_eq!(links.as_array().map(|l| l.len()), Some(2));
     let first = links[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(s.app.json(&zoe, "DELETE", &format!("/api/v1/documents/nodes/{id}/links/{first}"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.get(&anyone, &path).await.status, StatusCode::OK, "still open");
     assert_eq!(s.app.json(&claire, "DELETE", &format!("/api/v1/documents/nodes/{id}/links/{first}"), None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(s.app.get(&anyone, &path).await.status, StatusCode::NOT_FOUND);
     s.app.clock.advance(2 * 86_400);
@@ -470,6 +503,7 @@ async fn a_folder_downloads_as_a_zip_that_unzip_reads_back() {
     // Someone who may not read the folder gets nothing.
     let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
     assert_eq!(s.app.get(&zoe, &format!("/documents/nodes/{folder}/zip")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.get(&zoe, &format!("/api/v1/documents/nodes/{folder}/zip")).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -554,7 +588,10 @@ async fn a_public_link_to_a_folder_opens_its_files_and_its_archive_and_nothing_b
     assert!(zip.starts_with(b"PK\x03\x04"));
     // Behind a password: nothing until it is given, then the browser keeps it for this link.
     let locked = link(json!({"days": 7, "password": "sortie-2026"})).await;
-    assert!(!s.app.get(&anyone, &locked).await.body.contains("programme.pdf"));
+    let asking = s.app.get(&anyone, &locked).await;
+    assert_eq!(asking.status, StatusCode::OK);
+    assert!(!asking.body.contains("programme.pdf"));
+    assert_eq!(s.app.get(&anyone, &format!("{locked}/zip")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(s.app.get(&anyone, &format!("{locked}/files/{inside}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(s.app.post_form(&anyone, &locked, &[("password", "faux")]).await.status, StatusCode::UNAUTHORIZED);
     let r = s.app.post_form(&anyone, &locked, &[("password", "sortie-2026")]).await;
@@ -562,5 +599,5 @@ async fn a_public_link_to_a_folder_opens_its_files_and_its_archive_and_nothing_b
     let browser = Client { cookie: Some(cookie), ..Client::default() };
     assert!(s.app.get(&browser, &locked).await.body.contains("programme.pdf"));
     assert_eq!(s.app.get_bytes(&browser, &format!("{locked}/files/{inside}")).await, PDF);
-    assert_eq!(s.app.get(&browser, &format!("{open}/files/{outside}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.get(&browser, &format!("{locked}/files/{outside}")).await.status, StatusCode::NOT_FOUND, "unlocked, still nothing beside the folder");
 }

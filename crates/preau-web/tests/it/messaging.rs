@@ -225,7 +225,7 @@ async fn drafts_scheduled_sending_trash_and_search() {
     assert_eq!(s.app.json(&teacher, "GET", "/api/v1/messages?folder=drafts", None).await.json(), json!([]));
     assert!(s.inbox(&pupil).await.is_empty(), "not before its time");
     // Before its time it does not exist for Zoé: not to open, answer or report.
-    let id = later["id"].as_str().unwrap_or("").to_owned();
+    let id = later["id"].as_str().expect("the scheduled message's id").to_owned();
     assert_eq!(s.app.json(&pupil, "GET", &format!("/api/v1/messages/{id}"), None).await.status, StatusCode::NOT_FOUND);
     let (status, _) = s.send(&pupil, json!({"to": [person(&claire)], "subject": "Re", "body": "?", "reply_to": id})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -33,7 +33,9 @@ async fn webdav_mounts_ones_spaces_with_an_application_password_and_the_same_rig
     let s = school().await;
     let (teacher, claire) = s.browser("Claire", "Martin").await;
     let secret = app_password(&s, &claire, "Ordinateur du collège").await;
-    assert!(!s.app.get(&claire, "/account").await.body.contains(&secret), "shown once only");
+    let account = s.app.get(&claire, "/account").await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert!(!account.body.contains(&secret), "shown once only");
     let auth = basic(&teacher, &secret);
 
     // Without it, or with a wrong one: asked to sign in.
@@ -80,15 +82,31 @@ async fn webdav_mounts_ones_spaces_with_an_application_password_and_the_same_rig
     assert_eq!(dav(&s, &zoe_auth, "GET", "/dav/4B/programme.txt", &[], b"").await.body, "Programme");
     assert_eq!(dav(&s, &zoe_auth, "PUT", "/dav/4B/moi.txt", &[], b"x").await.status, StatusCode::FORBIDDEN);
     let top = dav(&s, &zoe_auth, "PROPFIND", "/dav/", &[("depth", "1")], b"").await;
-    assert!(top.body.contains("/dav/Mes%20documents/") && !top.body.contains(&teacher.id.to_string()), "{}", top.body);
+    // Her own space once, her class's, her school's, what was shared: nobody else's space.
+    assert_eq!(top.body.matches("<D:href>").count(), 5, "{}", top.body);
+    assert!(top.body.contains("/dav/Mes%20documents/") && !top.body.contains("Mes%20documents%20(2)"), "{}", top.body);
+    // Reading is not changing, whatever the method.
+    let proppatch: &[u8] =
+        br#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:x"><D:set><D:prop><Z:note>x</Z:note></D:prop></D:set></D:propertyupdate>"#;
+    for (method, path, body) in
+        [("DELETE", "/dav/4B/programme.txt", &b""[..]), ("MKCOL", "/dav/4B/Zoe", &b""[..]), ("PROPPATCH", "/dav/4B/programme.txt", proppatch)]
+    {
+        let r = dav(&s, &zoe_auth, method, path, &[], body).await;
+        assert!(r.status == StatusCode::FORBIDDEN || r.status.as_u16() == 207 && r.body.contains("403"), "{method} {path}: {} {}", r.status, r.body);
+    }
+    let dest = "http://localhost/dav/Mes%20documents/pris.txt";
+    assert_eq!(dav(&s, &zoe_auth, "MOVE", "/dav/4B/programme.txt", &[("destination", dest)], b"").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(dav(&s, &zoe_auth, "GET", "/dav/4B/programme.txt", &[], b"").await.body, "Programme", "still there");
     let (_, hugo) = s.browser("Hugo", "Roux").await;
     let hugo_p = s.who("Hugo", "Roux").await;
     let hugo_auth = basic(&hugo_p, &app_password(&s, &hugo, "PC").await);
     assert_eq!(dav(&s, &hugo_auth, "GET", "/dav/4B/programme.txt", &[], b"").await.status, StatusCode::NOT_FOUND);
 
-    // A revoked password stops working at once.
+    // A revoked password stops working at once; only its person may revoke it.
     let page = s.app.get(&zoe, "/account").await.body;
     let id = page.split("/account/app-passwords/").nth(1).and_then(|t| t.split('/').next()).expect("the password's revoke form").to_owned();
+    assert_eq!(s.app.post_form(&hugo, &format!("/account/app-passwords/{id}/revoke"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(dav(&s, &zoe_auth, "GET", "/dav/4B/programme.txt", &[], b"").await.status, StatusCode::OK, "Hugo could not revoke it");
     s.app.post_form(&zoe, &format!("/account/app-passwords/{id}/revoke"), &[]).await;
     assert_eq!(dav(&s, &zoe_auth, "GET", "/dav/4B/programme.txt", &[], b"").await.status, StatusCode::UNAUTHORIZED);
 }
