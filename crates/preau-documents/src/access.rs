@@ -46,6 +46,19 @@ impl Held {
 }
 
 impl<S: DocumentStore> Documents<S> {
+    /// Whether the caller may move or delete a node with everything inside it: they manage it,
+    /// or they contribute and it and all it holds are theirs (a contributor's folder may hold
+    /// others' files, which are not theirs to take away).
+    pub(crate) async fn may_take(&self, held: &Held, me: PersonId) -> Result<bool> {
+        if !held.changeable_by(me) {
+            return Ok(false);
+        }
+        if held.level == Level::Manage || !held.node.folder {
+            return Ok(true);
+        }
+        Ok(self.store.descendants(&held.node).await?.iter().all(|n| n.owner == me))
+    }
+
     pub async fn viewer(&self, caller: &Principal) -> Result<Viewer> {
         let person = caller.person_id().ok_or(Error::Forbidden)?;
         let (standing, _) = self.communication.reach_of(person).await?;

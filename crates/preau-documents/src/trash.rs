@@ -15,7 +15,7 @@ impl<S: DocumentStore> Documents<S> {
     pub async fn delete(&self, caller: &Principal, id: DocumentId) -> Result<()> {
         let v = self.viewer(caller).await?;
         let held = self.held(caller, &v, id, Level::Contribute).await?;
-        if !held.changeable_by(v.person) {
+        if !self.may_take(&held, v.person).await? {
             return Err(Error::Forbidden);
         }
         self.store.trash(&held.node, self.clock.now(), v.person).await

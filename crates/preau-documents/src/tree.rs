@@ -137,7 +137,7 @@ impl<S: DocumentStore> Documents<S> {
     pub async fn move_to(&self, caller: &Principal, id: DocumentId, to: Place) -> Result<Node> {
         let v = self.viewer(caller).await?;
         let held = self.held(caller, &v, id, Level::Contribute).await?;
-        if !held.changeable_by(v.person) {
+        if !self.may_take(&held, v.person).await? {
             return Err(Error::Forbidden);
         }
         let parent = self.writable(caller, &v, &to).await?;

@@ -139,6 +139,14 @@ async fn a_folder_shared_to_contribute_takes_pupils_work_and_each_changes_only_t
     assert_eq!(s.app.json(&ines, "PATCH", &zoe_node, Some(json!({"name": "copie.pdf"}))).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.app.json(&ines, "DELETE", &zoe_node, None).await.status, StatusCode::FORBIDDEN);
     assert_eq!(put(&s, &ines, &space, Some(&folder), "ZOE.pdf", PDF).await.status, StatusCode::FORBIDDEN);
+    // A folder of hers holding Inès's work is not hers to delete or take away: its contents are not all hers.
+    let group = id_of(&s.app.json(&zoe, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Groupe", "folder": folder}))).await);
+    assert_eq!(put(&s, &ines, &space, Some(&group), "partie-ines.pdf", PDF).await.status, StatusCode::CREATED);
+    let group_node = format!("/api/v1/documents/nodes/{group}");
+    assert_eq!(s.app.json(&zoe, "DELETE", &group_node, None).await.status, StatusCode::FORBIDDEN);
+    let zoe_space = format!("person:{}", s.who("Zoé", "Lefèvre").await.id);
+    assert_eq!(s.app.json(&zoe, "PATCH", &group_node, Some(json!({"space": zoe_space}))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(names_in(&s, &claire, &space, Some(&group)).await, vec!["partie-ines.pdf"], "still there");
     // Her own file may not go where she cannot add: her class's space (read only), or nowhere she cannot see.
     let class_space = format!("group:{}", s.class("4B").await);
     assert_eq!(s.app.json(&zoe, "PATCH", &zoe_node, Some(json!({"space": class_space}))).await.status, StatusCode::FORBIDDEN);
