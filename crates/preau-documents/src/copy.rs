@@ -13,7 +13,14 @@ use std::collections::HashMap;
 /// What a copy will write: each node copied with its copy (whose blob is still to be made).
 #[derive(Debug, Clone)]
 pub struct CopyPlan {
-    pub pairs: Vec<(Node, Node)>,
+    pairs: Vec<(Node, Node)>,
+}
+
+impl CopyPlan {
+    /// What is copied, in the order [`Documents::finish_copy`] wants the copies' blobs.
+    pub fn sources(&self) -> impl Iterator<Item = &Node> {
+        self.pairs.iter().map(|(source, _)| source)
+    }
 }
 
 impl<S: DocumentStore> Documents<S> {
@@ -78,6 +85,9 @@ impl<S: DocumentStore> Documents<S> {
 
     /// Records a planned copy whose files now have their blobs (in the order of the plan).
     pub async fn finish_copy(&self, plan: CopyPlan, blobs: Vec<Option<String>>) -> Result<Node> {
+        if blobs.len() != plan.pairs.len() {
+            return Err(Error::internal("a copy's blobs do not match its plan"));
+        }
         let nodes: Vec<Node> = plan.pairs.into_iter().zip(blobs).map(|((_, copy), blob)| Node { blob, ..copy }).collect();
         self.store.insert_nodes(&nodes).await.map_err(taken)?;
         nodes.into_iter().next().ok_or(Error::NotFound)

@@ -17,15 +17,38 @@ use serde::Serialize;
 /// What an upload may do, decided before its bytes arrive.
 #[derive(Debug, Clone)]
 pub struct UploadPlan {
-    pub place: Place,
-    pub name: String,
+    place: Place,
+    name: String,
     /// The file it will replace (keeping it as a previous version).
-    pub replaces: Option<Node>,
+    replaces: Option<Node>,
     /// The most bytes it may have: the largest file, or the room left.
-    pub room: i64,
+    room: i64,
+    /// The largest file the policy takes, when the plan was made.
+    largest: i64,
     path_parent: Option<Node>,
     structure: Option<StructureId>,
     uploader: PersonId,
+}
+
+impl UploadPlan {
+    pub fn room(&self) -> i64 {
+        self.room
+    }
+
+    /// The file's name, cleaned.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether it will be a new version of a file already there.
+    pub fn replaces_a_file(&self) -> bool {
+        self.replaces.is_some()
+    }
+
+    /// The refusal of bytes past [`Self::room`]: too large a file, or no room left.
+    pub fn refusal(&self) -> Error {
+        refusal(self.room, self.largest)
+    }
 }
 
 /// How much a space holds and may hold.
@@ -53,19 +76,22 @@ impl<S: DocumentStore> Documents<S> {
             None => None,
         };
         let (structure, _) = self.space_home(&place.space).await?;
-        let room = self.room(&place.space, structure).await?.min(self.policy().max_file_bytes);
+        let largest = self.policy().max_file_bytes;
+        let room = self.room(&place.space, structure).await?.min(largest);
         if announced.is_some_and(|n| n > room) {
-            return Err(over(room, &self.policy()));
+            return Err(refusal(room, largest));
         }
-        Ok(UploadPlan { place, name, replaces, room, path_parent: parent, structure, uploader: v.person })
+        Ok(UploadPlan { place, name, replaces, room, largest, path_parent: parent, structure, uploader: v.person })
     }
 
     /// Records an upload streamed to `blob` (`size` bytes starting with `head`). Refused when
     /// the space filled up meanwhile: the caller then deletes the blob. Returns the file and the
     /// blobs of versions no longer kept (the caller's to delete).
     pub async fn finish_upload(&self, plan: UploadPlan, blob: String, size: i64, head: &[u8]) -> Result<(Node, Vec<String>)> {
-        if size > self.room(&plan.place.space, plan.structure).await?.min(self.policy().max_file_bytes) {
-            return Err(over(plan.room, &self.policy()));
+        // The space may have filled up while the bytes came.
+        let room = self.room(&plan.place.space, plan.structure).await?.min(plan.largest);
+        if size > room {
+            return Err(refusal(room, plan.largest));
         }
         let now = self.clock.now();
         let content_type = sniff(head).to_owned();
@@ -196,7 +222,7 @@ pub(crate) fn with_paths(nodes: Vec<Node>) -> Vec<(String, Node)> {
     out
 }
 
-/// The refusal of an upload that does not fit.
-fn over(room: i64, policy: &crate::Policy) -> Error {
-    if room >= policy.max_file_bytes { Error::invalid("file", "document.too_large") } else { Error::invalid("file", "document.over_quota") }
+/// The refusal of an upload that does not fit in `room` bytes, where the largest file is `largest`.
+fn refusal(room: i64, largest: i64) -> Error {
+    if room >= largest { Error::invalid("file", "document.too_large") } else { Error::invalid("file", "document.over_quota") }
 }

@@ -369,25 +369,31 @@ pub(crate) async fn purge_departed(s: &Store) -> Result<Vec<String>> {
     Ok(blobs)
 }
 
-/// Bytes of current and previous versions of the nodes `filter` (on `n.`, binding `$1`) selects.
-async fn bytes(s: &Store, filter: &str, bind: String) -> Result<i64> {
+/// Bytes of current and previous versions of the nodes `filter` (on `n.`, binding `$1`, `$2`…
+/// to `binds`) selects.
+async fn bytes(s: &Store, filter: &str, binds: &[String]) -> Result<i64> {
     let sql = format!(
         "SELECT CAST((SELECT COALESCE(SUM(n.size), 0) FROM doc_nodes n WHERE {filter}) + (SELECT COALESCE(SUM(v.size), 0) FROM doc_versions v JOIN doc_nodes n ON n.id = v.node_id WHERE {filter}) AS BIGINT) AS total"
     );
-    let r = sqlx::query(AssertSqlSafe(sql)).bind(bind).fetch_one(&s.pool).await.map_err(db_err)?;
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for b in binds {
+        q = q.bind(b.clone());
+    }
+    let r = q.fetch_one(&s.pool).await.map_err(db_err)?;
     int(&r, "total")
 }
 
 pub(crate) async fn space_usage(s: &Store, space: &str) -> Result<i64> {
-    bytes(s, "n.space = $1", space.to_owned()).await
+    bytes(s, "n.space = $1", &[space.to_owned()]).await
 }
 
 pub(crate) async fn structure_usage(s: &Store, structure: StructureId) -> Result<i64> {
-    bytes(s, "n.structure_id = $1", structure.to_string()).await
+    bytes(s, "n.structure_id = $1", &[structure.to_string()]).await
 }
 
+/// A node and what is inside it: within its space (indexed), by the prefix of their paths.
 pub(crate) async fn subtree_bytes(s: &Store, n: &Node) -> Result<i64> {
-    bytes(s, "n.path LIKE $1", under(n)).await
+    bytes(s, "n.space = $1 AND n.path LIKE $2", &[n.space.code(), under(n)]).await
 }
 
 fn link(r: &AnyRow) -> Result<StoredLink> {

@@ -67,7 +67,7 @@ pub async fn from_document(state: &AppState, caller: &Principal, document: Docum
     }
     let id = AttachmentId::new();
     let head: Vec<u8> = {
-        let mut chunks = state.blobs.read(&blob, 0, node.size.clamp(0, 16) as u64).await?;
+        let mut chunks = state.blobs.read(&blob, 0, node.size.clamp(0, crate::documents::blobs::HEAD as i64) as u64).await?;
         let mut head = vec![];
         while let Some(c) = chunks.next().await {
             head.extend_from_slice(&c.map_err(Error::internal)?);

@@ -177,7 +177,7 @@ impl Blobs {
 
     /// Deletes blobs, with the thumbnails made of them (those already gone are no error).
     pub async fn delete(&self, keys: &[String]) {
-        let thumbnails: Vec<String> = keys.iter().filter(|k| !k.starts_with("t-")).map(|k| format!("t-{k}")).collect();
+        let thumbnails: Vec<String> = keys.iter().filter(|k| !k.starts_with("t-")).map(|k| super::thumbnails::key_of(k)).collect();
         for key in keys.iter().chain(&thumbnails) {
             let failed = match self {
                 Blobs::Local { root } => match tokio::fs::remove_file(Self::path(root, key)).await {

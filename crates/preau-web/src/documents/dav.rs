@@ -171,7 +171,7 @@ fn place_of(f: &Found) -> FsResult<Place> {
 /// The folder a path would be in, and its last name.
 async fn parent_and_name(u: &DavUser, path: &DavPath) -> FsResult<(Place, String)> {
     let name = path.file_name().ok_or(FsError::Forbidden)?.to_owned();
-    let parent = resolve(u, &path.parent()).await.map_err(|e| if e == FsError::NotFound { FsError::NotFound } else { e })?;
+    let parent = resolve(u, &path.parent()).await?;
     Ok((place_of(&parent)?, name))
 }
 
@@ -274,11 +274,10 @@ impl DavFile for PreauFile {
     fn write_bytes(&'_ mut self, buf: Bytes) -> FsFuture<'_, ()> {
         Box::pin(async move {
             let Open::Writing(up) = &mut self.0 else { return Err(FsError::Forbidden) };
-            let Upload { user, blob: Some(w), plan: Some(plan), .. } = &mut **up else { return Err(FsError::Forbidden) };
+            let Upload { blob: Some(w), plan: Some(plan), .. } = &mut **up else { return Err(FsError::Forbidden) };
             let w = w.get_mut().map_err(|_| FsError::GeneralFailure)?;
             if !w.write(buf).await.map_err(fs_error)? {
-                let largest = user.state.documents.policy().max_file_bytes;
-                return Err(if plan.room >= largest { FsError::TooLarge } else { FsError::InsufficientStorage });
+                return Err(fs_error(plan.refusal()));
             }
             Ok(())
         })
@@ -308,7 +307,7 @@ impl DavFile for PreauFile {
             let Upload { user, plan, blob, meta } = &mut **up;
             let (Some(p), Some(w)) = (plan.take(), blob.take()) else { return Ok(()) };
             let w = w.into_inner().map_err(|_| FsError::GeneralFailure)?;
-            let written = w.finish(&user.principal, &p.name).await.map_err(fs_error)?;
+            let written = w.finish(&user.principal, p.name()).await.map_err(fs_error)?;
             match user.state.documents.finish_upload(p, written.key.clone(), written.size, &written.head).await {
                 Ok((node, dropped)) => {
                     user.state.blobs.delete(&dropped).await;
@@ -331,12 +330,13 @@ impl GuardedFileSystem<DavUser> for PreauFs {
     fn open<'a>(&'a self, path: &'a DavPath, options: OpenOptions, u: &'a DavUser) -> FsFuture<'a, Box<dyn DavFile>> {
         Box::pin(async move {
             if !options.write {
+                // Resolving the path checked that the caller may read it.
                 let node = node_of(resolve(u, path).await?)?;
-                let (node, _) = u.state.documents.node(&u.principal, node.id).await.map_err(fs_error)?;
                 if node.folder {
                     return Err(FsError::Forbidden);
                 }
-                let file = u.state.blobs.open(node.blob.as_deref().unwrap_or_default(), node.size.max(0) as u64).await.map_err(fs_error)?;
+                let blob = node.blob.as_deref().ok_or(FsError::NotFound)?;
+                let file = u.state.blobs.open(blob, node.size.max(0) as u64).await.map_err(fs_error)?;
                 let f: Box<dyn DavFile> = Box::new(PreauFile(Open::Reading { meta: Meta::of(&Found::Node(Box::new(node))), file }));
                 return Ok(f);
             }
@@ -352,7 +352,7 @@ impl GuardedFileSystem<DavUser> for PreauFs {
                 return Err(FsError::NotFound);
             }
             let plan = u.state.documents.plan_upload(&u.principal, place, &name, options.size.map(|s| s as i64)).await.map_err(fs_error)?;
-            let blob = Incoming::start(&u.state, plan.room).await.map_err(fs_error)?;
+            let blob = Incoming::start(&u.state, plan.room()).await.map_err(fs_error)?;
             let meta = Meta { len: 0, modified: SystemTime::now(), dir: false, etag: None };
             let f: Box<dyn DavFile> =
                 Box::new(PreauFile(Open::Writing(Box::new(Upload { user: u.clone(), plan: Some(plan), blob: Some(std::sync::Mutex::new(blob)), meta }))));
@@ -390,10 +390,8 @@ impl GuardedFileSystem<DavUser> for PreauFs {
 
     fn create_dir<'a>(&'a self, path: &'a DavPath, u: &'a DavUser) -> FsFuture<'a, ()> {
         Box::pin(async move {
+            // A name taken answers `document.name_taken`, that is `Exists`.
             let (place, name) = parent_and_name(u, path).await?;
-            if u.state.documents.lookup(&u.principal, place, &name).await.map_err(fs_error)?.is_some() {
-                return Err(FsError::Exists);
-            }
             u.state.documents.create_folder(&u.principal, place, &name).await.map_err(fs_error)?;
             Ok(())
         })

@@ -81,24 +81,18 @@ async fn create_page(
     a.check_csrf(&f.csrf)?;
     match make(&state, &a.principal, id, &NewLink { days: f.days, password: f.password }).await {
         Ok((_, url)) => Ok(Redirect::to(&format!("/documents/nodes/{id}?done=link&url={}", preau_core::text::url_escape(&url))).into_response()),
-        Err(Error::Invalid(fields)) => {
-            let code = fields.first().map(|f| f.code.trim_start_matches("document.").to_owned()).unwrap_or_default();
-            Ok(Redirect::to(&format!("/documents/nodes/{id}?error={code}")).into_response())
-        }
-        Err(e) => Err(a.fail(e)),
+        Err(e) => match super::pages::code_of(&e) {
+            Some(code) => Ok(Redirect::to(&format!("/documents/nodes/{id}?error={code}")).into_response()),
+            None => Err(a.fail(e)),
+        },
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
 }
 
 async fn revoke_page(
     State(state): State<AppState>,
     a: Authed,
     Path((id, link)): Path<(DocumentId, String)>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<crate::pages::CsrfForm>,
 ) -> std::result::Result<Response, PageError> {
     a.check_csrf(&f.csrf)?;
     state.documents.revoke_link(&a.principal, id, &link).await.map_err(|e| a.fail(e))?;
@@ -152,12 +146,7 @@ fn unlock_proof(token: &str, link: &preau_documents::links::StoredLink) -> Optio
 fn unlocked(headers: &HeaderMap, token: &str, link: &preau_documents::links::StoredLink) -> bool {
     match unlock_proof(token, link) {
         None => true,
-        Some(proof) => headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .any(|c| c.trim() == format!("preau_link={proof}")),
+        Some(proof) => crate::auth::cookie(headers, "preau_link") == Some(proof.as_str()),
     }
 }
 

@@ -51,10 +51,9 @@ pub async fn save<E: std::fmt::Display>(
     chunks: impl Stream<Item = std::result::Result<Bytes, E>> + Unpin,
 ) -> Result<(Node, bool)> {
     let plan = state.documents.plan_upload(caller, place, name, announced).await?;
-    let over = if plan.room >= state.documents.policy().max_file_bytes { "document.too_large" } else { "document.over_quota" };
-    let incoming = Incoming::start(state, plan.room).await?;
-    let written = incoming.receive(chunks, Error::invalid("file", over), "document.interrupted", caller, &plan.name).await?;
-    let replaced = plan.replaces.is_some();
+    let incoming = Incoming::start(state, plan.room()).await?;
+    let written = incoming.receive(chunks, plan.refusal(), "document.interrupted", caller, plan.name()).await?;
+    let replaced = plan.replaces_a_file();
     match state.documents.finish_upload(plan, written.key.clone(), written.size, &written.head).await {
         Ok((node, dropped)) => {
             state.blobs.delete(&dropped).await;
@@ -154,7 +153,7 @@ impl Incoming {
 pub async fn copy(state: &AppState, caller: &Principal, id: preau_core::DocumentId, to: Place, name: Option<&str>) -> Result<Node> {
     let plan = state.documents.plan_copy(caller, id, to, name).await?;
     let mut made: Vec<Option<String>> = vec![];
-    for (source, _) in &plan.pairs {
+    for source in plan.sources() {
         let blob = match &source.blob {
             Some(b) => match state.blobs.duplicate(b).await {
                 Ok(copy) => Some(copy),

@@ -6,7 +6,7 @@ use super::api::space_of;
 use crate::auth::Authed;
 use crate::error::PageError;
 use crate::i18n::Tr;
-use crate::pages::{fmt_size, fmt_time, render};
+use crate::pages::{CsrfForm, fmt_size, fmt_time, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
@@ -108,7 +108,7 @@ fn row(n: &Node) -> Row {
         size: if n.folder { String::new() } else { fmt_size(n.size) },
         modified: fmt_time(n.modified_at),
         href,
-        image: matches!(n.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif"),
+        image: super::thumbnails::thumbnailable(n),
     }
 }
 
@@ -172,7 +172,7 @@ fn back_to(space: &str, folder: &str, key: &str, value: &str) -> Response {
 }
 
 /// The code of an invalid-input error, for the page to say it (`document.over_quota` → `over_quota`).
-fn code_of(e: &Error) -> Option<String> {
+pub(crate) fn code_of(e: &Error) -> Option<String> {
     match e {
         Error::Invalid(fields) => fields.first().map(|f| f.code.trim_start_matches("document.").to_owned()),
         _ => None,
@@ -391,11 +391,6 @@ struct NameForm {
 async fn rename(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Form(f): Form<NameForm>) -> PageResult {
     a.check_csrf(&f.csrf)?;
     outcome(&a, id, "renamed", state.documents.rename(&a.principal, id, &f.name).await.map(|_| ()))
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn delete(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Form(f): Form<CsrfForm>) -> PageResult {

@@ -22,7 +22,7 @@ pub fn key_of(blob: &str) -> String {
     format!("t-{blob}")
 }
 
-fn thumbnailable(node: &Node) -> bool {
+pub fn thumbnailable(node: &Node) -> bool {
     !node.folder && node.size <= MAX_SOURCE && matches!(node.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif")
 }
 
