@@ -8,6 +8,18 @@ use axum::body::Bytes;
 use preau_core::{Error, Result};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+/// The longest clamd may take to answer one step (connect, take a chunk, give its verdict):
+/// past it, the upload is refused as if clamd were down.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs one step with clamd within [`PATIENCE`].
+async fn within<T>(step: impl std::future::Future<Output = std::io::Result<T>>) -> Result<T> {
+    match tokio::time::timeout(PATIENCE, step).await {
+        Ok(r) => r.map_err(unavailable),
+        Err(_) => Err(unavailable(std::io::Error::new(std::io::ErrorKind::TimedOut, "clamd did not answer in time"))),
+    }
+}
+
 /// Where clamd listens: `unix:/run/clamav/clamd.ctl` or `host:port`.
 #[derive(Debug, Clone)]
 pub struct Clamd {
@@ -34,10 +46,10 @@ impl Clamd {
     /// Opens a scan: the file's bytes are then sent with [`Scan::send`].
     pub async fn start(&self) -> Result<Scan> {
         let mut conn: Box<dyn Stream> = match self.address.strip_prefix("unix:") {
-            Some(path) => Box::new(tokio::net::UnixStream::connect(path).await.map_err(unavailable)?),
-            None => Box::new(tokio::net::TcpStream::connect(&self.address).await.map_err(unavailable)?),
+            Some(path) => Box::new(within(tokio::net::UnixStream::connect(path)).await?),
+            None => Box::new(within(tokio::net::TcpStream::connect(&self.address)).await?),
         };
-        conn.write_all(b"zINSTREAM\0").await.map_err(unavailable)?;
+        within(conn.write_all(b"zINSTREAM\0")).await?;
         Ok(Scan { conn })
     }
 }
@@ -51,17 +63,18 @@ impl Scan {
     pub async fn send(&mut self, chunk: &Bytes) -> Result<()> {
         // clamd takes chunks of at most 4 GiB each; a request's chunks are far smaller.
         for part in chunk.chunks(1 << 30) {
-            self.conn.write_all(&(part.len() as u32).to_be_bytes()).await.map_err(unavailable)?;
-            self.conn.write_all(part).await.map_err(unavailable)?;
+            within(self.conn.write_all(&(part.len() as u32).to_be_bytes())).await?;
+            within(self.conn.write_all(part)).await?;
         }
         Ok(())
     }
 
     /// Ends the file and reads clamd's verdict.
     pub async fn verdict(mut self) -> Result<Verdict> {
-        self.conn.write_all(&[0, 0, 0, 0]).await.map_err(unavailable)?;
+        within(self.conn.write_all(&[0, 0, 0, 0])).await?;
+        // A verdict is one short line: no more is read.
         let mut reply = Vec::new();
-        self.conn.read_to_end(&mut reply).await.map_err(unavailable)?;
+        within((&mut self.conn).take(4096).read_to_end(&mut reply)).await?;
         parse(&String::from_utf8_lossy(&reply))
     }
 }
