@@ -80,3 +80,7 @@ id_type!(
     /// A file or folder of the documents service.
     DocumentId
 );
+id_type!(
+    /// A weekly course of a timetable.
+    CourseId
+);
