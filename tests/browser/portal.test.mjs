@@ -421,3 +421,30 @@ test('documents: a file shared from one space reaches its pupil, and an uploaded
   await pupil.goto(base + '/documents/trash');
   await assertAccessible(pupil, 'the documents trash');
 });
+
+test('timetable: a parent on a phone reads a child\'s week, and a teacher makes a calendar address', async () => {
+  const page = await newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+  await login(page, 'marc.demo-eleve');
+  await page.getByRole('link', { name: 'Emploi du temps' }).click();
+  await page.getByRole('navigation', { name: 'Mes enfants' }).getByRole('link', { name: /Lucie/ }).click();
+  await page.waitForURL(/person=/);
+  await page.getByRole('link', { name: 'Semaine suivante →' }).click();
+  await page.waitForURL(/week=/);
+  const lessons = await page.locator('.lesson').count();
+  assert.ok(lessons > 5, `the child's week has lessons (${lessons})`);
+  assert.match(await page.locator('h1').textContent(), /Lucie Demo-Eleve/);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
+  await assertAccessible(page, 'the week page');
+
+  const teacher = await newPage();
+  await login(teacher, 'claire.demo-enseignante');
+  await teacher.goto(base + '/timetable');
+  await teacher.getByRole('button', { name: 'Créer mon adresse d\'abonnement' }).click();
+  const url = await teacher.getByLabel('Adresse d\'abonnement').inputValue();
+  assert.match(url, /\/ics\/[A-Za-z0-9_-]{20,}$/);
+  const feed = await teacher.request.get(url.replace(/^https?:\/\/[^/]+/, base));
+  assert.equal(feed.status(), 200);
+  assert.match(await feed.text(), /BEGIN:VEVENT/);
+  await assertAccessible(teacher, 'the week page with a new calendar address');
+});

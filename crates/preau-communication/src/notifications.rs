@@ -30,10 +30,12 @@ pub enum Kind {
     Report,
     /// A file or folder was shared with them.
     Document,
+    /// A lesson of theirs was cancelled, moved, or is given by someone else or elsewhere.
+    Timetable,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Message, Kind::News, Kind::Acknowledgement, Kind::Report, Kind::Document];
+    pub const ALL: [Kind; 6] = [Kind::Message, Kind::News, Kind::Acknowledgement, Kind::Report, Kind::Document, Kind::Timetable];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Acknowledgement => "acknowledgement",
             Kind::Report => "report",
             Kind::Document => "document",
+            Kind::Timetable => "timetable",
         }
     }
 

@@ -30,6 +30,8 @@ pub enum Permission {
     ManageCommunication,
     /// Hide reported content (used by later services).
     Moderate,
+    /// Enter, import and change the structure's timetable and calendar.
+    ManageTimetable,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,10 +39,12 @@ pub enum Role {
     TerritoryAdmin,
     LocalAdmin,
     Moderator,
+    /// Enters and changes the timetable of a structure (*responsable de l'emploi du temps*).
+    TimetableManager,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::TerritoryAdmin, Role::LocalAdmin, Role::Moderator];
+    pub const ALL: [Role; 4] = [Role::TerritoryAdmin, Role::LocalAdmin, Role::Moderator, Role::TimetableManager];
 
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
@@ -56,9 +60,13 @@ impl Role {
                 ReadAudit,
                 ManageCommunication,
                 Moderate,
+                ManageTimetable,
             ],
-            Role::LocalAdmin => &[ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ManageConnectors, ReadAudit, ManageCommunication, Moderate],
+            Role::LocalAdmin => {
+                &[ManagePeople, ManageGroups, ManageRoles, ManageBouquet, ManageConnectors, ReadAudit, ManageCommunication, Moderate, ManageTimetable]
+            }
             Role::Moderator => &[Moderate],
+            Role::TimetableManager => &[ManageTimetable],
         }
     }
 
@@ -67,6 +75,7 @@ impl Role {
             Role::TerritoryAdmin => "territory_admin",
             Role::LocalAdmin => "local_admin",
             Role::Moderator => "moderator",
+            Role::TimetableManager => "timetable_manager",
         }
     }
 

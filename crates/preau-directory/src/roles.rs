@@ -24,6 +24,8 @@ impl<S: DirectoryStore> Directory<S> {
             (Role::Moderator, Scope::Structure(s)) => caller.require_in(Permission::ManageRoles, s),
             (Role::Moderator, Scope::Territory) => caller.require_territory(Permission::ManageRoles),
             (Role::Moderator, Scope::Group(_)) => Ok(()),
+            (Role::TimetableManager, Scope::Structure(s)) => caller.require_in(Permission::ManageRoles, s),
+            (Role::TimetableManager, _) => Err(Error::invalid("scope", "role.scope")),
         }
     }
 

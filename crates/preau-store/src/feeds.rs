@@ -276,13 +276,17 @@ impl FeedTx for StoreFeedTx {
         let (id, sql, change): (StructureId, &'static str, Change) = match existing {
             None => (
                 StructureId::new(),
-                "INSERT INTO structures (id, uai, name, kind, degree, postal_code, city, external_id, territory_id, academie, address, phone, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', '', '')",
+                "INSERT INTO structures (id, uai, name, kind, degree, postal_code, city, external_id, territory_id, academie, address, phone, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '', '')",
                 Change::Created,
             ),
             Some(row) => {
                 let current = crate::rows::structure(&row)?;
-                let same =
-                    current.uai == s.uai && current.name == s.name && current.kind == s.kind && current.postal_code == s.postal_code && current.city == s.city;
+                let same = current.uai == s.uai
+                    && current.name == s.name
+                    && current.kind == s.kind
+                    && current.postal_code == s.postal_code
+                    && current.city == s.city
+                    && !current.academie.is_empty();
                 let adopted = sqlx::query("SELECT external_id FROM structures WHERE id = $1")
                     .bind(current.id.to_string())
                     .fetch_one(&mut **self.tx().await?)
@@ -293,7 +297,7 @@ impl FeedTx for StoreFeedTx {
                 }
                 (
                     current.id,
-                    "UPDATE structures SET uai = $2, name = $3, kind = $4, degree = $5, postal_code = $6, city = $7, external_id = $8 WHERE id = $1 AND territory_id = $9",
+                    "UPDATE structures SET uai = $2, name = $3, kind = $4, degree = $5, postal_code = $6, city = $7, external_id = $8, academie = CASE WHEN academie = '' THEN $10 ELSE academie END WHERE id = $1 AND territory_id = $9",
                     Change::Updated,
                 )
             }
@@ -308,6 +312,9 @@ impl FeedTx for StoreFeedTx {
             .bind(s.city.clone())
             .bind(external_id.to_owned())
             .bind(self.territory.clone())
+            // The académie of the feed (external ids are `<ACADEMIE>:<id>`): it sets the
+            // structure's holiday zone.
+            .bind(external_id.split_once(':').map(|(a, _)| a.to_owned()).unwrap_or_default())
             .execute(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;

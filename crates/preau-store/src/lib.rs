@@ -21,6 +21,7 @@ mod notifications;
 mod rows;
 mod scim;
 mod sso;
+mod timetable;
 
 use preau_core::{Error, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

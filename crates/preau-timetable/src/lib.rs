@@ -4,8 +4,39 @@
 //! import of a timetabling tool's export, and the calendar feed a person subscribes to.
 
 pub mod calendar;
+pub mod demo;
+pub mod ics;
 pub mod lessons;
+pub mod manage;
 pub mod model;
 
 pub use calendar::{SchoolCalendar, WeekLetter, Zone};
 pub use model::{Change, Course, Lesson, LessonStatus, Weeks};
+pub mod store;
+pub mod views;
+
+pub use store::TimetableStore;
+
+use preau_communication::Communication;
+use preau_core::Clock;
+use std::sync::Arc;
+
+/// The timetable operations, over a store, a clock and the communication service (who stands
+/// where, and the notification feed).
+pub struct Timetable<S> {
+    pub store: Arc<S>,
+    pub clock: Arc<dyn Clock>,
+    pub communication: Communication<S>,
+}
+
+impl<S> Clone for Timetable<S> {
+    fn clone(&self) -> Self {
+        Self { store: self.store.clone(), clock: self.clock.clone(), communication: self.communication.clone() }
+    }
+}
+
+impl<S: TimetableStore> Timetable<S> {
+    pub fn new(communication: Communication<S>) -> Self {
+        Self { store: communication.store.clone(), clock: communication.clock.clone(), communication }
+    }
+}

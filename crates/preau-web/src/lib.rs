@@ -20,6 +20,7 @@ pub mod saml;
 pub mod scim;
 pub mod slo;
 pub mod state;
+pub mod timetable;
 
 pub use state::{AppState, WebConfig};
 
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::routes())
         .merge(communication::routes())
         .merge(documents::routes())
+        .merge(timetable::routes())
         .merge(ops::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let uploads = pages::imports::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT));

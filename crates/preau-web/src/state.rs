@@ -48,6 +48,8 @@ pub struct AppState {
     pub hub: Arc<crate::communication::live::Hub>,
     /// Personal and shared spaces of documents.
     pub documents: preau_documents::Documents<Store>,
+    /// The timetable: courses, lesson changes, calendar feeds.
+    pub timetable: preau_timetable::Timetable<Store>,
     /// Where the bytes of documents are kept.
     pub blobs: Arc<crate::documents::blobs::Blobs>,
     /// The antivirus every upload goes through, when one is configured.
@@ -124,6 +126,7 @@ impl AppState {
         }
         let documents = preau_documents::Documents::new(communication.clone(), preau_documents::Policy::default());
         Ok(AppState {
+            timetable: preau_timetable::Timetable::new(communication.clone()),
             documents,
             blobs: Arc::new(crate::documents::blobs::Blobs::local(data_dir.join("documents"))),
             dav: Arc::new(crate::documents::dav::handler()),
@@ -193,11 +196,34 @@ pub async fn seed_demo(
     let system = preau_core::Principal::system(demo.territory.id);
     let audit = preau_directory::audit::entry::<(), _>(clock.now(), &system, "charter.publish", "charter".into(), None, None, Some(&demo.charter));
     let version = store.publish_charter(demo.territory.id, demo.charter, clock.now(), &audit).await?;
+    seed_demo_timetable(store, &demo, &system, clock).await?;
     for l in &demo.logins {
         store.set_password(l.person, &hasher.hash(&l.password).await?).await?;
         store.accept_charter(l.person, version).await?;
     }
     Ok(demo.logins)
+}
+
+/// The demo's courses, for the school year under way (from the first of September).
+async fn seed_demo_timetable(store: &Store, demo: &preau_directory::demo::Demo, system: &preau_core::Principal, clock: &dyn Clock) -> preau_core::Result<()> {
+    use chrono::Datelike;
+    use preau_timetable::demo::DemoTeaching;
+    let today = chrono::DateTime::from_timestamp(clock.now(), 0).map(|d| d.date_naive()).unwrap_or_default();
+    let year = if today.month() >= 8 { today.year() } else { today.year() - 1 };
+    let (from, to) = (chrono::NaiveDate::from_ymd_opt(year, 9, 1).unwrap_or(today), chrono::NaiveDate::from_ymd_opt(year + 1, 7, 4).unwrap_or(today));
+    let label = |code: &str| demo.snapshot.subjects.iter().find(|s| s.code == code).map(|s| s.label.clone()).unwrap_or_else(|| code.to_owned());
+    let teachings: Vec<DemoTeaching> = demo
+        .snapshot
+        .teachings
+        .iter()
+        .filter_map(|t| {
+            let g = demo.snapshot.groups.iter().find(|g| g.id == t.group)?;
+            Some(DemoTeaching { structure: g.structure, teacher: t.teacher, group: t.group, subject: label(&t.subject_code) })
+        })
+        .collect();
+    let diff = preau_timetable::store::CourseDiff { added: preau_timetable::demo::courses(&teachings, from, to), ..Default::default() };
+    let audit = preau_directory::audit::entry::<(), ()>(clock.now(), system, "timetable.demo", "timetable".into(), None, None, None);
+    preau_timetable::TimetableStore::apply_courses(store, &diff, &audit).await
 }
 
 impl AppState {

@@ -23,4 +23,5 @@ mod s3;
 mod saml;
 mod scim;
 mod store;
+mod timetable;
 mod webdav;

@@ -1,0 +1,303 @@
+//! The timetable's storage: courses with their groups and teachers in link tables (read back
+//! aggregated as JSON arrays, one row per course), lesson changes keyed by course and day,
+//! calendar feed digests.
+
+use crate::directory::write_audit;
+use crate::rows::{from_json, ids_json, int, opt, opt_int, opt_parse, parse, text};
+use crate::{Store, db_err};
+use chrono::NaiveDate;
+use preau_core::{CourseId, Error, GroupId, PersonId, Result, StructureId};
+use preau_directory::AuditEntry;
+use preau_timetable::store::CourseDiff;
+use preau_timetable::{Change, Course, TimetableStore, Weeks};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AssertSqlSafe, Transaction};
+
+type Tx<'a> = Transaction<'a, Any>;
+
+fn day(r: &AnyRow, col: &str) -> Result<NaiveDate> {
+    text(r, col)?.parse().map_err(|_| Error::Internal(format!("bad date in {col}")))
+}
+
+fn ids<T: std::str::FromStr>(r: &AnyRow, col: &str) -> Result<Vec<T>> {
+    let list: Vec<Option<String>> = from_json(&opt(r, col)?.unwrap_or_else(|| "[]".into()))?;
+    Ok(list.into_iter().flatten().filter_map(|s| s.parse().ok()).collect())
+}
+
+fn course(r: &AnyRow) -> Result<Course> {
+    Ok(Course {
+        id: parse(r, "id")?,
+        structure: parse(r, "structure_id")?,
+        subject: text(r, "subject")?,
+        teachers: ids(r, "teachers")?,
+        groups: ids(r, "groups_of")?,
+        room: text(r, "room")?,
+        weekday: u8::try_from(int(r, "weekday")?).map_err(Error::internal)?,
+        start: u16::try_from(int(r, "start_minute")?).map_err(Error::internal)?,
+        end: u16::try_from(int(r, "end_minute")?).map_err(Error::internal)?,
+        weeks: Weeks::parse(&text(r, "weeks")?).ok_or_else(|| Error::Internal("bad weeks".into()))?,
+        from: day(r, "valid_from")?,
+        to: day(r, "valid_to")?,
+        source: text(r, "source")?,
+        key: text(r, "source_key")?,
+    })
+}
+
+fn change(r: &AnyRow) -> Result<Change> {
+    let moved_to = match (opt(r, "moved_date")?, opt_int(r, "moved_start")?, opt_int(r, "moved_end")?) {
+        (Some(d), Some(s), Some(e)) => {
+            Some((d.parse().map_err(Error::internal)?, u16::try_from(s).map_err(Error::internal)?, u16::try_from(e).map_err(Error::internal)?))
+        }
+        _ => None,
+    };
+    Ok(Change {
+        course: parse(r, "course_id")?,
+        date: day(r, "lesson_date")?,
+        cancelled: int(r, "cancelled")? != 0,
+        moved_to,
+        replacement: opt_parse(r, "replacement")?,
+        room: opt(r, "room")?,
+        note: text(r, "note")?,
+        at: int(r, "at")?,
+        by: parse(r, "by_person")?,
+    })
+}
+
+impl Store {
+    /// `SELECT` of courses with their teachers and groups, followed by `rest` (a `WHERE`).
+    fn course_query(&self, rest: &str) -> String {
+        format!(
+            "SELECT c.*, (SELECT {} FROM tt_course_teachers t WHERE t.course_id = c.id) AS teachers, (SELECT {} FROM tt_course_groups g WHERE g.course_id = c.id) AS groups_of FROM tt_courses c {rest}",
+            self.dialect.json_agg("t.person_id"),
+            self.dialect.json_agg("g.group_id"),
+        )
+    }
+
+    async fn courses_where(&self, rest: &str, binds: &[String]) -> Result<Vec<Course>> {
+        let sql = self.course_query(rest);
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(&self.pool).await.map_err(db_err)?.iter().map(course).collect()
+    }
+}
+
+async fn insert_course_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
+    sqlx::query("INSERT INTO tt_courses (id, structure_id, subject, room, weekday, start_minute, end_minute, weeks, valid_from, valid_to, source, source_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind(c.id.to_string())
+        .bind(c.structure.to_string())
+        .bind(c.subject.clone())
+        .bind(c.room.clone())
+        .bind(i64::from(c.weekday))
+        .bind(i64::from(c.start))
+        .bind(i64::from(c.end))
+        .bind(c.weeks.code())
+        .bind(c.from.to_string())
+        .bind(c.to.to_string())
+        .bind(c.source.clone())
+        .bind(c.key.clone())
+        .execute(&mut **tx)
+        .await
+        .map_err(crate::directory::conflict_as("timetable.duplicate"))?;
+    links_tx(tx, c).await
+}
+
+async fn links_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
+    for g in &c.groups {
+        sqlx::query("INSERT INTO tt_course_groups (group_id, course_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(g.to_string())
+            .bind(c.id.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    for t in &c.teachers {
+        sqlx::query("INSERT INTO tt_course_teachers (person_id, course_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(t.to_string())
+            .bind(c.id.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+async fn update_course_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
+    sqlx::query("UPDATE tt_courses SET subject = $2, room = $3, weekday = $4, start_minute = $5, end_minute = $6, weeks = $7, valid_from = $8, valid_to = $9 WHERE id = $1")
+        .bind(c.id.to_string())
+        .bind(c.subject.clone())
+        .bind(c.room.clone())
+        .bind(i64::from(c.weekday))
+        .bind(i64::from(c.start))
+        .bind(i64::from(c.end))
+        .bind(c.weeks.code())
+        .bind(c.from.to_string())
+        .bind(c.to.to_string())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    for table in ["tt_course_groups", "tt_course_teachers"] {
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE course_id = $1"))).bind(c.id.to_string()).execute(&mut **tx).await.map_err(db_err)?;
+    }
+    links_tx(tx, c).await
+}
+
+async fn delete_course_tx(tx: &mut Tx<'_>, id: CourseId) -> Result<()> {
+    for table in ["tt_changes", "tt_course_groups", "tt_course_teachers"] {
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE course_id = $1"))).bind(id.to_string()).execute(&mut **tx).await.map_err(db_err)?;
+    }
+    sqlx::query("DELETE FROM tt_courses WHERE id = $1").bind(id.to_string()).execute(&mut **tx).await.map_err(db_err)?;
+    Ok(())
+}
+
+impl TimetableStore for Store {
+    async fn course(&self, id: CourseId) -> Result<Option<Course>> {
+        Ok(self.courses_where("WHERE c.id = $1", &[id.to_string()]).await?.pop())
+    }
+
+    async fn structure_courses(&self, structure: StructureId) -> Result<Vec<Course>> {
+        self.courses_where("WHERE c.structure_id = $1", &[structure.to_string()]).await
+    }
+
+    async fn courses_of(&self, groups: &[GroupId], teacher: Option<PersonId>) -> Result<Vec<Course>> {
+        let rest = format!(
+            "WHERE c.id IN (SELECT course_id FROM tt_course_groups WHERE group_id IN ({})) OR c.id IN (SELECT course_id FROM tt_course_teachers WHERE person_id = $2)",
+            self.dialect.json_strings(1)
+        );
+        self.courses_where(&rest, &[ids_json(groups)?, teacher.map(|t| t.to_string()).unwrap_or_default()]).await
+    }
+
+    async fn room_courses(&self, structure: StructureId, room: &str) -> Result<Vec<Course>> {
+        // With the courses moved into the room for one lesson.
+        self.courses_where(
+            "WHERE (c.structure_id = $1 AND c.room = $2) OR c.id IN (SELECT course_id FROM tt_changes WHERE room = $2)",
+            &[structure.to_string(), room.to_owned()],
+        )
+        .await
+        .map(|list| list.into_iter().filter(|c| c.structure == structure).collect())
+    }
+
+    async fn insert_course(&self, course: &Course, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        insert_course_tx(&mut tx, course).await?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn delete_course(&self, id: CourseId, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        delete_course_tx(&mut tx, id).await?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn apply_courses(&self, diff: &CourseDiff, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        for id in &diff.removed {
+            delete_course_tx(&mut tx, *id).await?;
+        }
+        for c in &diff.updated {
+            update_course_tx(&mut tx, c).await?;
+        }
+        for c in &diff.added {
+            insert_course_tx(&mut tx, c).await?;
+        }
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn changes_of(&self, courses: &[CourseId], from: NaiveDate, to: NaiveDate) -> Result<Vec<Change>> {
+        let sql = format!(
+            "SELECT * FROM tt_changes WHERE course_id IN ({}) AND ((lesson_date >= $2 AND lesson_date <= $3) OR (moved_date >= $2 AND moved_date <= $3))",
+            self.dialect.json_strings(1)
+        );
+        let rs =
+            sqlx::query(AssertSqlSafe(sql)).bind(ids_json(courses)?).bind(from.to_string()).bind(to.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        rs.iter().map(change).collect()
+    }
+
+    async fn replacements(&self, teacher: PersonId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Change>> {
+        let rs = sqlx::query(
+            "SELECT * FROM tt_changes WHERE replacement = $1 AND ((lesson_date >= $2 AND lesson_date <= $3) OR (moved_date >= $2 AND moved_date <= $3))",
+        )
+        .bind(teacher.to_string())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rs.iter().map(change).collect()
+    }
+
+    async fn put_change(&self, c: &Change, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("DELETE FROM tt_changes WHERE course_id = $1 AND lesson_date = $2")
+            .bind(c.course.to_string())
+            .bind(c.date.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("INSERT INTO tt_changes (course_id, lesson_date, cancelled, moved_date, moved_start, moved_end, replacement, room, note, at, by_person) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            .bind(c.course.to_string())
+            .bind(c.date.to_string())
+            .bind(i64::from(c.cancelled))
+            .bind(c.moved_to.map(|m| m.0.to_string()))
+            .bind(c.moved_to.map(|m| i64::from(m.1)))
+            .bind(c.moved_to.map(|m| i64::from(m.2)))
+            .bind(c.replacement.map(|p| p.to_string()))
+            .bind(c.room.clone())
+            .bind(c.note.clone())
+            .bind(c.at)
+            .bind(c.by.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn delete_change(&self, course: CourseId, date: NaiveDate, audit: &AuditEntry) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let r = sqlx::query("DELETE FROM tt_changes WHERE course_id = $1 AND lesson_date = $2")
+            .bind(course.to_string())
+            .bind(date.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn set_calendar_link(&self, person: PersonId, digest: &str, at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO calendar_links (person_id, digest, created_at) VALUES ($1, $2, $3) ON CONFLICT (person_id) DO UPDATE SET digest = excluded.digest, created_at = excluded.created_at")
+            .bind(person.to_string())
+            .bind(digest.to_owned())
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_calendar_link(&self, person: PersonId) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM calendar_links WHERE person_id = $1").bind(person.to_string()).execute(&self.pool).await.map_err(db_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn calendar_link(&self, digest: &str) -> Result<Option<PersonId>> {
+        let r =
+            sqlx::query("SELECT person_id FROM calendar_links WHERE digest = $1").bind(digest.to_owned()).fetch_optional(&self.pool).await.map_err(db_err)?;
+        r.map(|r| parse(&r, "person_id")).transpose()
+    }
+
+    async fn calendar_link_of(&self, person: PersonId) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT created_at FROM calendar_links WHERE person_id = $1")
+            .bind(person.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| int(&r, "created_at")).transpose()
+    }
+}

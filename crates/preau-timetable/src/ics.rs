@@ -1,0 +1,162 @@
+//! The calendar feed (iCalendar, RFC 5545) a person subscribes to from a calendar app: their
+//! lessons of the school year, each one event named by its course and day (so that a change
+//! updates the same event), times in UTC, a cancelled lesson kept with `STATUS:CANCELLED`.
+//! The address carries a secret token of which only the digest is kept; making a new one or
+//! revoking it stops the old one at once.
+
+use crate::model::{Lesson, LessonStatus};
+use crate::views::Of;
+use crate::{Timetable, TimetableStore};
+use chrono::{Datelike, Days, NaiveDate};
+use preau_core::{Error, PersonId, Principal, Result};
+use std::collections::HashMap;
+
+impl<S: TimetableStore> Timetable<S> {
+    /// Records the digest of a new calendar feed address for the caller (the previous one
+    /// stops working).
+    pub async fn make_calendar_link(&self, caller: &Principal, digest: &str) -> Result<()> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        self.store.set_calendar_link(me, digest, self.clock.now()).await
+    }
+
+    /// Stops the caller's calendar feed address.
+    pub async fn revoke_calendar_link(&self, caller: &Principal) -> Result<bool> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        self.store.delete_calendar_link(me).await
+    }
+
+    /// When the caller made their calendar feed address, if they have one.
+    pub async fn calendar_link_made(&self, caller: &Principal) -> Result<Option<i64>> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        self.store.calendar_link_of(me).await
+    }
+
+    /// The feed of the person whose address has this digest: their lessons from a week ago
+    /// to the end of the school year (to the end of August when the structure has no calendar).
+    pub async fn calendar_feed(&self, digest: &str, principal_of: impl AsyncFnOnce(PersonId) -> Result<Principal>) -> Result<String> {
+        let person = self.store.calendar_link(digest).await?.ok_or(Error::NotFound)?;
+        let caller = principal_of(person).await?;
+        let today = preau_core::local_time::to_paris(self.clock.now()).div_euclid(86_400);
+        let today = NaiveDate::from_num_days_from_ce_opt(i32::try_from(today + 719_163).unwrap_or(0)).ok_or(Error::NotFound)?;
+        let from = today - Days::new(7);
+        let mut to = NaiveDate::from_ymd_opt(if today.month() >= 8 { today.year() + 1 } else { today.year() }, 8, 31).unwrap_or(today);
+        for (s, _) in &caller.memberships {
+            if let Some(c) = self.calendar(*s, today).await? {
+                to = to.min(c.end.max(today));
+            }
+        }
+        let lessons = self.lessons(&caller, &Of::Person(person), from, to).await?;
+        let names = self.names(&lessons).await?;
+        let me = self.store.person(person).await?;
+        Ok(render(&format!("Emploi du temps — {} {}", me.given_name, me.family_name), &lessons, &names, self.clock.now()))
+    }
+
+    /// The names of the teachers and groups of these lessons (one read per distinct one; a
+    /// person gone from the directory has no name).
+    pub async fn names(&self, lessons: &[Lesson]) -> Result<HashMap<String, String>> {
+        use std::collections::hash_map::Entry;
+        let mut names = HashMap::new();
+        for l in lessons {
+            for t in &l.teachers {
+                if let Entry::Vacant(e) = names.entry(t.to_string()) {
+                    let name = self.store.person(*t).await.map(|p| format!("{} {}", p.given_name, p.family_name)).unwrap_or_default();
+                    e.insert(name);
+                }
+            }
+            for g in &l.groups {
+                if let Entry::Vacant(e) = names.entry(g.to_string()) {
+                    e.insert(self.store.group(*g).await.map(|g| g.name).unwrap_or_default());
+                }
+            }
+        }
+        Ok(names)
+    }
+}
+
+/// Escapes a TEXT value (RFC 5545 §3.3.11).
+fn text(s: &str) -> String {
+    s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace(['\r', '\n'], "\\n")
+}
+
+/// Folds a content line at 75 octets (§3.1), never inside a character.
+fn fold(line: &str, out: &mut String) {
+    let mut width = 0;
+    for c in line.chars() {
+        if width + c.len_utf8() > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += c.len_utf8();
+    }
+    out.push_str("\r\n");
+}
+
+fn utc(day: NaiveDate, minute: u16) -> String {
+    let local = (i64::from(day.num_days_from_ce()) - 719_163) * 86_400 + i64::from(minute) * 60;
+    let at = preau_core::local_time::from_paris(local);
+    chrono::DateTime::from_timestamp(at, 0).map(|d| d.format("%Y%m%dT%H%M%SZ").to_string()).unwrap_or_default()
+}
+
+/// A calendar of lessons; `names` gives the names of teachers and groups by id.
+pub fn render(name: &str, lessons: &[Lesson], names: &HashMap<String, String>, now: i64) -> String {
+    let stamp = chrono::DateTime::from_timestamp(now, 0).map(|d| d.format("%Y%m%dT%H%M%SZ").to_string()).unwrap_or_default();
+    let mut out = String::with_capacity(400 * lessons.len() + 200);
+    for l in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Preau//Emploi du temps//FR", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"] {
+        fold(l, &mut out);
+    }
+    fold(&format!("X-WR-CALNAME:{}", text(name)), &mut out);
+    let name_of = |id: String| names.get(&id).cloned().unwrap_or_default();
+    for l in lessons {
+        let teachers: Vec<String> = l.teachers.iter().map(|t| name_of(t.to_string())).collect();
+        let groups: Vec<String> = l.groups.iter().map(|g| name_of(g.to_string())).collect();
+        let mut description = format!("{} — {}", groups.join(", "), teachers.join(", "));
+        if !l.note.is_empty() {
+            description.push_str(&format!("\n{}", l.note));
+        }
+        fold("BEGIN:VEVENT", &mut out);
+        fold(&format!("UID:{}-{}@preau", l.course, l.date.format("%Y%m%d")), &mut out);
+        fold(&format!("DTSTAMP:{stamp}"), &mut out);
+        fold(&format!("DTSTART:{}", utc(l.day, l.start)), &mut out);
+        fold(&format!("DTEND:{}", utc(l.day, l.end)), &mut out);
+        let summary = if l.status == LessonStatus::Cancelled { format!("Annulé : {}", l.subject) } else { l.subject.clone() };
+        fold(&format!("SUMMARY:{}", text(&summary)), &mut out);
+        if !l.room.is_empty() {
+            fold(&format!("LOCATION:{}", text(&l.room)), &mut out);
+        }
+        fold(&format!("DESCRIPTION:{}", text(&description)), &mut out);
+        fold(&format!("STATUS:{}", if l.status == LessonStatus::Cancelled { "CANCELLED" } else { "CONFIRMED" }), &mut out);
+        fold("TRANSP:OPAQUE", &mut out);
+        fold("END:VEVENT", &mut out);
+    }
+    fold("END:VCALENDAR", &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_fold_at_75_octets_without_cutting_a_character() {
+        let mut out = String::new();
+        fold(&format!("SUMMARY:{}", "é".repeat(60)), &mut out);
+        for line in out.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(line.len() <= 75, "{} octets", line.len());
+        }
+        assert_eq!(out.replace("\r\n ", ""), format!("SUMMARY:{}\r\n", "é".repeat(60)));
+    }
+
+    #[test]
+    fn text_values_escape_separators() {
+        assert_eq!(text("Maths; groupe 1, salle B\nsuite"), "Maths\\; groupe 1\\, salle B\\nsuite");
+    }
+
+    #[test]
+    fn lesson_times_are_written_in_utc() {
+        let d = NaiveDate::from_ymd_opt(2026, 9, 14).unwrap_or(NaiveDate::MIN);
+        assert_eq!(utc(d, 8 * 60), "20260914T060000Z", "Paris is UTC+2 in September");
+        let d = NaiveDate::from_ymd_opt(2026, 12, 14).unwrap_or(NaiveDate::MIN);
+        assert_eq!(utc(d, 8 * 60), "20261214T070000Z");
+    }
+}

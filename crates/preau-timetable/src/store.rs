@@ -1,0 +1,48 @@
+//! The storage port of the timetable, implemented by `preau-store`.
+
+use crate::model::{Change, Course};
+use chrono::NaiveDate;
+use preau_communication::CommunicationStore;
+use preau_core::{CourseId, GroupId, PersonId, Result, StructureId};
+use preau_directory::AuditEntry;
+
+/// What an import changes, applied in one transaction.
+#[derive(Debug, Default)]
+pub struct CourseDiff {
+    pub added: Vec<Course>,
+    pub updated: Vec<Course>,
+    pub removed: Vec<CourseId>,
+}
+
+pub trait TimetableStore: CommunicationStore {
+    async fn course(&self, id: CourseId) -> Result<Option<Course>>;
+    /// The courses of a structure, all sources.
+    async fn structure_courses(&self, structure: StructureId) -> Result<Vec<Course>>;
+    /// The courses attended by any of these groups or taught by `teacher`.
+    async fn courses_of(&self, groups: &[GroupId], teacher: Option<PersonId>) -> Result<Vec<Course>>;
+    /// The courses held in a room of a structure.
+    async fn room_courses(&self, structure: StructureId, room: &str) -> Result<Vec<Course>>;
+    async fn insert_course(&self, course: &Course, audit: &AuditEntry) -> Result<()>;
+    /// Deletes a course and the changes of its lessons.
+    async fn delete_course(&self, id: CourseId, audit: &AuditEntry) -> Result<()>;
+    /// Applies an import's difference in one transaction (the removed courses lose their changes).
+    async fn apply_courses(&self, diff: &CourseDiff, audit: &AuditEntry) -> Result<()>;
+
+    /// The changes of these courses' lessons due, or moved to, from `from` to `to`.
+    async fn changes_of(&self, courses: &[CourseId], from: NaiveDate, to: NaiveDate) -> Result<Vec<Change>>;
+    /// The changes that give a teacher lessons to replace, due or moved from `from` to `to`.
+    async fn replacements(&self, teacher: PersonId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Change>>;
+    /// Records the change of a lesson (replacing an earlier one of the same lesson).
+    async fn put_change(&self, change: &Change, audit: &AuditEntry) -> Result<()>;
+    /// Puts a lesson back as its course says; whether it had a change.
+    async fn delete_change(&self, course: CourseId, date: NaiveDate, audit: &AuditEntry) -> Result<bool>;
+
+    /// Records the digest of a person's calendar feed address (replacing any earlier one).
+    async fn set_calendar_link(&self, person: PersonId, digest: &str, at: i64) -> Result<()>;
+    /// Forgets a person's calendar feed address; whether they had one.
+    async fn delete_calendar_link(&self, person: PersonId) -> Result<bool>;
+    /// The person a calendar feed address's digest belongs to.
+    async fn calendar_link(&self, digest: &str) -> Result<Option<PersonId>>;
+    /// When the person made their calendar feed address, if they have one.
+    async fn calendar_link_of(&self, person: PersonId) -> Result<Option<i64>>;
+}

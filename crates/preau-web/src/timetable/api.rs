@@ -1,0 +1,176 @@
+//! The timetable's JSON API: lessons of a person, class or room over a range; the courses of
+//! a structure for its managers; changing one lesson; the caller's calendar feed address; and
+//! the feed itself (`/ics/{token}`, no session: the token is the key).
+
+use super::{monday_of, shown, today};
+use crate::auth::ApiCaller;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::{Days, NaiveDate};
+use preau_core::{CourseId, Error, GroupId, PersonId, Result, StructureId};
+use preau_identity::secrets;
+use preau_timetable::Weeks;
+use preau_timetable::manage::{ChangeInput, CourseInput};
+use preau_timetable::model::parse_minute;
+use preau_timetable::views::Of;
+use serde::Deserialize;
+
+type ApiResult = std::result::Result<Response, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/timetable", get(lessons))
+        .route("/api/v1/structures/{id}/courses", get(courses).post(add_course))
+        .route("/api/v1/courses/{id}", axum::routing::delete(delete_course))
+        .route("/api/v1/courses/{id}/lessons/{date}", put(change).delete(undo))
+        .route("/api/v1/me/calendar-link", post(make_link).delete(revoke_link))
+        .route("/ics/{token}", get(feed))
+}
+
+/// Whose lessons, and when: `week` (any day of it) or `from` and `to`; by default the
+/// caller's own this week.
+#[derive(Deserialize, Default)]
+pub struct LessonQuery {
+    pub person: Option<PersonId>,
+    pub class: Option<GroupId>,
+    pub room: Option<String>,
+    pub structure: Option<StructureId>,
+    pub week: Option<NaiveDate>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl LessonQuery {
+    pub fn of(&self, me: Option<PersonId>) -> Result<Of> {
+        Ok(match (&self.class, &self.room, self.person.or(me)) {
+            (Some(g), _, _) => Of::Class(*g),
+            (None, Some(r), _) => Of::Room(self.structure.ok_or_else(|| Error::invalid("structure", "timetable.structure"))?, r.clone()),
+            (None, None, Some(p)) => Of::Person(p),
+            _ => return Err(Error::Forbidden),
+        })
+    }
+
+    pub fn range(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        match (self.from, self.to) {
+            (Some(f), Some(t)) => (f, t),
+            _ => {
+                let monday = monday_of(self.week.unwrap_or(today));
+                (monday, monday + Days::new(6))
+            }
+        }
+    }
+}
+
+async fn lessons(State(state): State<AppState>, c: ApiCaller, Query(q): Query<LessonQuery>) -> ApiResult {
+    let (from, to) = q.range(today(&state));
+    let list = state.timetable.lessons(&c.principal, &q.of(c.principal.person_id())?, from, to).await?;
+    Ok(Json(shown(&state, list).await?).into_response())
+}
+
+async fn courses(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>) -> ApiResult {
+    Ok(Json(state.timetable.courses(&c.principal, id).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct CourseBody {
+    subject: String,
+    #[serde(default)]
+    teachers: Vec<PersonId>,
+    groups: Vec<GroupId>,
+    #[serde(default)]
+    room: String,
+    weekday: u8,
+    start: String,
+    end: String,
+    #[serde(default)]
+    weeks: String,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+fn minute(s: &str, field: &str) -> Result<u16> {
+    parse_minute(s).ok_or_else(|| Error::invalid(field, "timetable.times"))
+}
+
+async fn add_course(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>, Json(b): Json<CourseBody>) -> ApiResult {
+    let input = CourseInput {
+        subject: b.subject,
+        teachers: b.teachers,
+        groups: b.groups,
+        room: b.room,
+        weekday: b.weekday,
+        start: minute(&b.start, "start")?,
+        end: minute(&b.end, "end")?,
+        weeks: Weeks::parse(&b.weeks).ok_or_else(|| Error::invalid("weeks", "timetable.weeks"))?,
+        from: b.from,
+        to: b.to,
+    };
+    let course = state.timetable.add_course(&c.principal, id, input).await?;
+    Ok((StatusCode::CREATED, Json(course)).into_response())
+}
+
+async fn delete_course(State(state): State<AppState>, c: ApiCaller, Path(id): Path<CourseId>) -> ApiResult {
+    state.timetable.delete_course(&c.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct ChangeBody {
+    #[serde(default)]
+    cancelled: bool,
+    moved_date: Option<NaiveDate>,
+    moved_start: Option<String>,
+    moved_end: Option<String>,
+    replacement: Option<PersonId>,
+    room: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn change(State(state): State<AppState>, c: ApiCaller, Path((id, date)): Path<(CourseId, NaiveDate)>, Json(b): Json<ChangeBody>) -> ApiResult {
+    let moved_to = match (b.moved_date, &b.moved_start, &b.moved_end) {
+        (Some(d), Some(s), Some(e)) => Some((d, minute(s, "moved_start")?, minute(e, "moved_end")?)),
+        (None, None, None) => None,
+        _ => return Err(Error::invalid("moved_date", "timetable.move_incomplete").into()),
+    };
+    let input = ChangeInput { cancelled: b.cancelled, moved_to, replacement: b.replacement, room: b.room, note: b.note };
+    Ok(Json(state.timetable.change_lesson(&c.principal, id, date, input).await?).into_response())
+}
+
+async fn undo(State(state): State<AppState>, c: ApiCaller, Path((id, date)): Path<(CourseId, NaiveDate)>) -> ApiResult {
+    state.timetable.undo_change(&c.principal, id, date).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Makes the caller's calendar feed address (the previous one stops working); the address is
+/// shown this once.
+pub async fn make_link_for(state: &AppState, caller: &preau_core::Principal) -> Result<String> {
+    let token = secrets::token(&*state.rng);
+    state.timetable.make_calendar_link(caller, &secrets::digest(&token)).await?;
+    Ok(format!("{}/ics/{token}", state.config.base_url))
+}
+
+async fn make_link(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    let url = make_link_for(&state, &c.principal).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "url": url }))).into_response())
+}
+
+async fn revoke_link(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    if !state.timetable.revoke_calendar_link(&c.principal).await? {
+        return Err(Error::NotFound.into());
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> ApiResult {
+    let token = token.trim_end_matches(".ics");
+    let territory = state.config.territory;
+    let directory = state.directory.clone();
+    let body = state.timetable.calendar_feed(&secrets::digest(token), async move |p| directory.principal_for(territory, p).await).await?;
+    Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "private, max-age=300")], body).into_response())
+}

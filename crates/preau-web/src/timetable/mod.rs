@@ -1,0 +1,67 @@
+//! The timetable's web side: the JSON API (`api.rs`), the week page (`pages.rs`) and the
+//! calendar feed that calendar apps subscribe to (`GET /ics/{token}`, in `api.rs`).
+
+pub mod api;
+pub mod pages;
+
+use crate::state::AppState;
+use axum::Router;
+use chrono::{Datelike, Days, NaiveDate};
+use preau_core::Result;
+use preau_timetable::Lesson;
+use preau_timetable::model::show_minute;
+use serde::Serialize;
+
+pub fn routes() -> Router<AppState> {
+    api::routes().merge(pages::routes())
+}
+
+/// A lesson as the API and the pages show it: names instead of ids.
+#[derive(Debug, Serialize)]
+pub struct ShownLesson {
+    pub course: String,
+    pub date: NaiveDate,
+    pub day: NaiveDate,
+    pub start: String,
+    pub end: String,
+    pub subject: String,
+    pub teachers: Vec<String>,
+    pub groups: Vec<String>,
+    pub room: String,
+    pub status: preau_timetable::LessonStatus,
+    pub note: String,
+    pub week: Option<preau_timetable::WeekLetter>,
+}
+
+pub async fn shown(state: &AppState, lessons: Vec<Lesson>) -> Result<Vec<ShownLesson>> {
+    let names = state.timetable.names(&lessons).await?;
+    let name = |id: String| names.get(&id).cloned().unwrap_or_default();
+    Ok(lessons
+        .into_iter()
+        .map(|l| ShownLesson {
+            course: l.course.to_string(),
+            date: l.date,
+            day: l.day,
+            start: show_minute(l.start),
+            end: show_minute(l.end),
+            subject: l.subject,
+            teachers: l.teachers.iter().map(|t| name(t.to_string())).collect(),
+            groups: l.groups.iter().map(|g| name(g.to_string())).collect(),
+            room: l.room,
+            status: l.status,
+            note: l.note,
+            week: l.week,
+        })
+        .collect())
+}
+
+/// Today in Paris.
+pub fn today(state: &AppState) -> NaiveDate {
+    let days = preau_core::local_time::to_paris(state.clock.now()).div_euclid(86_400);
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).unwrap_or(0)).unwrap_or(NaiveDate::MIN)
+}
+
+/// The Monday of a day's week.
+pub fn monday_of(d: NaiveDate) -> NaiveDate {
+    d - Days::new(u64::from(d.weekday().num_days_from_monday()))
+}

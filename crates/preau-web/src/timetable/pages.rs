@@ -1,0 +1,135 @@
+//! The week page (`/timetable`): the lessons of a week day by day (a list, readable on a phone
+//! and with a screen reader), the week's letter, links to the weeks before and after; a
+//! parent picks a child; and the calendar feed address to subscribe to.
+
+use super::api::{LessonQuery, make_link_for};
+use super::{ShownLesson, monday_of, shown, today};
+use crate::auth::Authed;
+use crate::error::PageError;
+use crate::i18n::{Lang, Tr};
+use crate::pages::{CsrfForm, fmt_time, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{Datelike, Days, NaiveDate};
+use preau_core::Error;
+use preau_directory::DirectoryStore;
+use std::collections::HashMap;
+
+type PageResult = Result<Response, PageError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/timetable", get(week_page))
+        .route("/timetable/calendar-link", post(make_link))
+        .route("/timetable/calendar-link/revoke", post(revoke_link))
+}
+
+/// A day of the week shown, with its lessons.
+struct Day {
+    title: String,
+    lessons: Vec<ShownLesson>,
+}
+
+#[derive(Template)]
+#[template(path = "timetable.html")]
+struct WeekPage {
+    tr: Tr,
+    user: Option<String>,
+    csrf: String,
+    title: String,
+    /// Whose week, when not the caller's own.
+    whose: Option<String>,
+    week_letter: Option<String>,
+    days: Vec<Day>,
+    prev: String,
+    next: String,
+    this_week: String,
+    /// A parent's children: (href, name, current).
+    children: Vec<(String, String, bool)>,
+    feed_made: Option<String>,
+    feed_url: Option<String>,
+    notice: Option<String>,
+}
+
+fn day_title(lang: Lang, d: NaiveDate) -> String {
+    const FR_DAYS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
+    const FR_MONTHS: [&str; 12] = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
+    let (wd, m) = (d.weekday().num_days_from_monday() as usize, d.month0() as usize);
+    match lang {
+        Lang::Fr => format!("{} {} {}", FR_DAYS[wd], d.day(), FR_MONTHS[m]),
+        Lang::En => d.format("%A %-d %B").to_string(),
+    }
+}
+
+async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<String, String>>) -> PageResult {
+    let me = a.principal.person_id().ok_or_else(|| a.fail(Error::Forbidden))?;
+    let query = LessonQuery {
+        person: q.get("person").and_then(|p| p.parse().ok()),
+        class: q.get("class").and_then(|c| c.parse().ok()),
+        week: q.get("week").and_then(|w| w.parse().ok()),
+        ..LessonQuery::default()
+    };
+    let monday = monday_of(query.week.unwrap_or_else(|| today(&state)));
+    let of = query.of(Some(me)).map_err(|e| a.fail(e))?;
+    let lessons = state.timetable.lessons(&a.principal, &of, monday, monday + Days::new(6)).await.map_err(|e| a.fail(e))?;
+    let week_letter = lessons.iter().find_map(|l| l.week).map(|w| format!("{w:?}"));
+    let mut shown = shown(&state, lessons).await.map_err(|e| a.fail(e))?;
+    let mut days = vec![];
+    for i in 0..6 {
+        let d = monday + Days::new(i);
+        let today: Vec<ShownLesson> = shown.extract_if(.., |l| l.day == d).collect();
+        if !today.is_empty() || i < 5 {
+            days.push(Day { title: day_title(a.lang, d), lessons: today });
+        }
+    }
+    let (standing, _) = state.communication.reach_of(me).await.map_err(|e| a.fail(e))?;
+    let mut children = vec![];
+    for c in &standing.children {
+        let p = state.store.person(*c).await.map_err(|e| a.fail(e))?;
+        children.push((format!("/timetable?person={c}&week={monday}"), format!("{} {}", p.given_name, p.family_name), query.person == Some(*c)));
+    }
+    let whose = match (query.person.filter(|p| *p != me), query.class) {
+        (Some(p), _) => state.store.person(p).await.ok().map(|p| format!("{} {}", p.given_name, p.family_name)),
+        (None, Some(g)) => state.store.group(g).await.ok().map(|g| g.name),
+        _ => None,
+    };
+    let keep = match (query.person, query.class) {
+        (Some(p), _) => format!("person={p}&"),
+        (None, Some(c)) => format!("class={c}&"),
+        _ => String::new(),
+    };
+    let feed_made = state.timetable.calendar_link_made(&a.principal).await.map_err(|e| a.fail(e))?.map(fmt_time);
+    let tr = Tr(a.lang);
+    Ok(render(&WeekPage {
+        title: format!("{} — {} {}", tr.t("timetable.title"), tr.t("timetable.week_of"), day_title(a.lang, monday)),
+        tr,
+        user: Some(crate::communication::user_name(&state, &a).await?),
+        csrf: a.session.csrf.to_string(),
+        whose,
+        week_letter,
+        days,
+        prev: format!("/timetable?{keep}week={}", monday - Days::new(7)),
+        next: format!("/timetable?{keep}week={}", monday + Days::new(7)),
+        this_week: format!("/timetable?{}", keep.trim_end_matches('&')),
+        children,
+        feed_made,
+        feed_url: q.get("feed").cloned(),
+        notice: q.get("done").cloned(),
+    }))
+}
+
+async fn make_link(State(state): State<AppState>, a: Authed, Form(f): Form<CsrfForm>) -> PageResult {
+    a.check_csrf(&f.csrf)?;
+    let url = make_link_for(&state, &a.principal).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to(&format!("/timetable?feed={}#calendar-feed", preau_core::text::url_escape(&url))).into_response())
+}
+
+async fn revoke_link(State(state): State<AppState>, a: Authed, Form(f): Form<CsrfForm>) -> PageResult {
+    a.check_csrf(&f.csrf)?;
+    state.timetable.revoke_calendar_link(&a.principal).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to("/timetable?done=feed_revoked#calendar-feed").into_response())
+}

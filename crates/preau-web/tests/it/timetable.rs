@@ -1,0 +1,190 @@
+//! Timetable: courses entered by the school's manager, the lessons each profile sees (weeks A
+//! and B, holidays), who may see whose, changed lessons told to those concerned, and the
+//! calendar feed read by the `icalendar` Python library. On the feed of `messaging::school`
+//! (Collège Jules Verne, académie of Rennes: zone B); the test clock is Monday 21 September 2026.
+
+use crate::app::*;
+use crate::messaging::{School, school};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+/// Adds a course to Jules Verne as its local admin; returns its id.
+async fn course(s: &School, admin: &Client, subject: &str, class: &str, teacher: &str, (weekday, start): (u8, &str), weeks: &str) -> String {
+    let body = json!({
+        "subject": subject, "groups": [s.class(class).await], "teachers": [teacher], "room": "B12",
+        "weekday": weekday, "start": start, "end": format!("{}:55", &start[..2]), "weeks": weeks,
+        "from": "2026-09-01", "to": "2027-07-02",
+    });
+    let r = s.app.json(admin, "POST", &format!("/api/v1/structures/{}/courses", s.jv.id), Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()["id"].as_str().expect("an id").to_owned()
+}
+
+async fn week(s: &School, c: &Client, query: &str) -> (StatusCode, Vec<Value>) {
+    let r = s.app.json(c, "GET", &format!("/api/v1/timetable?{query}"), None).await;
+    (r.status, r.json().as_array().cloned().unwrap_or_default())
+}
+
+fn subjects_on(lessons: &[Value]) -> Vec<String> {
+    lessons
+        .iter()
+        .map(|l| format!("{} {} {}", l["day"].as_str().unwrap_or(""), l["start"].as_str().unwrap_or(""), l["subject"].as_str().unwrap_or("")))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_profile_sees_the_lessons_of_its_own_on_weeks_a_and_b_and_is_refused_the_rest() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    let (zoe, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (_, parent) = s.browser("Anne", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    let ines = s.who("Inès", "Diallo").await;
+    let teacher_id = claire.id.to_string();
+    course(&s, &admin, "Mathématiques", "4B", &teacher_id, (1, "08:00"), "every").await;
+    course(&s, &admin, "Sciences", "4B", &teacher_id, (2, "10:00"), "A").await;
+    course(&s, &admin, "Anglais", "4C", &teacher_id, (1, "09:00"), "every").await;
+
+    // A teacher does not enter the timetable; a manager does.
+    let body =
+        json!({"subject": "Latin", "groups": [s.class("4B").await], "weekday": 3, "start": "08:00", "end": "09:00", "from": "2026-09-01", "to": "2027-07-02"});
+    let r = s.app.json(&teacher, "POST", &format!("/api/v1/structures/{}/courses", s.jv.id), Some(body)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // Zoé (4B): week A of 14 September has both her courses, week B of 21 September one, none of 4C's.
+    let (status, a) = week(&s, &pupil, "week=2026-09-16").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(subjects_on(&a), vec!["2026-09-14 08:00 Mathématiques", "2026-09-15 10:00 Sciences"]);
+    assert_eq!(a[0]["week"], "A");
+    assert_eq!(a[0]["teachers"], json!(["Claire Martin"]));
+    let (_, b) = week(&s, &pupil, "week=2026-09-21").await;
+    assert_eq!(subjects_on(&b), vec!["2026-09-21 08:00 Mathématiques"]);
+    // Autumn holidays (zone B: 17 October to 2 November) and Armistice day.
+    let (_, holidays) = week(&s, &pupil, "week=2026-10-26").await;
+    assert!(holidays.is_empty(), "{holidays:?}");
+    let (_, back) = week(&s, &pupil, "week=2026-11-02").await;
+    assert_eq!(back[0]["week"], "B", "two weeks of holidays do not shift the pattern");
+
+    // The teacher sees all three courses; her 4C lesson is not Zoé's.
+    let (_, mine) = week(&s, &teacher, "week=2026-09-14").await;
+    assert_eq!(mine.len(), 3, "{mine:?}");
+
+    // Anne sees her daughter's week, not Inès's; Hugo (4C) may not read 4B's.
+    let (status, child) = week(&s, &parent, &format!("person={}&week=2026-09-14", zoe.id)).await;
+    assert_eq!((status, child.len()), (StatusCode::OK, 2));
+    let (status, _) = week(&s, &parent, &format!("person={}&week=2026-09-14", ines.id)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let class_4b = format!("class={}&week=2026-09-14", s.class("4B").await);
+    assert_eq!(week(&s, &hugo, &class_4b).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(week(&s, &pupil, &class_4b).await.1.len(), 2);
+    let (status, hugo_week) = week(&s, &hugo, "week=2026-09-14").await;
+    assert_eq!((status, subjects_on(&hugo_week)), (StatusCode::OK, vec!["2026-09-14 09:00 Anglais".to_owned()]));
+    // A pupil cannot read another pupil's timetable.
+    assert_eq!(week(&s, &hugo, &format!("person={}", zoe.id)).await.0, StatusCode::FORBIDDEN);
+
+    // The week page, on a phone or not, lists the days with their lessons.
+    let page = s.app.get(&parent, &format!("/timetable?person={}&week=2026-09-14", zoe.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Mathématiques") && page.body.contains("lundi 14 septembre"), "{}", page.body);
+    assert!(page.body.contains("Zoé Lefèvre"), "the child's name is shown");
+}
+
+#[tokio::test]
+async fn a_cancelled_or_replaced_lesson_shows_as_such_and_those_concerned_are_told() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (_, parent) = s.browser("Anne", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    let (paul, head) = s.browser("Paul", "Girard").await;
+    let maths = course(&s, &admin, "Mathématiques", "4B", &claire.id.to_string(), (1, "08:00"), "every").await;
+    let path = |date: &str| format!("/api/v1/courses/{maths}/lessons/{date}");
+
+    // A teacher does not cancel lessons; the head does.
+    let cancel = json!({"cancelled": true, "note": "Sortie au musée"});
+    assert_eq!(s.app.json(&teacher, "PUT", &path("2026-09-28"), Some(cancel.clone())).await.status, StatusCode::FORBIDDEN);
+    let r = s.app.json(&head, "PUT", &path("2026-09-28"), Some(cancel.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = s.app.json(&head, "PUT", &path("2026-09-29"), Some(cancel)).await;
+    assert_eq!((r.status, r.json()["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("timetable.no_lesson")), "no lesson on a Tuesday");
+
+    let (_, lessons) = week(&s, &pupil, "week=2026-09-28").await;
+    assert_eq!((lessons[0]["status"].as_str(), lessons[0]["note"].as_str()), (Some("cancelled"), Some("Sortie au musée")));
+    for (who, told) in [(&pupil, true), (&parent, true), (&teacher, true), (&hugo, false)] {
+        let feed = s.app.json(who, "GET", "/api/v1/notifications", None).await.json();
+        let titles: Vec<String> =
+            feed["items"].as_array().or(feed.as_array()).cloned().unwrap_or_default().iter().map(|n| n["title"].as_str().unwrap_or("").to_owned()).collect();
+        assert_eq!(titles.iter().any(|t| t.contains("Mathématiques, 28/09 08:00 : annulé")), told, "{titles:?}");
+    }
+    let page = s.app.get(&pupil, "/timetable?week=2026-09-28").await;
+    assert!(page.body.contains("Annulé") && page.body.contains("Sortie au musée"), "{}", page.body);
+
+    // Given by the head on 5 October: in his week, out of Claire's, still in Zoé's.
+    let r = s.app.json(&head, "PUT", &path("2026-10-05"), Some(json!({"replacement": paul.id, "room": "CDI"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (_, his) = week(&s, &head, "week=2026-10-05").await;
+    assert_eq!((his.len(), his[0]["room"].as_str()), (1, Some("CDI")));
+    assert!(week(&s, &teacher, "week=2026-10-05").await.1.is_empty());
+    assert_eq!(week(&s, &pupil, "week=2026-10-05").await.1[0]["status"], "changed");
+    // Put back as the course says.
+    assert_eq!(s.app.json(&head, "DELETE", &path("2026-10-05"), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(week(&s, &teacher, "week=2026-10-05").await.1.len(), 1);
+}
+
+#[tokio::test]
+async fn a_calendar_feed_lists_a_teachers_lessons_and_changes_and_stops_when_revoked() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    let (_, head) = s.browser("Paul", "Girard").await;
+    let maths = course(&s, &admin, "Mathématiques", "4B", &claire.id.to_string(), (1, "08:00"), "every").await;
+    course(&s, &admin, "Sciences; TP, groupe 1", "4B", &claire.id.to_string(), (2, "10:00"), "A").await;
+    let r = s.app.json(&head, "PUT", &format!("/api/v1/courses/{maths}/lessons/2026-09-28"), Some(json!({"cancelled": true}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let r = s.app.json(&teacher, "POST", "/api/v1/me/calendar-link", None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let url = r.json()["url"].as_str().expect("the address").to_owned();
+    let path = url.split_once("/ics/").map(|(_, t)| format!("/ics/{t}")).expect("a feed path");
+    // Calendar apps fetch it without any cookie.
+    let feed = s.app.get(&Client::default(), &path).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert!(feed.content_type().starts_with("text/calendar"));
+    let ics = feed.body;
+    // From a week before the clock (21 September) to the end of the year (2 July 2027).
+    assert!(ics.contains("DTSTART:20260914T060000Z"), "8:00 in Paris is 6:00 UTC in September");
+    assert!(ics.contains("DTSTART:20261207T070000Z"), "and 7:00 UTC in winter");
+    assert!(!ics.contains("DTSTART:20261026"), "no lessons in the holidays");
+    assert!(ics.contains("SUMMARY:Sciences\\; TP\\, groupe 1"), "text is escaped");
+    assert!(ics.contains("STATUS:CANCELLED"));
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), ics.matches("END:VEVENT").count());
+
+    match std::env::var("PREAU_TEST_ICALENDAR_PYTHON") {
+        Ok(python) => {
+            let file = std::env::temp_dir().join(format!("preau-feed-{}.ics", std::process::id()));
+            std::fs::write(&file, &ics).expect("write the feed");
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/ical/check.py");
+            let out = std::process::Command::new(python).arg(script).arg(&file).output().expect("run icalendar");
+            let _ = std::fs::remove_file(&file);
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(out.status.success(), "icalendar refused the feed: {text}{}", String::from_utf8_lossy(&out.stderr));
+            assert!(text.contains("2026-09-28T06:00Z CANCELLED Annulé : Mathématiques B12"), "{text}");
+            assert!(text.contains("2026-09-21T06:00Z CONFIRMED Mathématiques B12"), "{text}");
+            // Week A only: never two Sciences lessons in consecutive weeks.
+            let days: Vec<chrono::NaiveDate> = text.lines().filter(|l| l.contains("Sciences")).filter_map(|l| l.get(..10)?.parse().ok()).collect();
+            assert!(days.len() > 10, "{text}");
+            assert!(days.windows(2).all(|w| (w[1] - w[0]).num_days() >= 14), "{days:?}");
+        }
+        Err(_) => eprintln!("SKIPPED the icalendar check: set PREAU_TEST_ICALENDAR_PYTHON (.ci/run does)"),
+    }
+
+    // A new address replaces the old; a revoked one stops at once.
+    let again = s.app.json(&teacher, "POST", "/api/v1/me/calendar-link", None).await.json()["url"].as_str().expect("url").to_owned();
+    assert_eq!(s.app.get(&Client::default(), &path).await.status, StatusCode::NOT_FOUND);
+    let new_path = again.split_once("/ics/").map(|(_, t)| format!("/ics/{t}")).expect("path");
+    assert_eq!(s.app.get(&Client::default(), &new_path).await.status, StatusCode::OK);
+    assert_eq!(s.app.json(&teacher, "DELETE", "/api/v1/me/calendar-link", None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.app.get(&Client::default(), &new_path).await.status, StatusCode::NOT_FOUND);
+}
