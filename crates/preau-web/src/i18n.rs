@@ -953,7 +953,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("timetable.title", "Emploi du temps", "Timetable"),
     ("timetable.week_of", "semaine du", "week of"),
     ("timetable.week", "semaine", "week"),
-    ("timetable.weeks", "Semaines", "Weeks"),
+    ("timetable.weeks_nav", "Semaines", "Weeks"),
     ("timetable.prev", "← Semaine précédente", "← Previous week"),
     ("timetable.next", "Semaine suivante →", "Next week →"),
     ("timetable.this_week", "Cette semaine", "This week"),
@@ -961,7 +961,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("timetable.none", "Pas de cours.", "No lessons."),
     ("timetable.cancelled", "Annulé", "Cancelled"),
     ("timetable.changed", "Modifié", "Changed"),
-    ("timetable.room", "salle", "room"),
+    ("timetable.room_label", "salle", "room"),
     ("timetable.feed_title", "S'abonner depuis un agenda", "Subscribe from a calendar app"),
     (
         "timetable.feed_help",

@@ -188,6 +188,18 @@ pub async fn seed_demo(
     clock: &dyn Clock,
     seed: u64,
 ) -> preau_core::Result<Vec<preau_directory::demo::DemoLogin>> {
+    let (demo, system) = seed_demo_directory(store, hasher, clock, seed).await?;
+    seed_demo_timetable(store, &demo, &system, clock).await?;
+    Ok(demo.logins)
+}
+
+/// The demo's directory and accounts only (what a database of any schema version holds).
+pub async fn seed_demo_directory(
+    store: &Store,
+    hasher: &preau_identity::PasswordHasher,
+    clock: &dyn Clock,
+    seed: u64,
+) -> preau_core::Result<(preau_directory::demo::Demo, preau_core::Principal)> {
     use preau_directory::DirectoryStore;
     use preau_identity::IdentityStore;
     let demo = preau_directory::demo::generate(seed);
@@ -196,12 +208,11 @@ pub async fn seed_demo(
     let system = preau_core::Principal::system(demo.territory.id);
     let audit = preau_directory::audit::entry::<(), _>(clock.now(), &system, "charter.publish", "charter".into(), None, None, Some(&demo.charter));
     let version = store.publish_charter(demo.territory.id, demo.charter, clock.now(), &audit).await?;
-    seed_demo_timetable(store, &demo, &system, clock).await?;
     for l in &demo.logins {
         store.set_password(l.person, &hasher.hash(&l.password).await?).await?;
         store.accept_charter(l.person, version).await?;
     }
-    Ok(demo.logins)
+    Ok((demo, system))
 }
 
 /// The demo's courses, for the school year under way (from the first of September).

@@ -28,7 +28,8 @@ async fn an_upgraded_database_keeps_its_links() {
     let store = preau_store::Store::connect(&fresh_database().await, 2).await.expect("database");
     store.migrate_to(8).await.expect("migrations 1 to 8");
     let hasher = preau_identity::PasswordHasher::new(2, 16, 64, 1, std::sync::Arc::new(preau_core::OsRandom)).expect("hasher");
-    let logins = preau_web::state::seed_demo(&store, &hasher, &preau_core::FixedClock::new(T0), 2026).await.expect("demo");
+    let (demo, _) = preau_web::state::seed_demo_directory(&store, &hasher, &preau_core::FixedClock::new(T0), 2026).await.expect("demo");
+    let logins = demo.logins;
     assert!(store.migrate().await.expect("migration 9") >= 1);
     let demo = store.territories().await.expect("territories").into_iter().find(|t| t.slug == "val-de-preau").expect("demo territory");
     let teacher = store.person_by_login(demo.id, &logins[0].login).await.expect("teacher");
