@@ -399,7 +399,7 @@ impl<S: CommunicationStore> Communication<S> {
     }
 
     /// What each target is called, kept until the directory changes.
-    pub(crate) async fn names_of(&self, targets: &[Target]) -> Result<Vec<String>> {
+    pub async fn names_of(&self, targets: &[Target]) -> Result<Vec<String>> {
         let generation = self.store.generation();
         let mut known: HashMap<Target, Arc<String>> = targets.iter().filter_map(|t| Some((*t, self.caches.names.get(t, generation)?))).collect();
         let missing: Vec<Target> = targets.iter().filter(|t| !known.contains_key(t)).copied().collect();

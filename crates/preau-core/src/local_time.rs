@@ -51,6 +51,16 @@ pub fn to_paris(utc: i64) -> i64 {
     utc + paris_offset(utc)
 }
 
+/// The day it is in Paris at `utc`.
+pub fn paris_date(utc: i64) -> NaiveDate {
+    chrono::DateTime::from_timestamp(to_paris(utc), 0).map(|t| t.date_naive()).unwrap_or_default()
+}
+
+/// The UTC instant of a Paris day at a minute of the day (read as [`from_paris`] does).
+pub fn paris_instant(day: NaiveDate, minute: u32) -> i64 {
+    from_paris(day.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(0) + i64::from(minute) * 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +78,10 @@ mod tests {
         assert_eq!(paris_clock(at(2026, 11, 29, 21, 30)), (6, 22 * 60 + 30));
         // Monday 7:00 in Paris after it: 06:00 UTC on 30 November.
         assert_eq!(next_paris_minute(at(2026, 11, 29, 21, 30), 7 * 60), at(2026, 11, 30, 6, 0));
+        // 23:30 UTC on 29 November is already the 30th in Paris; 8:00 there is 7:00 UTC.
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default();
+        assert_eq!(paris_date(at(2026, 11, 29, 23, 30)), day);
+        assert_eq!(paris_instant(day, 8 * 60), at(2026, 11, 30, 7, 0));
         // In summer, 7:00 in Paris is 05:00 UTC.
         assert_eq!(next_paris_minute(at(2026, 6, 1, 12, 0), 7 * 60), at(2026, 6, 2, 5, 0));
         // A wall-clock time back to UTC, in winter and in summer, and round trips.

@@ -83,8 +83,9 @@ impl Store {
     }
 }
 
-async fn insert_course_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
-    sqlx::query("INSERT INTO tt_courses (id, structure_id, subject, room, weekday, start_minute, end_minute, weeks, valid_from, valid_to, source, source_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+/// A course's row as parameters `$1`…`$12`, in the order of the columns of [`INSERT_COURSE`].
+fn bind_course<'q>(sql: &'q str, c: &Course) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    sqlx::query(AssertSqlSafe(sql))
         .bind(c.id.to_string())
         .bind(c.structure.to_string())
         .bind(c.subject.clone())
@@ -97,9 +98,12 @@ async fn insert_course_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
         .bind(c.to.to_string())
         .bind(c.source.clone())
         .bind(c.key.clone())
-        .execute(&mut **tx)
-        .await
-        .map_err(crate::directory::conflict_as("timetable.duplicate"))?;
+}
+
+const INSERT_COURSE: &str = "INSERT INTO tt_courses (id, structure_id, subject, room, weekday, start_minute, end_minute, weeks, valid_from, valid_to, source, source_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+async fn insert_course_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
+    bind_course(INSERT_COURSE, c).execute(&mut **tx).await.map_err(crate::directory::conflict_as("timetable.duplicate"))?;
     links_tx(tx, c).await
 }
 
@@ -121,26 +125,6 @@ async fn links_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
             .map_err(db_err)?;
     }
     Ok(())
-}
-
-async fn update_course_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
-    sqlx::query("UPDATE tt_courses SET subject = $2, room = $3, weekday = $4, start_minute = $5, end_minute = $6, weeks = $7, valid_from = $8, valid_to = $9 WHERE id = $1")
-        .bind(c.id.to_string())
-        .bind(c.subject.clone())
-        .bind(c.room.clone())
-        .bind(i64::from(c.weekday))
-        .bind(i64::from(c.start))
-        .bind(i64::from(c.end))
-        .bind(c.weeks.code())
-        .bind(c.from.to_string())
-        .bind(c.to.to_string())
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
-    for table in ["tt_course_groups", "tt_course_teachers"] {
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE course_id = $1"))).bind(c.id.to_string()).execute(&mut **tx).await.map_err(db_err)?;
-    }
-    links_tx(tx, c).await
 }
 
 async fn delete_course_tx(tx: &mut Tx<'_>, id: CourseId) -> Result<()> {
@@ -196,9 +180,6 @@ impl TimetableStore for Store {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         for id in &diff.removed {
             delete_course_tx(&mut tx, *id).await?;
-        }
-        for c in &diff.updated {
-            update_course_tx(&mut tx, c).await?;
         }
         for c in &diff.added {
             insert_course_tx(&mut tx, c).await?;

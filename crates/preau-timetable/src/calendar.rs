@@ -139,9 +139,8 @@ impl SchoolCalendar {
         if !self.is_school_day(d) {
             return None;
         }
-        let monday = |d: NaiveDate| d - Days::new(u64::from(d.weekday().num_days_from_monday()));
-        let mut week = monday(self.start);
-        let target = monday(d);
+        let mut week = monday_of(self.start);
+        let target = monday_of(d);
         let mut count = 0u32;
         while week < target {
             if (0..5).any(|i| self.is_school_day(week + Days::new(i))) {
@@ -151,6 +150,11 @@ impl SchoolCalendar {
         }
         Some(if count.is_multiple_of(2) { WeekLetter::A } else { WeekLetter::B })
     }
+}
+
+/// The Monday of a day's week.
+pub fn monday_of(d: NaiveDate) -> NaiveDate {
+    d - Days::new(u64::from(d.weekday().num_days_from_monday()))
 }
 
 /// Week A or week B.

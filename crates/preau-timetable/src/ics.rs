@@ -8,6 +8,7 @@ use crate::model::{Lesson, LessonStatus};
 use crate::views::Of;
 use crate::{Timetable, TimetableStore};
 use chrono::{Datelike, Days, NaiveDate};
+use preau_communication::Target;
 use preau_core::{Error, PersonId, Principal, Result};
 use std::collections::HashMap;
 
@@ -36,8 +37,7 @@ impl<S: TimetableStore> Timetable<S> {
     pub async fn calendar_feed(&self, digest: &str, principal_of: impl AsyncFnOnce(PersonId) -> Result<Principal>) -> Result<String> {
         let person = self.store.calendar_link(digest).await?.ok_or(Error::NotFound)?;
         let caller = principal_of(person).await?;
-        let today = preau_core::local_time::to_paris(self.clock.now()).div_euclid(86_400);
-        let today = NaiveDate::from_num_days_from_ce_opt(i32::try_from(today + 719_163).unwrap_or(0)).ok_or(Error::NotFound)?;
+        let today = preau_core::local_time::paris_date(self.clock.now());
         let from = today - Days::new(7);
         let mut to = NaiveDate::from_ymd_opt(if today.month() >= 8 { today.year() + 1 } else { today.year() }, 8, 31).unwrap_or(today);
         for (s, _) in &caller.memberships {
@@ -51,25 +51,25 @@ impl<S: TimetableStore> Timetable<S> {
         Ok(render(&format!("Emploi du temps — {} {}", me.given_name, me.family_name), &lessons, &names, self.clock.now()))
     }
 
-    /// The names of the teachers and groups of these lessons (one read per distinct one; a
-    /// person gone from the directory has no name).
+    /// The names of the teachers and groups of these lessons, by id (kept by the
+    /// communication service until the directory changes).
     pub async fn names(&self, lessons: &[Lesson]) -> Result<HashMap<String, String>> {
-        use std::collections::hash_map::Entry;
-        let mut names = HashMap::new();
-        for l in lessons {
-            for t in &l.teachers {
-                if let Entry::Vacant(e) = names.entry(t.to_string()) {
-                    let name = self.store.person(*t).await.map(|p| format!("{} {}", p.given_name, p.family_name)).unwrap_or_default();
-                    e.insert(name);
-                }
-            }
-            for g in &l.groups {
-                if let Entry::Vacant(e) = names.entry(g.to_string()) {
-                    e.insert(self.store.group(*g).await.map(|g| g.name).unwrap_or_default());
-                }
-            }
-        }
-        Ok(names)
+        let mut targets: Vec<Target> = lessons
+            .iter()
+            .flat_map(|l| l.teachers.iter().map(|p| Target::Person { person: *p }).chain(l.groups.iter().map(|g| Target::Group { group: *g })))
+            .collect();
+        targets.sort_by_key(|t| t.code());
+        targets.dedup();
+        let names = self.communication.names_of(&targets).await?;
+        Ok(targets
+            .iter()
+            .zip(names)
+            .map(|(t, n)| match t {
+                Target::Person { person } => (person.to_string(), n),
+                Target::Group { group } | Target::Class { group, .. } => (group.to_string(), n),
+                Target::Structure { structure, .. } => (structure.to_string(), n),
+            })
+            .collect())
     }
 }
 
@@ -93,8 +93,7 @@ fn fold(line: &str, out: &mut String) {
 }
 
 fn utc(day: NaiveDate, minute: u16) -> String {
-    let local = (i64::from(day.num_days_from_ce()) - 719_163) * 86_400 + i64::from(minute) * 60;
-    let at = preau_core::local_time::from_paris(local);
+    let at = preau_core::local_time::paris_instant(day, u32::from(minute));
     chrono::DateTime::from_timestamp(at, 0).map(|d| d.format("%Y%m%dT%H%M%SZ").to_string()).unwrap_or_default()
 }
 

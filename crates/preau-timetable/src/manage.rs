@@ -5,7 +5,7 @@
 
 use crate::model::{Change, Course, Minute, Weeks, show_minute};
 use crate::{Timetable, TimetableStore};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use preau_communication::Target;
 use preau_communication::notifications::Kind;
 use preau_core::error::Validator as Errors;
@@ -67,7 +67,10 @@ impl<S: TimetableStore> Timetable<S> {
     pub(crate) async fn check_course(&self, s: StructureId, c: &CourseInput) -> Result<()> {
         validate(c)?;
         for g in &c.groups {
-            let group = self.store.group(*g).await.map_err(|_| Error::invalid("groups", "timetable.group_unknown"))?;
+            let group = self.store.group(*g).await.map_err(|e| match e {
+                Error::NotFound => Error::invalid("groups", "timetable.group_unknown"),
+                other => other,
+            })?;
             if group.structure != s && !group.also_in.contains(&s) {
                 return Err(Error::invalid("groups", "timetable.group_unknown"));
             }
@@ -193,8 +196,7 @@ impl<S: TimetableStore> Timetable<S> {
             format!("en salle {}", change.room.clone().unwrap_or_default())
         };
         let title = format!("{}, {} {} : {what}", course.subject, date.format("%d/%m"), show_minute(course.start));
-        let monday = date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday()));
-        let link = format!("/timetable?week={monday}");
+        let link = format!("/timetable?week={}", crate::calendar::monday_of(date));
         self.communication.notify(&people, Kind::Timetable, change.at, &title, &link, &*self.communication.live).await
     }
 }

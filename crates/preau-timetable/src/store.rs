@@ -6,11 +6,10 @@ use preau_communication::CommunicationStore;
 use preau_core::{CourseId, GroupId, PersonId, Result, StructureId};
 use preau_directory::AuditEntry;
 
-/// What an import changes, applied in one transaction.
+/// Courses added and removed together, in one transaction (the demo's; an import's later).
 #[derive(Debug, Default)]
 pub struct CourseDiff {
     pub added: Vec<Course>,
-    pub updated: Vec<Course>,
     pub removed: Vec<CourseId>,
 }
 
@@ -25,7 +24,7 @@ pub trait TimetableStore: CommunicationStore {
     async fn insert_course(&self, course: &Course, audit: &AuditEntry) -> Result<()>;
     /// Deletes a course and the changes of its lessons.
     async fn delete_course(&self, id: CourseId, audit: &AuditEntry) -> Result<()>;
-    /// Applies an import's difference in one transaction (the removed courses lose their changes).
+    /// Applies a difference in one transaction (the removed courses lose their changes).
     async fn apply_courses(&self, diff: &CourseDiff, audit: &AuditEntry) -> Result<()>;
 
     /// The changes of these courses' lessons due, or moved to, from `from` to `to`.

@@ -219,7 +219,7 @@ pub async fn seed_demo_directory(
 async fn seed_demo_timetable(store: &Store, demo: &preau_directory::demo::Demo, system: &preau_core::Principal, clock: &dyn Clock) -> preau_core::Result<()> {
     use chrono::Datelike;
     use preau_timetable::demo::DemoTeaching;
-    let today = chrono::DateTime::from_timestamp(clock.now(), 0).map(|d| d.date_naive()).unwrap_or_default();
+    let today = preau_core::local_time::paris_date(clock.now());
     let year = if today.month() >= 8 { today.year() } else { today.year() - 1 };
     let (from, to) = (chrono::NaiveDate::from_ymd_opt(year, 9, 1).unwrap_or(today), chrono::NaiveDate::from_ymd_opt(year + 1, 7, 4).unwrap_or(today));
     let label = |code: &str| demo.snapshot.subjects.iter().find(|s| s.code == code).map(|s| s.label.clone()).unwrap_or_else(|| code.to_owned());

@@ -6,7 +6,7 @@ pub mod pages;
 
 use crate::state::AppState;
 use axum::Router;
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::NaiveDate;
 use preau_core::Result;
 use preau_timetable::Lesson;
 use preau_timetable::model::show_minute;
@@ -57,11 +57,7 @@ pub async fn shown(state: &AppState, lessons: Vec<Lesson>) -> Result<Vec<ShownLe
 
 /// Today in Paris.
 pub fn today(state: &AppState) -> NaiveDate {
-    let days = preau_core::local_time::to_paris(state.clock.now()).div_euclid(86_400);
-    NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).unwrap_or(0)).unwrap_or(NaiveDate::MIN)
+    preau_core::local_time::paris_date(state.clock.now())
 }
 
-/// The Monday of a day's week.
-pub fn monday_of(d: NaiveDate) -> NaiveDate {
-    d - Days::new(u64::from(d.weekday().num_days_from_monday()))
-}
+pub use preau_timetable::calendar::monday_of;
