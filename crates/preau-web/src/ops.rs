@@ -167,8 +167,14 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         response.headers_mut().insert("x-request-id", v);
     }
     secure_headers(response.headers_mut());
-    tracing::info!(request_id = %id, %method, %path, status, ms = elapsed * 1e3, "request");
+    tracing::info!(request_id = %id, %method, path = %logged_path(&route, &path), status, ms = elapsed * 1e3, "request");
     response
+}
+
+/// What the request log says of a path: a route whose path carries a secret (`{token}`:
+/// public links, calendar feeds) is logged by its pattern, since secrets are never written down.
+fn logged_path<'a>(route: &'a str, path: &'a str) -> &'a str {
+    if route.contains("{token}") { route } else { path }
 }
 
 fn secure_headers(h: &mut axum::http::HeaderMap) {
@@ -210,4 +216,14 @@ async fn uniform_rejection(response: Response, api: bool, lang: crate::i18n::Lan
 /// An empty body, for handlers that only set headers.
 pub fn empty() -> Body {
     Body::empty()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secret_tokens_in_paths_are_not_logged() {
+        assert_eq!(super::logged_path("/ics/{token}", "/ics/s3cr3t"), "/ics/{token}");
+        assert_eq!(super::logged_path("/p/{token}/files/{id}", "/p/s3cr3t/files/42"), "/p/{token}/files/{id}");
+        assert_eq!(super::logged_path("/documents/nodes/{id}", "/documents/nodes/42"), "/documents/nodes/42");
+    }
 }
