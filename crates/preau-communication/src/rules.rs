@@ -75,7 +75,7 @@ pub const PROFILES: [Profile; 8] =
 /// The profiles one has in a class or teaching group: its pupils, their parents, its teachers.
 pub const CLASS_PROFILES: [Profile; 3] = [Profile::Pupil, Profile::Parent, Profile::Teacher];
 /// The adults who run the school (they ask for acknowledgements and write news).
-pub(crate) const STAFF: [Profile; 5] = [Profile::Teacher, Profile::Direction, Profile::SchoolLife, Profile::Documentalist, Profile::Staff];
+pub const STAFF: [Profile; 5] = [Profile::Teacher, Profile::Direction, Profile::SchoolLife, Profile::Documentalist, Profile::Staff];
 
 /// The rules of a structure nobody has changed: staff and teachers reach everyone in it; pupils
 /// reach their classes' teachers, school life, the direction and the documentalists (not their

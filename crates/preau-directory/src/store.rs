@@ -96,3 +96,15 @@ pub trait DirectoryStore: Send + Sync {
     /// A counter that changes whenever the directory changes; caches compare it to stay fresh.
     fn generation(&self) -> u64;
 }
+
+/// Whether the caller holds `permission` over `structure` and the structure is of the caller's
+/// territory: a territory-wide role covers its own territory's structures only. Reads the
+/// structure only when the role would grant it.
+pub async fn can_in_territory<S: DirectoryStore>(
+    store: &S,
+    caller: &preau_core::Principal,
+    permission: preau_core::Permission,
+    structure: preau_core::StructureId,
+) -> preau_core::Result<bool> {
+    Ok(caller.can_in(permission, structure) && store.structure(structure).await?.territory == caller.territory)
+}

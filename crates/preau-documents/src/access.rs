@@ -78,14 +78,22 @@ impl<S: DocumentStore> Documents<S> {
         })
     }
 
+    /// Whether the caller manages the groups of a structure of their territory.
+    pub(crate) async fn administers(&self, caller: &Principal, structure: StructureId) -> Result<bool> {
+        preau_directory::store::can_in_territory(&*self.store, caller, Permission::ManageGroups, structure).await
+    }
+
     /// The level a space gives the caller by itself.
     pub async fn space_level(&self, caller: &Principal, v: &Viewer, space: &Space) -> Result<Option<Level>> {
         let s = &v.standing;
         let level = match *space {
             Space::Personal { person } => (person == v.person).then_some(Level::Manage),
-            Space::Group { group } => group_level(caller, v, &self.store.group(group).await?),
+            Space::Group { group } => {
+                let g = self.store.group(group).await?;
+                group_level(v, &g, self.administers(caller, g.structure).await?)
+            }
             Space::Structure { structure } => {
-                if caller.can_in(Permission::ManageGroups, structure) || s.profiles.contains(&(structure, Profile::Direction)) {
+                if self.administers(caller, structure).await? || s.profiles.contains(&(structure, Profile::Direction)) {
                     Some(Level::Manage)
                 } else if ADULTS.iter().any(|p| s.profiles.contains(&(structure, *p))) {
                     Some(Level::Contribute)
@@ -145,10 +153,11 @@ impl<S: DocumentStore> Documents<S> {
     }
 }
 
-/// The level a class's or group's space gives someone by itself (see the module's table).
-pub(crate) fn group_level(caller: &Principal, v: &Viewer, g: &Group) -> Option<Level> {
+/// The level a class's or group's space gives someone by itself (see the module's table);
+/// `administers`: they manage the groups of its structure.
+pub(crate) fn group_level(v: &Viewer, g: &Group, administers: bool) -> Option<Level> {
     let s = &v.standing;
-    let best = if caller.can_in(Permission::ManageGroups, g.structure) || s.profiles.contains(&(g.structure, Profile::Direction)) {
+    let best = if administers || s.profiles.contains(&(g.structure, Profile::Direction)) {
         Some(Level::Manage)
     } else {
         let in_class = s.classes.iter().filter(|(_, id, _)| *id == g.id).map(|(_, _, p)| match p {

@@ -31,7 +31,13 @@ impl<S: DocumentStore> Documents<S> {
                 managed.push(entry.space.code());
             }
         }
-        let mut nodes = self.store.trashed(&managed, v.person).await?;
+        let mut nodes = vec![];
+        for n in self.store.trashed(&managed, v.person).await? {
+            // What they deleted where they may no longer add (a class left, archived) is gone for them.
+            if managed.contains(&n.space.code()) || self.level_on(caller, &v, &n).await? >= Some(Level::Contribute) {
+                nodes.push(n);
+            }
+        }
         nodes.sort_by_key(|n| std::cmp::Reverse(n.trashed_at));
         Ok(nodes)
     }
@@ -40,7 +46,13 @@ impl<S: DocumentStore> Documents<S> {
     async fn trashed_node(&self, caller: &Principal, id: DocumentId) -> Result<Node> {
         let v = self.viewer(caller).await?;
         let node = self.store.node(id).await?.filter(|n| n.trash_root == Some(n.id)).ok_or(Error::NotFound)?;
-        if node.trashed_by != Some(v.person) && self.space_level(caller, &v, &node.space).await? != Some(Level::Manage) {
+        // Whoever deleted it, as long as they may still add there; or whoever manages the space.
+        let may = if self.space_level(caller, &v, &node.space).await? == Some(Level::Manage) {
+            true
+        } else {
+            node.trashed_by == Some(v.person) && self.level_on(caller, &v, &node).await? >= Some(Level::Contribute)
+        };
+        if !may {
             return Err(Error::NotFound);
         }
         Ok(node)

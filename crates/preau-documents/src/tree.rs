@@ -48,7 +48,7 @@ impl<S: DocumentStore> Documents<S> {
         for group in groups {
             // One read of the group gives both its level and its name.
             let g = self.store.group(group).await?;
-            if let Some(level) = crate::access::group_level(caller, &v, &g) {
+            if let Some(level) = crate::access::group_level(&v, &g, self.administers(caller, g.structure).await?) {
                 out.push(SpaceEntry { space: Space::Group { group }, name: g.name, level });
             }
         }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use preau_communication::Target;
 use preau_communication::notifications::Kind;
 use preau_core::error::Validator as Errors;
-use preau_core::{CourseId, Error, GroupId, Permission, PersonId, Principal, Profile, Result, StructureId};
+use preau_core::{CourseId, Error, GroupId, PersonId, Principal, Profile, Result, StructureId};
 use preau_directory::audit;
 
 /// A course as entered (by hand or by an import line).
@@ -52,14 +52,14 @@ pub fn validate(c: &CourseInput) -> Result<()> {
 }
 
 impl<S: TimetableStore> Timetable<S> {
-    fn require_manager(caller: &Principal, s: StructureId) -> Result<()> {
-        caller.require_in(Permission::ManageTimetable, s)
+    async fn require_manager(&self, caller: &Principal, s: StructureId) -> Result<()> {
+        if self.holds(caller, s, &[]).await? { Ok(()) } else { Err(Error::Forbidden) }
     }
 
-    /// Whether the caller may change the lessons of a structure.
-    pub fn may_change_lessons(caller: &Principal, s: StructureId) -> bool {
-        caller.can_in(Permission::ManageTimetable, s)
-            || caller.memberships.iter().any(|(ms, p)| *ms == s && matches!(p, Profile::Direction | Profile::SchoolLife))
+    /// Whether the caller may change the lessons of a structure: its timetable managers, its
+    /// direction and school life.
+    pub async fn may_change_lessons(&self, caller: &Principal, s: StructureId) -> Result<bool> {
+        self.holds(caller, s, &[Profile::Direction, Profile::SchoolLife]).await
     }
 
     /// The groups must be live classes or groups of the structure, the teachers teachers
@@ -91,7 +91,7 @@ impl<S: TimetableStore> Timetable<S> {
 
     /// The courses of a structure, for its managers.
     pub async fn courses(&self, caller: &Principal, s: StructureId) -> Result<Vec<Course>> {
-        Self::require_manager(caller, s)?;
+        self.require_manager(caller, s).await?;
         let mut list = self.store.structure_courses(s).await?;
         list.sort_by(|a, b| (a.weekday, a.start, &a.subject).cmp(&(b.weekday, b.start, &b.subject)));
         Ok(list)
@@ -99,7 +99,7 @@ impl<S: TimetableStore> Timetable<S> {
 
     /// Adds a course by hand.
     pub async fn add_course(&self, caller: &Principal, s: StructureId, input: CourseInput) -> Result<Course> {
-        Self::require_manager(caller, s)?;
+        self.require_manager(caller, s).await?;
         self.check_course(s, &input).await?;
         let id = CourseId::new();
         let course = course_of(id, s, input, "manual", id.to_string());
@@ -111,7 +111,7 @@ impl<S: TimetableStore> Timetable<S> {
     /// Deletes a course and its lessons' changes.
     pub async fn delete_course(&self, caller: &Principal, id: CourseId) -> Result<()> {
         let course = self.store.course(id).await?.ok_or(Error::NotFound)?;
-        Self::require_manager(caller, course.structure)?;
+        self.require_manager(caller, course.structure).await?;
         let entry =
             audit::entry::<_, ()>(self.clock.now(), caller, "timetable.course_delete", format!("course:{id}"), Some(course.structure), Some(&course), None);
         self.store.delete_course(id, &entry).await
@@ -121,7 +121,7 @@ impl<S: TimetableStore> Timetable<S> {
     /// teacher or room), and tells those concerned.
     pub async fn change_lesson(&self, caller: &Principal, id: CourseId, date: NaiveDate, input: ChangeInput) -> Result<Change> {
         let course = self.store.course(id).await?.ok_or(Error::NotFound)?;
-        if !Self::may_change_lessons(caller, course.structure) {
+        if !self.may_change_lessons(caller, course.structure).await? {
             return Err(Error::Forbidden);
         }
         let by = caller.person_id().ok_or(Error::Forbidden)?;
@@ -162,7 +162,7 @@ impl<S: TimetableStore> Timetable<S> {
     /// Puts a lesson back as its course says.
     pub async fn undo_change(&self, caller: &Principal, id: CourseId, date: NaiveDate) -> Result<()> {
         let course = self.store.course(id).await?.ok_or(Error::NotFound)?;
-        if !Self::may_change_lessons(caller, course.structure) {
+        if !self.may_change_lessons(caller, course.structure).await? {
             return Err(Error::Forbidden);
         }
         let entry =

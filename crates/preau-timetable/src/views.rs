@@ -22,14 +22,24 @@ pub enum Of {
     Room(StructureId, String),
 }
 
-/// Whether the caller is an adult of the structure's staff, or manages its timetable.
-pub fn adult_in(caller: &Principal, s: StructureId) -> bool {
-    use Profile::*;
-    caller.can_in(Permission::ManageTimetable, s)
-        || caller.memberships.iter().any(|(ms, p)| *ms == s && matches!(p, Teacher | Direction | SchoolLife | Staff | Documentalist | Academy))
-}
-
 impl<S: TimetableStore> Timetable<S> {
+    /// Whether the caller holds one of `profiles` in the structure, or manages its timetable
+    /// (a territory-wide role: in their own territory only).
+    pub(crate) async fn holds(&self, caller: &Principal, s: StructureId, profiles: &[Profile]) -> Result<bool> {
+        if caller.memberships.iter().any(|(ms, p)| *ms == s && profiles.contains(p)) {
+            return Ok(true);
+        }
+        preau_directory::store::can_in_territory(&*self.store, caller, Permission::ManageTimetable, s).await
+    }
+
+    /// Whether the caller is an adult of the structure (its staff, or an inspector), or
+    /// manages its timetable.
+    pub async fn adult_in(&self, caller: &Principal, s: StructureId) -> Result<bool> {
+        let mut adults = preau_communication::rules::STAFF.to_vec();
+        adults.push(Profile::Academy);
+        self.holds(caller, s, &adults).await
+    }
+
     /// The lessons of a person, class or room from `from` to `to` inclusive.
     pub async fn lessons(&self, caller: &Principal, of: &Of, from: NaiveDate, to: NaiveDate) -> Result<Vec<Lesson>> {
         if to < from || (to - from).num_days() > MAX_DAYS {
@@ -44,14 +54,14 @@ impl<S: TimetableStore> Timetable<S> {
                     None => return Err(Error::Forbidden),
                 };
                 let member = standing.classes.iter().any(|(_, cg, _)| cg == g) || standing.groups.iter().any(|(_, sg)| sg == g);
-                if !member && !adult_in(caller, group.structure) {
+                if !member && !self.adult_in(caller, group.structure).await? {
                     return Err(Error::Forbidden);
                 }
                 let courses = self.store.courses_of(&[*g], None).await?;
                 self.expand(&courses, from, to, |l| l.groups.contains(g)).await
             }
             Of::Room(s, room) => {
-                if !adult_in(caller, *s) {
+                if !self.adult_in(caller, *s).await? {
                     return Err(Error::Forbidden);
                 }
                 let courses = self.store.room_courses(*s, room).await?;
@@ -64,12 +74,19 @@ impl<S: TimetableStore> Timetable<S> {
     async fn person_lessons(&self, caller: &Principal, person: PersonId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Lesson>> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let (standing, _) = self.communication.reach_of(person).await?;
-        if me != person {
-            let (mine, _) = self.communication.reach_of(me).await?;
-            let allowed = mine.children.contains(&person) || standing.structures().into_iter().any(|s| adult_in(caller, s));
-            if !allowed {
+        // Someone else's, not one's child's: only the lessons of the structures one is an adult of.
+        let mut only_in: Option<BTreeSet<StructureId>> = None;
+        if me != person && !self.communication.reach_of(me).await?.0.children.contains(&person) {
+            let mut mine = BTreeSet::new();
+            for s in standing.structures() {
+                if self.adult_in(caller, s).await? {
+                    mine.insert(s);
+                }
+            }
+            if mine.is_empty() {
                 return Err(Error::Forbidden);
             }
+            only_in = Some(mine);
         }
         let groups: BTreeSet<GroupId> =
             standing.classes.iter().filter(|(_, _, p)| *p == Profile::Pupil).map(|(_, g, _)| *g).chain(standing.groups.iter().map(|(_, g)| *g)).collect();
@@ -83,6 +100,9 @@ impl<S: TimetableStore> Timetable<S> {
             {
                 courses.push(c);
             }
+        }
+        if let Some(only) = &only_in {
+            courses.retain(|c| only.contains(&c.structure));
         }
         self.expand(&courses, from, to, |l| l.teachers.contains(&person) || l.groups.iter().any(|g| groups.contains(g))).await
     }

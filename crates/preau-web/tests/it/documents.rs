@@ -325,6 +325,32 @@ fn multipart(csrf: &str, folder: &str, files: &[(&str, &[u8])]) -> (String, Vec<
 }
 
 #[tokio::test]
+async fn what_one_deleted_where_one_may_no_longer_add_leaves_ones_trash() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let (pupil, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let space = personal(&teacher);
+    let folder = id_of(&s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Rendus"}))).await);
+    let target = format!("person:{}", pupil.id);
+    assert_eq!(share(&s, &claire, &folder, std::slice::from_ref(&target), "contribute").await.status, StatusCode::OK);
+    let file = id_of(&put(&s, &zoe, &space, Some(&folder), "devoir.pdf", PDF).await);
+    assert_eq!(s.app.json(&zoe, "DELETE", &format!("/api/v1/documents/nodes/{file}"), None).await.status, StatusCode::NO_CONTENT);
+    let trash = s.app.json(&zoe, "GET", "/api/v1/documents/trash", None).await;
+    assert_eq!((trash.status, trash.json().as_array().map(|t| t.len())), (StatusCode::OK, Some(1)), "hers while she may add there");
+
+    // The share revoked, she may no longer restore into that folder.
+    let r = s.app.json(&claire, "DELETE", &format!("/api/v1/documents/nodes/{folder}/shares/{target}"), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let trash = s.app.json(&zoe, "GET", "/api/v1/documents/trash", None).await;
+    assert_eq!((trash.status, trash.json()), (StatusCode::OK, json!([])));
+    assert_eq!(s.app.json(&zoe, "POST", &format!("/api/v1/documents/trash/{file}/restore"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.json(&zoe, "DELETE", &format!("/api/v1/documents/trash/{file}"), None).await.status, StatusCode::NOT_FOUND);
+    // The folder's owner still may.
+    let r = s.app.json(&claire, "POST", &format!("/api/v1/documents/trash/{file}/restore"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test]
 async fn the_pages_upload_several_files_make_folders_share_and_restore_from_the_trash() {
     let s = school().await;
     let (teacher, claire) = s.browser("Claire", "Martin").await;

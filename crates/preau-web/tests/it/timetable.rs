@@ -6,6 +6,7 @@
 use crate::app::*;
 use crate::messaging::{School, school};
 use axum::http::StatusCode;
+use preau_directory::DirectoryStore;
 use serde_json::{Value, json};
 
 /// Adds a course to Jules Verne as its local admin; returns its id.
@@ -20,9 +21,16 @@ async fn course(s: &School, admin: &Client, subject: &str, class: &str, teacher:
     r.json()["id"].as_str().expect("an id").to_owned()
 }
 
-async fn week(s: &School, c: &Client, query: &str) -> (StatusCode, Vec<Value>) {
+/// The lessons a query gives (it must be answered).
+async fn week(s: &School, c: &Client, query: &str) -> Vec<Value> {
     let r = s.app.json(c, "GET", &format!("/api/v1/timetable?{query}"), None).await;
-    (r.status, r.json().as_array().cloned().unwrap_or_default())
+    assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.body);
+    r.json().as_array().cloned().expect("a list of lessons")
+}
+
+/// The status of a lessons query that must be refused.
+async fn refused(s: &School, c: &Client, query: &str) -> StatusCode {
+    s.app.json(c, "GET", &format!("/api/v1/timetable?{query}"), None).await.status
 }
 
 fn subjects_on(lessons: &[Value]) -> Vec<String> {
@@ -53,41 +61,68 @@ async fn each_profile_sees_the_lessons_of_its_own_on_weeks_a_and_b_and_is_refuse
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 
     // Zoé (4B): week A of 14 September has both her courses, week B of 21 September one, none of 4C's.
-    let (status, a) = week(&s, &pupil, "week=2026-09-16").await;
-    assert_eq!(status, StatusCode::OK);
+    let a = week(&s, &pupil, "week=2026-09-16").await;
     assert_eq!(subjects_on(&a), vec!["2026-09-14 08:00 Mathématiques", "2026-09-15 10:00 Sciences"]);
     assert_eq!(a[0]["week"], "A");
     assert_eq!(a[0]["teachers"], json!(["Claire Martin"]));
-    let (_, b) = week(&s, &pupil, "week=2026-09-21").await;
+    let b = week(&s, &pupil, "week=2026-09-21").await;
     assert_eq!(subjects_on(&b), vec!["2026-09-21 08:00 Mathématiques"]);
     // Autumn holidays (zone B: 17 October to 2 November) and Armistice day.
-    let (_, holidays) = week(&s, &pupil, "week=2026-10-26").await;
+    let holidays = week(&s, &pupil, "week=2026-10-26").await;
     assert!(holidays.is_empty(), "{holidays:?}");
-    let (_, back) = week(&s, &pupil, "week=2026-11-02").await;
+    let back = week(&s, &pupil, "week=2026-11-02").await;
     assert_eq!(back[0]["week"], "B", "two weeks of holidays do not shift the pattern");
 
     // The teacher sees all three courses; her 4C lesson is not Zoé's.
-    let (_, mine) = week(&s, &teacher, "week=2026-09-14").await;
+    let mine = week(&s, &teacher, "week=2026-09-14").await;
     assert_eq!(mine.len(), 3, "{mine:?}");
 
     // Anne sees her daughter's week, not Inès's; Hugo (4C) may not read 4B's.
-    let (status, child) = week(&s, &parent, &format!("person={}&week=2026-09-14", zoe.id)).await;
-    assert_eq!((status, child.len()), (StatusCode::OK, 2));
-    let (status, _) = week(&s, &parent, &format!("person={}&week=2026-09-14", ines.id)).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(week(&s, &parent, &format!("person={}&week=2026-09-14", zoe.id)).await.len(), 2);
+    assert_eq!(refused(&s, &parent, &format!("person={}&week=2026-09-14", ines.id)).await, StatusCode::FORBIDDEN);
     let class_4b = format!("class={}&week=2026-09-14", s.class("4B").await);
-    assert_eq!(week(&s, &hugo, &class_4b).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(week(&s, &pupil, &class_4b).await.1.len(), 2);
-    let (status, hugo_week) = week(&s, &hugo, "week=2026-09-14").await;
-    assert_eq!((status, subjects_on(&hugo_week)), (StatusCode::OK, vec!["2026-09-14 09:00 Anglais".to_owned()]));
-    // A pupil cannot read another pupil's timetable.
-    assert_eq!(week(&s, &hugo, &format!("person={}", zoe.id)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(refused(&s, &hugo, &class_4b).await, StatusCode::FORBIDDEN);
+    assert_eq!(week(&s, &pupil, &class_4b).await.len(), 2);
+    assert_eq!(subjects_on(&week(&s, &hugo, "week=2026-09-14").await), vec!["2026-09-14 09:00 Anglais".to_owned()]);
+    // A pupil cannot read another pupil's timetable, nor a room's.
+    assert_eq!(refused(&s, &hugo, &format!("person={}", zoe.id)).await, StatusCode::FORBIDDEN);
+    let room = format!("room=B12&structure={}&week=2026-09-14", s.jv.id);
+    assert_eq!(refused(&s, &pupil, &room).await, StatusCode::FORBIDDEN);
+    assert_eq!(week(&s, &teacher, &room).await.len(), 3, "the school's adults see a room's week");
+    // The courses' list is the managers'.
+    let courses = format!("/api/v1/structures/{}/courses", s.jv.id);
+    assert_eq!(s.app.json(&teacher, "GET", &courses, None).await.status, StatusCode::FORBIDDEN);
+    let listed = s.app.json(&admin, "GET", &courses, None).await;
+    assert_eq!((listed.status, listed.json().as_array().map(|l| l.len())), (StatusCode::OK, Some(3)));
 
     // The week page, on a phone or not, lists the days with their lessons.
     let page = s.app.get(&parent, &format!("/timetable?person={}&week=2026-09-14", zoe.id)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Mathématiques") && page.body.contains("lundi 14 septembre"), "{}", page.body);
     assert!(page.body.contains("Zoé Lefèvre"), "the child's name is shown");
+}
+
+#[tokio::test]
+async fn a_colleague_sees_a_teachers_lessons_in_their_own_school_only() {
+    let s = school().await;
+    let (claire, _) = s.browser("Claire", "Martin").await;
+    // Claire teaches at Jules Verne and at Simone Veil; Marie teaches at Simone Veil only.
+    let jv_admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    course(&s, &jv_admin, "Mathématiques", "4B", &claire.id.to_string(), (1, "08:00"), "every").await;
+    let sv_class = s.app.state.store.groups_in(s.sv.id).await.expect("groups").into_iter().next().expect("a class at Simone Veil");
+    let sv_admin = s.app.login(&s.app.local_admin(&s.sv).await).await;
+    let body = json!({"subject": "Physique", "groups": [sv_class.id], "teachers": [claire.id], "weekday": 2, "start": "14:00", "end": "15:00", "from": "2026-09-01", "to": "2027-07-02"});
+    let r = s.app.json(&sv_admin, "POST", &format!("/api/v1/structures/{}/courses", s.sv.id), Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let marie = s.app.person("Marie", "Curie", &s.sv, preau_core::Profile::Teacher).await;
+    let colleague = s.app.login(&marie).await;
+
+    let query = format!("person={}&week=2026-09-14", claire.id);
+    assert_eq!(subjects_on(&week(&s, &colleague, &query).await), vec!["2026-09-15 14:00 Physique"], "not her Jules Verne lessons");
+    let jv_teacher = s.app.login(&s.app.person("Jean", "Moulin", &s.jv, preau_core::Profile::Teacher).await).await;
+    assert_eq!(subjects_on(&week(&s, &jv_teacher, &query).await), vec!["2026-09-14 08:00 Mathématiques"]);
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    assert_eq!(refused(&s, &hugo, &query).await, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -110,12 +145,12 @@ async fn a_cancelled_or_replaced_lesson_shows_as_such_and_those_concerned_are_to
     let r = s.app.json(&head, "PUT", &path("2026-09-29"), Some(cancel)).await;
     assert_eq!((r.status, r.json()["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("timetable.no_lesson")), "no lesson on a Tuesday");
 
-    let (_, lessons) = week(&s, &pupil, "week=2026-09-28").await;
+    let lessons = week(&s, &pupil, "week=2026-09-28").await;
     assert_eq!((lessons[0]["status"].as_str(), lessons[0]["note"].as_str()), (Some("cancelled"), Some("Sortie au musée")));
     for (who, told) in [(&pupil, true), (&parent, true), (&teacher, true), (&hugo, false)] {
-        let feed = s.app.json(who, "GET", "/api/v1/notifications", None).await.json();
-        let titles: Vec<String> =
-            feed["items"].as_array().or(feed.as_array()).cloned().unwrap_or_default().iter().map(|n| n["title"].as_str().unwrap_or("").to_owned()).collect();
+        let feed = s.app.json(who, "GET", "/api/v1/notifications", None).await;
+        assert_eq!(feed.status, StatusCode::OK, "{}", feed.body);
+        let titles: Vec<String> = feed.json().as_array().expect("a list").iter().map(|n| n["title"].as_str().unwrap_or("").to_owned()).collect();
         assert_eq!(titles.iter().any(|t| t.contains("Mathématiques, 28/09 08:00 : annulé")), told, "{titles:?}");
     }
     let page = s.app.get(&pupil, "/timetable?week=2026-09-28").await;
@@ -124,13 +159,18 @@ async fn a_cancelled_or_replaced_lesson_shows_as_such_and_those_concerned_are_to
     // Given by the head on 5 October: in his week, out of Claire's, still in Zoé's.
     let r = s.app.json(&head, "PUT", &path("2026-10-05"), Some(json!({"replacement": paul.id, "room": "CDI"}))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let (_, his) = week(&s, &head, "week=2026-10-05").await;
+    let his = week(&s, &head, "week=2026-10-05").await;
     assert_eq!((his.len(), his[0]["room"].as_str()), (1, Some("CDI")));
-    assert!(week(&s, &teacher, "week=2026-10-05").await.1.is_empty());
-    assert_eq!(week(&s, &pupil, "week=2026-10-05").await.1[0]["status"], "changed");
-    // Put back as the course says.
+    assert!(week(&s, &teacher, "week=2026-10-05").await.is_empty());
+    assert_eq!(week(&s, &pupil, "week=2026-10-05").await[0]["status"], "changed");
+    // Put back as the course says: not by the teacher, by the head.
+    assert_eq!(s.app.json(&teacher, "DELETE", &path("2026-10-05"), None).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.app.json(&head, "DELETE", &path("2026-10-05"), None).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(week(&s, &teacher, "week=2026-10-05").await.1.len(), 1);
+    assert_eq!(week(&s, &teacher, "week=2026-10-05").await.len(), 1);
+    // A course is deleted by a manager, not by the head (he changes lessons, not courses).
+    assert_eq!(s.app.json(&head, "DELETE", &format!("/api/v1/courses/{maths}"), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&admin, "DELETE", &format!("/api/v1/courses/{maths}"), None).await.status, StatusCode::NO_CONTENT);
+    assert!(week(&s, &pupil, "week=2026-10-05").await.is_empty());
 }
 
 #[tokio::test]
