@@ -38,9 +38,8 @@ impl<S: DocumentStore> Documents<S> {
             return Err(Error::invalid("targets", "document.share_out_of_reach"));
         }
         let now = self.clock.now();
-        for target in targets {
-            self.store.put_share(&Share { node: id, target: *target, level, granted_by: v.person, granted_at: now }).await?;
-        }
+        let shares: Vec<Share> = targets.iter().map(|t| Share { node: id, target: *t, level, granted_by: v.person, granted_at: now }).collect();
+        self.store.put_shares(&shares).await?;
         let mut people = self.store.expand(targets).await?;
         people.retain(|p| *p != v.person);
         let me = self.store.person(v.person).await?;

@@ -70,8 +70,9 @@ pub trait DocumentStore: CommunicationStore {
     async fn shares_on(&self, nodes: &[DocumentId]) -> Result<Vec<Share>>;
     /// The shares to any of these targets.
     async fn shares_to(&self, targets: &[Target]) -> Result<Vec<Share>>;
-    /// Adds a share, or changes the level of the node's share to that target.
-    async fn put_share(&self, share: &Share) -> Result<()>;
+    /// Adds shares, or changes the level of the node's shares to those targets, in one
+    /// transaction.
+    async fn put_shares(&self, shares: &[Share]) -> Result<()>;
     /// Removes a share; whether there was one.
     async fn remove_share(&self, node: DocumentId, target: &Target) -> Result<bool>;
 }

@@ -149,7 +149,12 @@ impl<S: DocumentStore> Documents<S> {
             return Err(Error::invalid("name", "document.name_taken"));
         }
         let (structure, _) = self.space_home(&to.space).await?;
-        if to.space != node.space {
+        // Bytes count towards a personal space, or towards the structure of a shared one.
+        let bucket = |space: &Space, structure: Option<StructureId>| match space {
+            Space::Personal { person } => (Some(*person), None),
+            _ => (None, structure),
+        };
+        if bucket(&to.space, structure) != bucket(&node.space, node.structure) {
             let bytes = self.store.subtree_bytes(&node).await?;
             if bytes > self.room(&to.space, structure).await? {
                 return Err(Error::invalid("file", "document.over_quota"));

@@ -259,6 +259,17 @@ const REPATH: &str = "path = $1 || SUBSTR(path, CAST($2 AS INTEGER))";
 
 pub(crate) async fn move_node(s: &Store, n: &Node, to: &Node) -> Result<()> {
     let mut tx = s.pool.begin().await.map_err(db_err)?;
+    // The node's own folder and name first: changing the space of a node still named in its old
+    // folder could collide with a node of that name in the new space's top, for an instant.
+    sqlx::query("UPDATE doc_nodes SET parent_id = $1, name = $2, modified_at = $3, name_key = $5 WHERE id = $4")
+        .bind(parent_key(to.parent))
+        .bind(to.name.clone())
+        .bind(to.modified_at)
+        .bind(n.id.to_string())
+        .bind(to.name.to_lowercase())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     let sql = format!("UPDATE doc_nodes SET {REPATH}, space = $3, structure_id = $4 WHERE space = $5 AND path LIKE $6");
     sqlx::query(AssertSqlSafe(sql))
         .bind(to.path.clone())
@@ -267,15 +278,6 @@ pub(crate) async fn move_node(s: &Store, n: &Node, to: &Node) -> Result<()> {
         .bind(to.structure.map(|s| s.to_string()))
         .bind(n.space.code())
         .bind(under(n))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    sqlx::query("UPDATE doc_nodes SET parent_id = $1, name = $2, modified_at = $3, name_key = $5 WHERE id = $4")
-        .bind(parent_key(to.parent))
-        .bind(to.name.clone())
-        .bind(to.modified_at)
-        .bind(n.id.to_string())
-        .bind(to.name.to_lowercase())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -463,17 +465,20 @@ pub(crate) async fn shares_to(s: &Store, targets: &[Target]) -> Result<Vec<Share
     rs.iter().map(share).collect()
 }
 
-pub(crate) async fn put_share(s: &Store, sh: &Share) -> Result<()> {
-    sqlx::query("INSERT INTO doc_shares (node_id, target, level, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node_id, target) DO UPDATE SET level = excluded.level, granted_by = excluded.granted_by, granted_at = excluded.granted_at")
-        .bind(sh.node.to_string())
-        .bind(sh.target.code())
-        .bind(sh.level.code())
-        .bind(sh.granted_by.to_string())
-        .bind(sh.granted_at)
-        .execute(&s.pool)
-        .await
-        .map_err(db_err)?;
-    Ok(())
+pub(crate) async fn put_shares(s: &Store, shares: &[Share]) -> Result<()> {
+    let mut tx = s.pool.begin().await.map_err(db_err)?;
+    for sh in shares {
+        sqlx::query("INSERT INTO doc_shares (node_id, target, level, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (node_id, target) DO UPDATE SET level = excluded.level, granted_by = excluded.granted_by, granted_at = excluded.granted_at")
+            .bind(sh.node.to_string())
+            .bind(sh.target.code())
+            .bind(sh.level.code())
+            .bind(sh.granted_by.to_string())
+            .bind(sh.granted_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
 }
 
 pub(crate) async fn remove_share(s: &Store, node: DocumentId, target: &Target) -> Result<bool> {
@@ -574,8 +579,8 @@ impl preau_documents::DocumentStore for Store {
     async fn shares_to(&self, targets: &[Target]) -> Result<Vec<Share>> {
         shares_to(self, targets).await
     }
-    async fn put_share(&self, share: &Share) -> Result<()> {
-        put_share(self, share).await
+    async fn put_shares(&self, shares: &[Share]) -> Result<()> {
+        put_shares(self, shares).await
     }
     async fn remove_share(&self, node: DocumentId, target: &Target) -> Result<bool> {
         remove_share(self, node, target).await

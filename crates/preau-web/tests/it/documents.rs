@@ -325,6 +325,28 @@ fn multipart(csrf: &str, folder: &str, files: &[(&str, &[u8])]) -> (String, Vec<
 }
 
 #[tokio::test]
+async fn a_folder_moves_into_a_folder_of_another_space_whose_top_has_the_same_name() {
+    let s = school().await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let mine = personal(&teacher);
+    let class = format!("group:{}", s.class("4B").await);
+    let folder = |space: &str, name: &str, parent: Option<&str>| {
+        let body = json!({"name": name, "folder": parent});
+        let path = format!("/api/v1/documents/spaces/{space}/folders");
+        let claire = &claire;
+        let s = &s;
+        async move { id_of(&s.app.json(claire, "POST", &path, Some(body)).await) }
+    };
+    let cours = folder(&mine, "Cours", None).await;
+    folder(&class, "Cours", None).await;
+    let archives = folder(&class, "Archives", None).await;
+    let r = s.app.json(&claire, "PATCH", &format!("/api/v1/documents/nodes/{cours}"), Some(json!({"space": class, "folder": archives}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(names_in(&s, &claire, &class, Some(&archives)).await, vec!["Cours"]);
+    assert_eq!(names_in(&s, &claire, &class, None).await, vec!["Archives", "Cours"]);
+}
+
+#[tokio::test]
 async fn what_one_deleted_where_one_may_no_longer_add_leaves_ones_trash() {
     let s = school().await;
     let (teacher, claire) = s.browser("Claire", "Martin").await;
