@@ -4,6 +4,7 @@ would show: one line per event (start in UTC, status, summary, location), in ord
 Usage: check.py FILE
 """
 import sys
+from datetime import timezone
 
 import icalendar
 
@@ -30,4 +31,4 @@ for e in events:
     uids.add(e["UID"])
     start, end = e.decoded("DTSTART"), e.decoded("DTEND")
     assert start.tzinfo is not None and start < end, f"bad times in {e['UID']}"
-    print(start.strftime("%Y-%m-%dT%H:%MZ"), e.get("STATUS"), e.get("SUMMARY"), e.get("LOCATION", ""))
+    print(start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"), e.get("STATUS"), e.get("SUMMARY"), e.get("LOCATION", ""))

@@ -43,7 +43,7 @@ impl<S: DocumentStore> Documents<S> {
         let mut people = self.store.expand(targets).await?;
         people.retain(|p| *p != v.person);
         let me = self.store.person(v.person).await?;
-        let title = format!("{} {} : {}", me.given_name, me.family_name, held.node.name);
+        let title = format!("{} : {}", me.display_name(), held.node.name);
         self.communication.notify(&people, Kind::Document, now, &title, &format!("/documents/nodes/{id}"), &*self.communication.live).await?;
         self.named_shares(id).await
     }

@@ -219,7 +219,7 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             Err(r) => self.report.reject("EtabEducNat", file, &e.id, r.0),
             Ok(s) => {
                 let ext = self.ns(&s.jointure);
-                let (id, change) = self.tx.upsert_structure(&ext, &s).await?;
+                let (id, change) = self.tx.upsert_structure(&ext, &self.opts.academie, &s).await?;
                 self.structures.insert(s.jointure.clone(), Some(id));
                 self.report.count("EtabEducNat", outcome(change));
             }

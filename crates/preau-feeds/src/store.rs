@@ -64,8 +64,9 @@ pub trait FeedTx: Send {
     /// Every login and alias of the territory, to generate new ones without collision.
     async fn taken_logins(&mut self) -> Result<Vec<String>>;
     /// Creates or updates a structure by its namespaced external id (adopting a structure of
-    /// the same UAI created by hand). Returns its id and whether it was created/changed.
-    async fn upsert_structure(&mut self, external_id: &str, s: &StructureRec) -> Result<(StructureId, Change)>;
+    /// the same UAI created by hand), recording the feed's académie (it sets the holiday
+    /// zone) when the structure has none. Returns its id and whether it was created/changed.
+    async fn upsert_structure(&mut self, external_id: &str, academie: &str, s: &StructureRec) -> Result<(StructureId, Change)>;
     async fn structure_by_external(&mut self, external_id: &str) -> Result<Option<StructureId>>;
     async fn structure_by_uai(&mut self, uai: &str) -> Result<Option<StructureId>>;
     /// Records that a fed child has this (fed) parent as a legal guardian, resolved with the

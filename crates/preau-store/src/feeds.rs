@@ -261,7 +261,7 @@ impl FeedTx for StoreFeedTx {
         self.structure_where("SELECT id FROM structures WHERE territory_id = $1 AND external_id = $2", external_id).await
     }
 
-    async fn upsert_structure(&mut self, external_id: &str, s: &StructureRec) -> Result<(StructureId, Change)> {
+    async fn upsert_structure(&mut self, external_id: &str, academie: &str, s: &StructureRec) -> Result<(StructureId, Change)> {
         let existing = sqlx::query(concat!(
             "SELECT ",
             structure_cols!(),
@@ -312,9 +312,7 @@ impl FeedTx for StoreFeedTx {
             .bind(s.city.clone())
             .bind(external_id.to_owned())
             .bind(self.territory.clone())
-            // The académie of the feed (external ids are `<ACADEMIE>:<id>`): it sets the
-            // structure's holiday zone.
-            .bind(external_id.split_once(':').map(|(a, _)| a.to_owned()).unwrap_or_default())
+            .bind(academie.to_owned())
             .execute(&mut **self.tx().await?)
             .await
             .map_err(db_err)?;

@@ -15,13 +15,10 @@ use sqlx::{Any, AssertSqlSafe, Transaction};
 
 type Tx<'a> = Transaction<'a, Any>;
 
-fn day(r: &AnyRow, col: &str) -> Result<NaiveDate> {
-    text(r, col)?.parse().map_err(|_| Error::Internal(format!("bad date in {col}")))
-}
-
+/// Ids aggregated as a JSON array (none: `NULL` on PostgreSQL).
 fn ids<T: std::str::FromStr>(r: &AnyRow, col: &str) -> Result<Vec<T>> {
-    let list: Vec<Option<String>> = from_json(&opt(r, col)?.unwrap_or_else(|| "[]".into()))?;
-    Ok(list.into_iter().flatten().filter_map(|s| s.parse().ok()).collect())
+    let list: Vec<String> = from_json(&opt(r, col)?.unwrap_or_else(|| "[]".into()))?;
+    list.iter().map(|s| s.parse().map_err(|_| Error::Internal(format!("bad id in {col}")))).collect()
 }
 
 fn course(r: &AnyRow) -> Result<Course> {
@@ -36,8 +33,8 @@ fn course(r: &AnyRow) -> Result<Course> {
         start: u16::try_from(int(r, "start_minute")?).map_err(Error::internal)?,
         end: u16::try_from(int(r, "end_minute")?).map_err(Error::internal)?,
         weeks: Weeks::parse(&text(r, "weeks")?).ok_or_else(|| Error::Internal("bad weeks".into()))?,
-        from: day(r, "valid_from")?,
-        to: day(r, "valid_to")?,
+        from: parse(r, "valid_from")?,
+        to: parse(r, "valid_to")?,
         source: text(r, "source")?,
         key: text(r, "source_key")?,
     })
@@ -52,7 +49,7 @@ fn change(r: &AnyRow) -> Result<Change> {
     };
     Ok(Change {
         course: parse(r, "course_id")?,
-        date: day(r, "lesson_date")?,
+        date: parse(r, "lesson_date")?,
         cancelled: int(r, "cancelled")? != 0,
         moved_to,
         replacement: opt_parse(r, "replacement")?,
@@ -155,11 +152,10 @@ impl TimetableStore for Store {
     async fn room_courses(&self, structure: StructureId, room: &str) -> Result<Vec<Course>> {
         // With the courses moved into the room for one lesson.
         self.courses_where(
-            "WHERE (c.structure_id = $1 AND c.room = $2) OR c.id IN (SELECT course_id FROM tt_changes WHERE room = $2)",
+            "WHERE c.structure_id = $1 AND (c.room = $2 OR c.id IN (SELECT course_id FROM tt_changes WHERE room = $2))",
             &[structure.to_string(), room.to_owned()],
         )
         .await
-        .map(|list| list.into_iter().filter(|c| c.structure == structure).collect())
     }
 
     async fn insert_course(&self, course: &Course, audit: &AuditEntry) -> Result<()> {

@@ -9,6 +9,7 @@
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The holiday zones of metropolitan France.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -95,7 +96,7 @@ impl SchoolCalendar {
     /// The official calendar of the school year that contains `day` (September to August), for
     /// a zone; `None` for a year Préau has no calendar of.
     pub fn official(zone: Zone, day: NaiveDate) -> Option<SchoolCalendar> {
-        let year = if day.month() >= 8 { day.year() } else { day.year() - 1 };
+        let year = school_year(day);
         let (winter, spring) = match (year, zone) {
             (2025, Zone::A) => (((2026, 2, 7), (2026, 2, 23)), ((2026, 4, 4), (2026, 4, 20))),
             (2025, Zone::B) => (((2026, 2, 14), (2026, 3, 2)), ((2026, 4, 11), (2026, 4, 27))),
@@ -139,16 +140,68 @@ impl SchoolCalendar {
         if !self.is_school_day(d) {
             return None;
         }
+        self.week_letters().get(&monday_of(d)).copied()
+    }
+
+    /// The letter of each week of the year that has lessons, by its Monday.
+    pub fn week_letters(&self) -> BTreeMap<NaiveDate, WeekLetter> {
+        let mut letters = BTreeMap::new();
         let mut week = monday_of(self.start);
-        let target = monday_of(d);
-        let mut count = 0u32;
-        while week < target {
+        while week <= self.end {
             if (0..5).any(|i| self.is_school_day(week + Days::new(i))) {
-                count += 1;
+                letters.insert(week, if letters.len().is_multiple_of(2) { WeekLetter::A } else { WeekLetter::B });
             }
             week = week + Days::new(7);
         }
-        Some(if count.is_multiple_of(2) { WeekLetter::A } else { WeekLetter::B })
+        letters
+    }
+}
+
+/// The school year a day belongs to, by the year it starts in (August to July).
+pub fn school_year(d: NaiveDate) -> i32 {
+    if d.month() >= 8 { d.year() } else { d.year() - 1 }
+}
+
+/// A structure's calendars over a range of days: each day read on the official calendar of its
+/// own school year, each year's week letters counted once. A day of a year (or zone) with no
+/// known calendar has lessons unless it is a Sunday.
+pub struct Calendars {
+    years: Vec<(i32, SchoolCalendar, BTreeMap<NaiveDate, WeekLetter>)>,
+}
+
+impl Calendars {
+    pub fn new(zone: Option<Zone>, from: NaiveDate, to: NaiveDate) -> Calendars {
+        let years = match zone {
+            None => vec![],
+            Some(z) => (school_year(from)..=school_year(to))
+                .filter_map(|y| SchoolCalendar::official(z, date(y, 9, 1)))
+                .map(|c| (school_year(c.start), c.week_letters(), c))
+                .map(|(y, letters, c)| (y, c, letters))
+                .collect(),
+        };
+        Calendars { years }
+    }
+
+    fn year_of(&self, d: NaiveDate) -> Option<&(i32, SchoolCalendar, BTreeMap<NaiveDate, WeekLetter>)> {
+        let y = school_year(d);
+        self.years.iter().find(|(year, _, _)| *year == y)
+    }
+
+    /// Whether lessons take place on a day.
+    pub fn is_school_day(&self, d: NaiveDate) -> bool {
+        match self.year_of(d) {
+            Some((_, c, _)) => c.is_school_day(d),
+            None => d.weekday() != Weekday::Sun,
+        }
+    }
+
+    /// The letter of a school day's week, when its year's calendar is known.
+    pub fn week_letter(&self, d: NaiveDate) -> Option<WeekLetter> {
+        let (_, c, letters) = self.year_of(d)?;
+        if !c.is_school_day(d) {
+            return None;
+        }
+        letters.get(&monday_of(d)).copied()
     }
 }
 

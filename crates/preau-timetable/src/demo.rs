@@ -37,10 +37,14 @@ pub fn courses(teachings: &[DemoTeaching], from: NaiveDate, to: NaiveDate) -> Ve
     let mut out = vec![];
     for (i, t) in teachings.iter().enumerate() {
         let mut placed = 0;
-        // Each teaching starts looking at a different slot, to spread the week.
+        // Each teaching starts looking at a different slot, to spread the week; a stride
+        // prime to the number of slots reaches them all.
         for k in 0..grid.len() {
-            let (day, start) = grid[(i * 5 + k * 3) % grid.len()];
-            if placed == 2 || class_busy.contains(&(t.group, day, start)) || teacher_busy.contains(&(t.teacher, day, start)) {
+            if placed == 2 {
+                break;
+            }
+            let (day, start) = grid[(i * 5 + k * 5) % grid.len()];
+            if class_busy.contains(&(t.group, day, start)) || teacher_busy.contains(&(t.teacher, day, start)) {
                 continue;
             }
             class_busy.insert((t.group, day, start));
@@ -71,4 +75,27 @@ pub fn courses(teachings: &[DemoTeaching], from: NaiveDate, to: NaiveDate) -> Ve
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_teaching_gets_two_lessons_without_a_class_or_teacher_in_two_places() {
+        let (structure, class, teacher) = (StructureId::new(), GroupId::new(), PersonId::new());
+        // Eighteen subjects for one class (every slot of its week), the last five by the same teacher.
+        let teachings: Vec<DemoTeaching> = (0..18)
+            .map(|i| DemoTeaching { structure, teacher: if i >= 13 { teacher } else { PersonId::new() }, group: class, subject: format!("S{i}") })
+            .collect();
+        let day = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default();
+        let courses = courses(&teachings, day, day);
+        for t in &teachings {
+            assert_eq!(courses.iter().filter(|c| c.subject == t.subject).count(), 2, "{}", t.subject);
+        }
+        let mut slots: Vec<(u8, u16)> = courses.iter().map(|c| (c.weekday, c.start)).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        assert_eq!(slots.len(), 36, "the class is never in two places");
+    }
 }

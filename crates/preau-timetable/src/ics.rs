@@ -7,7 +7,7 @@
 use crate::model::{Lesson, LessonStatus};
 use crate::views::Of;
 use crate::{Timetable, TimetableStore};
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Days, NaiveDate};
 use preau_communication::Target;
 use preau_core::{Error, PersonId, Principal, Result};
 use std::collections::HashMap;
@@ -33,22 +33,18 @@ impl<S: TimetableStore> Timetable<S> {
     }
 
     /// The feed of the person whose address has this digest: their lessons from a week ago
-    /// to the end of the school year (to the end of August when the structure has no calendar).
+    /// to the end of the school year.
     pub async fn calendar_feed(&self, digest: &str, principal_of: impl AsyncFnOnce(PersonId) -> Result<Principal>) -> Result<String> {
         let person = self.store.calendar_link(digest).await?.ok_or(Error::NotFound)?;
         let caller = principal_of(person).await?;
         let today = preau_core::local_time::paris_date(self.clock.now());
+        // From a week ago to the end of the school year (July).
         let from = today - Days::new(7);
-        let mut to = NaiveDate::from_ymd_opt(if today.month() >= 8 { today.year() + 1 } else { today.year() }, 8, 31).unwrap_or(today);
-        for (s, _) in &caller.memberships {
-            if let Some(c) = self.calendar(*s, today).await? {
-                to = to.min(c.end.max(today));
-            }
-        }
+        let to = NaiveDate::from_ymd_opt(crate::calendar::school_year(today) + 1, 7, 31).unwrap_or(today);
         let lessons = self.lessons(&caller, &Of::Person(person), from, to).await?;
         let names = self.names(&lessons).await?;
         let me = self.store.person(person).await?;
-        Ok(render(&format!("Emploi du temps — {} {}", me.given_name, me.family_name), &lessons, &names, self.clock.now()))
+        Ok(render(&format!("Emploi du temps — {}", me.display_name()), &lessons, &names, self.clock.now()))
     }
 
     /// The names of the teachers and groups of these lessons, by id (kept by the

@@ -125,8 +125,8 @@ impl<S: TimetableStore> Timetable<S> {
             return Err(Error::Forbidden);
         }
         let by = caller.person_id().ok_or(Error::Forbidden)?;
-        let calendar = self.calendar(course.structure, date).await?;
-        let held = crate::lessons::lessons(std::slice::from_ref(&course), &[], calendar.as_ref(), date, date);
+        let calendars = self.calendars(course.structure, date, date).await?;
+        let held = crate::lessons::lessons(std::slice::from_ref(&course), &[], &calendars, date, date);
         if held.is_empty() {
             return Err(Error::invalid("date", "timetable.no_lesson"));
         }

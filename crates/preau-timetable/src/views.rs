@@ -4,7 +4,7 @@
 //! its adults (teachers, direction, school life, staff, documentalists, inspectors) and to
 //! whoever manages its timetable; a class's to its pupils and their parents. Nothing else.
 
-use crate::calendar::{SchoolCalendar, Zone};
+use crate::calendar::{Calendars, Zone};
 use crate::model::{Course, Lesson};
 use crate::{Timetable, TimetableStore};
 use chrono::NaiveDate;
@@ -118,17 +118,16 @@ impl<S: TimetableStore> Timetable<S> {
         }
         let mut out = vec![];
         for (s, list) in by_structure {
-            let calendar = self.calendar(s, from).await?;
-            out.extend(crate::lessons::lessons(&list, &changes, calendar.as_ref(), from, to).into_iter().filter(|l| keep(l)));
+            let calendars = self.calendars(s, from, to).await?;
+            out.extend(crate::lessons::lessons(&list, &changes, &calendars, from, to).into_iter().filter(|l| keep(l)));
         }
         out.sort_by(|a, b| (a.day, a.start, &a.subject).cmp(&(b.day, b.start, &b.subject)));
         Ok(out)
     }
 
-    /// The school calendar of a structure for the year of `day` (`None`: no official calendar
-    /// for its zone or that year; every day but Sunday then has lessons).
-    pub async fn calendar(&self, structure: StructureId, day: NaiveDate) -> Result<Option<SchoolCalendar>> {
+    /// A structure's school calendars over a range of days (from its académie's zone).
+    pub async fn calendars(&self, structure: StructureId, from: NaiveDate, to: NaiveDate) -> Result<Calendars> {
         let s = self.store.structure(structure).await?;
-        Ok(Zone::of_academie(&s.academie).and_then(|z| SchoolCalendar::official(z, day)))
+        Ok(Calendars::new(Zone::of_academie(&s.academie), from, to))
     }
 }

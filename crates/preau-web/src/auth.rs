@@ -92,12 +92,18 @@ impl AppState {
         if session.mfa_pending {
             return Err(Error::Unauthenticated("mfa.required"));
         }
+        self.principal_of(session.territory, session.person).await
+    }
+
+    /// A person's principal, kept until the directory changes (sessions, WebDAV clients and
+    /// calendar feeds read it on every request).
+    pub async fn principal_of(&self, territory: preau_core::TerritoryId, person: PersonId) -> Result<Principal> {
         let generation = self.generation();
-        if let Some(p) = self.cache.get(&session.person, generation) {
+        if let Some(p) = self.cache.get(&person, generation) {
             return Ok(p);
         }
-        let p = self.directory.principal_for(session.territory, session.person).await?;
-        self.cache.put(session.person, generation, p.clone());
+        let p = self.directory.principal_for(territory, person).await?;
+        self.cache.put(person, generation, p.clone());
         Ok(p)
     }
 
@@ -120,6 +126,19 @@ impl AppState {
         }
         self.accounts.sessions.resolve(&*self.store, token, self.clock.now()).await
     }
+}
+
+/// The login and password of an HTTP Basic `Authorization` header.
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = v.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let text = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (login, secret) = text.split_once(':')?;
+    Some((login.to_owned(), secret.to_owned()))
 }
 
 /// A logged-in person on a page. Anonymous visitors are sent to the login page, and people with

@@ -15,7 +15,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use base64::Engine;
 use preau_sso::oidc::tokens::{ClientAuth, TokenParams};
 use preau_sso::oidc::{AuthRequest, AuthorizeParams, ClientRedirect, Decision, OAuthError, SCOPES};
 use serde::Deserialize;
@@ -286,13 +285,9 @@ async fn consent(State(state): State<AppState>, authed: Authed, Form(f): Form<Co
 
 /// The client's credentials: HTTP Basic (form-encoded id and secret) or form fields.
 fn client_auth(headers: &HeaderMap, client_id: &str, client_secret: &str) -> (ClientAuth, bool) {
-    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
-    if let Some(b) = basic
-        && let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b.trim())
-        && let Ok(text) = String::from_utf8(raw)
-        && let Some((id, secret)) = text.split_once(':')
-    {
-        return (ClientAuth { client_id: preau_core::text::url_decode(id), secret: Some(preau_core::text::url_decode(secret)) }, true);
+    if let Some((id, secret)) = crate::auth::basic_credentials(headers) {
+        // RFC 6749 §2.3.1: both are form-encoded before going into the header.
+        return (ClientAuth { client_id: preau_core::text::url_decode(&id), secret: Some(preau_core::text::url_decode(&secret)) }, true);
     }
     let secret = (!client_secret.is_empty()).then(|| client_secret.to_owned());
     (ClientAuth { client_id: client_id.to_owned(), secret }, false)

@@ -217,11 +217,11 @@ pub async fn seed_demo_directory(
 
 /// The demo's courses, for the school year under way (from the first of September).
 async fn seed_demo_timetable(store: &Store, demo: &preau_directory::demo::Demo, system: &preau_core::Principal, clock: &dyn Clock) -> preau_core::Result<()> {
-    use chrono::Datelike;
     use preau_timetable::demo::DemoTeaching;
     let today = preau_core::local_time::paris_date(clock.now());
-    let year = if today.month() >= 8 { today.year() } else { today.year() - 1 };
-    let (from, to) = (chrono::NaiveDate::from_ymd_opt(year, 9, 1).unwrap_or(today), chrono::NaiveDate::from_ymd_opt(year + 1, 7, 4).unwrap_or(today));
+    // The whole school year under way; its calendar keeps the holidays free.
+    let year = preau_timetable::calendar::school_year(today);
+    let (from, to) = (chrono::NaiveDate::from_ymd_opt(year, 8, 1).unwrap_or(today), chrono::NaiveDate::from_ymd_opt(year + 1, 7, 31).unwrap_or(today));
     let label = |code: &str| demo.snapshot.subjects.iter().find(|s| s.code == code).map(|s| s.label.clone()).unwrap_or_else(|| code.to_owned());
     let teachings: Vec<DemoTeaching> = demo
         .snapshot

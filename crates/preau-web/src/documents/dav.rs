@@ -62,13 +62,9 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
 
 /// The person of a Basic login and application password.
 async fn signed_in(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Principal> {
-    use base64::Engine;
-    let encoded = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (login, secret) = text.split_once(':')?;
-    let person = state.accounts.person_for_app_password(state.config.territory, login, secret).await.ok()?;
-    state.directory.principal_for(state.config.territory, person).await.ok()
+    let (login, secret) = crate::auth::basic_credentials(headers)?;
+    let person = state.accounts.person_for_app_password(state.config.territory, &login, &secret).await.ok()?;
+    state.principal_of(state.config.territory, person).await.ok()
 }
 
 /// What a path names.

@@ -169,8 +169,6 @@ async fn revoke_link(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
 
 async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> ApiResult {
     let token = token.trim_end_matches(".ics");
-    let territory = state.config.territory;
-    let directory = state.directory.clone();
-    let body = state.timetable.calendar_feed(&secrets::digest(token), async move |p| directory.principal_for(territory, p).await).await?;
+    let body = state.timetable.calendar_feed(&secrets::digest(token), async |p| state.principal_of(state.config.territory, p).await).await?;
     Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "private, max-age=300")], body).into_response())
 }

@@ -52,7 +52,8 @@ struct WeekPage {
     children: Vec<(String, String, bool)>,
     feed_made: Option<String>,
     feed_url: Option<String>,
-    notice: Option<String>,
+    /// Back from revoking the address.
+    feed_revoked: bool,
 }
 
 fn day_title(lang: Lang, d: NaiveDate) -> String {
@@ -86,14 +87,11 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
             days.push(Day { title: day_title(a.lang, d), lessons: today });
         }
     }
-    let (standing, _) = state.communication.reach_of(me).await.map_err(|e| a.fail(e))?;
-    let mut children = vec![];
-    for c in &standing.children {
-        let p = state.store.person(*c).await.map_err(|e| a.fail(e))?;
-        children.push((format!("/timetable?person={c}&week={monday}"), format!("{} {}", p.given_name, p.family_name), query.person == Some(*c)));
-    }
+    let children = state.store.children(me).await.map_err(|e| a.fail(e))?;
+    let children: Vec<(String, String, bool)> =
+        children.into_iter().map(|(c, _)| (format!("/timetable?person={}&week={monday}", c.id), c.display_name(), query.person == Some(c.id))).collect();
     let whose = match (query.person.filter(|p| *p != me), query.class) {
-        (Some(p), _) => state.store.person(p).await.ok().map(|p| format!("{} {}", p.given_name, p.family_name)),
+        (Some(p), _) => state.store.person(p).await.ok().map(|p| p.display_name()),
         (None, Some(g)) => state.store.group(g).await.ok().map(|g| g.name),
         _ => None,
     };
@@ -118,7 +116,7 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
         children,
         feed_made,
         feed_url: q.get("feed").cloned(),
-        notice: q.get("done").cloned(),
+        feed_revoked: q.get("done").is_some_and(|d| d == "feed_revoked"),
     }))
 }
 
