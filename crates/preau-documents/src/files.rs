@@ -58,6 +58,17 @@ pub struct Usage {
     pub quota: i64,
 }
 
+/// A node as its page shows it: the caller's level, and what they may do with it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodeView {
+    pub node: Node,
+    pub level: Level,
+    /// They may rename it.
+    pub may_rename: bool,
+    /// They may move or delete it, with all it holds.
+    pub may_take: bool,
+}
+
 impl<S: DocumentStore> Documents<S> {
     /// Checks an upload of `name` to `place`, of `announced` bytes when the client said so.
     pub async fn plan_upload(&self, caller: &Principal, place: Place, name: &str, announced: Option<i64>) -> Result<UploadPlan> {
@@ -130,10 +141,11 @@ impl<S: DocumentStore> Documents<S> {
     }
 
     /// A node the caller may read, with their level on it.
-    pub async fn node(&self, caller: &Principal, id: DocumentId) -> Result<(Node, Level)> {
+    pub async fn node(&self, caller: &Principal, id: DocumentId) -> Result<NodeView> {
         let v = self.viewer(caller).await?;
         let held = self.held(caller, &v, id, Level::Read).await?;
-        Ok((held.node, held.level))
+        let may_take = self.may_take(&held, v.person).await?;
+        Ok(NodeView { may_rename: held.changeable_by(v.person), may_take, level: held.level, node: held.node })
     }
 
     /// A folder the caller may read and everything inside it, each with its path below the
@@ -162,8 +174,13 @@ impl<S: DocumentStore> Documents<S> {
 
     /// The folders of a space the caller may add to, with their paths, where `moving` (and
     /// what is inside it) could go: for the "move to" choice of a node's page.
-    pub async fn destinations(&self, caller: &Principal, moving: &Node) -> Result<Vec<(String, Node)>> {
+    pub async fn destinations(&self, caller: &Principal, id: DocumentId) -> Result<Vec<(String, Node)>> {
         let v = self.viewer(caller).await?;
+        let held = self.held(caller, &v, id, Level::Contribute).await?;
+        if !self.may_take(&held, v.person).await? {
+            return Err(Error::Forbidden);
+        }
+        let moving = &held.node;
         let mut out = vec![];
         for (path, n) in with_paths(self.store.space_nodes(&moving.space.code()).await?) {
             if n.folder && !n.path.starts_with(&moving.path) && self.level_on(caller, &v, &n).await?.is_some_and(|l| l >= Level::Contribute) {

@@ -12,13 +12,15 @@ const DAY: i64 = 86_400;
 
 impl<S: DocumentStore> Documents<S> {
     /// Moves a node to the trash.
-    pub async fn delete(&self, caller: &Principal, id: DocumentId) -> Result<()> {
+    /// Returns the node as it was (its space and folder, to go back to).
+    pub async fn delete(&self, caller: &Principal, id: DocumentId) -> Result<Node> {
         let v = self.viewer(caller).await?;
         let held = self.held(caller, &v, id, Level::Contribute).await?;
         if !self.may_take(&held, v.person).await? {
             return Err(Error::Forbidden);
         }
-        self.store.trash(&held.node, self.clock.now(), v.person).await
+        self.store.trash(&held.node, self.clock.now(), v.person).await?;
+        Ok(held.node)
     }
 
     /// What the caller may restore: what they deleted, and what was deleted in the spaces

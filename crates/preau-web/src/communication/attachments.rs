@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/messages/{id}/attachments/{file}", get(download_api))
         .route("/messages/{id}/attachments/{file}", get(download_page))
-        .route("/api/v1/attachments/from-document/{document}", post(from_document_api))
+        .route("/api/v1/attachments/from-document/{id}", post(from_document_api))
 }
 
 /// The routes that take files, under their own body limit (`ATTACHMENTS_LIMIT`).

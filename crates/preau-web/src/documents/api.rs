@@ -99,8 +99,7 @@ async fn upload(
 }
 
 async fn node(State(state): State<AppState>, c: ApiCaller, Path(id): Path<DocumentId>) -> ApiResult {
-    let (node, level) = state.documents.node(&c.principal, id).await?;
-    Ok(Json(serde_json::json!({ "node": node, "level": level })).into_response())
+    Ok(Json(state.documents.node(&c.principal, id).await?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -400,7 +400,7 @@ impl GuardedFileSystem<DavUser> for PreauFs {
     fn remove_file<'a>(&'a self, path: &'a DavPath, u: &'a DavUser) -> FsFuture<'a, ()> {
         Box::pin(async move {
             let node = node_of(resolve(u, path).await?)?;
-            u.state.documents.delete(&u.principal, node.id).await.map_err(fs_error)
+            u.state.documents.delete(&u.principal, node.id).await.map(|_| ()).map_err(fs_error)
         })
     }
 

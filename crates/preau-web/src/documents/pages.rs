@@ -260,7 +260,8 @@ struct NodePage {
     up: (String, String),
     image: bool,
     pdf: bool,
-    changeable: bool,
+    may_rename: bool,
+    may_take: bool,
     manage: bool,
     /// (version, date, size, href)
     versions: Vec<(i64, String, String, String)>,
@@ -281,11 +282,9 @@ struct NodePage {
 }
 
 async fn node_page(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Query(q): Query<HashMap<String, String>>) -> PageResult {
-    let (node, level) = state.documents.node(&a.principal, id).await.map_err(|e| a.fail(e))?;
-    let tr = Tr(a.lang);
-    let me = a.principal.person_id().ok_or_else(|| a.fail(Error::Forbidden))?;
-    let manage = level == Level::Manage;
-    let changeable = manage || (level == Level::Contribute && node.owner == me);
+    let view = state.documents.node(&a.principal, id).await.map_err(|e| a.fail(e))?;
+    let (node, tr) = (view.node, Tr(a.lang));
+    let manage = view.level == Level::Manage;
     let versions = if node.folder { vec![] } else { state.documents.versions(&a.principal, id).await.map_err(|e| a.fail(e))? };
     let shares = if manage { state.documents.shares(&a.principal, id).await.map_err(|e| a.fail(e))? } else { vec![] };
     let search = q.get("q").cloned().unwrap_or_default();
@@ -295,9 +294,9 @@ async fn node_page(State(state): State<AppState>, a: Authed, Path(id): Path<Docu
     } else {
         vec![]
     };
-    let destinations = if changeable {
+    let destinations = if view.may_take {
         let mut d = vec![(String::new(), tr.t("documents.top"))];
-        d.extend(state.documents.destinations(&a.principal, &node).await.map_err(|e| a.fail(e))?.into_iter().map(|(path, n)| (n.id.to_string(), path)));
+        d.extend(state.documents.destinations(&a.principal, id).await.map_err(|e| a.fail(e))?.into_iter().map(|(path, n)| (n.id.to_string(), path)));
         d
     } else {
         vec![]
@@ -322,7 +321,8 @@ async fn node_page(State(state): State<AppState>, a: Authed, Path(id): Path<Docu
         up: (up, tr.t("documents.back")),
         image: node.content_type.starts_with("image/"),
         pdf: node.content_type == "application/pdf",
-        changeable,
+        may_rename: view.may_rename,
+        may_take: view.may_take,
         manage,
         versions: versions
             .iter()
@@ -395,8 +395,7 @@ async fn rename(State(state): State<AppState>, a: Authed, Path(id): Path<Documen
 
 async fn delete(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Form(f): Form<CsrfForm>) -> PageResult {
     a.check_csrf(&f.csrf)?;
-    let (node, _) = state.documents.node(&a.principal, id).await.map_err(|e| a.fail(e))?;
-    state.documents.delete(&a.principal, id).await.map_err(|e| a.fail(e))?;
+    let node = state.documents.delete(&a.principal, id).await.map_err(|e| a.fail(e))?;
     Ok(back_to(&node.space.code(), &node.parent.map(|p| p.to_string()).unwrap_or_default(), "done", "trashed"))
 }
 
@@ -409,8 +408,7 @@ struct MoveForm {
 
 async fn move_node(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Form(f): Form<MoveForm>) -> PageResult {
     a.check_csrf(&f.csrf)?;
-    let (node, _) = state.documents.node(&a.principal, id).await.map_err(|e| a.fail(e))?;
-    let to = Place { space: node.space, folder: f.folder.parse().ok() };
+    let to = Place { space: state.documents.node(&a.principal, id).await.map_err(|e| a.fail(e))?.node.space, folder: f.folder.parse().ok() };
     outcome(&a, id, "moved", state.documents.move_to(&a.principal, id, to).await.map(|_| ()))
 }
 

@@ -147,6 +147,13 @@ async fn a_folder_shared_to_contribute_takes_pupils_work_and_each_changes_only_t
     let zoe_space = format!("person:{}", s.who("Zoé", "Lefèvre").await.id);
     assert_eq!(s.app.json(&zoe, "PATCH", &group_node, Some(json!({"space": zoe_space}))).await.status, StatusCode::FORBIDDEN);
     assert_eq!(names_in(&s, &claire, &space, Some(&group)).await, vec!["partie-ines.pdf"], "still there");
+    // Its page offers her renaming it, not moving or deleting it; the API says the same.
+    let view = s.app.json(&zoe, "GET", &group_node, None).await.json();
+    assert_eq!((view["level"].as_str(), view["may_rename"].as_bool(), view["may_take"].as_bool()), (Some("contribute"), Some(true), Some(false)), "{view}");
+    let page = s.app.get(&zoe, &format!("/documents/nodes/{group}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("/documents/nodes/{group}/rename")), "{}", page.body);
+    assert!(!page.body.contains(&format!("/documents/nodes/{group}/delete")) && !page.body.contains(&format!("/documents/nodes/{group}/move")));
     // Her own file may not go where she cannot add: her class's space (read only), or nowhere she cannot see.
     let class_space = format!("group:{}", s.class("4B").await);
     assert_eq!(s.app.json(&zoe, "PATCH", &zoe_node, Some(json!({"space": class_space}))).await.status, StatusCode::FORBIDDEN);
