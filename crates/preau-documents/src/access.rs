@@ -65,16 +65,12 @@ impl<S: DocumentStore> Documents<S> {
         Ok(Viewer { person, standing })
     }
 
-    /// The structure a shared space counts towards, and whether it is read-only (an archived
-    /// class).
-    pub(crate) async fn space_home(&self, space: &Space) -> Result<(Option<StructureId>, bool)> {
+    /// The structure a shared space counts towards.
+    pub(crate) async fn space_home(&self, space: &Space) -> Result<Option<StructureId>> {
         Ok(match *space {
-            Space::Personal { .. } => (None, false),
-            Space::Group { group } => {
-                let g = self.store.group(group).await?;
-                (Some(g.structure), g.archived_year.is_some())
-            }
-            Space::Structure { structure } => (Some(structure), false),
+            Space::Personal { .. } => None,
+            Space::Group { group } => Some(self.store.group(group).await?.structure),
+            Space::Structure { structure } => Some(structure),
         })
     }
 

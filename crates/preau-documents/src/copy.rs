@@ -44,7 +44,7 @@ impl<S: DocumentStore> Documents<S> {
             sources.extend(self.store.descendants(&source).await?);
         }
         let bytes: i64 = sources.iter().map(|n| n.size).sum();
-        let (structure, _) = self.space_home(&to.space).await?;
+        let structure = self.space_home(&to.space).await?;
         if bytes > self.room(&to.space, structure).await? {
             return Err(Error::invalid("file", "document.over_quota"));
         }

@@ -86,7 +86,7 @@ impl<S: DocumentStore> Documents<S> {
             }
             None => None,
         };
-        let (structure, _) = self.space_home(&place.space).await?;
+        let structure = self.space_home(&place.space).await?;
         let largest = self.policy().max_file_bytes;
         let room = self.room(&place.space, structure).await?.min(largest);
         if announced.is_some_and(|n| n > room) {

@@ -35,8 +35,16 @@ pub struct StoredLink {
 
 impl<S: DocumentStore> Documents<S> {
     /// Makes a link to a file the caller manages, valid `days` days; `digest` is the digest of
-    /// the token the web layer gives out, `password_hash` the hash of its password if any.
-    pub async fn create_link(&self, caller: &Principal, id: DocumentId, days: i64, digest: String, password_hash: Option<String>) -> Result<Link> {
+    /// the token the web layer gives out; `hash_password` gives the hash of its password if
+    /// any, called only once the link is allowed (hashing is costly).
+    pub async fn create_link(
+        &self,
+        caller: &Principal,
+        id: DocumentId,
+        days: i64,
+        digest: String,
+        hash_password: impl AsyncFnOnce() -> Result<Option<String>>,
+    ) -> Result<Link> {
         let v = self.viewer(caller).await?;
         self.held(caller, &v, id, Level::Manage).await?;
         if !self.may_make_links(caller).await? {
@@ -45,6 +53,7 @@ impl<S: DocumentStore> Documents<S> {
         if !(1..=MAX_DAYS).contains(&days) {
             return Err(Error::invalid("days", "document.link_days"));
         }
+        let password_hash = hash_password().await?;
         let now = self.clock.now();
         let link = Link {
             id: preau_core::ServiceId::new().to_string(),

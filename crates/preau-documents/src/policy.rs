@@ -41,12 +41,11 @@ impl Default for Policy {
 impl Policy {
     /// The quota of someone with these profiles (the default when they have none listed).
     pub fn quota_of(&self, profiles: impl IntoIterator<Item = Profile>) -> i64 {
-        let mut listed =
-            profiles.into_iter().map(|p| self.personal_quota.iter().find(|(q, _)| *q == p).map(|(_, b)| *b).unwrap_or(self.default_personal_quota)).peekable();
-        if listed.peek().is_none() {
-            return self.default_personal_quota;
-        }
-        listed.max().unwrap_or(self.default_personal_quota)
+        profiles
+            .into_iter()
+            .map(|p| self.personal_quota.iter().find(|(q, _)| *q == p).map(|(_, b)| *b).unwrap_or(self.default_personal_quota))
+            .max()
+            .unwrap_or(self.default_personal_quota)
     }
 }
 

@@ -112,7 +112,7 @@ impl<S: DocumentStore> Documents<S> {
         if self.named(&place.space, place.folder, &name).await?.is_some() {
             return Err(Error::invalid("name", "document.name_taken"));
         }
-        let (structure, _) = self.space_home(&place.space).await?;
+        let structure = self.space_home(&place.space).await?;
         let node = Node { folder: true, ..Node::created(place.space, structure, parent.as_ref(), name, v.person, self.clock.now()) };
         self.store.insert_node(&node).await.map_err(taken)?;
         Ok(node)
@@ -148,7 +148,7 @@ impl<S: DocumentStore> Documents<S> {
         if self.named(&to.space, to.folder, &node.name).await?.is_some_and(|n| n.id != id) {
             return Err(Error::invalid("name", "document.name_taken"));
         }
-        let (structure, _) = self.space_home(&to.space).await?;
+        let structure = self.space_home(&to.space).await?;
         // Bytes count towards a personal space, or towards the structure of a shared one.
         let bucket = |space: &Space, structure: Option<StructureId>| match space {
             Space::Personal { person } => (Some(*person), None),

@@ -12,6 +12,11 @@ use preau_documents::{Level, Node, Share, Space, Version};
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
+/// The key that makes names unique in a folder whatever their case (`name_key` column).
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
 fn node(r: &AnyRow) -> Result<Node> {
     let parent = text(r, "parent_id")?;
     Ok(Node {
@@ -82,7 +87,7 @@ pub(crate) async fn named(s: &Store, space: &str, parent: Option<DocumentId>, na
     let r = sqlx::query("SELECT * FROM doc_nodes WHERE space = $1 AND parent_id = $2 AND name_key = $3 AND trashed_at IS NULL")
         .bind(space.to_owned())
         .bind(parent_key(parent))
-        .bind(name.to_lowercase())
+        .bind(name_key(name))
         .fetch_optional(&s.pool)
         .await
         .map_err(db_err)?;
@@ -138,7 +143,7 @@ async fn insert_on(c: &mut sqlx::AnyConnection, n: &Node) -> Result<()> {
         .bind(n.owner.to_string())
         .bind(n.created_at)
         .bind(n.modified_at)
-        .bind(n.name.to_lowercase())
+        .bind(name_key(&n.name))
         .execute(&mut *c)
         .await
         .map_err(db_err)?;
@@ -247,7 +252,7 @@ pub(crate) async fn rename(s: &Store, id: DocumentId, name: &str, at: i64) -> Re
         .bind(name.to_owned())
         .bind(at)
         .bind(id.to_string())
-        .bind(name.to_lowercase())
+        .bind(name_key(name))
         .execute(&s.pool)
         .await
         .map_err(db_err)?;
@@ -266,7 +271,7 @@ pub(crate) async fn move_node(s: &Store, n: &Node, to: &Node) -> Result<()> {
         .bind(to.name.clone())
         .bind(to.modified_at)
         .bind(n.id.to_string())
-        .bind(to.name.to_lowercase())
+        .bind(name_key(&to.name))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -312,7 +317,7 @@ pub(crate) async fn restore(s: &Store, n: &Node, parent: Option<DocumentId>, to_
     .bind(name.to_owned())
     .bind(to_path.to_owned())
     .bind(n.id.to_string())
-    .bind(name.to_lowercase())
+    .bind(name_key(name))
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;

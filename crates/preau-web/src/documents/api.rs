@@ -13,8 +13,8 @@ use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use preau_communication::Target;
 use preau_core::{DocumentId, Error, Result};
+use preau_documents::Space;
 use preau_documents::access::Place;
-use preau_documents::{Level, Space};
 use serde::Deserialize;
 
 type ApiResult = std::result::Result<Response, ApiError>;
@@ -173,8 +173,7 @@ async fn restore(State(state): State<AppState>, c: ApiCaller, Path(id): Path<Doc
 }
 
 async fn destroy(State(state): State<AppState>, c: ApiCaller, Path(id): Path<DocumentId>) -> ApiResult {
-    let blobs = state.documents.destroy(&c.principal, id).await?;
-    state.blobs.delete(&blobs).await;
+    super::destroy(&state, &c.principal, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -202,9 +201,7 @@ struct ShareBody {
 }
 
 async fn share(State(state): State<AppState>, c: ApiCaller, Path(id): Path<DocumentId>, Json(b): Json<ShareBody>) -> ApiResult {
-    let level = Level::parse(&b.level).ok_or_else(|| Error::invalid("level", "document.level_invalid"))?;
-    let targets =
-        b.targets.iter().map(|t| Target::parse(t)).collect::<Option<Vec<_>>>().ok_or_else(|| Error::invalid("targets", "document.share_out_of_reach"))?;
+    let (targets, level) = super::share_request(&b.targets, &b.level)?;
     Ok(Json(state.documents.share(&c.principal, id, &targets, level).await?).into_response())
 }
 

@@ -304,17 +304,9 @@ impl DavFile for PreauFile {
             let (Some(p), Some(w)) = (plan.take(), blob.take()) else { return Ok(()) };
             let w = w.into_inner().map_err(|_| FsError::GeneralFailure)?;
             let written = w.finish(&user.principal, p.name()).await.map_err(fs_error)?;
-            match user.state.documents.finish_upload(p, written.key.clone(), written.size, &written.head).await {
-                Ok((node, dropped)) => {
-                    user.state.blobs.delete(&dropped).await;
-                    *meta = Meta::of(&Found::Node(Box::new(node)));
-                    Ok(())
-                }
-                Err(e) => {
-                    user.state.blobs.delete(&[written.key]).await;
-                    Err(fs_error(e))
-                }
-            }
+            let node = super::record(&user.state, p, written).await.map_err(fs_error)?;
+            *meta = Meta::of(&Found::Node(Box::new(node)));
+            Ok(())
         })
     }
 }

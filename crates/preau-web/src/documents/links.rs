@@ -40,7 +40,7 @@ struct NewLink {
 async fn make(state: &AppState, caller: &preau_core::Principal, id: DocumentId, l: &NewLink) -> Result<(preau_documents::links::Link, String)> {
     let token = secrets::token(&*state.rng);
     let password = l.password.trim();
-    let hash = if password.is_empty() { None } else { Some(state.accounts.hasher.hash(password).await?) };
+    let hash = async || if password.is_empty() { Ok(None) } else { state.accounts.hasher.hash(password).await.map(Some) };
     let link = state.documents.create_link(caller, id, l.days, secrets::digest(&token), hash).await?;
     Ok((link, format!("{}/p/{token}", state.config.base_url)))
 }

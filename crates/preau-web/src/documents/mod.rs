@@ -54,10 +54,35 @@ pub async fn save<E: std::fmt::Display>(
     let incoming = Incoming::start(state, plan.room()).await?;
     let written = incoming.receive(chunks, plan.refusal(), "document.interrupted", caller, plan.name()).await?;
     let replaced = plan.replaces_a_file();
+    Ok((record(state, plan, written).await?, replaced))
+}
+
+/// Deletes a trashed node for good, with its bytes.
+pub async fn destroy(state: &AppState, caller: &Principal, id: preau_core::DocumentId) -> Result<()> {
+    let blobs = state.documents.destroy(caller, id).await?;
+    state.blobs.delete(&blobs).await;
+    Ok(())
+}
+
+/// What a share asks, read the same way from the API and the pages: targets by code and a
+/// level (`document.share_out_of_reach` for a target that is no target at all).
+pub fn share_request(targets: &[String], level: &str) -> Result<(Vec<preau_communication::Target>, preau_documents::Level)> {
+    let level = preau_documents::Level::parse(level).ok_or_else(|| Error::invalid("level", "document.level_invalid"))?;
+    let targets = targets
+        .iter()
+        .map(|t| preau_communication::Target::parse(t))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| Error::invalid("targets", "document.share_out_of_reach"))?;
+    Ok((targets, level))
+}
+
+/// Records a whole blob as the file its plan names: the versions it pushes out lose their
+/// blobs; a refused record loses the new blob.
+pub async fn record(state: &AppState, plan: preau_documents::files::UploadPlan, written: blobs::Written) -> Result<Node> {
     match state.documents.finish_upload(plan, written.key.clone(), written.size, &written.head).await {
         Ok((node, dropped)) => {
             state.blobs.delete(&dropped).await;
-            Ok((node, replaced))
+            Ok(node)
         }
         Err(e) => {
             state.blobs.delete(&[written.key]).await;

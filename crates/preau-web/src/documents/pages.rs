@@ -428,9 +428,13 @@ async fn copy_node(State(state): State<AppState>, a: Authed, Path(id): Path<Docu
 
 async fn share(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
     a.check_csrf(pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or(""))?;
-    let targets: Vec<Target> = pairs.iter().filter(|(k, _)| k == "target").filter_map(|(_, v)| Target::parse(v)).collect();
-    let level = pairs.iter().find(|(k, _)| k == "level").and_then(|(_, v)| Level::parse(v)).unwrap_or(Level::Read);
-    outcome(&a, id, "shared", state.documents.share(&a.principal, id, &targets, level).await.map(|_| ()))
+    let targets: Vec<String> = pairs.iter().filter(|(k, _)| k == "target").map(|(_, v)| v.clone()).collect();
+    let level = pairs.iter().find(|(k, _)| k == "level").map(|(_, v)| v.as_str()).unwrap_or("");
+    let shared = match super::share_request(&targets, level) {
+        Ok((targets, level)) => state.documents.share(&a.principal, id, &targets, level).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    outcome(&a, id, "shared", shared)
 }
 
 #[derive(Deserialize)]
@@ -497,7 +501,6 @@ async fn restore(State(state): State<AppState>, a: Authed, Path(id): Path<Docume
 
 async fn destroy(State(state): State<AppState>, a: Authed, Path(id): Path<DocumentId>, Form(f): Form<CsrfForm>) -> PageResult {
     a.check_csrf(&f.csrf)?;
-    let blobs = state.documents.destroy(&a.principal, id).await.map_err(|e| a.fail(e))?;
-    state.blobs.delete(&blobs).await;
+    super::destroy(&state, &a.principal, id).await.map_err(|e| a.fail(e))?;
     Ok(Redirect::to("/documents/trash?done=destroyed").into_response())
 }
