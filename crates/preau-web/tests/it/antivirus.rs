@@ -27,6 +27,7 @@ async fn with_the_antivirus_unreachable_uploads_are_refused_not_kept_unscanned()
     assert!(r.body.contains("document.scan_failed"), "{}", r.body);
     let listing = s.app.json(&claire, "GET", &format!("/api/v1/documents/spaces/{space}"), None).await.json();
     assert_eq!(listing["items"], serde_json::json!([]));
+    assert_eq!(s.app.stored_blobs(), 0, "no bytes kept either");
 }
 
 /// A clamd on a socket of its own, with only the EICAR signature; killed when dropped.
@@ -94,9 +95,16 @@ async fn clamd_refuses_the_eicar_file_and_lets_clean_files_through() {
     let (_, secret) = s.app.state.accounts.create_app_password(&principal, "test").await.expect("app password");
     use base64::Engine;
     let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:{secret}", teacher.login)));
+    let clean = axum::http::Request::put("/dav/Mes%20documents/notes.txt").header("authorization", auth.clone());
+    assert_eq!(
+        s.app.send(&Client::default(), clean, axum::body::Body::from("Notes".as_bytes().to_vec())).await.status,
+        StatusCode::CREATED,
+        "a clean file goes in"
+    );
     let req = axum::http::Request::put("/dav/Mes%20documents/eicar.txt").header("authorization", auth);
     let r = s.app.send(&Client::default(), req, axum::body::Body::from(EICAR.to_vec())).await;
-    assert!(r.status.is_client_error() || r.status.is_server_error(), "{}", r.status);
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "refused, as a file the person may not write");
     let listing = s.app.json(&claire, "GET", &format!("/api/v1/documents/spaces/{space}"), None).await.json();
-    assert_eq!(listing["items"].as_array().map(|a| a.len()), Some(1));
+    let names: Vec<&str> = listing["items"].as_array().expect("items").iter().filter_map(|n| n["name"].as_str()).collect();
+    assert_eq!(names, vec!["cours.txt", "notes.txt"], "not the infected one");
 }

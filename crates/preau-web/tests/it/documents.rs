@@ -589,8 +589,9 @@ async fn a_file_of_ones_documents_is_attached_to_a_message_as_a_copy() {
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
     let message = sent.json()["id"].as_str().expect("id").to_owned();
     // The message keeps its copy when the document goes.
-    s.app.json(&claire, "DELETE", &format!("/api/v1/documents/nodes/{doc}"), None).await;
-    s.app.json(&claire, "DELETE", &format!("/api/v1/documents/trash/{doc}"), None).await;
+    assert_eq!(s.app.json(&claire, "DELETE", &format!("/api/v1/documents/nodes/{doc}"), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.app.json(&claire, "DELETE", &format!("/api/v1/documents/trash/{doc}"), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.app.json(&claire, "GET", &format!("/api/v1/documents/nodes/{doc}"), None).await.status, StatusCode::NOT_FOUND, "the document is gone");
     assert_eq!(s.app.get_bytes(&zoe, &format!("/api/v1/messages/{message}/attachments/{file}")).await, PDF);
     // A document she may not read cannot be attached by Zoé.
     let other = id_of(&put(&s, &claire, &space, None, "corrigé.pdf", PDF).await);

@@ -113,7 +113,26 @@ async fn s3_backend_keeps_uploads_versions_copies_and_ranges_and_forgets_what_is
     assert_eq!(s.app.get(&claire, &format!("/api/v1/documents/nodes/{copy_id}/content")).await.body, "second");
 
     // An upload over quota leaves no object behind (aborted), and nothing is recorded.
+    let (kept, listed) = (objects(&s.app.state.blobs).await, listing(&s, &claire, &space).await);
     s.app.state.documents.set_policy(preau_documents::Policy { default_personal_quota: 100, ..Default::default() });
     let (req, body) = put("trop.bin", vec![1u8; 1000]);
     assert_eq!(s.app.send(&claire, req, body).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(objects(&s.app.state.blobs).await, kept, "no object left in the bucket");
+    assert_eq!(listing(&s, &claire, &space).await, listed, "nothing recorded");
+}
+
+/// The objects in the bucket.
+async fn objects(blobs: &Blobs) -> usize {
+    use futures_util::StreamExt;
+    match blobs {
+        Blobs::S3 { store, .. } => store.list(None).count().await,
+        Blobs::Local { .. } => panic!("the S3 backend is expected"),
+    }
+}
+
+/// The names in the top of a space.
+async fn listing(s: &crate::messaging::School, c: &Client, space: &str) -> serde_json::Value {
+    let r = s.app.json(c, "GET", &format!("/api/v1/documents/spaces/{space}"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["items"].clone()
 }
