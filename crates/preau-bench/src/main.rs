@@ -15,6 +15,7 @@ mod documents;
 mod http;
 mod messaging;
 mod oidc;
+mod timetable;
 
 use anyhow::{Context, Result, bail};
 use http::Conn;
@@ -353,6 +354,8 @@ struct Args {
     /// Run the documents benchmark (1 GiB and 1,000 small files against cp/cat, RSS while
     /// uploading, 100 concurrent uploads) instead.
     documents: bool,
+    /// Run the timetable benchmark (a pupil's week, a teacher's calendar feed) instead.
+    timetable: bool,
 }
 
 fn args() -> Result<Args> {
@@ -364,6 +367,7 @@ fn args() -> Result<Args> {
         postgres: None,
         messaging: false,
         documents: false,
+        timetable: false,
         sso: false,
         peer: false,
         oidc_only: false,
@@ -376,6 +380,10 @@ fn args() -> Result<Args> {
         }
         if k == "--documents" {
             a.documents = true;
+            continue;
+        }
+        if k == "--timetable" {
+            a.timetable = true;
             continue;
         }
         if k == "--sso" || k == "--peer" || k == "--oidc" {
@@ -392,7 +400,7 @@ fn args() -> Result<Args> {
             "--import" => a.import = Some(v.parse()?),
             "--postgres" => a.postgres = Some(v),
             _ => bail!(
-                "unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso, --oidc, --peer, --messaging, --documents, --postgres URL)"
+                "unknown option {k} (--preau PATH, --secs N, --portal-rate R, --import ACCOUNTS, --sso, --oidc, --peer, --messaging, --documents, --timetable, --postgres URL)"
             ),
         }
     }
@@ -409,6 +417,7 @@ fn main() -> Result<()> {
         None if a.sso => rt.block_on(sso_bench(&a)),
         None if a.messaging => rt.block_on(messaging::bench(&a)),
         None if a.documents => rt.block_on(documents::bench(&a)),
+        None if a.timetable => rt.block_on(timetable::bench(&a)),
         None => rt.block_on(run(a)),
     }
 }

@@ -3,10 +3,10 @@
 //! calendar feed digests.
 
 use crate::directory::write_audit;
-use crate::rows::{from_json, ids_json, int, opt, opt_int, opt_parse, parse, text};
+use crate::rows::{from_json, int, opt, opt_int, opt_parse, parse, text};
 use crate::{Store, db_err};
 use chrono::NaiveDate;
-use preau_core::{CourseId, Error, GroupId, PersonId, Result, StructureId};
+use preau_core::{CourseId, Error, PersonId, Result, StructureId};
 use preau_directory::AuditEntry;
 use preau_timetable::store::CourseDiff;
 use preau_timetable::{Change, Course, TimetableStore, Weeks};
@@ -141,23 +141,6 @@ impl TimetableStore for Store {
         self.courses_where("WHERE c.structure_id = $1", &[structure.to_string()]).await
     }
 
-    async fn courses_of(&self, groups: &[GroupId], teacher: Option<PersonId>) -> Result<Vec<Course>> {
-        let rest = format!(
-            "WHERE c.id IN (SELECT course_id FROM tt_course_groups WHERE group_id IN ({})) OR c.id IN (SELECT course_id FROM tt_course_teachers WHERE person_id = $2)",
-            self.dialect.json_strings(1)
-        );
-        self.courses_where(&rest, &[ids_json(groups)?, teacher.map(|t| t.to_string()).unwrap_or_default()]).await
-    }
-
-    async fn room_courses(&self, structure: StructureId, room: &str) -> Result<Vec<Course>> {
-        // With the courses moved into the room for one lesson.
-        self.courses_where(
-            "WHERE c.structure_id = $1 AND (c.room = $2 OR c.id IN (SELECT course_id FROM tt_changes WHERE room = $2))",
-            &[structure.to_string(), room.to_owned()],
-        )
-        .await
-    }
-
     async fn insert_course(&self, course: &Course, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         insert_course_tx(&mut tx, course).await?;
@@ -184,26 +167,12 @@ impl TimetableStore for Store {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn changes_of(&self, courses: &[CourseId], from: NaiveDate, to: NaiveDate) -> Result<Vec<Change>> {
-        let sql = format!(
-            "SELECT * FROM tt_changes WHERE course_id IN ({}) AND ((lesson_date >= $2 AND lesson_date <= $3) OR (moved_date >= $2 AND moved_date <= $3))",
-            self.dialect.json_strings(1)
-        );
-        let rs =
-            sqlx::query(AssertSqlSafe(sql)).bind(ids_json(courses)?).bind(from.to_string()).bind(to.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
-        rs.iter().map(change).collect()
-    }
-
-    async fn replacements(&self, teacher: PersonId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Change>> {
-        let rs = sqlx::query(
-            "SELECT * FROM tt_changes WHERE replacement = $1 AND ((lesson_date >= $2 AND lesson_date <= $3) OR (moved_date >= $2 AND moved_date <= $3))",
-        )
-        .bind(teacher.to_string())
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+    async fn structure_changes(&self, structure: StructureId) -> Result<Vec<Change>> {
+        let rs = sqlx::query("SELECT ch.* FROM tt_changes ch JOIN tt_courses c ON c.id = ch.course_id WHERE c.structure_id = $1")
+            .bind(structure.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rs.iter().map(change).collect()
     }
 

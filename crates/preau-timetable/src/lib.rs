@@ -3,6 +3,7 @@
 //! teacher or room), the views of a pupil, a parent's child, a teacher, a class or a room, the
 //! import of a timetabling tool's export, and the calendar feed a person subscribes to.
 
+pub mod cache;
 pub mod calendar;
 pub mod demo;
 pub mod ics;
@@ -27,16 +28,18 @@ pub struct Timetable<S> {
     pub store: Arc<S>,
     pub clock: Arc<dyn Clock>,
     pub communication: Communication<S>,
+    /// Each structure's timetable, read once (see [`cache`]).
+    pub cache: Arc<cache::Cache>,
 }
 
 impl<S> Clone for Timetable<S> {
     fn clone(&self) -> Self {
-        Self { store: self.store.clone(), clock: self.clock.clone(), communication: self.communication.clone() }
+        Self { store: self.store.clone(), clock: self.clock.clone(), communication: self.communication.clone(), cache: self.cache.clone() }
     }
 }
 
 impl<S: TimetableStore> Timetable<S> {
     pub fn new(communication: Communication<S>) -> Self {
-        Self { store: communication.store.clone(), clock: communication.clock.clone(), communication }
+        Self { store: communication.store.clone(), clock: communication.clock.clone(), communication, cache: Arc::default() }
     }
 }

@@ -105,6 +105,7 @@ impl<S: TimetableStore> Timetable<S> {
         let course = course_of(id, s, input, "manual", id.to_string());
         let entry = audit::entry::<(), _>(self.clock.now(), caller, "timetable.course_add", format!("course:{id}"), Some(s), None, Some(&course));
         self.store.insert_course(&course, &entry).await?;
+        self.cache.forget(s);
         Ok(course)
     }
 
@@ -114,7 +115,9 @@ impl<S: TimetableStore> Timetable<S> {
         self.require_manager(caller, course.structure).await?;
         let entry =
             audit::entry::<_, ()>(self.clock.now(), caller, "timetable.course_delete", format!("course:{id}"), Some(course.structure), Some(&course), None);
-        self.store.delete_course(id, &entry).await
+        self.store.delete_course(id, &entry).await?;
+        self.cache.forget(course.structure);
+        Ok(())
     }
 
     /// Changes the lesson a course has on `date` (cancels it, moves it, gives it another
@@ -155,6 +158,7 @@ impl<S: TimetableStore> Timetable<S> {
         let entry =
             audit::entry::<(), _>(change.at, caller, "timetable.lesson_change", format!("course:{id}:{date}"), Some(course.structure), None, Some(&change));
         self.store.put_change(&change, &entry).await?;
+        self.cache.forget(course.structure);
         self.tell(&course, date, &change).await?;
         Ok(change)
     }
@@ -170,6 +174,7 @@ impl<S: TimetableStore> Timetable<S> {
         if !self.store.delete_change(id, date, &entry).await? {
             return Err(Error::NotFound);
         }
+        self.cache.forget(course.structure);
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 use crate::model::{Change, Course};
 use chrono::NaiveDate;
 use preau_communication::CommunicationStore;
-use preau_core::{CourseId, GroupId, PersonId, Result, StructureId};
+use preau_core::{CourseId, PersonId, Result, StructureId};
 use preau_directory::AuditEntry;
 
 /// Courses added and removed together, in one transaction (the demo's; an import's later).
@@ -17,20 +17,14 @@ pub trait TimetableStore: CommunicationStore {
     async fn course(&self, id: CourseId) -> Result<Option<Course>>;
     /// The courses of a structure, all sources.
     async fn structure_courses(&self, structure: StructureId) -> Result<Vec<Course>>;
-    /// The courses attended by any of these groups or taught by `teacher`.
-    async fn courses_of(&self, groups: &[GroupId], teacher: Option<PersonId>) -> Result<Vec<Course>>;
-    /// The courses held in a room of a structure.
-    async fn room_courses(&self, structure: StructureId, room: &str) -> Result<Vec<Course>>;
     async fn insert_course(&self, course: &Course, audit: &AuditEntry) -> Result<()>;
     /// Deletes a course and the changes of its lessons.
     async fn delete_course(&self, id: CourseId, audit: &AuditEntry) -> Result<()>;
     /// Applies a difference in one transaction (the removed courses lose their changes).
     async fn apply_courses(&self, diff: &CourseDiff, audit: &AuditEntry) -> Result<()>;
 
-    /// The changes of these courses' lessons due, or moved to, from `from` to `to`.
-    async fn changes_of(&self, courses: &[CourseId], from: NaiveDate, to: NaiveDate) -> Result<Vec<Change>>;
-    /// The changes that give a teacher lessons to replace, due or moved from `from` to `to`.
-    async fn replacements(&self, teacher: PersonId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Change>>;
+    /// The changes of the lessons of a structure's courses.
+    async fn structure_changes(&self, structure: StructureId) -> Result<Vec<Change>>;
     /// Records the change of a lesson (replacing an earlier one of the same lesson).
     async fn put_change(&self, change: &Change, audit: &AuditEntry) -> Result<()>;
     /// Puts a lesson back as its course says; whether it had a change.

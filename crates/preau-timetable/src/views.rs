@@ -4,12 +4,14 @@
 //! its adults (teachers, direction, school life, staff, documentalists, inspectors) and to
 //! whoever manages its timetable; a class's to its pupils and their parents. Nothing else.
 
+use crate::cache::Kept;
 use crate::calendar::{Calendars, Zone};
 use crate::model::{Course, Lesson};
 use crate::{Timetable, TimetableStore};
 use chrono::NaiveDate;
 use preau_core::{Error, GroupId, Permission, PersonId, Principal, Profile, Result, StructureId};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The longest range of days one view may ask for (a school year and a little more).
 pub const MAX_DAYS: i64 = 400;
@@ -57,16 +59,16 @@ impl<S: TimetableStore> Timetable<S> {
                 if !member && !self.adult_in(caller, group.structure).await? {
                     return Err(Error::Forbidden);
                 }
-                let courses = self.store.courses_of(&[*g], None).await?;
-                self.expand(&courses, from, to, |l| l.groups.contains(g)).await
+                let structures = std::iter::once(group.structure).chain(group.also_in.iter().copied());
+                self.select(structures, from, to, |c, _| c.groups.contains(g), |l| l.groups.contains(g)).await
             }
             Of::Room(s, room) => {
                 if !self.adult_in(caller, *s).await? {
                     return Err(Error::Forbidden);
                 }
-                let courses = self.store.room_courses(*s, room).await?;
-                // A lesson moved to another room leaves this one.
-                self.expand(&courses, from, to, |l| l.room == *room).await
+                // With the lessons moved into it; a lesson moved to another room leaves it.
+                let moved_here = |changes: &[crate::model::Change]| changes.iter().any(|ch| ch.room.as_deref() == Some(room.as_str()));
+                self.select([*s], from, to, |c, changes| c.room == *room || moved_here(changes), |l| l.room == *room).await
             }
         }
     }
@@ -74,11 +76,11 @@ impl<S: TimetableStore> Timetable<S> {
     async fn person_lessons(&self, caller: &Principal, person: PersonId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Lesson>> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let (standing, _) = self.communication.reach_of(person).await?;
+        let mut structures = standing.structures();
         // Someone else's, not one's child's: only the lessons of the structures one is an adult of.
-        let mut only_in: Option<BTreeSet<StructureId>> = None;
         if me != person && !self.communication.reach_of(me).await?.0.children.contains(&person) {
             let mut mine = BTreeSet::new();
-            for s in standing.structures() {
+            for s in structures {
                 if self.adult_in(caller, s).await? {
                     mine.insert(s);
                 }
@@ -86,48 +88,54 @@ impl<S: TimetableStore> Timetable<S> {
             if mine.is_empty() {
                 return Err(Error::Forbidden);
             }
-            only_in = Some(mine);
+            structures = mine;
         }
         let groups: BTreeSet<GroupId> =
             standing.classes.iter().filter(|(_, _, p)| *p == Profile::Pupil).map(|(_, g, _)| *g).chain(standing.groups.iter().map(|(_, g)| *g)).collect();
-        let groups: Vec<GroupId> = groups.into_iter().collect();
-        let mut courses = self.store.courses_of(&groups, Some(person)).await?;
-        // Lessons they replace another teacher in.
-        let replaced: BTreeSet<_> = self.store.replacements(person, from, to).await?.into_iter().map(|c| c.course).collect();
-        for id in replaced {
-            if !courses.iter().any(|c| c.id == id)
-                && let Some(c) = self.store.course(id).await?
-            {
-                courses.push(c);
-            }
-        }
-        if let Some(only) = &only_in {
-            courses.retain(|c| only.contains(&c.structure));
-        }
-        self.expand(&courses, from, to, |l| l.teachers.contains(&person) || l.groups.iter().any(|g| groups.contains(g))).await
+        // Their pupils' courses, the courses they teach, and those they replace another teacher in.
+        let theirs = |c: &Course, changes: &[crate::model::Change]| {
+            c.teachers.contains(&person) || c.groups.iter().any(|g| groups.contains(g)) || changes.iter().any(|ch| ch.replacement == Some(person))
+        };
+        self.select(structures, from, to, theirs, |l| l.teachers.contains(&person) || l.groups.iter().any(|g| groups.contains(g))).await
     }
 
-    /// The lessons of courses (of any structures) over a range, each structure on its own
-    /// calendar, keeping those `keep` says.
-    pub(crate) async fn expand(&self, courses: &[Course], from: NaiveDate, to: NaiveDate, keep: impl Fn(&Lesson) -> bool) -> Result<Vec<Lesson>> {
-        let ids: Vec<_> = courses.iter().map(|c| c.id).collect();
-        let changes = if ids.is_empty() { vec![] } else { self.store.changes_of(&ids, from, to).await? };
-        let mut by_structure: BTreeMap<StructureId, Vec<Course>> = BTreeMap::new();
-        for c in courses {
-            by_structure.entry(c.structure).or_default().push(c.clone());
-        }
+    /// The lessons over a range of the courses of these structures that `select` picks (given
+    /// each course's changes), each structure on its own calendar, keeping those `keep` says.
+    async fn select(
+        &self,
+        structures: impl IntoIterator<Item = StructureId>,
+        from: NaiveDate,
+        to: NaiveDate,
+        select: impl Fn(&Course, &[crate::model::Change]) -> bool,
+        keep: impl Fn(&Lesson) -> bool,
+    ) -> Result<Vec<Lesson>> {
         let mut out = vec![];
-        for (s, list) in by_structure {
-            let calendars = self.calendars(s, from, to).await?;
-            out.extend(crate::lessons::lessons(&list, &changes, &calendars, from, to).into_iter().filter(|l| keep(l)));
+        for s in structures {
+            let kept = self.kept(s).await?;
+            let courses: Vec<Course> = kept.courses.iter().filter(|c| select(c, kept.changes_of(c.id))).cloned().collect();
+            let changes: Vec<crate::model::Change> = courses.iter().flat_map(|c| kept.changes_of(c.id).iter().cloned()).collect();
+            let calendars = Calendars::new(kept.zone, from, to);
+            out.extend(crate::lessons::lessons(&courses, &changes, &calendars, from, to).into_iter().filter(|l| keep(l)));
         }
         out.sort_by(|a, b| (a.day, a.start, &a.subject).cmp(&(b.day, b.start, &b.subject)));
         Ok(out)
     }
 
+    /// A structure's timetable, from memory when nothing changed since it was read.
+    pub(crate) async fn kept(&self, structure: StructureId) -> Result<Arc<Kept>> {
+        let generation = self.store.generation();
+        if let Some(k) = self.cache.get(structure, generation) {
+            return Ok(k);
+        }
+        let s = self.store.structure(structure).await?;
+        let kept =
+            Arc::new(Kept::new(Zone::of_academie(&s.academie), self.store.structure_courses(structure).await?, self.store.structure_changes(structure).await?));
+        self.cache.put(structure, generation, kept.clone());
+        Ok(kept)
+    }
+
     /// A structure's school calendars over a range of days (from its académie's zone).
     pub async fn calendars(&self, structure: StructureId, from: NaiveDate, to: NaiveDate) -> Result<Calendars> {
-        let s = self.store.structure(structure).await?;
-        Ok(Calendars::new(Zone::of_academie(&s.academie), from, to))
+        Ok(Calendars::new(self.kept(structure).await?.zone, from, to))
     }
 }

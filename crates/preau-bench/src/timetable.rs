@@ -1,0 +1,156 @@
+//! `--timetable`: the timetable benchmark (issue: timetable and cahier de textes). On the demo
+//! territory (its courses cover the school year under way), in one run:
+//! - a pupil's week (`GET /api/v1/timetable?week=…`, JSON) and week page (`/timetable?week=…`,
+//!   HTML) at a fixed arrival rate, beside `/healthz` at the same rate, then at saturation;
+//! - the calendar feed (`/ics/<token>`) of the demo teacher with the most courses, fetched one
+//!   after the other, and that teacher's whole school year through the API (as the territory
+//!   admin), which computes the same lessons and names without writing iCalendar.
+//!
+//! The week asked for is the first full week of October of the school year under way (never a
+//! holiday), whatever day the benchmark runs.
+
+use crate::http::Conn;
+use crate::{Req, admin_session, closed, count, merged, open, ready, spawn};
+use anyhow::{Context, Result, bail};
+use sqlx::Row;
+use std::path::Path;
+use std::time::Instant;
+
+const PUPIL: (&str, &str) = ("lucie.demo-eleve", "demo-eleve");
+const RATE: f64 = 2000.0;
+const CONNS: usize = 32;
+
+/// The school year under way, by the year it starts in.
+fn school_year() -> Result<i32> {
+    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64 / 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+    Ok(if month >= 8 { year } else { year - 1 })
+}
+
+/// The demo teacher with the most courses, and how many; a calendar feed address made for them
+/// straight in the database (the address a person makes from their week page).
+async fn busiest_teacher_feed(db: &Path) -> Result<(String, i64, String)> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display())).await?;
+    let row = sqlx::query("SELECT person_id, COUNT(*) AS n FROM tt_course_teachers GROUP BY person_id ORDER BY n DESC LIMIT 1").fetch_one(&pool).await?;
+    let (person, courses): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+    let token = "bench-calendar-feed-token-0123456789abcdefghij".to_owned();
+    sqlx::query("INSERT INTO calendar_links (person_id, digest, created_at) VALUES ($1, $2, 0)")
+        .bind(person.clone())
+        .bind(preau_identity::secrets::digest(&token))
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    Ok((person, courses, token))
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// Fetches `path` `n` times on one connection; the latencies in ms, sorted, and the last body.
+async fn sequential(addr: &str, path: &str, cookie: Option<&str>, n: usize) -> Result<(Vec<f64>, String)> {
+    let mut c = Conn::open(addr).await?;
+    let mut ms = vec![];
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = c.get(path, cookie).await?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        if r.status != 200 {
+            bail!("{path} answered {}", r.status);
+        }
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok((ms, c.body()))
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+pub async fn bench(a: &crate::Args) -> Result<()> {
+    let data = std::env::temp_dir().join(format!("preau-bench-timetable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let port = 21_000 + (std::process::id() % 1000) as u16;
+    let s = spawn(&a.bin, &data, port, "demo")?;
+    ready(&s.addr, Instant::now()).await?;
+    let year = school_year()?;
+    let week = format!("{year}-10-07");
+    println!("# Préau timetable benchmark — binary {}, {} s per load phase, week of {week}", a.bin.display(), a.secs);
+
+    let mut c = Conn::open(&s.addr).await?;
+    let r = c.post_form("/login", &format!("login={}&password={}", PUPIL.0, PUPIL.1)).await?;
+    let cookie = r.set_cookie.with_context(|| format!("pupil login answered {}", r.status))?;
+    let api = leak(format!("/api/v1/timetable?week={week}"));
+    let page = leak(format!("/timetable?week={week}"));
+    let lessons = c.get(api, Some(&cookie)).await.map(|_| c.body().matches("\"course\"").count())?;
+    if lessons == 0 {
+        bail!("the pupil's week has no lessons");
+    }
+    println!("the pupil's week: {lessons} lessons");
+
+    println!("\n## a pupil's week, open loop at {RATE:.0} req/s, {CONNS} connections\n| endpoint | req/s | p50 ms | p99 ms | non-200 |\n|---|---|---|---|---|");
+    let phases = [
+        ("/healthz (baseline)", Req::Get("/healthz", None)),
+        ("week, JSON (`/api/v1/timetable`)", Req::Get(api, Some(cookie.clone()))),
+        ("week page (`/timetable`)", Req::Get(page, Some(cookie.clone()))),
+    ];
+    let mut p99s = vec![];
+    for (name, req) in &phases {
+        let (by, el) = open(&s.addr, CONNS, RATE, a.secs, vec![req.clone()]).await?;
+        let mut st = merged(&by, |_| true);
+        let ok = count(&by, |c| c == 200);
+        let p99 = st.pct(0.99);
+        p99s.push(p99);
+        println!("| {name} | {:.0} | {:.2} | {p99:.2} | {} |", st.latencies_us.len() as f64 / el, st.pct(0.5), st.latencies_us.len() - ok);
+    }
+    println!("p99 ratio to /healthz at the same rate: JSON {:.2}, page {:.2}", p99s[1] / p99s[0], p99s[2] / p99s[0]);
+
+    println!("\n## saturation (closed loop, {CONNS} connections)\n| endpoint | req/s | p50 ms | p99 ms |\n|---|---|---|---|");
+    let mut rates = vec![];
+    for (name, req) in &phases {
+        let (by, el) = closed(&s.addr, CONNS, a.secs, vec![req.clone()]).await?;
+        let mut st = merged(&by, |c| c == 200);
+        let r = st.latencies_us.len() as f64 / el;
+        rates.push(r);
+        println!("| {name} | {r:.0} | {:.2} | {:.2} |", st.pct(0.5), st.pct(0.99));
+    }
+    println!("throughput ratio to /healthz: JSON {:.2}, page {:.2}", rates[1] / rates[0], rates[2] / rates[0]);
+
+    // The busiest teacher's calendar feed and whole year.
+    let (teacher, courses, token) = busiest_teacher_feed(&data.join("preau.db")).await?;
+    let (health, _) = sequential(&s.addr, "/healthz", None, 200).await?;
+    let (feed, ics) = sequential(&s.addr, &format!("/ics/{token}"), None, 200).await?;
+    let events = ics.matches("BEGIN:VEVENT").count();
+    let admin = admin_session(&s.addr, &data.join("preau.db")).await?;
+    let year_path = format!("/api/v1/timetable?person={teacher}&from={year}-09-01&to={}-07-31", year + 1);
+    let (whole, body) = sequential(&s.addr, &year_path, Some(&admin.0), 100).await?;
+    let year_lessons = body.matches("\"course\"").count();
+    println!("\n## the calendar of the demo teacher with the most courses ({courses} weekly courses), one request after the other");
+    println!("| request | what it holds | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|");
+    println!("| `/healthz` (baseline, 200) | | {:.2} | {:.2} | {:.2} |", pct(&health, 0.5), pct(&health, 0.99), health[health.len() - 1]);
+    println!(
+        "| calendar feed `/ics/…` (200) | {events} events, from a week ago to the end of the school year, {} KiB | {:.2} | {:.2} | {:.2} |",
+        ics.len() / 1024,
+        pct(&feed, 0.5),
+        pct(&feed, 0.99),
+        feed[feed.len() - 1]
+    );
+    println!(
+        "| the whole school year through the API (100) | {year_lessons} lessons, 1 September to 31 July | {:.2} | {:.2} | {:.2} |",
+        pct(&whole, 0.5),
+        pct(&whole, 0.99),
+        whole[whole.len() - 1]
+    );
+    drop(s);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
