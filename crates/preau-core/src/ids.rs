@@ -84,3 +84,15 @@ id_type!(
     /// A weekly course of a timetable.
     CourseId
 );
+id_type!(
+    /// What was done in one lesson, in the *cahier de textes*.
+    EntryId
+);
+id_type!(
+    /// Homework set for a class or group.
+    HomeworkId
+);
+id_type!(
+    /// A pupil's copy handed in for homework.
+    CopyId
+);

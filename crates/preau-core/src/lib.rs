@@ -16,7 +16,9 @@ pub mod text;
 pub mod uai;
 
 pub use error::{Error, FieldError, Result};
-pub use ids::{AssignmentId, AttachmentId, CourseId, DocumentId, GroupId, MessageId, NewsId, PersonId, ServiceId, StructureId, TerritoryId};
+pub use ids::{
+    AssignmentId, AttachmentId, CopyId, CourseId, DocumentId, EntryId, GroupId, HomeworkId, MessageId, NewsId, PersonId, ServiceId, StructureId, TerritoryId,
+};
 pub use ports::{Clock, FixedClock, OsRandom, Random, SystemClock};
 pub use principal::{Caller, Principal, RoleGrant};
 pub use profile::Profile;

@@ -4,6 +4,7 @@
 //! SQLite in every `cargo test` and on PostgreSQL in CI.
 
 mod attachments;
+mod cahier;
 mod communication;
 mod directory;
 mod documents;

@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (26, "document_name_keys", include_str!("../migrations/0026_document_name_keys.sql")),
     (27, "document_links", include_str!("../migrations/0027_document_links.sql")),
     (28, "timetable", include_str!("../migrations/0028_timetable.sql")),
+    (29, "cahier", include_str!("../migrations/0029_cahier.sql")),
 ];
 
 /// The migrations that only one dialect runs.

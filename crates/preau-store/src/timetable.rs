@@ -6,8 +6,9 @@ use crate::directory::write_audit;
 use crate::rows::{from_json, int, opt, opt_int, opt_parse, parse, text};
 use crate::{Store, db_err};
 use chrono::NaiveDate;
-use preau_core::{CourseId, Error, PersonId, Result, StructureId};
+use preau_core::{CourseId, EntryId, Error, GroupId, HomeworkId, PersonId, Result, StructureId};
 use preau_directory::AuditEntry;
+use preau_timetable::cahier::{Due, Entry, Homework, Visa};
 use preau_timetable::store::CourseDiff;
 use preau_timetable::{Change, Course, TimetableStore, Weeks};
 use sqlx::any::AnyRow;
@@ -245,5 +246,57 @@ impl TimetableStore for Store {
             .await
             .map_err(db_err)?;
         r.map(|r| int(&r, "created_at")).transpose()
+    }
+
+    async fn entry_of(&self, course: CourseId, date: NaiveDate) -> Result<Option<Entry>> {
+        self.cahier_entry_of(course, date).await
+    }
+
+    async fn entry(&self, id: EntryId) -> Result<Option<Entry>> {
+        self.cahier_entry(id).await
+    }
+
+    async fn put_entry(&self, entry: &Entry) -> Result<()> {
+        self.cahier_put_entry(entry).await
+    }
+
+    async fn delete_entry(&self, id: EntryId) -> Result<bool> {
+        self.cahier_delete_entry(id).await
+    }
+
+    async fn group_entries(&self, group: GroupId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Entry>> {
+        self.cahier_group_entries(group, from, to).await
+    }
+
+    async fn homework(&self, id: HomeworkId) -> Result<Option<Homework>> {
+        self.cahier_homework(id).await
+    }
+
+    async fn put_homework(&self, h: &Homework) -> Result<()> {
+        self.cahier_put_homework(h).await
+    }
+
+    async fn delete_homework(&self, id: HomeworkId) -> Result<bool> {
+        self.cahier_delete_homework(id).await
+    }
+
+    async fn lesson_homework(&self, course: CourseId, set_on: NaiveDate) -> Result<Vec<Homework>> {
+        self.cahier_lesson_homework(course, set_on).await
+    }
+
+    async fn homework_due(&self, pupil: PersonId, groups: &[GroupId], from: NaiveDate, to: NaiveDate) -> Result<Vec<Due>> {
+        self.cahier_homework_due(pupil, groups, from, to).await
+    }
+
+    async fn set_done(&self, homework: HomeworkId, pupil: PersonId, at: Option<i64>) -> Result<()> {
+        self.cahier_set_done(homework, pupil, at).await
+    }
+
+    async fn visas(&self, group: GroupId) -> Result<Vec<Visa>> {
+        self.cahier_visas(group).await
+    }
+
+    async fn insert_visa(&self, visa: &Visa, audit: &AuditEntry) -> Result<()> {
+        self.cahier_insert_visa(visa, audit).await
     }
 }

@@ -37,7 +37,7 @@ pub fn lessons(courses: &[Course], changes: &[Change], calendars: &Calendars, fr
 }
 
 /// The lesson of `course` due on `date`, if the course is held that day, with its change.
-fn occurrence(course: &Course, date: NaiveDate, calendars: &Calendars, change: Option<&Change>) -> Option<Lesson> {
+pub fn occurrence(course: &Course, date: NaiveDate, calendars: &Calendars, change: Option<&Change>) -> Option<Lesson> {
     if date < course.from || date > course.to || date.weekday().number_from_monday() != u32::from(course.weekday) {
         return None;
     }

@@ -1,9 +1,11 @@
 //! Timetable (*emploi du temps*): the school calendar of each structure's zone, courses held
 //! weekly on a pattern of weeks, the changes of single lessons (cancelled, moved, another
 //! teacher or room), the views of a pupil, a parent's child, a teacher, a class or a room, the
-//! import of a timetabling tool's export, and the calendar feed a person subscribes to.
+//! import of a timetabling tool's export, and the calendar feed a person subscribes to; and
+//! hanging on it, the *cahier de textes* (see [`cahier`]).
 
 pub mod cache;
+pub mod cahier;
 pub mod calendar;
 pub mod demo;
 pub mod ics;

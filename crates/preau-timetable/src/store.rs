@@ -1,9 +1,10 @@
 //! The storage port of the timetable, implemented by `preau-store`.
 
+use crate::cahier::model::{Due, Entry, Homework, Visa};
 use crate::model::{Change, Course};
 use chrono::NaiveDate;
 use preau_communication::CommunicationStore;
-use preau_core::{CourseId, PersonId, Result, StructureId};
+use preau_core::{CourseId, EntryId, GroupId, HomeworkId, PersonId, Result, StructureId};
 use preau_directory::AuditEntry;
 
 /// Courses added and removed together, in one transaction (the demo's; an import's later).
@@ -38,4 +39,28 @@ pub trait TimetableStore: CommunicationStore {
     async fn calendar_link(&self, digest: &str) -> Result<Option<PersonId>>;
     /// When the person made their calendar feed address, if they have one.
     async fn calendar_link_of(&self, person: PersonId) -> Result<Option<i64>>;
+
+    /// The entry of a lesson.
+    async fn entry_of(&self, course: CourseId, date: NaiveDate) -> Result<Option<Entry>>;
+    async fn entry(&self, id: EntryId) -> Result<Option<Entry>>;
+    /// Records an entry (replacing the one of the same lesson).
+    async fn put_entry(&self, entry: &Entry) -> Result<()>;
+    async fn delete_entry(&self, id: EntryId) -> Result<bool>;
+    /// The entries of the lessons of a class or group from `from` to `to`.
+    async fn group_entries(&self, group: GroupId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Entry>>;
+
+    async fn homework(&self, id: HomeworkId) -> Result<Option<Homework>>;
+    async fn put_homework(&self, h: &Homework) -> Result<()>;
+    /// Deletes homework with its ticks.
+    async fn delete_homework(&self, id: HomeworkId) -> Result<bool>;
+    /// The homework set in a lesson.
+    async fn lesson_homework(&self, course: CourseId, set_on: NaiveDate) -> Result<Vec<Homework>>;
+    /// The homework of any of these groups due from `from` to `to`, with the pupil's ticks.
+    async fn homework_due(&self, pupil: PersonId, groups: &[GroupId], from: NaiveDate, to: NaiveDate) -> Result<Vec<Due>>;
+    /// Ticks (with the time) or unticks a pupil's homework.
+    async fn set_done(&self, homework: HomeworkId, pupil: PersonId, at: Option<i64>) -> Result<()>;
+
+    /// The visas of a class or group's cahier.
+    async fn visas(&self, group: GroupId) -> Result<Vec<Visa>>;
+    async fn insert_visa(&self, visa: &Visa, audit: &AuditEntry) -> Result<()>;
 }

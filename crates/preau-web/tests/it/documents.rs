@@ -15,7 +15,7 @@ fn personal(p: &Person) -> String {
 }
 
 /// Uploads `bytes` as `name` to a space (and folder) through the API.
-async fn put(s: &School, c: &Client, space: &str, folder: Option<&str>, name: &str, bytes: &[u8]) -> Resp {
+pub(crate) async fn put(s: &School, c: &Client, space: &str, folder: Option<&str>, name: &str, bytes: &[u8]) -> Resp {
     let folder = folder.map(|f| format!("&folder={f}")).unwrap_or_default();
     let req = axum::http::Request::put(format!("/api/v1/documents/spaces/{space}/files?name={}{folder}", enc(name)))
         .header("x-csrf-token", c.csrf.clone())
@@ -30,7 +30,7 @@ async fn put_unannounced(s: &School, c: &Client, space: &str, name: &str, bytes:
     s.app.send(c, req, axum::body::Body::from_stream(futures_util::stream::iter(chunks))).await
 }
 
-fn id_of(r: &Resp) -> String {
+pub(crate) fn id_of(r: &Resp) -> String {
     r.json()["id"].as_str().expect("an id").to_owned()
 }
 

@@ -9,6 +9,7 @@ mod admin;
 mod antivirus;
 mod api;
 mod app;
+mod cahier;
 mod cas;
 mod documents;
 mod federation;

@@ -10,7 +10,7 @@ use preau_directory::DirectoryStore;
 use serde_json::{Value, json};
 
 /// Adds a course to Jules Verne as its local admin; returns its id.
-async fn course(s: &School, admin: &Client, subject: &str, class: &str, teacher: &str, (weekday, start): (u8, &str), weeks: &str) -> String {
+pub(crate) async fn course(s: &School, admin: &Client, subject: &str, class: &str, teacher: &str, (weekday, start): (u8, &str), weeks: &str) -> String {
     let body = json!({
         "subject": subject, "groups": [s.class(class).await], "teachers": [teacher], "room": "B12",
         "weekday": weekday, "start": start, "end": format!("{}:55", &start[..2]), "weeks": weeks,

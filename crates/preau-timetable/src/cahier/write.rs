@@ -1,0 +1,204 @@
+//! Writing the *cahier de textes*: a lesson's teachers (its own, or the one replacing them
+//! that day) write what was done and set homework for a later day; the head visas a
+//! teacher's part of a class's cahier. Nothing can be written in the cahier of an archived
+//! class (a past school year), nor before a visa's day.
+
+use super::model::{Entry, Homework, Visa};
+use super::rich;
+use crate::model::{Course, Lesson};
+use crate::{Timetable, TimetableStore};
+use chrono::NaiveDate;
+use preau_core::error::Validator as Errors;
+use preau_core::{CourseId, DocumentId, Error, GroupId, HomeworkId, PersonId, Principal, Profile, Result};
+use preau_directory::audit;
+
+/// What a teacher writes about a lesson.
+#[derive(Debug, Clone, Default)]
+pub struct EntryInput {
+    pub title: String,
+    pub content: String,
+    pub attachments: Vec<DocumentId>,
+    /// When pupils and parents see it; now if absent.
+    pub publish_at: Option<i64>,
+}
+
+/// Homework as set.
+#[derive(Debug, Clone)]
+pub struct HomeworkInput {
+    pub due: NaiveDate,
+    pub instructions: String,
+    pub minutes: u16,
+    pub attachments: Vec<DocumentId>,
+    pub hand_in: bool,
+    pub publish_at: Option<i64>,
+}
+
+/// The longest text kept, in bytes of HTML.
+const MAX_TEXT: usize = 100_000;
+const MAX_ATTACHMENTS: usize = 20;
+
+impl<S: TimetableStore> Timetable<S> {
+    /// The course and lesson of `course` on `date`, if the caller teaches it (or replaces its
+    /// teacher that day); refused in an archived class and before a visa's day.
+    pub(crate) async fn lesson_to_write(&self, caller: &Principal, course: CourseId, date: NaiveDate) -> Result<(Course, Lesson, PersonId)> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let (course, lesson) = self.lesson(course, date).await?;
+        if !course.teachers.contains(&me) && !lesson.teachers.contains(&me) {
+            return Err(Error::Forbidden);
+        }
+        for g in &lesson.groups {
+            if self.store.group(*g).await?.archived_year.is_some() {
+                return Err(Error::Conflict("cahier.archived"));
+            }
+            if self.store.visas(*g).await?.iter().any(|v| v.teacher == me && v.until >= date) {
+                return Err(Error::Conflict("cahier.visaed"));
+            }
+        }
+        Ok((course, lesson, me))
+    }
+
+    /// The lesson of `course` on `date` (as changed), if the course is held that day.
+    pub async fn lesson(&self, course: CourseId, date: NaiveDate) -> Result<(Course, Lesson)> {
+        let course = self.store.course(course).await?.ok_or(Error::NotFound)?;
+        let kept = self.kept(course.structure).await?;
+        let change = kept.changes_of(course.id).iter().find(|c| c.date == date);
+        let calendars = crate::calendar::Calendars::new(kept.zone, date, date);
+        let lesson = crate::lessons::occurrence(&course, date, &calendars, change).ok_or(Error::NotFound)?;
+        Ok((course, lesson))
+    }
+
+    /// Writes (or rewrites) what was done in a lesson.
+    pub async fn write_entry(&self, caller: &Principal, course: CourseId, date: NaiveDate, input: EntryInput) -> Result<Entry> {
+        let (course, lesson, me) = self.lesson_to_write(caller, course, date).await?;
+        let content = rich::clean(&input.content);
+        let mut e = Errors::new();
+        e.check(input.title.len() <= 200, "title", "cahier.title");
+        e.check(!content.is_empty() || !input.title.trim().is_empty(), "content", "cahier.content_empty");
+        e.check(content.len() <= MAX_TEXT, "content", "cahier.content_long");
+        e.check(input.attachments.len() <= MAX_ATTACHMENTS, "attachments", "cahier.attachments");
+        e.finish()?;
+        let now = self.clock.now();
+        let before = self.store.entry_of(course.id, date).await?;
+        let entry = Entry {
+            id: before.as_ref().map(|b| b.id).unwrap_or_default(),
+            structure: course.structure,
+            course: course.id,
+            date,
+            subject: lesson.subject.clone(),
+            groups: lesson.groups.clone(),
+            teacher: before.as_ref().map(|b| b.teacher).unwrap_or(me),
+            title: input.title.trim().to_owned(),
+            content,
+            attachments: dedup(input.attachments),
+            publish_at: input.publish_at.unwrap_or(now),
+            created: before.as_ref().map(|b| b.created).unwrap_or(now),
+            updated: now,
+        };
+        self.store.put_entry(&entry).await?;
+        Ok(entry)
+    }
+
+    /// Deletes a lesson's entry (its homework stays).
+    pub async fn delete_entry(&self, caller: &Principal, course: CourseId, date: NaiveDate) -> Result<()> {
+        self.lesson_to_write(caller, course, date).await?;
+        let entry = self.store.entry_of(course, date).await?.ok_or(Error::NotFound)?;
+        self.store.delete_entry(entry.id).await?;
+        Ok(())
+    }
+
+    /// Sets homework in a lesson, for a later day.
+    pub async fn set_homework(&self, caller: &Principal, course: CourseId, date: NaiveDate, input: HomeworkInput) -> Result<Homework> {
+        let (course, lesson, me) = self.lesson_to_write(caller, course, date).await?;
+        let now = self.clock.now();
+        let h = Homework {
+            id: HomeworkId::new(),
+            structure: course.structure,
+            course: course.id,
+            set_on: date,
+            subject: lesson.subject.clone(),
+            groups: lesson.groups.clone(),
+            teacher: me,
+            due: input.due,
+            instructions: rich::clean(&input.instructions),
+            minutes: input.minutes,
+            attachments: dedup(input.attachments),
+            hand_in: input.hand_in,
+            publish_at: input.publish_at.unwrap_or(now),
+            created: now,
+            updated: now,
+        };
+        check_homework(&h, lesson.day)?;
+        self.store.put_homework(&h).await?;
+        Ok(h)
+    }
+
+    /// Changes homework (its teacher, or another teacher of the lesson it was set in).
+    pub async fn update_homework(&self, caller: &Principal, id: HomeworkId, input: HomeworkInput) -> Result<Homework> {
+        let before = self.store.homework(id).await?.ok_or(Error::NotFound)?;
+        let (_, lesson, _) = self.lesson_to_write(caller, before.course, before.set_on).await?;
+        let h = Homework {
+            due: input.due,
+            instructions: rich::clean(&input.instructions),
+            minutes: input.minutes,
+            attachments: dedup(input.attachments),
+            hand_in: input.hand_in,
+            publish_at: input.publish_at.unwrap_or(before.publish_at),
+            updated: self.clock.now(),
+            ..before
+        };
+        check_homework(&h, lesson.day)?;
+        self.store.put_homework(&h).await?;
+        Ok(h)
+    }
+
+    pub async fn delete_homework(&self, caller: &Principal, id: HomeworkId) -> Result<()> {
+        let h = self.store.homework(id).await?.ok_or(Error::NotFound)?;
+        self.lesson_to_write(caller, h.course, h.set_on).await?;
+        self.store.delete_homework(id).await?;
+        Ok(())
+    }
+
+    /// The head visas a teacher's part of a class's cahier up to a day: those entries can
+    /// no longer be changed.
+    pub async fn visa(&self, caller: &Principal, group: GroupId, teacher: PersonId, until: NaiveDate, note: &str) -> Result<Visa> {
+        let by = caller.person_id().ok_or(Error::Forbidden)?;
+        let g = self.store.group(group).await?;
+        if !caller.memberships.iter().any(|(s, p)| *s == g.structure && *p == Profile::Direction) {
+            return Err(Error::Forbidden);
+        }
+        let mut e = Errors::new();
+        e.check(note.len() <= 1000, "note", "cahier.note");
+        e.finish()?;
+        let visa = Visa { structure: g.structure, group, teacher, until, note: note.trim().to_owned(), at: self.clock.now(), by };
+        let entry = audit::entry::<(), _>(visa.at, caller, "cahier.visa", format!("group:{group}:teacher:{teacher}"), Some(g.structure), None, Some(&visa));
+        self.store.insert_visa(&visa, &entry).await?;
+        Ok(visa)
+    }
+
+    /// Ticks (or unticks) homework done: the pupil's own, private tick.
+    pub async fn tick(&self, caller: &Principal, id: HomeworkId, done: bool) -> Result<()> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let h = self.store.homework(id).await?.ok_or(Error::NotFound)?;
+        if h.publish_at > self.clock.now() || !self.pupil_groups(me).await?.iter().any(|g| h.groups.contains(g)) {
+            return Err(Error::NotFound);
+        }
+        self.store.set_done(id, me, done.then(|| self.clock.now())).await
+    }
+}
+
+fn check_homework(h: &Homework, lesson_day: NaiveDate) -> Result<()> {
+    let mut e = Errors::new();
+    e.check(!h.instructions.is_empty(), "instructions", "cahier.instructions_empty");
+    e.check(h.instructions.len() <= MAX_TEXT, "instructions", "cahier.content_long");
+    e.check(h.due >= lesson_day, "due", "cahier.due_before");
+    e.check((h.due - lesson_day).num_days() <= 400, "due", "cahier.due_far");
+    e.check(h.minutes <= 600, "minutes", "cahier.minutes");
+    e.check(h.attachments.len() <= MAX_ATTACHMENTS, "attachments", "cahier.attachments");
+    e.finish()
+}
+
+fn dedup(mut ids: Vec<DocumentId>) -> Vec<DocumentId> {
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|i| seen.insert(*i));
+    ids
+}

@@ -1,0 +1,172 @@
+//! Cahier de textes: a teacher writes up a lesson and sets homework; the class's pupils and
+//! their parents read it (a scheduled item only once published), a pupil ticks work done for
+//! themselves alone, others are refused; the workload of a class; the head's and inspectors'
+//! reads audited, the head's visa locking what it covers; an archived class is read-only. On
+//! `messaging::school` (Claire Martin teaches 4B: Zoé, Inès; Hugo is in 4C; Anne Lefèvre is
+//! Zoé's mother; Paul Girard is the head); the clock is Monday 21 September 2026, 8:00.
+
+use crate::app::*;
+use crate::documents::{id_of, put};
+use crate::messaging::{School, school};
+use crate::timetable::course;
+use axum::http::StatusCode;
+use preau_core::Profile;
+use preau_directory::DirectoryStore;
+use serde_json::{Value, json};
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n";
+
+fn lesson(course: &str, date: &str) -> String {
+    format!("/api/v1/cahier/lessons/{course}/{date}")
+}
+
+async fn list(s: &School, c: &Client, path: &str) -> Vec<Value> {
+    let r = s.app.json(c, "GET", path, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    r.json().as_array().cloned().expect("a list")
+}
+
+/// The maths course of 4B on Mondays at 8:00, given by Claire.
+async fn maths(s: &School) -> (String, Client) {
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    (course(s, &admin, "Mathématiques", "4B", &claire.id.to_string(), (1, "08:00"), "every").await, teacher)
+}
+
+async fn audited_reads(s: &School) -> Vec<String> {
+    let log = s.app.state.store.audit_log(s.app.system.territory, None, 500).await.expect("audit log");
+    log.into_iter().filter(|e| e.action == "cahier.read").map(|e| e.actor).collect()
+}
+
+#[tokio::test]
+async fn homework_set_in_a_lesson_is_read_by_the_class_and_its_parents_and_ticked_by_the_pupil_alone() {
+    let s = school().await;
+    let (maths, teacher) = maths(&s).await;
+    let (zoe, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (_, parent) = s.browser("Anne", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    let ines = s.who("Inès", "Diallo").await;
+    let colleague = s.app.login(&s.app.person("Jean", "Moulin", &s.jv, Profile::Teacher).await).await;
+
+    // The lesson's teacher writes it up; script and handlers are removed, formatting kept.
+    let entry =
+        json!({"title": "Théorème de Pythagore", "content": "<p onclick=\"x()\">Démonstration <strong>par les aires</strong><script>alert(1)</script></p>"});
+    let r = s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(entry.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["content"], "<p>Démonstration <strong>par les aires</strong></p>");
+    // Another teacher of the school, or a pupil, may not; nor for a day without the lesson.
+    for c in [&colleague, &pupil] {
+        assert_eq!(s.app.json(c, "PUT", &lesson(&maths, "2026-09-21"), Some(entry.clone())).await.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-22"), Some(entry)).await.status, StatusCode::NOT_FOUND);
+
+    // Homework for next Monday's lesson, with a file of her own space; one scheduled for Thursday.
+    let doc = id_of(&put(&s, &teacher, &format!("person:{}", s.who("Claire", "Martin").await.id), None, "exercices.pdf", PDF).await);
+    let homework = json!({"due": "2026-09-28", "instructions": "Exercices 3 et 4 p. 52", "minutes": 30, "attachments": [doc]});
+    let set = s.app.json(&teacher, "POST", &format!("{}/homework", lesson(&maths, "2026-09-21")), Some(homework)).await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.body);
+    let hw = id_of(&set);
+    let thursday = T0 + 3 * 86_400;
+    let later = json!({"due": "2026-09-28", "instructions": "Apprendre la leçon", "minutes": 45, "publish_at": thursday});
+    assert_eq!(s.app.json(&teacher, "POST", &format!("{}/homework", lesson(&maths, "2026-09-21")), Some(later)).await.status, StatusCode::CREATED);
+    // Due before the lesson it is set in, or with a file she cannot read: refused, nothing kept.
+    let early = json!({"due": "2026-09-18", "instructions": "Trop tôt", "minutes": 10});
+    let r = s.app.json(&teacher, "POST", &format!("{}/homework", lesson(&maths, "2026-09-21")), Some(early)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("due"), "{}", r.body);
+    let zoe_doc = id_of(&put(&s, &pupil, &format!("person:{}", zoe.id), None, "brouillon.pdf", PDF).await);
+    let foreign = json!({"due": "2026-09-28", "instructions": "x", "attachments": [zoe_doc]});
+    let r = s.app.json(&teacher, "POST", &format!("{}/homework", lesson(&maths, "2026-09-21")), Some(foreign)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+    // Zoé sees the published homework by due day, opens its file; not yet Thursday's.
+    let due = "/api/v1/homework?from=2026-09-21&to=2026-10-04";
+    let seen = list(&s, &pupil, due).await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!((seen[0]["subject"].as_str(), seen[0]["due"].as_str(), seen[0]["minutes"].as_u64()), (Some("Mathématiques"), Some("2026-09-28"), Some(30)));
+    let file = format!("/api/v1/homework/{hw}/attachments/{doc}");
+    assert_eq!(s.app.get_bytes(&pupil, &file).await, PDF);
+    assert_eq!(s.app.json(&hugo, "GET", &file, None).await.status, StatusCode::NOT_FOUND);
+    // Her mother sees it; not Inès's; Hugo (4C) has none and may not read Zoé's.
+    assert_eq!(list(&s, &parent, &format!("{due}&pupil={}", zoe.id)).await.len(), 1);
+    assert_eq!(s.app.json(&parent, "GET", &format!("{due}&pupil={}", ines.id), None).await.status, StatusCode::FORBIDDEN);
+    assert!(list(&s, &hugo, due).await.is_empty());
+    assert_eq!(s.app.json(&hugo, "GET", &format!("{due}&pupil={}", zoe.id), None).await.status, StatusCode::FORBIDDEN);
+
+    // Zoé ticks it done: she sees her tick, her mother does not; Hugo cannot tick it.
+    assert_eq!(s.app.json(&pupil, "PUT", &format!("/api/v1/homework/{hw}/done"), None).await.status, StatusCode::NO_CONTENT);
+    assert!(list(&s, &pupil, due).await[0]["done"].is_i64());
+    assert!(list(&s, &parent, &format!("{due}&pupil={}", zoe.id)).await[0]["done"].is_null());
+    assert_eq!(s.app.json(&hugo, "PUT", &format!("/api/v1/homework/{hw}/done"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.json(&pupil, "DELETE", &format!("/api/v1/homework/{hw}/done"), None).await.status, StatusCode::NO_CONTENT);
+    assert!(list(&s, &pupil, due).await[0]["done"].is_null());
+
+    // The lessons' log by subject; the class's workload for its teachers, not its pupils.
+    let log = list(&s, &pupil, "/api/v1/cahier/log?from=2026-09-14&to=2026-09-27").await;
+    assert_eq!(log.iter().map(|e| e["title"].as_str().unwrap_or("")).collect::<Vec<_>>(), vec!["Théorème de Pythagore"]);
+    let class = s.class("4B").await;
+    let load = list(&s, &teacher, &format!("/api/v1/classes/{class}/workload?from=2026-09-21&to=2026-10-04")).await;
+    assert_eq!(load, vec![json!({"day": "2026-09-28", "count": 2, "minutes": 75, "subjects": ["Mathématiques"]})], "the scheduled homework counts");
+    assert_eq!(s.app.json(&pupil, "GET", &format!("/api/v1/classes/{class}/workload"), None).await.status, StatusCode::FORBIDDEN);
+
+    // On Thursday the scheduled homework appears.
+    s.app.clock.advance(3 * 86_400);
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    assert_eq!(list(&s, &pupil, due).await.len(), 2);
+}
+
+#[tokio::test]
+async fn the_heads_and_inspectors_reads_are_audited_and_a_visa_locks_what_it_covers() {
+    let s = school().await;
+    let (maths, teacher) = maths(&s).await;
+    let (paul, head) = s.browser("Paul", "Girard").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    let claire = s.who("Claire", "Martin").await;
+    let entry = |t: &str| json!({"title": t, "content": "Cours"});
+    assert_eq!(s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(entry("Fractions"))).await.status, StatusCode::OK);
+
+    let class = s.class("4B").await;
+    let cahier = format!("/api/v1/classes/{class}/cahier?from=2026-09-14&to=2026-09-27");
+    // Its teacher and pupils read the class's cahier unaudited; Hugo (4C) may not.
+    for c in [&teacher, &pupil] {
+        let r = s.app.json(c, "GET", &cahier, None).await;
+        assert_eq!((r.status, r.json()["entries"].as_array().map(|e| e.len())), (StatusCode::OK, Some(1)), "{}", r.body);
+    }
+    assert_eq!(s.app.json(&hugo, "GET", &cahier, None).await.status, StatusCode::FORBIDDEN);
+    assert!(audited_reads(&s).await.is_empty());
+    // The head's read and an inspector's are in the audit log.
+    assert_eq!(s.app.json(&head, "GET", &cahier, None).await.status, StatusCode::OK);
+    let inspector = s.app.login(&s.app.person("Irène", "Joliot", &s.jv, Profile::Academy).await).await;
+    assert_eq!(s.app.json(&inspector, "GET", &cahier, None).await.status, StatusCode::OK);
+    let reads = audited_reads(&s).await;
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert!(reads.iter().any(|a| a.contains(&paul.id.to_string()) || a.contains("Girard")), "{reads:?}");
+
+    // The teacher cannot visa; the head visas her cahier up to the 21st.
+    let visas = format!("/api/v1/classes/{class}/visas");
+    let body = json!({"teacher": claire.id, "until": "2026-09-21", "note": "Vu"});
+    assert_eq!(s.app.json(&teacher, "POST", &visas, Some(body.clone())).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&head, "POST", &visas, Some(body)).await.status, StatusCode::CREATED);
+    // What it covers can no longer change; the next lesson can be written.
+    let r = s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(entry("Autre chose"))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-28"), Some(entry("Suite"))).await.status, StatusCode::OK);
+    let seen = s.app.json(&teacher, "GET", &cahier, None).await.json();
+    assert_eq!(seen["entries"][0]["title"], "Fractions");
+    assert_eq!(seen["visas"][0]["note"], "Vu");
+}
+
+#[tokio::test]
+async fn an_archived_class_keeps_its_cahier_read_only() {
+    let s = school().await;
+    let (maths, teacher) = maths(&s).await;
+    assert_eq!(s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(json!({"content": "Cours"}))).await.status, StatusCode::OK);
+    let class = s.class("4B").await;
+    s.app.state.directory.close_school_year(&s.app.system, "2026-2027").await.expect("close the year");
+    assert!(s.app.state.store.group(class.parse().expect("id")).await.expect("4B").archived_year.is_some());
+    let r = s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(json!({"content": "Changé"}))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = s.app.json(&teacher, "GET", &format!("/api/v1/classes/{class}/cahier?from=2026-09-14&to=2026-09-27"), None).await;
+    assert_eq!((r.json()["archived"].as_bool(), r.json()["entries"][0]["content"].as_str()), (Some(true), Some("<p>Cours</p>")), "{}", r.body);
+}
