@@ -72,10 +72,10 @@ impl<S: TimetableStore> Timetable<S> {
         let (course, lesson, me) = self.lesson_to_write(caller, course, date).await?;
         let content = rich::clean(&input.content);
         let mut e = Errors::new();
-        e.check(input.title.len() <= 200, "title", "cahier.title");
+        e.check(input.title.len() <= 200, "title", "cahier.title_long");
         e.check(!content.is_empty() || !input.title.trim().is_empty(), "content", "cahier.content_empty");
         e.check(content.len() <= MAX_TEXT, "content", "cahier.content_long");
-        e.check(input.attachments.len() <= MAX_ATTACHMENTS, "attachments", "cahier.attachments");
+        e.check(input.attachments.len() <= MAX_ATTACHMENTS, "attachments", "cahier.attachments_many");
         e.finish()?;
         let now = self.clock.now();
         let before = self.store.entry_of(course.id, date).await?;
@@ -192,8 +192,8 @@ fn check_homework(h: &Homework, lesson_day: NaiveDate) -> Result<()> {
     e.check(h.instructions.len() <= MAX_TEXT, "instructions", "cahier.content_long");
     e.check(h.due >= lesson_day, "due", "cahier.due_before");
     e.check((h.due - lesson_day).num_days() <= 400, "due", "cahier.due_far");
-    e.check(h.minutes <= 600, "minutes", "cahier.minutes");
-    e.check(h.attachments.len() <= MAX_ATTACHMENTS, "attachments", "cahier.attachments");
+    e.check(h.minutes <= 600, "minutes", "cahier.minutes_many");
+    e.check(h.attachments.len() <= MAX_ATTACHMENTS, "attachments", "cahier.attachments_many");
     e.finish()
 }
 

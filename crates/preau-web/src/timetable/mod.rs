@@ -1,9 +1,10 @@
 //! The timetable's web side: the JSON API (`api.rs`), the week page (`pages.rs`) and the
 //! calendar feed that calendar apps subscribe to (`GET /ics/{token}`, in `api.rs`); the
-//! cahier de textes' API (`cahier_api.rs`).
+//! cahier de textes' API (`cahier_api.rs`) and pages (`cahier_pages.rs`).
 
 pub mod api;
 pub mod cahier_api;
+pub mod cahier_pages;
 pub mod pages;
 
 use crate::state::AppState;
@@ -15,7 +16,7 @@ use preau_timetable::model::show_minute;
 use serde::Serialize;
 
 pub fn routes() -> Router<AppState> {
-    api::routes().merge(cahier_api::routes()).merge(pages::routes())
+    api::routes().merge(cahier_api::routes()).merge(pages::routes()).merge(cahier_pages::routes())
 }
 
 /// A lesson as the API and the pages show it: names instead of ids.

@@ -56,7 +56,7 @@ struct WeekPage {
     feed_revoked: bool,
 }
 
-fn day_title(lang: Lang, d: NaiveDate) -> String {
+pub(crate) fn day_title(lang: Lang, d: NaiveDate) -> String {
     const FR_DAYS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
     const FR_MONTHS: [&str; 12] = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
     let (wd, m) = (d.weekday().num_days_from_monday() as usize, d.month0() as usize);

@@ -170,3 +170,41 @@ async fn an_archived_class_keeps_its_cahier_read_only() {
     let r = s.app.json(&teacher, "GET", &format!("/api/v1/classes/{class}/cahier?from=2026-09-14&to=2026-09-27"), None).await;
     assert_eq!((r.json()["archived"].as_bool(), r.json()["entries"][0]["content"].as_str()), (Some(true), Some("<p>Cours</p>")), "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_pages_let_a_teacher_write_a_lesson_up_and_a_pupil_read_and_tick_it() {
+    let s = school().await;
+    let (maths, teacher) = maths(&s).await;
+    let (zoe, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (_, parent) = s.browser("Anne", "Lefèvre").await;
+    // Her week lists the lesson with its link.
+    let week = s.app.get(&teacher, "/cahier").await;
+    let link = format!("/cahier/lesson/{maths}/2026-09-21");
+    assert!(week.body.contains(&link), "{}", week.body);
+    let page = s.app.get(&teacher, &link).await;
+    assert!(page.body.contains("value=\"2026-09-28\""), "homework defaults to the next lesson: {}", page.body);
+    let r = s.app.post_form(&teacher, &link, &[("title", "Les fractions"), ("content", "Cours sur https://example.org/fractions"), ("publish_at", "")]).await;
+    assert!(r.location().ends_with("?done=saved"), "{} {}", r.status, r.body);
+    let r = s.app.post_form(&teacher, &format!("{link}/homework"), &[("due", "2026-09-28"), ("instructions", "Exercice 12"), ("minutes", "20")]).await;
+    assert!(r.location().ends_with("?done=saved"), "{} {}", r.status, r.body);
+    // A bad date comes back with the message and what was typed.
+    let r = s.app.post_form(&teacher, &format!("{link}/homework"), &[("due", "2026-09-01"), ("instructions", "Trop tôt"), ("minutes", "20")]).await;
+    assert!(r.body.contains("La date est avant la séance."), "{}", r.body);
+    // A pupil may not post to the lesson.
+    let r = s.app.post_form(&pupil, &link, &[("title", "x"), ("content", "y")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Zoé reads it, ticks it; her mother reads it without the tick button.
+    let home = s.app.get(&pupil, "/cahier").await;
+    assert!(home.body.contains("Exercice 12") && home.body.contains("Les fractions"), "{}", home.body);
+    assert!(home.body.contains(r#"<a href="https://example.org/fractions""#), "{}", home.body);
+    let hw = s.app.json(&pupil, "GET", "/api/v1/homework", None).await.json()[0]["id"].as_str().expect("homework").to_owned();
+    let r = s.app.post_form(&pupil, &format!("/cahier/homework/{hw}/done"), &[("done", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(s.app.get(&pupil, "/cahier").await.body.contains("aria-pressed=\"true\""));
+    let theirs = s.app.get(&parent, &format!("/cahier?pupil={}", zoe.id)).await;
+    assert!(theirs.body.contains("Exercice 12") && !theirs.body.contains("aria-pressed"), "{}", theirs.body);
+    // The class's cahier page.
+    let class = s.app.get(&teacher, &format!("/cahier/class/{}?from=2026-09-14", s.class("4B").await)).await;
+    assert!(class.body.contains("Les fractions"), "{}", class.body);
+}

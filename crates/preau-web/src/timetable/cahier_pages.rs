@@ -1,0 +1,431 @@
+//! The cahier de textes' pages. `/cahier`: for a pupil (or a parent, per child) the homework
+//! due by day, with the pupil's own ticks, and what was done in each subject lately; for a
+//! teacher, the week's lessons to write up. `/cahier/lesson/{course}/{date}`: a lesson's
+//! entry and homework, with the class's workload beside. `/cahier/class/{group}`: a class's
+//! whole cahier, printable, where the head adds a visa.
+
+use super::cahier_api::readable;
+use super::{ShownLesson, monday_of, shown, today};
+use crate::auth::Authed;
+use crate::error::{PageError, message};
+use crate::i18n::Tr;
+use crate::pages::{fmt_time, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{Days, NaiveDate};
+use preau_core::{CourseId, DocumentId, Error, GroupId, HomeworkId, PersonId, Profile, Result};
+use preau_directory::DirectoryStore;
+use preau_timetable::cahier::{DayLoad, EntryInput, Homework, HomeworkInput};
+use preau_timetable::views::Of;
+use std::collections::{BTreeMap, HashMap};
+
+type PageResult = std::result::Result<Response, PageError>;
+type Pairs = Vec<(String, String)>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cahier", get(home))
+        .route("/cahier/homework/{id}/done", post(tick))
+        .route("/cahier/lesson/{course}/{date}", get(lesson_page).post(save_entry))
+        .route("/cahier/lesson/{course}/{date}/homework", post(add_homework))
+        .route("/cahier/homework/{id}/delete", post(delete_homework))
+        .route("/cahier/class/{group}", get(class_page))
+        .route("/cahier/class/{group}/visa", post(visa))
+}
+
+fn get_field<'a>(pairs: &'a Pairs, k: &str) -> &'a str {
+    pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+/// A file shown with an item: its name and where to open it.
+struct Attached {
+    name: String,
+    href: String,
+}
+
+/// Homework as a page shows it.
+struct ShownHomework {
+    id: String,
+    subject: String,
+    due: String,
+    instructions: String,
+    minutes: u16,
+    files: Vec<Attached>,
+    done: bool,
+    scheduled: Option<String>,
+}
+
+async fn files(state: &AppState, ids: &[DocumentId], prefix: &str) -> Vec<Attached> {
+    let mut out = vec![];
+    for id in ids {
+        if let Ok(Some(node)) = preau_documents::DocumentStore::node(&*state.store, *id).await {
+            out.push(Attached { name: node.name, href: format!("{prefix}/attachments/{id}") });
+        }
+    }
+    out
+}
+
+async fn shown_homework(state: &AppState, lang: crate::i18n::Lang, h: Homework, done: bool) -> ShownHomework {
+    let now = state.clock.now();
+    ShownHomework {
+        id: h.id.to_string(),
+        subject: h.subject,
+        due: super::pages::day_title(lang, h.due),
+        instructions: h.instructions,
+        minutes: h.minutes,
+        files: files(state, &h.attachments, &format!("/api/v1/homework/{}", h.id)).await,
+        done,
+        scheduled: (h.publish_at > now).then(|| fmt_time(h.publish_at)),
+    }
+}
+
+/// An entry as a page shows it.
+struct ShownEntry {
+    day: String,
+    subject: String,
+    title: String,
+    content: String,
+    files: Vec<Attached>,
+    scheduled: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "cahier.html")]
+struct HomePage {
+    tr: Tr,
+    user: Option<String>,
+    csrf: String,
+    /// The pupil's own page (ticks shown).
+    own: bool,
+    whose: Option<String>,
+    children: Vec<(String, String, bool)>,
+    /// Homework by due day.
+    due: Vec<(String, Vec<ShownHomework>)>,
+    /// Entries by subject.
+    log: Vec<(String, Vec<ShownEntry>)>,
+    /// A teacher's lessons of the week: (day, lessons, href of each).
+    lessons: Vec<(String, Vec<(ShownLesson, String)>)>,
+    teacher: bool,
+    prev: String,
+    next: String,
+}
+
+async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<String, String>>) -> PageResult {
+    let me = a.principal.person_id().ok_or_else(|| a.fail(Error::Forbidden))?;
+    let children = state.store.children(me).await.map_err(|e| a.fail(e))?;
+    let is_pupil = a.principal.memberships.iter().any(|(_, p)| *p == Profile::Pupil);
+    let pupil = q.get("pupil").and_then(|p| p.parse::<PersonId>().ok()).or(if is_pupil { Some(me) } else { children.first().map(|(c, _)| c.id) });
+    let tr = Tr(a.lang);
+    let user = Some(crate::communication::user_name(&state, &a).await?);
+    let Some(pupil) = pupil else {
+        return teacher_home(&state, &a, tr, user, q.get("week").and_then(|w| w.parse().ok())).await;
+    };
+    let day = today(&state);
+    let due = state.timetable.homework_for(&a.principal, pupil, day, day + Days::new(14)).await.map_err(|e| a.fail(e))?;
+    let mut by_day: BTreeMap<NaiveDate, Vec<ShownHomework>> = BTreeMap::new();
+    for d in due {
+        let (when, done) = (d.homework.due, d.done.is_some());
+        by_day.entry(when).or_default().push(shown_homework(&state, a.lang, d.homework, done).await);
+    }
+    let entries = state.timetable.lessons_log(&a.principal, pupil, day - Days::new(28), day).await.map_err(|e| a.fail(e))?;
+    let mut log: Vec<(String, Vec<ShownEntry>)> = vec![];
+    for e in entries.into_iter().rev() {
+        let shown = ShownEntry {
+            day: super::pages::day_title(a.lang, e.date),
+            subject: e.subject.clone(),
+            title: e.title,
+            content: e.content,
+            files: files(&state, &e.attachments, &format!("/api/v1/cahier/entries/{}", e.id)).await,
+            scheduled: None,
+        };
+        match log.iter_mut().find(|(s, _)| *s == e.subject) {
+            Some((_, list)) => list.push(shown),
+            None => log.push((e.subject, vec![shown])),
+        }
+    }
+    log.sort_by(|a, b| a.0.cmp(&b.0));
+    let children = children.into_iter().map(|(c, _)| (format!("/cahier?pupil={}", c.id), c.display_name(), c.id == pupil)).collect();
+    let whose = if pupil == me { None } else { state.store.person(pupil).await.ok().map(|p| p.display_name()) };
+    Ok(render(&HomePage {
+        tr,
+        user,
+        csrf: a.session.csrf.to_string(),
+        own: pupil == me,
+        whose,
+        children,
+        due: by_day.into_iter().map(|(d, list)| (super::pages::day_title(a.lang, d), list)).collect(),
+        log,
+        lessons: vec![],
+        teacher: false,
+        prev: String::new(),
+        next: String::new(),
+    }))
+}
+
+/// A teacher's week of lessons, each linked to its write-up.
+async fn teacher_home(state: &AppState, a: &Authed, tr: Tr, user: Option<String>, week: Option<NaiveDate>) -> PageResult {
+    let me = a.principal.person_id().ok_or_else(|| a.fail(Error::Forbidden))?;
+    let monday = monday_of(week.unwrap_or_else(|| today(state)));
+    let lessons = state.timetable.lessons(&a.principal, &Of::Person(me), monday, monday + Days::new(6)).await.map_err(|e| a.fail(e))?;
+    let mine: Vec<_> = lessons.into_iter().filter(|l| l.teachers.contains(&me)).collect();
+    let mut days: Vec<(String, Vec<(ShownLesson, String)>)> = vec![];
+    for l in shown(state, mine).await.map_err(|e| a.fail(e))? {
+        let title = super::pages::day_title(a.lang, l.day);
+        let href = format!("/cahier/lesson/{}/{}", l.course, l.date);
+        match days.last_mut() {
+            Some((t, list)) if *t == title => list.push((l, href)),
+            _ => days.push((title, vec![(l, href)])),
+        }
+    }
+    Ok(render(&HomePage {
+        tr,
+        user,
+        csrf: a.session.csrf.to_string(),
+        own: false,
+        whose: None,
+        children: vec![],
+        due: vec![],
+        log: vec![],
+        lessons: days,
+        teacher: true,
+        prev: format!("/cahier?week={}", monday - Days::new(7)),
+        next: format!("/cahier?week={}", monday + Days::new(7)),
+    }))
+}
+
+async fn tick(State(state): State<AppState>, a: Authed, Path(id): Path<HomeworkId>, Form(f): Form<Pairs>) -> PageResult {
+    a.check_csrf(get_field(&f, "csrf"))?;
+    state.timetable.tick(&a.principal, id, get_field(&f, "done") == "1").await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to(&format!("/cahier#hw-{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "cahier_lesson.html")]
+struct LessonPage {
+    tr: Tr,
+    user: Option<String>,
+    csrf: String,
+    action: String,
+    lesson: ShownLesson,
+    day: String,
+    writable: bool,
+    title: String,
+    content: String,
+    /// The caller's files: (id, path, attached).
+    my_files: Vec<(String, String, bool)>,
+    homework: Vec<ShownHomework>,
+    next_lesson: String,
+    workload: Vec<(String, DayLoad)>,
+    class_links: Vec<(String, String)>,
+    error: Option<String>,
+    saved: bool,
+}
+
+async fn lesson_page(
+    State(state): State<AppState>,
+    a: Authed,
+    Path((course, date)): Path<(CourseId, NaiveDate)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    lesson_view(&state, &a, course, date, None, q.contains_key("done")).await
+}
+
+async fn lesson_view(state: &AppState, a: &Authed, course: CourseId, date: NaiveDate, error: Option<(String, Pairs)>, saved: bool) -> PageResult {
+    let lc = state.timetable.lesson_cahier(&a.principal, course, date).await.map_err(|e| a.fail(e))?;
+    let (entry_title, entry_content, attached) = match (&error, &lc.entry) {
+        (Some((_, f)), _) => (get_field(f, "title").to_owned(), get_field(f, "content").to_owned(), vec![]),
+        (None, Some(e)) => (e.title.clone(), e.content.clone(), e.attachments.clone()),
+        (None, None) => Default::default(),
+    };
+    let my_files = state.documents.my_files(&a.principal).await.map_err(|e| a.fail(e))?;
+    let my_files = my_files.into_iter().filter(|(_, n)| !n.folder).map(|(path, n)| (n.id.to_string(), path, attached.contains(&n.id))).collect();
+    let mut homework = vec![];
+    for h in lc.homework {
+        homework.push(shown_homework(state, a.lang, h, false).await);
+    }
+    // The next lessons of this course: the natural "for" of homework.
+    let me = a.principal.person_id().ok_or_else(|| a.fail(Error::Forbidden))?;
+    let ahead = state.timetable.lessons(&a.principal, &Of::Person(me), date + Days::new(1), date + Days::new(60)).await.map_err(|e| a.fail(e))?;
+    let next_lesson = ahead.iter().find(|l| l.course == course).map(|l| l.day).unwrap_or(date + Days::new(7));
+    let mut workload = vec![];
+    let mut class_links = vec![];
+    let names = state.timetable.names(std::slice::from_ref(&lc.lesson)).await.map_err(|e| a.fail(e))?;
+    for g in &lc.lesson.groups {
+        let name = names.get(&g.to_string()).cloned().unwrap_or_default();
+        class_links.push((format!("/cahier/class/{g}"), name));
+        if let Ok(load) = state.timetable.workload(&a.principal, *g, date, date + Days::new(14)).await {
+            workload.extend(load.into_iter().map(|d| (super::pages::day_title(a.lang, d.day), d)));
+        }
+    }
+    let lesson = shown(state, vec![lc.lesson.clone()]).await.map_err(|e| a.fail(e))?.pop().ok_or_else(|| a.fail(Error::NotFound))?;
+    Ok(render(&LessonPage {
+        tr: Tr(a.lang),
+        user: Some(crate::communication::user_name(state, a).await?),
+        csrf: a.session.csrf.to_string(),
+        action: format!("/cahier/lesson/{course}/{date}"),
+        day: super::pages::day_title(a.lang, lc.lesson.day),
+        lesson,
+        writable: lc.writable,
+        title: entry_title,
+        content: entry_content,
+        my_files,
+        homework,
+        next_lesson: next_lesson.to_string(),
+        workload,
+        class_links,
+        error: error.map(|(m, _)| m),
+        saved,
+    }))
+}
+
+fn attachments_of(f: &Pairs) -> Vec<DocumentId> {
+    f.iter().filter(|(k, _)| k == "attachment").filter_map(|(_, v)| v.parse().ok()).collect()
+}
+
+/// `YYYY-MM-DDTHH:MM` (a `datetime-local` field, Paris time) as an instant.
+fn publish_at(s: &str) -> Option<i64> {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").ok().map(|t| preau_core::local_time::from_paris(t.and_utc().timestamp()))
+}
+
+/// Back to the lesson page: saved, or with the error and what was typed.
+async fn after(state: &AppState, a: &Authed, course: CourseId, date: NaiveDate, r: Result<()>, f: Pairs) -> PageResult {
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/cahier/lesson/{course}/{date}?done=saved")).into_response()),
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => lesson_view(state, a, course, date, Some((message(&e, a.lang), f)), false).await,
+        Err(e) => Err(a.fail(e)),
+    }
+}
+
+async fn save_entry(State(state): State<AppState>, a: Authed, Path((course, date)): Path<(CourseId, NaiveDate)>, Form(f): Form<Pairs>) -> PageResult {
+    a.check_csrf(get_field(&f, "csrf"))?;
+    let attachments = attachments_of(&f);
+    let input = EntryInput {
+        title: get_field(&f, "title").to_owned(),
+        content: get_field(&f, "content").to_owned(),
+        attachments,
+        publish_at: publish_at(get_field(&f, "publish_at")),
+    };
+    let r = async {
+        readable(&state, &a.principal, &input.attachments).await?;
+        state.timetable.write_entry(&a.principal, course, date, input).await.map(|_| ())
+    }
+    .await;
+    after(&state, &a, course, date, r, f).await
+}
+
+async fn add_homework(State(state): State<AppState>, a: Authed, Path((course, date)): Path<(CourseId, NaiveDate)>, Form(f): Form<Pairs>) -> PageResult {
+    a.check_csrf(get_field(&f, "csrf"))?;
+    let r = async {
+        let due = get_field(&f, "due").parse().map_err(|_| Error::invalid("due", "cahier.due_before"))?;
+        let minutes = get_field(&f, "minutes").trim().parse().unwrap_or(0);
+        let input = HomeworkInput {
+            due,
+            instructions: get_field(&f, "instructions").to_owned(),
+            minutes,
+            attachments: attachments_of(&f),
+            hand_in: false,
+            publish_at: publish_at(get_field(&f, "publish_at")),
+        };
+        readable(&state, &a.principal, &input.attachments).await?;
+        state.timetable.set_homework(&a.principal, course, date, input).await.map(|_| ())
+    }
+    .await;
+    after(&state, &a, course, date, r, f).await
+}
+
+async fn delete_homework(State(state): State<AppState>, a: Authed, Path(id): Path<HomeworkId>, Form(f): Form<Pairs>) -> PageResult {
+    a.check_csrf(get_field(&f, "csrf"))?;
+    let h = preau_timetable::TimetableStore::homework(&*state.store, id).await.and_then(|h| h.ok_or(Error::NotFound)).map_err(|e| a.fail(e))?;
+    let r = state.timetable.delete_homework(&a.principal, id).await;
+    after(&state, &a, h.course, h.set_on, r, f).await
+}
+
+#[derive(Template)]
+#[template(path = "cahier_class.html")]
+struct ClassPage {
+    tr: Tr,
+    user: Option<String>,
+    csrf: String,
+    name: String,
+    range: String,
+    archived: bool,
+    entries: Vec<ShownEntry>,
+    homework: Vec<ShownHomework>,
+    /// (teacher, until, note, when)
+    visas: Vec<(String, String, String, String)>,
+    /// The teachers a head may visa: (id, name).
+    teachers: Option<Vec<(String, String)>>,
+    action: String,
+    today: String,
+    prev: String,
+    next: String,
+    done: bool,
+}
+
+async fn class_page(State(state): State<AppState>, a: Authed, Path(group): Path<GroupId>, Query(q): Query<HashMap<String, String>>) -> PageResult {
+    let from = q.get("from").and_then(|d| d.parse().ok()).unwrap_or_else(|| monday_of(today(&state)) - Days::new(21));
+    let to = from + Days::new(34);
+    let c = state.timetable.class_cahier(&a.principal, group, from, to).await.map_err(|e| a.fail(e))?;
+    let g = state.store.group(group).await.map_err(|e| a.fail(e))?;
+    let mut teachers: BTreeMap<String, String> = BTreeMap::new();
+    let mut name_of = async |p: PersonId| -> String {
+        if let Some(n) = teachers.get(&p.to_string()) {
+            return n.clone();
+        }
+        let n = state.store.person(p).await.map(|p| p.display_name()).unwrap_or_default();
+        teachers.insert(p.to_string(), n.clone());
+        n
+    };
+    let now = state.clock.now();
+    let mut entries = vec![];
+    for e in c.entries {
+        let teacher = name_of(e.teacher).await;
+        entries.push(ShownEntry {
+            day: super::pages::day_title(a.lang, e.date),
+            subject: format!("{} — {teacher}", e.subject),
+            title: e.title,
+            content: e.content,
+            files: files(&state, &e.attachments, &format!("/api/v1/cahier/entries/{}", e.id)).await,
+            scheduled: (e.publish_at > now).then(|| fmt_time(e.publish_at)),
+        });
+    }
+    let mut homework = vec![];
+    for h in c.homework {
+        homework.push(shown_homework(&state, a.lang, h, false).await);
+    }
+    let mut visas = vec![];
+    for v in c.visas {
+        visas.push((name_of(v.teacher).await, super::pages::day_title(a.lang, v.until), v.note, fmt_time(v.at)));
+    }
+    let head = a.principal.memberships.iter().any(|(s, p)| *s == g.structure && *p == Profile::Direction);
+    let teachers = head.then(|| teachers.into_iter().collect());
+    Ok(render(&ClassPage {
+        tr: Tr(a.lang),
+        user: Some(crate::communication::user_name(&state, &a).await?),
+        csrf: a.session.csrf.to_string(),
+        name: g.name,
+        range: format!("{} – {}", super::pages::day_title(a.lang, from), super::pages::day_title(a.lang, to)),
+        archived: c.archived,
+        entries,
+        homework,
+        visas,
+        teachers,
+        action: format!("/cahier/class/{group}/visa"),
+        today: today(&state).to_string(),
+        prev: format!("/cahier/class/{group}?from={}", from - Days::new(35)),
+        next: format!("/cahier/class/{group}?from={}", from + Days::new(35)),
+        done: q.contains_key("done"),
+    }))
+}
+
+async fn visa(State(state): State<AppState>, a: Authed, Path(group): Path<GroupId>, Form(f): Form<Pairs>) -> PageResult {
+    a.check_csrf(get_field(&f, "csrf"))?;
+    let teacher = get_field(&f, "teacher").parse().map_err(|_| a.fail(Error::invalid("teacher", "field.required")))?;
+    let until = get_field(&f, "until").parse().unwrap_or_else(|_| today(&state));
+    state.timetable.visa(&a.principal, group, teacher, until, get_field(&f, "note")).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to(&format!("/cahier/class/{group}?done=visa#visas")).into_response())
+}
