@@ -91,6 +91,8 @@ function totp(key) {
 
 /** Remembered-device cookies of admins, so that each new browser context is not asked again. */
 const devices = {};
+/** Second-factor keys turned on during the tests (the demo prints only the admins'). */
+const keys = {};
 
 async function login(page, user) {
   if (devices[user]) await page.context().addCookies([devices[user]]);
@@ -101,7 +103,7 @@ async function login(page, user) {
   await page.waitForURL(/\/(portal|mfa)/);
   if (new URL(page.url()).pathname === '/mfa') {
     await assertAccessible(page, 'the second-factor page');
-    await page.getByLabel('Code', { exact: true }).fill(totp(demoTotpKey(user)));
+    await page.getByLabel('Code', { exact: true }).fill(totp(keys[user] ?? demoTotpKey(user)));
     await page.getByLabel('Se souvenir de cet appareil pendant 30 jours').check();
     await page.getByRole('button', { name: 'Valider' }).click();
     await page.waitForURL(/\/portal$/);
@@ -278,6 +280,7 @@ test('a teacher turns on two-step verification from their account', async () => 
   await page.waitForURL(/\/mfa\/setup$/);
   await assertAccessible(page, 'the enrolment page with its QR code');
   const key = (await page.locator('#mfa-secret').textContent()).replace(/\s/g, '');
+  keys['claire.demo-enseignante'] = key;
   await page.getByLabel('Code', { exact: true }).fill(totp(key));
   await page.getByRole('button', { name: 'Activer' }).click();
   await page.waitForSelector('#recovery-codes');
@@ -453,4 +456,43 @@ test('timetable: a parent on a phone reads a child\'s week, and a pupil makes a 
   // Her feed (its events depend on today: none in the summer).
   assert.match(await feed.text(), /X-WR-CALNAME:Emploi du temps — Lucie Demo-Eleve/);
   await assertAccessible(pupil, 'the week page with a new calendar address');
+});
+
+test('cahier de textes: a teacher writes up a lesson with homework, and a pupil reads it and ticks it done', async () => {
+  // A school week whatever today is: early October of the school year under way.
+  const now = new Date();
+  const year = now.getMonth() >= 7 ? now.getFullYear() : now.getFullYear() - 1;
+  const teacher = await newPage();
+  await login(teacher, 'claire.demo-enseignante');
+  await teacher.getByRole('link', { name: 'Cahier de textes' }).first().click();
+  await teacher.goto(base + `/cahier?week=${year}-10-05`);
+  await assertAccessible(teacher, "a teacher's lessons to write up");
+  await teacher.getByRole('link', { name: / · 4B$/ }).first().click();
+  await teacher.waitForURL(/\/cahier\/lesson\//);
+  const lessonDate = teacher.url().split('/').pop();
+  await teacher.getByLabel('Titre').fill('Les fractions');
+  await teacher.getByLabel('Contenu', { exact: true }).fill('Addition de fractions.\nVoir https://fr.wikipedia.org/wiki/Fraction_(math%C3%A9matiques)');
+  await teacher.getByRole('button', { name: 'Enregistrer la séance' }).click();
+  await teacher.waitForURL(/done=saved/);
+  const due = await teacher.getByLabel('À faire pour le').inputValue();
+  assert.ok(due > lessonDate, `homework is for a later lesson by default (${due} after ${lessonDate})`);
+  await teacher.getByLabel('Consignes').fill('Exercices 5 et 6 page 48');
+  await teacher.getByLabel('Durée estimée (minutes)').fill('30');
+  await teacher.getByRole('button', { name: 'Donner ce travail' }).click();
+  await teacher.waitForURL(/done=saved/);
+  assert.match(await teacher.locator('#workload-title + table').textContent(), /30/);
+  await assertAccessible(teacher, 'a lesson written up, with its homework and the workload');
+
+  const pupil = await newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+  await login(pupil, 'lucie.demo-eleve');
+  await pupil.goto(base + `/cahier?from=${lessonDate}`);
+  const item = pupil.locator('.homework', { hasText: 'Exercices 5 et 6 page 48' });
+  await item.waitFor();
+  assert.match(await pupil.locator('#log-title').locator('..').textContent(), /Les fractions/);
+  await item.getByRole('button', { name: /Marquer comme fait/ }).click();
+  await pupil.goto(base + `/cahier?from=${lessonDate}`);
+  assert.equal(await pupil.locator('.homework', { hasText: 'Exercices 5 et 6 page 48' }).getByRole('button').getAttribute('aria-pressed'), 'true');
+  const overflow = await pupil.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
+  await assertAccessible(pupil, "a pupil's homework and lessons");
 });

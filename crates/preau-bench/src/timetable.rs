@@ -6,6 +6,11 @@
 //!   after the other, and that teacher's whole school year through the API (as the territory
 //!   admin), which computes the same lessons and names without writing iCalendar.
 //!
+//! - a pupil's homework due over two weeks (`GET /api/v1/homework`, JSON, and the `/cahier`
+//!   page), after a school year of homework is written into the demo's database: one item per
+//!   course per week (a class sees some fifteen a week), each with its classes, and the pupil's
+//!   ticks on some; at the same rate, then at saturation.
+//!
 //! The week asked for is the first full week of October of the school year under way (never a
 //! holiday), whatever day the benchmark runs.
 
@@ -50,6 +55,54 @@ async fn busiest_teacher_feed(db: &Path) -> Result<(String, i64, String)> {
         .await?;
     pool.close().await;
     Ok((person, courses, token))
+}
+
+/// A school year of homework for every demo course: one item a week, due on the course's
+/// weekday, written straight into the database; the pupil ticks every other one of theirs.
+/// How many items were written.
+async fn seed_homework(db: &Path, year: i32) -> Result<usize> {
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display())).await?;
+    let courses = sqlx::query("SELECT c.id, c.structure_id, c.subject, c.weekday, (SELECT MIN(person_id) FROM tt_course_teachers t WHERE t.course_id = c.id) AS teacher, (SELECT MIN(group_id) FROM tt_course_groups g WHERE g.course_id = c.id) AS grp FROM tt_courses c")
+        .fetch_all(&pool)
+        .await?;
+    let pupil: String = sqlx::query("SELECT id FROM people WHERE login = $1").bind(PUPIL.0).fetch_one(&pool).await?.try_get(0)?;
+    let mine: Vec<String> = sqlx::query("SELECT group_id FROM group_members WHERE person_id = $1")
+        .bind(pupil.clone())
+        .fetch_all(&pool)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get(0).ok())
+        .collect();
+    let start = chrono::NaiveDate::from_ymd_opt(year, 9, 7).context("date")?;
+    let mut tx = pool.begin().await?;
+    let mut n = 0;
+    for c in &courses {
+        let (id, structure, subject, weekday): (String, String, String, i64) = (c.try_get(0)?, c.try_get(1)?, c.try_get(2)?, c.try_get(3)?);
+        let (teacher, group): (Option<String>, Option<String>) = (c.try_get(4)?, c.try_get(5)?);
+        let (Some(teacher), Some(group)) = (teacher, group) else { continue };
+        for week in 0..40u64 {
+            let due = start + chrono::Days::new(week * 7 + weekday as u64 - 1);
+            let set_on = due - chrono::Days::new(7);
+            let hw = uuid::Uuid::now_v7().to_string();
+            sqlx::query("INSERT INTO cdt_homework (id, structure_id, course_id, set_on, subject, teacher_id, due_date, instructions, minutes, attachments, hand_in, publish_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 20, '[]', 0, 0, 0, 0)")
+                .bind(hw.clone()).bind(structure.clone()).bind(id.clone()).bind(set_on.to_string()).bind(subject.clone()).bind(teacher.clone()).bind(due.to_string())
+                .bind(format!("<p>Exercices {} et {} page {}</p>", week + 1, week + 2, 10 + week * 3))
+                .execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO cdt_homework_groups (group_id, due_date, homework_id) VALUES ($1, $2, $3)")
+                .bind(group.clone())
+                .bind(due.to_string())
+                .bind(hw.clone())
+                .execute(&mut *tx)
+                .await?;
+            if mine.contains(&group) && n % 2 == 0 {
+                sqlx::query("INSERT INTO cdt_done (pupil_id, homework_id, at) VALUES ($1, $2, 0)").bind(pupil.clone()).bind(hw).execute(&mut *tx).await?;
+            }
+            n += 1;
+        }
+    }
+    tx.commit().await?;
+    pool.close().await;
+    Ok(n)
 }
 
 fn leak(s: String) -> &'static str {
@@ -115,6 +168,43 @@ pub async fn bench(a: &crate::Args) -> Result<()> {
     println!("p99 ratio to /healthz at the same rate: JSON {:.2}, page {:.2}", p99s[1] / p99s[0], p99s[2] / p99s[0]);
 
     println!("\n## saturation (closed loop, {CONNS} connections)\n| endpoint | req/s | p50 ms | p99 ms |\n|---|---|---|---|");
+    let mut rates = vec![];
+    for (name, req) in &phases {
+        let (by, el) = closed(&s.addr, CONNS, a.secs, vec![req.clone()]).await?;
+        let mut st = merged(&by, |c| c == 200);
+        let r = st.latencies_us.len() as f64 / el;
+        rates.push(r);
+        println!("| {name} | {r:.0} | {:.2} | {:.2} |", st.pct(0.5), st.pct(0.99));
+    }
+    println!("throughput ratio to /healthz: JSON {:.2}, page {:.2}", rates[1] / rates[0], rates[2] / rates[0]);
+
+    // Homework due over two weeks.
+    let written = seed_homework(&data.join("preau.db"), year).await?;
+    let due_api = leak(format!("/api/v1/homework?from={week}&to={year}-10-20"));
+    let due_page = leak(format!("/cahier?from={week}"));
+    let items = c.get(due_api, Some(&cookie)).await.map(|_| c.body().matches("\"instructions\"").count())?;
+    if items == 0 {
+        bail!("the pupil has no homework due");
+    }
+    println!(
+        "\n## a pupil's homework due over two weeks ({items} items; {written} written for the school year), open loop at {RATE:.0} req/s\n| endpoint | req/s | p50 ms | p99 ms | non-200 |\n|---|---|---|---|---|"
+    );
+    let phases = [
+        ("/healthz (baseline)", Req::Get("/healthz", None)),
+        ("homework due, JSON (`/api/v1/homework`)", Req::Get(due_api, Some(cookie.clone()))),
+        ("cahier page (`/cahier`)", Req::Get(due_page, Some(cookie.clone()))),
+    ];
+    let mut p99s = vec![];
+    for (name, req) in &phases {
+        let (by, el) = open(&s.addr, CONNS, RATE, a.secs, vec![req.clone()]).await?;
+        let mut st = merged(&by, |_| true);
+        let ok = count(&by, |c| c == 200);
+        let p99 = st.pct(0.99);
+        p99s.push(p99);
+        println!("| {name} | {:.0} | {:.2} | {p99:.2} | {} |", st.latencies_us.len() as f64 / el, st.pct(0.5), st.latencies_us.len() - ok);
+    }
+    println!("p99 ratio to /healthz at the same rate: JSON {:.2}, page {:.2}", p99s[1] / p99s[0], p99s[2] / p99s[0]);
+    println!("\n## homework due at saturation (closed loop, {CONNS} connections)\n| endpoint | req/s | p50 ms | p99 ms |\n|---|---|---|---|");
     let mut rates = vec![];
     for (name, req) in &phases {
         let (by, el) = closed(&s.addr, CONNS, a.secs, vec![req.clone()]).await?;

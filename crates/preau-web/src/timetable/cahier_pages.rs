@@ -124,7 +124,8 @@ async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<
     let Some(pupil) = pupil else {
         return teacher_home(&state, &a, tr, user, q.get("week").and_then(|w| w.parse().ok())).await;
     };
-    let day = today(&state);
+    // From a chosen day (browsing), by default today.
+    let day = q.get("from").and_then(|d| d.parse().ok()).unwrap_or_else(|| today(&state));
     let due = state.timetable.homework_for(&a.principal, pupil, day, day + Days::new(14)).await.map_err(|e| a.fail(e))?;
     let mut by_day: BTreeMap<NaiveDate, Vec<ShownHomework>> = BTreeMap::new();
     for d in due {
@@ -161,8 +162,8 @@ async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<
         log,
         lessons: vec![],
         teacher: false,
-        prev: String::new(),
-        next: String::new(),
+        prev: format!("/cahier?pupil={pupil}&from={}", day - Days::new(14)),
+        next: format!("/cahier?pupil={pupil}&from={}", day + Days::new(14)),
     }))
 }
 
