@@ -7,8 +7,8 @@
 # picker, one message to 2,000 pupils with their pages open, sustained sending, 10,000 live
 # streams; --documents for the documents benchmark: a 1 GiB file and 1,000 small files against
 # cp and cat, RSS while uploading, 100 concurrent uploads; --timetable for the timetable
-# benchmark: a pupil's week at 2,000 req/s and at saturation, a teacher's calendar feed and
-# whole year; --postgres URL runs the import or
+# benchmark: a pupil's week and homework due at 2,000 req/s and at saturation, a teacher's
+# calendar feed and whole year; --postgres URL runs the import or
 # communication benchmark on PostgreSQL too).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -61,6 +61,7 @@ async fn busiest_teacher_feed(db: &Path) -> Result<(String, i64, String)> {
 /// weekday, written straight into the database; the pupil ticks every other one of theirs.
 /// How many items were written.
 async fn seed_homework(db: &Path, year: i32) -> Result<usize> {
+    sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display())).await?;
     let courses = sqlx::query("SELECT c.id, c.structure_id, c.subject, c.weekday, (SELECT MIN(person_id) FROM tt_course_teachers t WHERE t.course_id = c.id) AS teacher, (SELECT MIN(group_id) FROM tt_course_groups g WHERE g.course_id = c.id) AS grp FROM tt_courses c")
         .fetch_all(&pool)
@@ -103,6 +104,45 @@ async fn seed_homework(db: &Path, year: i32) -> Result<usize> {
     tx.commit().await?;
     pool.close().await;
     Ok(n)
+}
+
+/// The demo school with the most courses, and its timetable as the CSV a timetabling tool
+/// would export (teachers by login, classes by code); with `moved`, every tenth course in
+/// another room.
+async fn school_csv(db: &Path, moved: bool) -> Result<(String, usize, String)> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display())).await?;
+    let structure: String =
+        sqlx::query("SELECT structure_id FROM tt_courses GROUP BY structure_id ORDER BY COUNT(*) DESC LIMIT 1").fetch_one(&pool).await?.try_get(0)?;
+    let rows = sqlx::query("SELECT c.weekday, c.start_minute, c.end_minute, c.subject, c.room, c.weeks, (SELECT MIN(g.code) FROM tt_course_groups cg JOIN class_groups g ON g.id = cg.group_id WHERE cg.course_id = c.id) AS grp, (SELECT MIN(p.login) FROM tt_course_teachers t JOIN people p ON p.id = t.person_id WHERE t.course_id = c.id) AS teacher FROM tt_courses c WHERE c.structure_id = $1 AND c.source <> 'csv' ORDER BY c.id")
+        .bind(structure.clone())
+        .fetch_all(&pool)
+        .await?;
+    pool.close().await;
+    let mut csv = String::from("jour;debut;fin;matiere;classes;professeurs;salle;semaines\n");
+    let hm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
+    for (i, r) in rows.iter().enumerate() {
+        let (day, start, end, subject, room, weeks): (i64, i64, i64, String, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
+        let (group, teacher): (Option<String>, Option<String>) = (r.try_get(6)?, r.try_get(7)?);
+        let room = if moved && i % 10 == 0 { format!("{room}-bis") } else { room };
+        csv.push_str(&format!("{day};{};{};{subject};{};{};{room};{weeks}\n", hm(start), hm(end), group.unwrap_or_default(), teacher.unwrap_or_default()));
+    }
+    Ok((structure, rows.len(), csv))
+}
+
+/// Posts a CSV import as the admin; the time in ms and the report.
+async fn timed_import(addr: &str, admin: &(String, String), structure: &str, csv: &str) -> Result<(f64, String)> {
+    let mut c = Conn::open(addr).await?;
+    let t = Instant::now();
+    let r = c
+        .send_json("POST", &format!("/api/v1/structures/{structure}/timetable/import"), &format!("Cookie: {}\r\nX-CSRF-Token: {}\r\n", admin.0, admin.1), csv)
+        .await?;
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    if r.status != 200 {
+        bail!("import answered {}: {}", r.status, c.body());
+    }
+    Ok((ms, c.body()))
 }
 
 fn leak(s: String) -> &'static str {
@@ -240,6 +280,31 @@ pub async fn bench(a: &crate::Args) -> Result<()> {
         pct(&whole, 0.99),
         whole[whole.len() - 1]
     );
+
+    // A whole school's timetable imported, then imported again: unchanged, and with a tenth
+    // of its courses moved to another room (alternately, so each run applies changes).
+    let (structure, n, csv) = school_csv(&data.join("preau.db"), false).await?;
+    let (_, _, moved) = school_csv(&data.join("preau.db"), true).await?;
+    let (list, _) = sequential(&s.addr, &format!("/api/v1/structures/{structure}/courses"), Some(&admin.0), 20).await?;
+    let (first, report) = timed_import(&s.addr, &admin, &structure, &csv).await?;
+    println!("\n## a whole school's timetable imported from CSV ({n} courses, {} KiB)\nfirst import: {first:.0} ms — {report}", csv.len() / 1024);
+    let (mut same, mut changed) = (vec![], vec![]);
+    for i in 0..6 {
+        let (ms, _) = timed_import(&s.addr, &admin, &structure, &csv).await?;
+        same.push(ms);
+        let (ms, report) = timed_import(&s.addr, &admin, &structure, if i % 2 == 0 { &moved } else { &csv }).await?;
+        if i == 0 {
+            println!("re-import with a tenth moved: {report}");
+        }
+        changed.push(ms);
+    }
+    same.sort_by(f64::total_cmp);
+    changed.sort_by(f64::total_cmp);
+    println!("| request | p50 ms | max ms | ratio of max to the 2 s target | ratio of p50 to reading the school's courses |\n|---|---|---|---|---|");
+    println!("| reading the school's courses (`GET …/courses`, 20) | {:.1} | {:.1} | | 1.00 |", pct(&list, 0.5), list[list.len() - 1]);
+    for (name, t) in [("re-import, unchanged (6)", &same), ("re-import, changes applied (6)", &changed)] {
+        println!("| {name} | {:.1} | {:.1} | {:.3} | {:.1} |", pct(t, 0.5), t[t.len() - 1], t[t.len() - 1] / 2000.0, pct(t, 0.5) / pct(&list, 0.5));
+    }
     drop(s);
     let _ = std::fs::remove_dir_all(&data);
     Ok(())

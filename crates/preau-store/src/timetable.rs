@@ -105,6 +105,17 @@ async fn insert_course_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
     links_tx(tx, c).await
 }
 
+const UPDATE_COURSE: &str = "UPDATE tt_courses SET structure_id = $2, subject = $3, room = $4, weekday = $5, start_minute = $6, end_minute = $7, weeks = $8, valid_from = $9, valid_to = $10, source = $11, source_key = $12 WHERE id = $1";
+
+/// Rewrites a course and its links in place (its lessons' changes stay).
+async fn update_course_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
+    bind_course(UPDATE_COURSE, c).execute(&mut **tx).await.map_err(db_err)?;
+    for table in ["tt_course_groups", "tt_course_teachers"] {
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE course_id = $1"))).bind(c.id.to_string()).execute(&mut **tx).await.map_err(db_err)?;
+    }
+    links_tx(tx, c).await
+}
+
 async fn links_tx(tx: &mut Tx<'_>, c: &Course) -> Result<()> {
     for g in &c.groups {
         sqlx::query("INSERT INTO tt_course_groups (group_id, course_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -163,6 +174,9 @@ impl TimetableStore for Store {
         }
         for c in &diff.added {
             insert_course_tx(&mut tx, c).await?;
+        }
+        for c in &diff.updated {
+            update_course_tx(&mut tx, c).await?;
         }
         write_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)

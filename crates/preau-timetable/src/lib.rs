@@ -9,6 +9,7 @@ pub mod cahier;
 pub mod calendar;
 pub mod demo;
 pub mod ics;
+pub mod import;
 pub mod lessons;
 pub mod manage;
 pub mod model;

@@ -7,10 +7,13 @@ use preau_communication::CommunicationStore;
 use preau_core::{CourseId, EntryId, GroupId, HomeworkId, PersonId, Result, StructureId};
 use preau_directory::AuditEntry;
 
-/// Courses added and removed together, in one transaction (the demo's; an import's later).
+/// Courses added, changed in place and removed together, in one transaction (the demo's, an
+/// import's).
 #[derive(Debug, Default)]
 pub struct CourseDiff {
     pub added: Vec<Course>,
+    /// Changed courses, by id: their lessons' changes are kept.
+    pub updated: Vec<Course>,
     pub removed: Vec<CourseId>,
 }
 

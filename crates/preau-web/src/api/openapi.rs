@@ -155,6 +155,13 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
         "",
         201,
     ),
+    (
+        "post",
+        "/api/v1/structures/{id}/timetable/import",
+        "Import a timetable CSV (body; ?dry_run=true): every line checked first, then only the difference with the previous import applied; the report (422 with errors per line, nothing applied)",
+        "",
+        200,
+    ),
     ("delete", "/api/v1/courses/{id}", "Delete a course with its lessons' changes", "", 204),
     (
         "put",

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/timetable", get(lessons))
         .route("/api/v1/structures/{id}/courses", get(courses).post(add_course))
+        .route("/api/v1/structures/{id}/timetable/import", post(import_csv))
         .route("/api/v1/courses/{id}", axum::routing::delete(delete_course))
         .route("/api/v1/courses/{id}/lessons/{date}", put(change).delete(undo))
         .route("/api/v1/me/calendar-link", post(make_link).delete(revoke_link))
@@ -112,6 +113,25 @@ async fn add_course(State(state): State<AppState>, c: ApiCaller, Path(id): Path<
     };
     let course = state.timetable.add_course(&c.principal, id, input).await?;
     Ok((StatusCode::CREATED, Json(course)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Imports a CSV timetable: the report, `422` when a line was wrong (nothing applied).
+async fn import_csv(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<StructureId>,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let report = state.timetable.import_csv(&c.principal, id, &body, q.dry_run).await?;
+    let status = if report.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, Json(report)).into_response())
 }
 
 async fn delete_course(State(state): State<AppState>, c: ApiCaller, Path(id): Path<CourseId>) -> ApiResult {

@@ -228,3 +228,76 @@ async fn a_calendar_feed_lists_a_teachers_lessons_and_changes_and_stops_when_rev
     assert_eq!(s.app.json(&teacher, "DELETE", "/api/v1/me/calendar-link", None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(s.app.get(&Client::default(), &new_path).await.status, StatusCode::NOT_FOUND);
 }
+
+/// Posts a CSV timetable to Jules Verne's import (a dry run with `dry`).
+async fn import(s: &School, c: &Client, csv: &[u8], dry: bool) -> Resp {
+    let q = if dry { "?dry_run=true" } else { "" };
+    let req = axum::http::Request::post(format!("/api/v1/structures/{}/timetable/import{q}", s.jv.id))
+        .header("content-type", "text/csv")
+        .header("x-csrf-token", c.csrf.clone());
+    s.app.send(c, req, axum::body::Body::from(csv.to_vec())).await
+}
+
+fn counts(r: &Resp) -> (u64, u64, u64, u64, bool) {
+    let j = r.json();
+    let n = |k: &str| j[k].as_u64().unwrap_or(99);
+    (n("created"), n("updated"), n("removed"), n("unchanged"), j["applied"].as_bool().unwrap_or(false))
+}
+
+#[tokio::test]
+async fn a_csv_timetable_is_checked_line_by_line_and_a_reimport_applies_only_the_difference() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    // Latin-1, as a timetabling tool may export it; teachers by "FAMILY Given" or "Given Family".
+    let first = "jour;debut;fin;matiere;classes;professeurs;salle;semaines\r\nlundi;08:00;08:55;Mathématiques;4B;MARTIN Claire;B12;toutes\r\nmardi;10:00;10:55;Sciences;4B;Claire Martin;Labo;A\r\n";
+    let latin1: Vec<u8> = first.chars().map(|c| c as u32 as u8).collect();
+    assert_eq!(import(&s, &teacher, &latin1, false).await.status, StatusCode::FORBIDDEN, "a teacher does not import");
+    let r = import(&s, &admin, &latin1, false).await;
+    assert_eq!((r.status, counts(&r)), (StatusCode::OK, (2, 0, 0, 0, true)), "{}", r.body);
+    assert_eq!(subjects_on(&week(&s, &pupil, "week=2026-09-14").await), vec!["2026-09-14 08:00 Mathématiques", "2026-09-15 10:00 Sciences"]);
+
+    // Bad lines are each reported, and nothing is applied.
+    let bad = format!("{first}dimanche;08:00;09:00;Latin;4B;;;\r\nlundi;14:00;15:00;Latin;4Z;Inconnu Prof;;\r\nlundi;16:00;15:00;Latin;4B;;;\r\n");
+    let r = import(&s, &admin, bad.as_bytes(), false).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let errors: Vec<(u64, String, String)> = r.json()["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap_or(0), e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            (4, "day".into(), "timetable.weekday".into()),
+            (5, "groups".into(), "timetable.group_unknown".into()),
+            (5, "teachers".into(), "timetable.import_teacher_unknown".into()),
+            (6, "end".into(), "timetable.times".into()),
+        ]
+    );
+    assert!(!r.json()["applied"].as_bool().unwrap_or(true));
+    // The same file again changes nothing.
+    let r = import(&s, &admin, &latin1, false).await;
+    assert_eq!(counts(&r), (0, 0, 0, 2, false), "{}", r.body);
+
+    // A lesson of Sciences is cancelled; a course entered by hand stays whatever the imports.
+    let sciences = week(&s, &pupil, "week=2026-09-14").await[1]["course"].as_str().expect("course").to_owned();
+    let r = s.app.json(&admin, "PUT", &format!("/api/v1/courses/{sciences}/lessons/2026-09-29"), Some(json!({"cancelled": true}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let claire = s.who("Claire", "Martin").await.id.to_string();
+    course(&s, &admin, "Histoire", "4B", &claire, (4, "09:00"), "every").await;
+    // The next export: Sciences in another room, Mathématiques gone, Anglais for 4C added.
+    let next = "jour;debut;fin;matiere;classes;professeurs;salle;semaines\nmardi;10:00;10:55;Sciences;4B;Claire Martin;B14;A\njeudi;14:00;14:55;Anglais;4C;Claire Martin;C3;toutes\n";
+    let dry = import(&s, &admin, next.as_bytes(), true).await;
+    assert_eq!(counts(&dry), (1, 1, 1, 0, false), "{}", dry.body);
+    assert_eq!(week(&s, &pupil, "week=2026-09-14").await.len(), 3, "a dry run writes nothing");
+    let r = import(&s, &admin, next.as_bytes(), false).await;
+    assert_eq!(counts(&r), (1, 1, 1, 0, true), "{}", r.body);
+    let after = week(&s, &pupil, "week=2026-09-28").await;
+    assert_eq!(subjects_on(&after), vec!["2026-09-29 10:00 Sciences", "2026-10-01 09:00 Histoire"]);
+    assert_eq!((after[0]["room"].as_str(), after[0]["status"].as_str()), (Some("B14"), Some("cancelled")), "changed in place, its cancelled lesson kept");
+    let log = s.app.state.store.audit_log(s.app.system.territory, None, 500).await.expect("audit");
+    assert_eq!(log.iter().filter(|e| e.action == "timetable.import").count(), 2, "each applied import is in the audit log");
+}
