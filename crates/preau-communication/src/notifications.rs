@@ -32,10 +32,12 @@ pub enum Kind {
     Document,
     /// A lesson of theirs was cancelled, moved, or is given by someone else or elsewhere.
     Timetable,
+    /// Homework: a copy handed in online was returned.
+    Homework,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Message, Kind::News, Kind::Acknowledgement, Kind::Report, Kind::Document, Kind::Timetable];
+    pub const ALL: [Kind; 7] = [Kind::Message, Kind::News, Kind::Acknowledgement, Kind::Report, Kind::Document, Kind::Timetable, Kind::Homework];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Report => "report",
             Kind::Document => "document",
             Kind::Timetable => "timetable",
+            Kind::Homework => "homework",
         }
     }
 

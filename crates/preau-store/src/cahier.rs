@@ -5,8 +5,9 @@ use crate::directory::write_audit;
 use crate::rows::{from_json, ids_json, int, opt_int, parse, text};
 use crate::{Store, db_err};
 use chrono::NaiveDate;
-use preau_core::{CourseId, EntryId, Error, GroupId, HomeworkId, PersonId, Result};
+use preau_core::{CopyId, CourseId, EntryId, Error, GroupId, HomeworkId, PersonId, Result};
 use preau_directory::AuditEntry;
+use preau_timetable::cahier::handin::{Copy, Returned, StoredFile};
 use preau_timetable::cahier::{Due, Entry, Homework, Visa};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Transaction};
@@ -54,9 +55,40 @@ fn homework(r: &AnyRow) -> Result<Homework> {
         minutes: u16::try_from(int(r, "minutes")?).map_err(Error::internal)?,
         attachments: list(r, "attachments")?,
         hand_in: int(r, "hand_in")? != 0,
+        deadline: opt_int(r, "deadline")?,
         publish_at: int(r, "publish_at")?,
         created: int(r, "created_at")?,
         updated: int(r, "updated_at")?,
+    })
+}
+
+fn copy(r: &AnyRow) -> Result<Copy> {
+    let corrected = match crate::rows::opt(r, "corrected_blob")? {
+        Some(blob) => Some(StoredFile {
+            name: crate::rows::opt(r, "corrected_name")?.unwrap_or_default(),
+            blob,
+            size: opt_int(r, "corrected_size")?.unwrap_or(0),
+            content_type: crate::rows::opt(r, "corrected_type")?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let returned = match opt_int(r, "returned_at")? {
+        Some(at) => Some(Returned {
+            at,
+            by: crate::rows::opt_parse(r, "returned_by")?.ok_or_else(|| Error::Internal("returned_by".into()))?,
+            comment: crate::rows::opt(r, "comment")?.unwrap_or_default(),
+            corrected,
+        }),
+        None => None,
+    };
+    Ok(Copy {
+        id: parse(r, "id")?,
+        homework: parse(r, "homework_id")?,
+        pupil: parse(r, "pupil_id")?,
+        file: StoredFile { name: text(r, "name")?, blob: text(r, "blob")?, size: int(r, "size")?, content_type: text(r, "content_type")? },
+        submitted: int(r, "submitted_at")?,
+        late: int(r, "late")? != 0,
+        returned,
     })
 }
 
@@ -166,7 +198,7 @@ impl Store {
     pub(crate) async fn cahier_put_homework(&self, h: &Homework) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM cdt_homework WHERE id = $1").bind(h.id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
-        sqlx::query("INSERT INTO cdt_homework (id, structure_id, course_id, set_on, subject, teacher_id, due_date, instructions, minutes, attachments, hand_in, publish_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+        sqlx::query("INSERT INTO cdt_homework (id, structure_id, course_id, set_on, subject, teacher_id, due_date, instructions, minutes, attachments, hand_in, publish_at, created_at, updated_at, deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
             .bind(h.id.to_string())
             .bind(h.structure.to_string())
             .bind(h.course.to_string())
@@ -181,6 +213,7 @@ impl Store {
             .bind(h.publish_at)
             .bind(h.created)
             .bind(h.updated)
+            .bind(h.deadline)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -221,6 +254,11 @@ impl Store {
         rs.iter().map(|r| Ok(Due { homework: homework(r)?, done: opt_int(r, "done_at")? })).collect()
     }
 
+    pub(crate) async fn cahier_done_of(&self, pupil: PersonId) -> Result<Vec<(HomeworkId, i64)>> {
+        let rs = sqlx::query("SELECT homework_id, at FROM cdt_done WHERE pupil_id = $1").bind(pupil.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        rs.iter().map(|r| Ok((parse(r, "homework_id")?, int(r, "at")?))).collect()
+    }
+
     pub(crate) async fn cahier_set_done(&self, homework: HomeworkId, pupil: PersonId, at: Option<i64>) -> Result<()> {
         let q = match at {
             Some(at) => sqlx::query("INSERT INTO cdt_done (pupil_id, homework_id, at) VALUES ($1, $2, $3) ON CONFLICT (pupil_id, homework_id) DO NOTHING")
@@ -253,5 +291,66 @@ impl Store {
             .map_err(db_err)?;
         write_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn cahier_copies(&self, homework: HomeworkId) -> Result<Vec<Copy>> {
+        let rs = sqlx::query("SELECT * FROM cdt_copies WHERE homework_id = $1").bind(homework.to_string()).fetch_all(&self.pool).await.map_err(db_err)?;
+        rs.iter().map(copy).collect()
+    }
+
+    pub(crate) async fn cahier_copy(&self, id: CopyId) -> Result<Option<Copy>> {
+        let r = sqlx::query("SELECT * FROM cdt_copies WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(db_err)?;
+        r.as_ref().map(copy).transpose()
+    }
+
+    pub(crate) async fn cahier_copy_of(&self, homework: HomeworkId, pupil: PersonId) -> Result<Option<Copy>> {
+        let r = sqlx::query("SELECT * FROM cdt_copies WHERE homework_id = $1 AND pupil_id = $2")
+            .bind(homework.to_string())
+            .bind(pupil.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        r.as_ref().map(copy).transpose()
+    }
+
+    pub(crate) async fn cahier_put_copy(&self, c: &Copy) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM cdt_copies WHERE homework_id = $1 AND pupil_id = $2")
+            .bind(c.homework.to_string())
+            .bind(c.pupil.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("INSERT INTO cdt_copies (id, homework_id, pupil_id, name, blob, size, content_type, submitted_at, late) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(c.id.to_string())
+            .bind(c.homework.to_string())
+            .bind(c.pupil.to_string())
+            .bind(c.file.name.clone())
+            .bind(c.file.blob.clone())
+            .bind(c.file.size)
+            .bind(c.file.content_type.clone())
+            .bind(c.submitted)
+            .bind(i64::from(c.late))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    pub(crate) async fn cahier_return_copy(&self, id: CopyId, r: &Returned) -> Result<()> {
+        let f = r.corrected.as_ref();
+        sqlx::query("UPDATE cdt_copies SET returned_at = $2, returned_by = $3, comment = $4, corrected_name = $5, corrected_blob = $6, corrected_size = $7, corrected_type = $8 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(r.at)
+            .bind(r.by.to_string())
+            .bind(r.comment.clone())
+            .bind(f.map(|f| f.name.clone()))
+            .bind(f.map(|f| f.blob.clone()))
+            .bind(f.map(|f| f.size))
+            .bind(f.map(|f| f.content_type.clone()))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
 }

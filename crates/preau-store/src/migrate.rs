@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (27, "document_links", include_str!("../migrations/0027_document_links.sql")),
     (28, "timetable", include_str!("../migrations/0028_timetable.sql")),
     (29, "cahier", include_str!("../migrations/0029_cahier.sql")),
+    (30, "handin", include_str!("../migrations/0030_handin.sql")),
 ];
 
 /// The migrations that only one dialect runs.

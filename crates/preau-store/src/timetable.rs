@@ -6,8 +6,9 @@ use crate::directory::write_audit;
 use crate::rows::{from_json, int, opt, opt_int, opt_parse, parse, text};
 use crate::{Store, db_err};
 use chrono::NaiveDate;
-use preau_core::{CourseId, EntryId, Error, GroupId, HomeworkId, PersonId, Result, StructureId};
+use preau_core::{CopyId, CourseId, EntryId, Error, GroupId, HomeworkId, PersonId, Result, StructureId};
 use preau_directory::AuditEntry;
+use preau_timetable::cahier::handin::{Copy, Returned};
 use preau_timetable::cahier::{Due, Entry, Homework, Visa};
 use preau_timetable::store::CourseDiff;
 use preau_timetable::{Change, Course, TimetableStore, Weeks};
@@ -302,6 +303,10 @@ impl TimetableStore for Store {
         self.cahier_homework_due(pupil, groups, from, to).await
     }
 
+    async fn done_of(&self, pupil: PersonId) -> Result<Vec<(HomeworkId, i64)>> {
+        self.cahier_done_of(pupil).await
+    }
+
     async fn set_done(&self, homework: HomeworkId, pupil: PersonId, at: Option<i64>) -> Result<()> {
         self.cahier_set_done(homework, pupil, at).await
     }
@@ -312,5 +317,25 @@ impl TimetableStore for Store {
 
     async fn insert_visa(&self, visa: &Visa, audit: &AuditEntry) -> Result<()> {
         self.cahier_insert_visa(visa, audit).await
+    }
+
+    async fn copies(&self, homework: HomeworkId) -> Result<Vec<Copy>> {
+        self.cahier_copies(homework).await
+    }
+
+    async fn copy(&self, id: CopyId) -> Result<Option<Copy>> {
+        self.cahier_copy(id).await
+    }
+
+    async fn copy_of(&self, homework: HomeworkId, pupil: PersonId) -> Result<Option<Copy>> {
+        self.cahier_copy_of(homework, pupil).await
+    }
+
+    async fn put_copy(&self, copy: &Copy) -> Result<()> {
+        self.cahier_put_copy(copy).await
+    }
+
+    async fn return_copy(&self, id: CopyId, returned: &Returned) -> Result<()> {
+        self.cahier_return_copy(id, returned).await
     }
 }

@@ -33,16 +33,24 @@ pub struct Timetable<S> {
     pub communication: Communication<S>,
     /// Each structure's timetable, read once (see [`cache`]).
     pub cache: Arc<cache::Cache>,
+    /// The homework due soon per group, and pupils' ticks (see [`cahier::cache`]).
+    pub due: Arc<cahier::cache::DueCache>,
 }
 
 impl<S> Clone for Timetable<S> {
     fn clone(&self) -> Self {
-        Self { store: self.store.clone(), clock: self.clock.clone(), communication: self.communication.clone(), cache: self.cache.clone() }
+        Self {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            communication: self.communication.clone(),
+            cache: self.cache.clone(),
+            due: self.due.clone(),
+        }
     }
 }
 
 impl<S: TimetableStore> Timetable<S> {
     pub fn new(communication: Communication<S>) -> Self {
-        Self { store: communication.store.clone(), clock: communication.clock.clone(), communication, cache: Arc::default() }
+        Self { store: communication.store.clone(), clock: communication.clock.clone(), communication, cache: Arc::default(), due: Arc::default() }
     }
 }

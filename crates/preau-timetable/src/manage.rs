@@ -56,6 +56,11 @@ impl<S: TimetableStore> Timetable<S> {
         if self.holds(caller, s, &[]).await? { Ok(()) } else { Err(Error::Forbidden) }
     }
 
+    /// Whether the caller manages the timetable of a structure (enters and imports courses).
+    pub async fn manages(&self, caller: &Principal, s: StructureId) -> Result<bool> {
+        self.holds(caller, s, &[]).await
+    }
+
     /// Whether the caller may change the lessons of a structure: its timetable managers, its
     /// direction and school life.
     pub async fn may_change_lessons(&self, caller: &Principal, s: StructureId) -> Result<bool> {

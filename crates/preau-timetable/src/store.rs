@@ -1,10 +1,11 @@
 //! The storage port of the timetable, implemented by `preau-store`.
 
+use crate::cahier::handin::{Copy, Returned};
 use crate::cahier::model::{Due, Entry, Homework, Visa};
 use crate::model::{Change, Course};
 use chrono::NaiveDate;
 use preau_communication::CommunicationStore;
-use preau_core::{CourseId, EntryId, GroupId, HomeworkId, PersonId, Result, StructureId};
+use preau_core::{CopyId, CourseId, EntryId, GroupId, HomeworkId, PersonId, Result, StructureId};
 use preau_directory::AuditEntry;
 
 /// Courses added, changed in place and removed together, in one transaction (the demo's, an
@@ -60,10 +61,21 @@ pub trait TimetableStore: CommunicationStore {
     async fn lesson_homework(&self, course: CourseId, set_on: NaiveDate) -> Result<Vec<Homework>>;
     /// The homework of any of these groups due from `from` to `to`, with the pupil's ticks.
     async fn homework_due(&self, pupil: PersonId, groups: &[GroupId], from: NaiveDate, to: NaiveDate) -> Result<Vec<Due>>;
+    /// A pupil's ticks: the homework they ticked, with when.
+    async fn done_of(&self, pupil: PersonId) -> Result<Vec<(HomeworkId, i64)>>;
     /// Ticks (with the time) or unticks a pupil's homework.
     async fn set_done(&self, homework: HomeworkId, pupil: PersonId, at: Option<i64>) -> Result<()>;
 
     /// The visas of a class or group's cahier.
     async fn visas(&self, group: GroupId) -> Result<Vec<Visa>>;
     async fn insert_visa(&self, visa: &Visa, audit: &AuditEntry) -> Result<()>;
+
+    /// The copies handed in for homework.
+    async fn copies(&self, homework: HomeworkId) -> Result<Vec<Copy>>;
+    async fn copy(&self, id: CopyId) -> Result<Option<Copy>>;
+    /// A pupil's copy for homework.
+    async fn copy_of(&self, homework: HomeworkId, pupil: PersonId) -> Result<Option<Copy>>;
+    /// Records a copy (replacing the pupil's earlier one for that homework).
+    async fn put_copy(&self, copy: &Copy) -> Result<()>;
+    async fn return_copy(&self, id: CopyId, returned: &Returned) -> Result<()>;
 }

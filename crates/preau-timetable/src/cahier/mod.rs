@@ -1,6 +1,8 @@
 //! The *cahier de textes*: what was done in each lesson, the homework set, the pupils' ticks,
 //! the class's workload, the head's visas, and the online hand-in of homework.
 
+pub mod cache;
+pub mod handin;
 pub mod model;
 pub mod read;
 pub mod rich;

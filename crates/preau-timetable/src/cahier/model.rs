@@ -50,6 +50,8 @@ pub struct Homework {
     pub attachments: Vec<DocumentId>,
     /// Whether pupils hand it in online.
     pub hand_in: bool,
+    /// When copies are due (by default 8:00 on the day it is due); later ones are late.
+    pub deadline: Option<i64>,
     pub publish_at: i64,
     pub created: i64,
     pub updated: i64,

@@ -73,13 +73,48 @@ impl<S: TimetableStore> Timetable<S> {
         let me = self.require_family(caller, pupil).await?;
         let groups = self.pupil_groups(pupil).await?;
         let now = self.clock.now();
-        let mut due = self.store.homework_due(pupil, &groups, from, to).await?;
+        let (start, end) = super::cache::window(preau_core::local_time::paris_date(now));
+        let mut due = if from >= start && to <= end {
+            let ticks = if me == pupil { Some(self.ticks(pupil).await?) } else { None };
+            let mut list = vec![];
+            for g in &groups {
+                for h in self.due_soon(*g, start, end).await?.iter().filter(|h| h.due >= from && h.due <= to) {
+                    if !list.iter().any(|d: &Due| d.homework.id == h.id) {
+                        list.push(Due { done: ticks.as_ref().and_then(|t| t.get(&h.id).copied()), homework: h.clone() });
+                    }
+                }
+            }
+            list
+        } else {
+            self.store.homework_due(pupil, &groups, from, to).await?
+        };
         due.retain(|d| d.homework.publish_at <= now);
         if me != pupil {
             due.iter_mut().for_each(|d| d.done = None);
         }
-        due.sort_by(|a, b| (a.homework.due, &a.homework.subject).cmp(&(b.homework.due, &b.homework.subject)));
+        due.sort_by(|a, b| (a.homework.due, &a.homework.subject, a.homework.id).cmp(&(b.homework.due, &b.homework.subject, b.homework.id)));
         Ok(due)
+    }
+
+    /// A group's homework due in the window starting at `start`, from memory when kept.
+    async fn due_soon(&self, g: GroupId, start: NaiveDate, end: NaiveDate) -> Result<std::sync::Arc<Vec<Homework>>> {
+        if let Some(list) = self.due.group(g, start) {
+            return Ok(list);
+        }
+        let list: std::sync::Arc<Vec<Homework>> =
+            std::sync::Arc::new(self.store.homework_due(PersonId::default(), &[g], start, end).await?.into_iter().map(|d| d.homework).collect());
+        self.due.put_group(g, start, list.clone());
+        Ok(list)
+    }
+
+    /// A pupil's ticks, from memory when kept.
+    async fn ticks(&self, pupil: PersonId) -> Result<super::cache::Ticks> {
+        if let Some(t) = self.due.ticks(pupil) {
+            return Ok(t);
+        }
+        let t: super::cache::Ticks = std::sync::Arc::new(self.store.done_of(pupil).await?.into_iter().collect());
+        self.due.put_ticks(pupil, t.clone());
+        Ok(t)
     }
 
     /// The published entries of a pupil's lessons from `from` to `to`, by subject then day.

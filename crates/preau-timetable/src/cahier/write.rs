@@ -30,6 +30,8 @@ pub struct HomeworkInput {
     pub minutes: u16,
     pub attachments: Vec<DocumentId>,
     pub hand_in: bool,
+    /// When copies handed in online are due.
+    pub deadline: Option<i64>,
     pub publish_at: Option<i64>,
 }
 
@@ -123,12 +125,14 @@ impl<S: TimetableStore> Timetable<S> {
             minutes: input.minutes,
             attachments: dedup(input.attachments),
             hand_in: input.hand_in,
+            deadline: input.deadline.filter(|_| input.hand_in),
             publish_at: input.publish_at.unwrap_or(now),
             created: now,
             updated: now,
         };
         check_homework(&h, lesson.day)?;
         self.store.put_homework(&h).await?;
+        self.due.forget_groups(&h.groups);
         Ok(h)
     }
 
@@ -136,18 +140,21 @@ impl<S: TimetableStore> Timetable<S> {
     pub async fn update_homework(&self, caller: &Principal, id: HomeworkId, input: HomeworkInput) -> Result<Homework> {
         let before = self.store.homework(id).await?.ok_or(Error::NotFound)?;
         let (_, lesson, _) = self.lesson_to_write(caller, before.course, before.set_on).await?;
+        self.due.forget_groups(&before.groups);
         let h = Homework {
             due: input.due,
             instructions: rich::clean(&input.instructions),
             minutes: input.minutes,
             attachments: dedup(input.attachments),
             hand_in: input.hand_in,
+            deadline: input.deadline.filter(|_| input.hand_in),
             publish_at: input.publish_at.unwrap_or(before.publish_at),
             updated: self.clock.now(),
             ..before
         };
         check_homework(&h, lesson.day)?;
         self.store.put_homework(&h).await?;
+        self.due.forget_groups(&h.groups);
         Ok(h)
     }
 
@@ -155,6 +162,7 @@ impl<S: TimetableStore> Timetable<S> {
         let h = self.store.homework(id).await?.ok_or(Error::NotFound)?;
         self.lesson_to_write(caller, h.course, h.set_on).await?;
         self.store.delete_homework(id).await?;
+        self.due.forget_groups(&h.groups);
         Ok(())
     }
 
@@ -182,7 +190,9 @@ impl<S: TimetableStore> Timetable<S> {
         if h.publish_at > self.clock.now() || !self.pupil_groups(me).await?.iter().any(|g| h.groups.contains(g)) {
             return Err(Error::NotFound);
         }
-        self.store.set_done(id, me, done.then(|| self.clock.now())).await
+        self.store.set_done(id, me, done.then(|| self.clock.now())).await?;
+        self.due.forget_ticks(me);
+        Ok(())
     }
 }
 

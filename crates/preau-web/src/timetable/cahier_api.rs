@@ -73,6 +73,8 @@ pub struct HomeworkBody {
     pub attachments: Vec<DocumentId>,
     #[serde(default)]
     pub hand_in: bool,
+    /// When copies handed in online are due (by default 8:00 on the due day).
+    pub deadline: Option<i64>,
     pub publish_at: Option<i64>,
 }
 
@@ -89,7 +91,15 @@ pub async fn readable(state: &AppState, caller: &Principal, ids: &[DocumentId]) 
 
 pub async fn homework_input(state: &AppState, caller: &Principal, b: HomeworkBody) -> Result<HomeworkInput> {
     readable(state, caller, &b.attachments).await?;
-    Ok(HomeworkInput { due: b.due, instructions: b.instructions, minutes: b.minutes, attachments: b.attachments, hand_in: b.hand_in, publish_at: b.publish_at })
+    Ok(HomeworkInput {
+        due: b.due,
+        instructions: b.instructions,
+        minutes: b.minutes,
+        attachments: b.attachments,
+        hand_in: b.hand_in,
+        deadline: b.deadline,
+        publish_at: b.publish_at,
+    })
 }
 
 async fn lesson(State(state): State<AppState>, c: ApiCaller, Path((course, date)): Path<(CourseId, NaiveDate)>) -> ApiResult {

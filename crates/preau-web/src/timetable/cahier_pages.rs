@@ -57,6 +57,29 @@ struct ShownHomework {
     files: Vec<Attached>,
     done: bool,
     scheduled: Option<String>,
+    /// Handed in online: the page of copies (a teacher's) or the pupil's copy, if any.
+    hand_in: bool,
+    copy: Option<ShownOwnCopy>,
+    /// A copy may still be sent (none yet, or not returned).
+    open: bool,
+}
+
+/// A pupil's own copy, as their cahier shows it.
+struct ShownOwnCopy {
+    name: String,
+    href: String,
+    submitted: String,
+    late: bool,
+    returned: Option<String>,
+    corrected: Option<String>,
+}
+
+impl ShownOwnCopy {
+    fn of(c: preau_timetable::cahier::handin::Copy) -> ShownOwnCopy {
+        let returned = c.returned.as_ref().map(|r| r.comment.clone());
+        let corrected = c.returned.as_ref().and_then(|r| r.corrected.as_ref()).map(|_| format!("/api/v1/copies/{}/corrected", c.id));
+        ShownOwnCopy { href: format!("/api/v1/copies/{}/file", c.id), name: c.file.name, submitted: fmt_time(c.submitted), late: c.late, returned, corrected }
+    }
 }
 
 async fn files(state: &AppState, ids: &[DocumentId], prefix: &str) -> Vec<Attached> {
@@ -80,6 +103,9 @@ async fn shown_homework(state: &AppState, lang: crate::i18n::Lang, h: Homework, 
         files: files(state, &h.attachments, &format!("/api/v1/homework/{}", h.id)).await,
         done,
         scheduled: (h.publish_at > now).then(|| fmt_time(h.publish_at)),
+        open: h.hand_in,
+        hand_in: h.hand_in,
+        copy: None,
     }
 }
 
@@ -107,6 +133,9 @@ struct HomePage {
     due: Vec<(String, Vec<ShownHomework>)>,
     /// Entries by subject.
     log: Vec<(String, Vec<ShownEntry>)>,
+    /// Back from handing in, or the reason it was refused.
+    handed_in: bool,
+    error: Option<String>,
     /// A teacher's lessons of the week: (day, lessons, href of each).
     lessons: Vec<(String, Vec<(ShownLesson, String)>)>,
     teacher: bool,
@@ -129,8 +158,13 @@ async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<
     let due = state.timetable.homework_for(&a.principal, pupil, day, day + Days::new(14)).await.map_err(|e| a.fail(e))?;
     let mut by_day: BTreeMap<NaiveDate, Vec<ShownHomework>> = BTreeMap::new();
     for d in due {
-        let (when, done) = (d.homework.due, d.done.is_some());
-        by_day.entry(when).or_default().push(shown_homework(&state, a.lang, d.homework, done).await);
+        let (when, done, id, hand_in) = (d.homework.due, d.done.is_some(), d.homework.id, d.homework.hand_in);
+        let mut shown = shown_homework(&state, a.lang, d.homework, done).await;
+        if hand_in {
+            shown.copy = state.timetable.my_copy(&a.principal, id, pupil).await.map_err(|e| a.fail(e))?.map(ShownOwnCopy::of);
+            shown.open = shown.copy.as_ref().is_none_or(|c| c.returned.is_none());
+        }
+        by_day.entry(when).or_default().push(shown);
     }
     let entries = state.timetable.lessons_log(&a.principal, pupil, day - Days::new(28), day).await.map_err(|e| a.fail(e))?;
     let mut log: Vec<(String, Vec<ShownEntry>)> = vec![];
@@ -160,6 +194,8 @@ async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<
         children,
         due: by_day.into_iter().map(|(d, list)| (super::pages::day_title(a.lang, d), list)).collect(),
         log,
+        handed_in: q.get("done").is_some_and(|d| d == "handed_in"),
+        error: q.get("error").cloned(),
         lessons: vec![],
         teacher: false,
         prev: format!("/cahier?pupil={pupil}&from={}", day - Days::new(14)),
@@ -191,6 +227,8 @@ async fn teacher_home(state: &AppState, a: &Authed, tr: Tr, user: Option<String>
         children: vec![],
         due: vec![],
         log: vec![],
+        handed_in: false,
+        error: None,
         lessons: days,
         teacher: true,
         prev: format!("/cahier?week={}", monday - Days::new(7)),
@@ -328,7 +366,8 @@ async fn add_homework(State(state): State<AppState>, a: Authed, Path((course, da
             instructions: get_field(&f, "instructions").to_owned(),
             minutes,
             attachments: attachments_of(&f),
-            hand_in: false,
+            hand_in: get_field(&f, "hand_in") == "on",
+            deadline: publish_at(get_field(&f, "deadline")),
             publish_at: publish_at(get_field(&f, "publish_at")),
         };
         readable(&state, &a.principal, &input.attachments).await?;

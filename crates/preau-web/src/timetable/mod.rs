@@ -1,10 +1,15 @@
 //! The timetable's web side: the JSON API (`api.rs`), the week page (`pages.rs`) and the
 //! calendar feed that calendar apps subscribe to (`GET /ics/{token}`, in `api.rs`); the
-//! cahier de textes' API (`cahier_api.rs`) and pages (`cahier_pages.rs`).
+//! cahier de textes' API (`cahier_api.rs`) and pages (`cahier_pages.rs`); homework handed in
+//! online (`handin_api.rs`, `handin_pages.rs`); the CSV import page
+//! of a school's timetable managers (`import_page.rs`).
 
 pub mod api;
 pub mod cahier_api;
 pub mod cahier_pages;
+pub mod handin_api;
+pub mod handin_pages;
+pub mod import_page;
 pub mod pages;
 
 use crate::state::AppState;
@@ -16,7 +21,13 @@ use preau_timetable::model::show_minute;
 use serde::Serialize;
 
 pub fn routes() -> Router<AppState> {
-    api::routes().merge(cahier_api::routes()).merge(pages::routes()).merge(cahier_pages::routes())
+    api::routes()
+        .merge(cahier_api::routes())
+        .merge(handin_api::routes())
+        .merge(pages::routes())
+        .merge(cahier_pages::routes())
+        .merge(import_page::routes())
+        .merge(handin_pages::routes())
 }
 
 /// A lesson as the API and the pages show it: names instead of ids.

@@ -54,6 +54,8 @@ struct WeekPage {
     feed_url: Option<String>,
     /// Back from revoking the address.
     feed_revoked: bool,
+    /// The schools whose timetable the caller manages: (import page, name).
+    managed: Vec<(String, String)>,
 }
 
 pub(crate) fn day_title(lang: Lang, d: NaiveDate) -> String {
@@ -101,6 +103,13 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
         _ => String::new(),
     };
     let feed_made = state.timetable.calendar_link_made(&a.principal).await.map_err(|e| a.fail(e))?.map(fmt_time);
+    let mut managed = vec![];
+    for s in a.principal.memberships.iter().map(|(s, _)| *s).collect::<std::collections::BTreeSet<_>>() {
+        if state.timetable.manages(&a.principal, s).await.map_err(|e| a.fail(e))? {
+            let name = state.store.structure(s).await.map(|x| x.name).unwrap_or_default();
+            managed.push((format!("/timetable/import/{s}"), name));
+        }
+    }
     let tr = Tr(a.lang);
     Ok(render(&WeekPage {
         title: format!("{} — {} {}", tr.t("timetable.title"), tr.t("timetable.week_of"), day_title(a.lang, monday)),
@@ -117,6 +126,7 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
         feed_made,
         feed_url: q.get("feed").cloned(),
         feed_revoked: q.get("done").is_some_and(|d| d == "feed_revoked"),
+        managed,
     }))
 }
 

@@ -113,6 +113,15 @@ async fn homework_set_in_a_lesson_is_read_by_the_class_and_its_parents_and_ticke
     s.app.clock.advance(3 * 86_400);
     let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
     assert_eq!(list(&s, &pupil, due).await.len(), 2);
+    // Deleted or moved homework leaves her list at once (nothing stale is kept).
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    assert_eq!(s.app.json(&teacher, "DELETE", &format!("/api/v1/homework/{hw}"), None).await.status, StatusCode::NO_CONTENT);
+    let left = list(&s, &pupil, due).await;
+    assert_eq!(left.iter().map(|h| h["instructions"].as_str().unwrap_or("")).collect::<Vec<_>>(), vec!["<p>Apprendre la leçon</p>"]);
+    let id = left[0]["id"].as_str().expect("id").to_owned();
+    let moved = json!({"due": "2026-10-12", "instructions": "Apprendre la leçon", "minutes": 45});
+    assert_eq!(s.app.json(&teacher, "PUT", &format!("/api/v1/homework/{id}"), Some(moved)).await.status, StatusCode::OK);
+    assert!(list(&s, &pupil, due).await.is_empty());
 }
 
 #[tokio::test]
@@ -207,4 +216,110 @@ async fn the_pages_let_a_teacher_write_a_lesson_up_and_a_pupil_read_and_tick_it(
     // The class's cahier page.
     let class = s.app.get(&teacher, &format!("/cahier/class/{}?from=2026-09-14", s.class("4B").await)).await;
     assert!(class.body.contains("Les fractions"), "{}", class.body);
+}
+
+/// Puts a pupil's copy for homework.
+async fn hand_in(s: &School, c: &Client, hw: &str, name: &str, bytes: &[u8]) -> Resp {
+    let req = axum::http::Request::put(format!("/api/v1/homework/{hw}/copy?name={}", enc(name))).header("x-csrf-token", c.csrf.clone());
+    s.app.send(c, req, axum::body::Body::from(bytes.to_vec())).await
+}
+
+#[tokio::test]
+async fn copies_are_handed_in_late_or_not_read_by_the_teacher_alone_and_returned_corrected() {
+    let s = school().await;
+    let (maths, teacher) = maths(&s).await;
+    let (zoe, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (_, parent) = s.browser("Anne", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    let colleague = s.app.login(&s.app.person("Jean", "Moulin", &s.jv, Profile::Teacher).await).await;
+    let body = json!({"due": "2026-09-28", "instructions": "Rédaction", "minutes": 60, "hand_in": true});
+    let set = s.app.json(&teacher, "POST", &format!("{}/homework", lesson(&maths, "2026-09-21")), Some(body)).await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.body);
+    let hw = id_of(&set);
+
+    // Zoé hands in on time; Hugo (4C) cannot; her mother sees it, not the list of the class.
+    let r = hand_in(&s, &pupil, &hw, "rédaction.pdf", PDF).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["late"], false);
+    let copy = id_of(&r);
+    assert_eq!(hand_in(&s, &hugo, &hw, "x.pdf", PDF).await.status, StatusCode::NOT_FOUND);
+    let hers = s.app.json(&parent, "GET", &format!("/api/v1/homework/{hw}/copy?pupil={}", zoe.id), None).await;
+    assert_eq!(hers.json()["file"]["name"], "rédaction.pdf", "{}", hers.body);
+    for c in [&parent, &pupil, &colleague] {
+        assert_eq!(s.app.json(c, "GET", &format!("/api/v1/homework/{hw}/copies"), None).await.status, StatusCode::FORBIDDEN);
+    }
+    // Another pupil of the class, or another teacher, cannot read her copy.
+    s.app.clock.advance(7 * 86_400 + 3600);
+    let (_, ines) = s.browser("Inès", "Diallo").await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let colleague = s.app.login(&s.who("Jean", "Moulin").await).await;
+    assert_eq!(s.app.json(&ines, "GET", &format!("/api/v1/copies/{copy}/file"), None).await.status, StatusCode::NOT_FOUND);
+    // Inès hands in after the deadline (8:00 on the 28th): late.
+    let r = hand_in(&s, &ines, &hw, "copie.pdf", b"%PDF-1.7 Ines").await;
+    assert_eq!(r.json()["late"], true, "{}", r.body);
+
+    // The teacher sees both, and who is missing; downloads all as a zip.
+    let list = s.app.json(&teacher, "GET", &format!("/api/v1/homework/{hw}/copies"), None).await.json();
+    let names: Vec<&str> = list["copies"].as_array().expect("copies").iter().filter_map(|c| c[1].as_str()).collect();
+    assert_eq!(names, vec!["Inès Diallo", "Zoé Lefèvre"]);
+    assert!(list["missing"].as_array().expect("missing").iter().all(|m| m[1] != "Zoé Lefèvre" && m[1] != "Inès Diallo"));
+    let zip = s.app.get_bytes(&teacher, &format!("/api/v1/homework/{hw}/copies.zip")).await;
+    assert!(zip.starts_with(b"PK") && zip.windows(PDF.len()).any(|w| w == PDF), "the zip holds Zoé's copy");
+    assert!(String::from_utf8_lossy(&zip).contains("Zoé Lefèvre - rédaction.pdf"));
+
+    // Returned with a comment and a corrected file: Zoé and her mother are told; she cannot
+    // hand in again.
+    let corrected =
+        id_of(&crate::documents::put(&s, &teacher, &format!("person:{}", s.who("Claire", "Martin").await.id), None, "corrigé.pdf", b"%PDF-1.7 corrige").await);
+    let r = s.app.json(&teacher, "POST", &format!("/api/v1/copies/{copy}/return"), Some(json!({"comment": "Bien construit", "corrected": corrected}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(s.app.json(&colleague, "POST", &format!("/api/v1/copies/{copy}/return"), Some(json!({"comment": "x"}))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.get_bytes(&pupil, &format!("/api/v1/copies/{copy}/corrected")).await, b"%PDF-1.7 corrige");
+    let mine = s.app.json(&pupil, "GET", &format!("/api/v1/homework/{hw}/copy"), None).await.json();
+    assert_eq!(mine["returned"]["comment"], "Bien construit");
+    assert_eq!(hand_in(&s, &pupil, &hw, "encore.pdf", PDF).await.status, StatusCode::CONFLICT);
+    let (_, parent) = s.browser("Anne", "Lefèvre").await;
+    for c in [&pupil, &parent] {
+        let feed = s.app.json(c, "GET", "/api/v1/notifications", None).await;
+        assert!(feed.body.contains("copie rendue"), "{}", feed.body);
+    }
+}
+
+#[tokio::test]
+async fn the_pages_let_a_pupil_send_a_copy_and_the_teacher_return_it() {
+    let s = school().await;
+    let (maths, teacher) = maths(&s).await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let link = lesson(&maths, "2026-09-21");
+    let page = format!("/cahier/lesson/{maths}/2026-09-21");
+    let r = s
+        .app
+        .post_form(&teacher, &format!("{page}/homework"), &[("due", "2026-09-28"), ("instructions", "Rédaction"), ("minutes", "45"), ("hand_in", "on")])
+        .await;
+    assert!(r.location().ends_with("?done=saved"), "{} {}", r.status, r.body);
+    let hw = s.app.json(&teacher, "GET", &link, None).await.json()["homework"][0]["id"].as_str().expect("homework").to_owned();
+    assert!(s.app.get(&teacher, &page).await.body.contains(&format!("/cahier/homework/{hw}/copies")));
+
+    // Zoé sends her copy from her cahier.
+    assert!(s.app.get(&pupil, "/cahier").await.body.contains(&format!("/cahier/homework/{hw}/copy")));
+    let boundary = "XyZ";
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"copie.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7 copie\r\n--{boundary}--\r\n",
+        pupil.csrf
+    );
+    let req = axum::http::Request::post(format!("/cahier/homework/{hw}/copy")).header("content-type", format!("multipart/form-data; boundary={boundary}"));
+    let r = s.app.send(&pupil, req, axum::body::Body::from(form)).await;
+    assert!(r.location().contains("done=handed_in"), "{} {}", r.status, r.body);
+    assert!(s.app.get(&pupil, "/cahier").await.body.contains("copie.pdf"));
+
+    // The teacher sees it and returns it with a comment; the pupil reads the comment.
+    let copies = s.app.get(&teacher, &format!("/cahier/homework/{hw}/copies")).await;
+    assert!(copies.body.contains("Zoé Lefèvre") && copies.body.contains("copie.pdf"), "{}", copies.body);
+    assert_eq!(s.app.get(&pupil, &format!("/cahier/homework/{hw}/copies")).await.status, StatusCode::FORBIDDEN);
+    let copy =
+        s.app.json(&teacher, "GET", &format!("/api/v1/homework/{hw}/copies"), None).await.json()["copies"][0][0]["id"].as_str().expect("copy").to_owned();
+    let r = s.app.post_form(&teacher, &format!("/cahier/copies/{copy}/return"), &[("comment", "Très bien"), ("corrected", "")]).await;
+    assert!(r.location().ends_with("done=returned"), "{} {}", r.status, r.body);
+    assert!(s.app.get(&pupil, "/cahier").await.body.contains("Très bien"));
 }

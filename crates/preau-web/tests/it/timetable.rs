@@ -301,3 +301,47 @@ async fn a_csv_timetable_is_checked_line_by_line_and_a_reimport_applies_only_the
     let log = s.app.state.store.audit_log(s.app.system.territory, None, 500).await.expect("audit");
     assert_eq!(log.iter().filter(|e| e.action == "timetable.import").count(), 2, "each applied import is in the audit log");
 }
+
+/// A multipart form for the import page: the CSRF token, the dry-run box, the file.
+fn import_form(c: &Client, page: &str, dry: bool, csv: &str) -> (axum::http::request::Builder, axum::body::Body) {
+    let boundary = "XyZ";
+    let mut form = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n", c.csrf);
+    if dry {
+        form.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\non\r\n"));
+    }
+    form.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"edt.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    ));
+    (axum::http::Request::post(page).header("content-type", format!("multipart/form-data; boundary={boundary}")), axum::body::Body::from(form))
+}
+
+#[tokio::test]
+async fn the_import_page_checks_a_file_and_then_applies_it_for_the_schools_managers_only() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let page = format!("/timetable/import/{}", s.jv.id);
+    assert!(s.app.get(&admin, "/timetable").await.body.contains(&page), "the week page links its managers to the import");
+    assert!(!s.app.get(&teacher, "/timetable").await.body.contains(&page));
+    assert_eq!(s.app.get(&teacher, &page).await.status, StatusCode::FORBIDDEN);
+    let (req, body) = import_form(&teacher, &page, false, "jour;debut;fin;matiere;classes\nlundi;08:00;08:55;Maths;4B\n");
+    assert_eq!(s.app.send(&teacher, req, body).await.status, StatusCode::FORBIDDEN);
+
+    // A wrong line: reported with its number, nothing applied even unchecked.
+    let wrong = "jour;debut;fin;matiere;classes;professeurs\nlundi;08:00;08:55;Mathématiques;4B;MARTIN Claire\nlundi;09:00;09:55;Latin;4Z;\n";
+    let (req, body) = import_form(&admin, &page, false, wrong);
+    let r = s.app.send(&admin, req, body).await;
+    assert!(r.body.contains("rien n&#39;a été appliqué") || r.body.contains("rien n'a été appliqué"), "{}", r.body);
+    assert!(r.body.contains("<th scope=\"row\">3</th>") && r.body.contains("Classe ou groupe inconnu"), "{}", r.body);
+    assert!(week(&s, &pupil, "week=2026-09-21").await.is_empty());
+    // Checked, then applied.
+    let right = "jour;debut;fin;matiere;classes;professeurs\nlundi;08:00;08:55;Mathématiques;4B;MARTIN Claire\n";
+    let (req, body) = import_form(&admin, &page, true, right);
+    let r = s.app.send(&admin, req, body).await;
+    assert!(r.body.contains("Cours créés : 1") && week(&s, &pupil, "week=2026-09-21").await.is_empty(), "{}", r.body);
+    let (req, body) = import_form(&admin, &page, false, right);
+    let r = s.app.send(&admin, req, body).await;
+    assert!(r.body.contains("Import appliqué."), "{}", r.body);
+    assert_eq!(subjects_on(&week(&s, &pupil, "week=2026-09-21").await), vec!["2026-09-21 08:00 Mathématiques"]);
+}
