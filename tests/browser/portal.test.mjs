@@ -488,11 +488,14 @@ test('cahier de textes: a teacher writes up a lesson with homework, and a pupil 
   await pupil.goto(base + `/cahier?from=${lessonDate}`);
   const item = pupil.locator('.homework', { hasText: 'Exercices 5 et 6 page 48' });
   await item.waitFor();
-  assert.match(await pupil.locator('#log-title').locator('..').textContent(), /Les fractions/);
   await item.getByRole('button', { name: /Marquer comme fait/ }).click();
   await pupil.goto(base + `/cahier?from=${lessonDate}`);
   assert.equal(await pupil.locator('.homework', { hasText: 'Exercices 5 et 6 page 48' }).getByRole('button').getAttribute('aria-pressed'), 'true');
   const overflow = await pupil.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
-  await assertAccessible(pupil, "a pupil's homework and lessons");
+  await assertAccessible(pupil, "a pupil's homework");
+  await pupil.getByRole('link', { name: 'Contenu des séances' }).click();
+  await pupil.locator('#log-title').waitFor();
+  assert.match(await pupil.locator('#log-title').locator('..').textContent(), /Les fractions/);
+  await assertAccessible(pupil, 'what was done in class, by subject');
 });

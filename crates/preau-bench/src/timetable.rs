@@ -6,8 +6,8 @@
 //!   after the other, and that teacher's whole school year through the API (as the territory
 //!   admin), which computes the same lessons and names without writing iCalendar.
 //!
-//! - a pupil's homework due over two weeks (`GET /api/v1/homework`, JSON, and the `/cahier`
-//!   page), after a school year of homework is written into the demo's database: one item per
+//! - a pupil's homework due from today over two weeks (`GET /api/v1/homework`, JSON, and the
+//!   `/cahier` page, as asked every evening), after a school year of homework is written into the demo's database: one item per
 //!   course per week (a class sees some fifteen a week), each with its classes, and the pupil's
 //!   ticks on some; at the same rate, then at saturation.
 //!
@@ -220,8 +220,8 @@ pub async fn bench(a: &crate::Args) -> Result<()> {
 
     // Homework due over two weeks.
     let written = seed_homework(&data.join("preau.db"), year).await?;
-    let due_api = leak(format!("/api/v1/homework?from={week}&to={year}-10-20"));
-    let due_page = leak(format!("/cahier?from={week}"));
+    // As the pupil asks every evening: from today, two weeks (the default).
+    let (due_api, due_page) = ("/api/v1/homework", "/cahier");
     let items = c.get(due_api, Some(&cookie)).await.map(|_| c.body().matches("\"instructions\"").count())?;
     if items == 0 {
         bail!("the pupil has no homework due");

@@ -93,8 +93,9 @@ impl<S: DocumentStore> Documents<S> {
     }
 
     /// Deletes the personal spaces of people who no longer exist (deleted after their retention
-    /// delay, or by an administrator) and the shares made to them; returns the blobs to delete.
-    /// Their files in shared spaces stay: they belong to those spaces.
+    /// delay, or by an administrator), the shares made to them and the homework copies they
+    /// handed in; returns the blobs to delete. Their files in shared spaces stay: they belong
+    /// to those spaces.
     pub async fn purge_departed(&self) -> Result<Vec<String>> {
         self.store.purge_departed().await
     }

@@ -362,7 +362,13 @@ pub(crate) async fn purge_departed(s: &Store) -> Result<Vec<String>> {
     let mut tx = s.pool.begin().await.map_err(db_err)?;
     let gone = "SELECT n.id FROM doc_nodes n WHERE n.space LIKE 'person:%' AND NOT EXISTS (SELECT 1 FROM people p WHERE n.space = 'person:' || p.id)";
     let sql = format!("SELECT blob FROM doc_nodes WHERE blob IS NOT NULL AND id IN ({gone}) UNION ALL SELECT blob FROM doc_versions WHERE node_id IN ({gone})");
-    let blobs = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *tx).await.map_err(db_err)?.iter().map(|r| text(r, "blob")).collect::<Result<Vec<_>>>()?;
+    let mut blobs = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *tx).await.map_err(db_err)?.iter().map(|r| text(r, "blob")).collect::<Result<Vec<_>>>()?;
+    // The copies they handed in (and their corrected files) go with them.
+    let copies = "SELECT blob FROM cdt_copies WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = cdt_copies.pupil_id) UNION ALL SELECT corrected_blob AS blob FROM cdt_copies WHERE corrected_blob IS NOT NULL AND NOT EXISTS (SELECT 1 FROM people p WHERE p.id = cdt_copies.pupil_id)";
+    for r in sqlx::query(copies).fetch_all(&mut *tx).await.map_err(db_err)? {
+        blobs.push(text(&r, "blob")?);
+    }
+    sqlx::query("DELETE FROM cdt_copies WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = cdt_copies.pupil_id)").execute(&mut *tx).await.map_err(db_err)?;
     for table in ["doc_versions", "doc_shares", "doc_props", "doc_links"] {
         let sql = format!("DELETE FROM {table} WHERE node_id IN ({gone})");
         sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(db_err)?;

@@ -960,6 +960,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("cahier.done", "Fait", "Done"),
     ("cahier.mark_done", "Marquer comme fait", "Mark as done"),
     ("cahier.log_title", "Contenu des séances", "What was done in class"),
+    ("cahier.tabs", "Cahier de textes", "Class log"),
     ("cahier.no_entries", "Aucune séance renseignée.", "No lesson written up."),
     ("cahier.lesson_title", "Séance", "Lesson"),
     ("cahier.class_link", "Cahier de textes de", "Class log of"),

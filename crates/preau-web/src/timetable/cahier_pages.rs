@@ -141,12 +141,16 @@ struct HomePage {
     teacher: bool,
     prev: String,
     next: String,
+    /// Which tab: what was done in class, or (by default) the homework due.
+    log_tab: bool,
+    due_href: String,
+    log_href: String,
 }
 
 async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<String, String>>) -> PageResult {
     let me = a.principal.person_id().ok_or_else(|| a.fail(Error::Forbidden))?;
-    let children = state.store.children(me).await.map_err(|e| a.fail(e))?;
     let is_pupil = a.principal.memberships.iter().any(|(_, p)| *p == Profile::Pupil);
+    let children = if is_pupil { vec![] } else { state.store.children(me).await.map_err(|e| a.fail(e))? };
     let pupil = q.get("pupil").and_then(|p| p.parse::<PersonId>().ok()).or(if is_pupil { Some(me) } else { children.first().map(|(c, _)| c.id) });
     let tr = Tr(a.lang);
     let user = Some(crate::communication::user_name(&state, &a).await?);
@@ -155,7 +159,9 @@ async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<
     };
     // From a chosen day (browsing), by default today.
     let day = q.get("from").and_then(|d| d.parse().ok()).unwrap_or_else(|| today(&state));
-    let due = state.timetable.homework_for(&a.principal, pupil, day, day + Days::new(14)).await.map_err(|e| a.fail(e))?;
+    // Two tabs: the homework due (the evening's page), and what was done in class.
+    let log_tab = q.get("tab").is_some_and(|t| t == "log");
+    let due = if log_tab { vec![] } else { state.timetable.homework_for(&a.principal, pupil, day, day + Days::new(14)).await.map_err(|e| a.fail(e))? };
     let mut by_day: BTreeMap<NaiveDate, Vec<ShownHomework>> = BTreeMap::new();
     for d in due {
         let (when, done, id, hand_in) = (d.homework.due, d.done.is_some(), d.homework.id, d.homework.hand_in);
@@ -166,7 +172,7 @@ async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<
         }
         by_day.entry(when).or_default().push(shown);
     }
-    let entries = state.timetable.lessons_log(&a.principal, pupil, day - Days::new(28), day).await.map_err(|e| a.fail(e))?;
+    let entries = if log_tab { state.timetable.lessons_log(&a.principal, pupil, day - Days::new(28), day).await.map_err(|e| a.fail(e))? } else { vec![] };
     let mut log: Vec<(String, Vec<ShownEntry>)> = vec![];
     for e in entries.into_iter().rev() {
         let shown = ShownEntry {
@@ -183,7 +189,8 @@ async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<
         }
     }
     log.sort_by(|a, b| a.0.cmp(&b.0));
-    let children = children.into_iter().map(|(c, _)| (format!("/cahier?pupil={}", c.id), c.display_name(), c.id == pupil)).collect();
+    let tab = if log_tab { "&tab=log" } else { "" };
+    let children = children.into_iter().map(|(c, _)| (format!("/cahier?pupil={}{tab}", c.id), c.display_name(), c.id == pupil)).collect();
     let whose = if pupil == me { None } else { state.store.person(pupil).await.ok().map(|p| p.display_name()) };
     Ok(render(&HomePage {
         tr,
@@ -198,8 +205,11 @@ async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<
         error: q.get("error").cloned(),
         lessons: vec![],
         teacher: false,
-        prev: format!("/cahier?pupil={pupil}&from={}", day - Days::new(14)),
-        next: format!("/cahier?pupil={pupil}&from={}", day + Days::new(14)),
+        prev: format!("/cahier?pupil={pupil}&from={}{tab}", day - Days::new(14)),
+        next: format!("/cahier?pupil={pupil}&from={}{tab}", day + Days::new(14)),
+        log_tab,
+        due_href: format!("/cahier?pupil={pupil}&from={day}"),
+        log_href: format!("/cahier?pupil={pupil}&from={day}&tab=log"),
     }))
 }
 
@@ -233,6 +243,9 @@ async fn teacher_home(state: &AppState, a: &Authed, tr: Tr, user: Option<String>
         teacher: true,
         prev: format!("/cahier?week={}", monday - Days::new(7)),
         next: format!("/cahier?week={}", monday + Days::new(7)),
+        log_tab: false,
+        due_href: String::new(),
+        log_href: String::new(),
     }))
 }
 

@@ -205,8 +205,9 @@ async fn the_pages_let_a_teacher_write_a_lesson_up_and_a_pupil_read_and_tick_it(
 
     // Zoé reads it, ticks it; her mother reads it without the tick button.
     let home = s.app.get(&pupil, "/cahier").await;
-    assert!(home.body.contains("Exercice 12") && home.body.contains("Les fractions"), "{}", home.body);
-    assert!(home.body.contains(r#"<a href="https://example.org/fractions""#), "{}", home.body);
+    assert!(home.body.contains("Exercice 12"), "{}", home.body);
+    let log = s.app.get(&pupil, "/cahier?from=2026-09-21&tab=log").await;
+    assert!(log.body.contains("Les fractions") && log.body.contains(r#"<a href="https://example.org/fractions""#), "{}", log.body);
     let hw = s.app.json(&pupil, "GET", "/api/v1/homework", None).await.json()[0]["id"].as_str().expect("homework").to_owned();
     let r = s.app.post_form(&pupil, &format!("/cahier/homework/{hw}/done"), &[("done", "1")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);

@@ -217,6 +217,24 @@ async fn a_pupil_who_changes_class_moves_and_one_who_leaves_is_detached_then_res
     assert_eq!(app.state.store.person_by_login(t, "hugo.roux").await.expect("same account").id, hugo.id);
 }
 
+/// Claire sets homework to hand in for 4C at Jules Verne; Hugo (logged in as `hugo`) hands in.
+async fn hand_in_a_copy(app: &TestApp, hugo: &Client) {
+    let t = app.system.territory;
+    let jv = app.state.store.structure_by_uai(t, "0290009C").await.expect("Jules Verne");
+    let class = app.state.store.groups_in(jv.id).await.expect("groups").into_iter().find(|g| g.code == "4C").expect("4C");
+    let claire = app.state.store.person_by_login(t, "claire.martin").await.expect("Claire");
+    app.state.accounts.set_password_as_operator(&app.system, claire.id, PASSWORD).await.expect("password");
+    let admin = app.login(&app.local_admin(&jv).await).await;
+    let body = serde_json::json!({"subject": "Anglais", "groups": [class.id], "teachers": [claire.id], "weekday": 1, "start": "09:00", "end": "09:55", "from": "2026-09-01", "to": "2027-07-02"});
+    let course = app.json(&admin, "POST", &format!("/api/v1/structures/{}/courses", jv.id), Some(body)).await.json()["id"].as_str().expect("course").to_owned();
+    let teacher = app.login(&claire).await;
+    let hw = serde_json::json!({"due": "2026-09-28", "instructions": "Essay", "hand_in": true});
+    let r = app.json(&teacher, "POST", &format!("/api/v1/cahier/lessons/{course}/2026-09-21/homework"), Some(hw)).await;
+    let id = r.json()["id"].as_str().expect("homework").to_owned();
+    let req = axum::http::Request::put(format!("/api/v1/homework/{id}/copy?name=essay.txt")).header("x-csrf-token", hugo.csrf.clone());
+    assert_eq!(app.send(hugo, req, axum::body::Body::from("my essay")).await.status, axum::http::StatusCode::CREATED);
+}
+
 #[tokio::test]
 async fn detached_people_are_deleted_after_the_retention_delay_and_only_them() {
     use preau_feeds::retention::{DEFAULT_RETENTION_DAYS, purge_detached};
@@ -231,7 +249,9 @@ async fn detached_people_are_deleted_after_the_retention_delay_and_only_them() {
     let c = app.login(&hugo).await;
     let req = axum::http::Request::put(format!("/api/v1/documents/spaces/person:{}/files?name=notes.txt", hugo.id)).header("x-csrf-token", c.csrf.clone());
     assert_eq!(app.send(&c, req, axum::body::Body::from("mes notes")).await.status, axum::http::StatusCode::CREATED);
-    assert_eq!(app.stored_blobs(), 1);
+    // And a copy handed in for homework of his class.
+    hand_in_a_copy(&app, &c).await;
+    assert_eq!(app.stored_blobs(), 2);
     file(&dir, "Eleve", 1, &[pupil("3", "Inès", "Diallo", "100", "4B", &["504$10$1$1$0$1"])]);
     run(&app, &dir, false).await.expect("Hugo leaves");
     let t = app.system.territory;
@@ -244,7 +264,7 @@ async fn detached_people_are_deleted_after_the_retention_delay_and_only_them() {
     assert!(app.state.store.person(hugo.id).await.is_err());
     // His documents go with him.
     preau_web::documents::purge_departed(&app.state).await.expect("documents purge");
-    assert_eq!(app.stored_blobs(), 0, "his file's bytes are deleted");
+    assert_eq!(app.stored_blobs(), 0, "his file's and his copy's bytes are deleted");
     let left = preau_documents::DocumentStore::space_nodes(&*app.state.store, &format!("person:{}", hugo.id)).await.expect("nodes");
     assert!(left.is_empty(), "his space is gone");
     assert!(app.state.store.person(manual.id).await.is_ok(), "a manual account is never purged");
