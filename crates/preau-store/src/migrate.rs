@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (28, "timetable", include_str!("../migrations/0028_timetable.sql")),
     (29, "cahier", include_str!("../migrations/0029_cahier.sql")),
     (30, "handin", include_str!("../migrations/0030_handin.sql")),
+    (31, "calendar_feeds", include_str!("../migrations/0031_calendar_feeds.sql")),
 ];
 
 /// The migrations that only one dialect runs.

@@ -17,7 +17,7 @@ type Tx<'a> = Transaction<'a, Any>;
 /// Deletes a person and every row that refers to them. Used when a source deletes a person it
 /// owns and when the retention delay of a detached person has passed.
 pub(crate) async fn purge_person_tx(tx: &mut Tx<'_>, id: &str) -> Result<()> {
-    const DELETES: [&str; 30] = [
+    const DELETES: [&str; 31] = [
         "DELETE FROM login_aliases WHERE person_id = $1",
         "DELETE FROM memberships WHERE person_id = $1",
         "DELETE FROM functions WHERE person_id = $1",
@@ -45,6 +45,7 @@ pub(crate) async fn purge_person_tx(tx: &mut Tx<'_>, id: &str) -> Result<()> {
         "UPDATE tt_changes SET replacement = NULL WHERE replacement = $1",
         "DELETE FROM calendar_links WHERE person_id = $1",
         "DELETE FROM cdt_done WHERE pupil_id = $1",
+        "DELETE FROM calendar_feeds WHERE person_id = $1",
         // Files of their drafts become unattached uploads, purged after a day.
         "UPDATE attachments SET message_id = NULL WHERE owner_id = $1 AND message_id IN (SELECT id FROM messages WHERE sender_id = $1 AND sent_at IS NULL)",
         "DELETE FROM messages WHERE sender_id = $1 AND sent_at IS NULL",

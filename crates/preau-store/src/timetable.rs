@@ -263,6 +263,46 @@ impl TimetableStore for Store {
         r.map(|r| int(&r, "created_at")).transpose()
     }
 
+    async fn set_scoped_feed(&self, person: PersonId, scope: &str, digest: &str, at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO calendar_feeds (person_id, scope, digest, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (person_id, scope) DO UPDATE SET digest = excluded.digest, created_at = excluded.created_at")
+            .bind(person.to_string())
+            .bind(scope.to_owned())
+            .bind(digest.to_owned())
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_scoped_feed(&self, person: PersonId, scope: &str) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM calendar_feeds WHERE person_id = $1 AND scope = $2")
+            .bind(person.to_string())
+            .bind(scope.to_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn scoped_feed(&self, digest: &str) -> Result<Option<(PersonId, String)>> {
+        let r = sqlx::query("SELECT person_id, scope FROM calendar_feeds WHERE digest = $1")
+            .bind(digest.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| Ok((parse(&r, "person_id")?, text(&r, "scope")?))).transpose()
+    }
+
+    async fn scoped_feeds_of(&self, person: PersonId) -> Result<Vec<(String, i64)>> {
+        let rs = sqlx::query("SELECT scope, created_at FROM calendar_feeds WHERE person_id = $1 ORDER BY created_at")
+            .bind(person.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rs.iter().map(|r| Ok((text(r, "scope")?, int(r, "created_at")?))).collect()
+    }
+
     async fn entry_of(&self, course: CourseId, date: NaiveDate) -> Result<Option<Entry>> {
         self.cahier_entry_of(course, date).await
     }

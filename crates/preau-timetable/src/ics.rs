@@ -2,7 +2,8 @@
 //! lessons of the school year, each one event named by its course and day (so that a change
 //! updates the same event), times in UTC, a cancelled lesson kept with `STATUS:CANCELLED`.
 //! The address carries a secret token of which only the digest is kept; making a new one or
-//! revoking it stops the old one at once.
+//! revoking it stops the old one at once. The school's adults may also subscribe to a class's
+//! or a room's timetable (one address per class or room), computed as they would see it.
 
 use crate::model::{Lesson, LessonStatus};
 use crate::views::Of;
@@ -32,19 +33,69 @@ impl<S: TimetableStore> Timetable<S> {
         self.store.calendar_link_of(me).await
     }
 
-    /// The feed of the person whose address has this digest: their lessons from a week ago
-    /// to the end of the school year.
+    /// Makes the caller's address for a class's or room's feed (replacing theirs of the same
+    /// class or room): the school's adults only. Returns the scope it is known by.
+    pub async fn make_scoped_feed(&self, caller: &Principal, of: &Of, digest: &str) -> Result<String> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let structure = match of {
+            Of::Class(g) => self.store.group(*g).await?.structure,
+            Of::Room(s, room) if !room.trim().is_empty() => *s,
+            _ => return Err(Error::invalid("scope", "timetable.feed_scope")),
+        };
+        if !self.adult_in(caller, structure).await? {
+            return Err(Error::Forbidden);
+        }
+        let scope = scope_of(of);
+        self.store.set_scoped_feed(me, &scope, digest, self.clock.now()).await?;
+        Ok(scope)
+    }
+
+    /// Stops the caller's feed of a class or room.
+    pub async fn revoke_scoped_feed(&self, caller: &Principal, scope: &str) -> Result<bool> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        self.store.delete_scoped_feed(me, scope).await
+    }
+
+    /// The caller's class and room feeds: (scope, what it shows, when made).
+    pub async fn scoped_feeds(&self, caller: &Principal) -> Result<Vec<(String, String, i64)>> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let mut out = vec![];
+        for (scope, at) in self.store.scoped_feeds_of(me).await? {
+            let label = match parse_scope(&scope) {
+                Some(of) => self.label_of(&of).await.unwrap_or_default(),
+                None => scope.clone(),
+            };
+            out.push((scope, label, at));
+        }
+        Ok(out)
+    }
+
+    async fn label_of(&self, of: &Of) -> Result<String> {
+        Ok(match of {
+            Of::Person(p) => self.store.person(*p).await?.display_name(),
+            Of::Class(g) => self.store.group(*g).await?.name,
+            Of::Room(_, room) => format!("Salle {room}"),
+        })
+    }
+
+    /// The feed whose address has this digest: a person's own lessons, or a class's or room's
+    /// as the person who made it may see them now; from a week ago to the end of the school year.
     pub async fn calendar_feed(&self, digest: &str, principal_of: impl AsyncFnOnce(PersonId) -> Result<Principal>) -> Result<String> {
-        let person = self.store.calendar_link(digest).await?.ok_or(Error::NotFound)?;
+        let (person, of) = match self.store.calendar_link(digest).await? {
+            Some(p) => (p, Of::Person(p)),
+            None => {
+                let (p, scope) = self.store.scoped_feed(digest).await?.ok_or(Error::NotFound)?;
+                (p, parse_scope(&scope).ok_or(Error::NotFound)?)
+            }
+        };
         let caller = principal_of(person).await?;
         let today = preau_core::local_time::paris_date(self.clock.now());
         // From a week ago to the end of the school year (July).
         let from = today - Days::new(7);
         let to = NaiveDate::from_ymd_opt(crate::calendar::school_year(today) + 1, 7, 31).unwrap_or(today);
-        let lessons = self.lessons(&caller, &Of::Person(person), from, to).await?;
+        let lessons = self.lessons(&caller, &of, from, to).await?;
         let names = self.names(&lessons).await?;
-        let me = self.store.person(person).await?;
-        Ok(render(&format!("Emploi du temps — {}", me.display_name()), &lessons, &names, self.clock.now()))
+        Ok(render(&format!("Emploi du temps — {}", self.label_of(&of).await?), &lessons, &names, self.clock.now()))
     }
 
     /// The names of the teachers and groups of these lessons, by id (kept by the
@@ -67,6 +118,27 @@ impl<S: TimetableStore> Timetable<S> {
             })
             .collect())
     }
+}
+
+/// How a class's or room's feed is stored: `class:<id>`, `room:<structure>:<name>`.
+pub fn scope_of(of: &Of) -> String {
+    match of {
+        Of::Person(p) => format!("person:{p}"),
+        Of::Class(g) => format!("class:{g}"),
+        Of::Room(s, room) => format!("room:{s}:{}", room.trim()),
+    }
+}
+
+pub fn parse_scope(scope: &str) -> Option<Of> {
+    let (kind, rest) = scope.split_once(':')?;
+    Some(match kind {
+        "class" => Of::Class(rest.parse().ok()?),
+        "room" => {
+            let (s, room) = rest.split_once(':')?;
+            Of::Room(s.parse().ok()?, room.to_owned())
+        }
+        _ => return None,
+    })
 }
 
 /// Escapes a TEXT value (RFC 5545 §3.3.11).
@@ -140,6 +212,14 @@ mod tests {
             assert!(line.len() <= 75, "{} octets", line.len());
         }
         assert_eq!(out.replace("\r\n ", ""), format!("SUMMARY:{}\r\n", "é".repeat(60)));
+    }
+
+    #[test]
+    fn scopes_read_back_as_what_they_show() {
+        let (g, s) = (preau_core::GroupId::new(), preau_core::StructureId::new());
+        assert_eq!(parse_scope(&scope_of(&Of::Class(g))), Some(Of::Class(g)));
+        assert_eq!(parse_scope(&scope_of(&Of::Room(s, "B:12 ".into()))), Some(Of::Room(s, "B:12".into())));
+        assert_eq!(parse_scope("person:x"), None);
     }
 
     #[test]

@@ -43,6 +43,14 @@ pub trait TimetableStore: CommunicationStore {
     async fn calendar_link(&self, digest: &str) -> Result<Option<PersonId>>;
     /// When the person made their calendar feed address, if they have one.
     async fn calendar_link_of(&self, person: PersonId) -> Result<Option<i64>>;
+    /// Records the digest of a person's feed of a class or room (replacing theirs of that scope).
+    async fn set_scoped_feed(&self, person: PersonId, scope: &str, digest: &str, at: i64) -> Result<()>;
+    /// Forgets a person's feed of a scope; whether they had one.
+    async fn delete_scoped_feed(&self, person: PersonId, scope: &str) -> Result<bool>;
+    /// Who made the class or room feed of this digest, and its scope.
+    async fn scoped_feed(&self, digest: &str) -> Result<Option<(PersonId, String)>>;
+    /// A person's class and room feeds: scope and when made.
+    async fn scoped_feeds_of(&self, person: PersonId) -> Result<Vec<(String, i64)>>;
 
     /// The entry of a lesson.
     async fn entry_of(&self, course: CourseId, date: NaiveDate) -> Result<Option<Entry>>;

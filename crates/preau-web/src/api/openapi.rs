@@ -173,6 +173,15 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ("delete", "/api/v1/courses/{id}/lessons/{date}", "Put a lesson back as its course says", "", 204),
     ("post", "/api/v1/me/calendar-link", "Make the caller's calendar feed address (shown once; replaces the previous)", "", 201),
     ("delete", "/api/v1/me/calendar-link", "Revoke the caller's calendar feed address", "", 204),
+    ("get", "/api/v1/me/calendar-links", "The caller's feeds of a class or room: [{scope, label, created_at}]", "", 200),
+    (
+        "post",
+        "/api/v1/me/calendar-links",
+        "Make a feed address of a class {class} or room {structure, room} (the school's adults; shown once; replaces the previous one of that class or room)",
+        "",
+        201,
+    ),
+    ("delete", "/api/v1/me/calendar-links", "Revoke the caller's feed of ?scope=", "", 204),
     (
         "get",
         "/api/v1/cahier/lessons/{course}/{date}",

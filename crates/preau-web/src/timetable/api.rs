@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/courses/{id}", axum::routing::delete(delete_course))
         .route("/api/v1/courses/{id}/lessons/{date}", put(change).delete(undo))
         .route("/api/v1/me/calendar-link", post(make_link).delete(revoke_link))
+        .route("/api/v1/me/calendar-links", get(scoped_links).post(make_scoped_link).delete(revoke_scoped_link))
         .route("/ics/{token}", get(feed))
 }
 
@@ -182,6 +183,53 @@ async fn make_link(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
 
 async fn revoke_link(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
     if !state.timetable.revoke_calendar_link(&c.principal).await? {
+        return Err(Error::NotFound.into());
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ScopeBody {
+    pub class: Option<GroupId>,
+    pub structure: Option<StructureId>,
+    pub room: Option<String>,
+}
+
+impl ScopeBody {
+    pub fn of(&self) -> Result<Of> {
+        match (self.class, self.structure, &self.room) {
+            (Some(g), _, _) => Ok(Of::Class(g)),
+            (None, Some(s), Some(r)) => Ok(Of::Room(s, r.clone())),
+            _ => Err(Error::invalid("class", "timetable.feed_scope")),
+        }
+    }
+}
+
+/// Makes the caller's address of a class's or room's feed; shown this once.
+pub async fn make_scoped_link_for(state: &AppState, caller: &preau_core::Principal, of: &Of) -> Result<(String, String)> {
+    let token = secrets::token(&*state.rng);
+    let scope = state.timetable.make_scoped_feed(caller, of, &secrets::digest(&token)).await?;
+    Ok((format!("{}/ics/{token}", state.config.base_url), scope))
+}
+
+async fn make_scoped_link(State(state): State<AppState>, c: ApiCaller, Json(b): Json<ScopeBody>) -> ApiResult {
+    let (url, scope) = make_scoped_link_for(&state, &c.principal, &b.of()?).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "url": url, "scope": scope }))).into_response())
+}
+
+async fn scoped_links(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
+    let list = state.timetable.scoped_feeds(&c.principal).await?;
+    let list: Vec<_> = list.into_iter().map(|(scope, label, at)| serde_json::json!({"scope": scope, "label": label, "created_at": at})).collect();
+    Ok(Json(list).into_response())
+}
+
+#[derive(Deserialize)]
+struct ScopeQuery {
+    scope: String,
+}
+
+async fn revoke_scoped_link(State(state): State<AppState>, c: ApiCaller, Query(q): Query<ScopeQuery>) -> ApiResult {
+    if !state.timetable.revoke_scoped_feed(&c.principal, &q.scope).await? {
         return Err(Error::NotFound.into());
     }
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/timetable", get(week_page))
         .route("/timetable/calendar-link", post(make_link))
         .route("/timetable/calendar-link/revoke", post(revoke_link))
+        .route("/timetable/calendar-links", post(make_scoped_link))
+        .route("/timetable/calendar-links/revoke", post(revoke_scoped_link))
 }
 
 /// A day of the week shown, with its lessons.
@@ -56,6 +58,11 @@ struct WeekPage {
     feed_revoked: bool,
     /// The schools whose timetable the caller manages: (import page, name).
     managed: Vec<(String, String)>,
+    /// Viewing a class or room as one of its school's adults: the hidden fields of the form
+    /// that makes its feed address.
+    scoped_fields: Option<Vec<(String, String)>>,
+    /// The caller's class and room feeds: (scope, label, made).
+    scoped: Vec<(String, String, String)>,
 }
 
 pub(crate) fn day_title(lang: Lang, d: NaiveDate) -> String {
@@ -73,6 +80,8 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
     let query = LessonQuery {
         person: q.get("person").and_then(|p| p.parse().ok()),
         class: q.get("class").and_then(|c| c.parse().ok()),
+        room: q.get("room").filter(|r| !r.trim().is_empty()).cloned(),
+        structure: q.get("structure").and_then(|s| s.parse().ok()),
         week: q.get("week").and_then(|w| w.parse().ok()),
         ..LessonQuery::default()
     };
@@ -92,16 +101,28 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
     let children = state.store.children(me).await.map_err(|e| a.fail(e))?;
     let children: Vec<(String, String, bool)> =
         children.into_iter().map(|(c, _)| (format!("/timetable?person={}&week={monday}", c.id), c.display_name(), query.person == Some(c.id))).collect();
-    let whose = match (query.person.filter(|p| *p != me), query.class) {
-        (Some(p), _) => state.store.person(p).await.ok().map(|p| p.display_name()),
-        (None, Some(g)) => state.store.group(g).await.ok().map(|g| g.name),
+    let whose = match (&of, query.person.filter(|p| *p != me)) {
+        (preau_timetable::views::Of::Class(g), _) => state.store.group(*g).await.ok().map(|g| g.name),
+        (preau_timetable::views::Of::Room(_, r), _) => Some(format!("{} {r}", tr_room(a.lang))),
+        (_, Some(p)) => state.store.person(p).await.ok().map(|p| p.display_name()),
         _ => None,
     };
-    let keep = match (query.person, query.class) {
-        (Some(p), _) => format!("person={p}&"),
-        (None, Some(c)) => format!("class={c}&"),
+    let keep = match (&of, query.person) {
+        (preau_timetable::views::Of::Class(c), _) => format!("class={c}&"),
+        (preau_timetable::views::Of::Room(s, r), _) => format!("structure={s}&room={}&", preau_core::text::url_escape(r)),
+        (_, Some(p)) => format!("person={p}&"),
         _ => String::new(),
     };
+    // The lessons were answered: a class's or room's adult may subscribe to it.
+    let scoped_fields = match &of {
+        preau_timetable::views::Of::Class(g) => {
+            let s = state.store.group(*g).await.map_err(|e| a.fail(e))?.structure;
+            state.timetable.adult_in(&a.principal, s).await.map_err(|e| a.fail(e))?.then(|| vec![("class".to_owned(), g.to_string())])
+        }
+        preau_timetable::views::Of::Room(s, r) => Some(vec![("structure".to_owned(), s.to_string()), ("room".to_owned(), r.clone())]),
+        preau_timetable::views::Of::Person(_) => None,
+    };
+    let scoped = state.timetable.scoped_feeds(&a.principal).await.map_err(|e| a.fail(e))?.into_iter().map(|(s, l, at)| (s, l, fmt_time(at))).collect();
     let feed_made = state.timetable.calendar_link_made(&a.principal).await.map_err(|e| a.fail(e))?.map(fmt_time);
     let mut managed = vec![];
     for s in a.principal.memberships.iter().map(|(s, _)| *s).collect::<std::collections::BTreeSet<_>>() {
@@ -127,6 +148,8 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
         feed_url: q.get("feed").cloned(),
         feed_revoked: q.get("done").is_some_and(|d| d == "feed_revoked"),
         managed,
+        scoped_fields,
+        scoped,
     }))
 }
 
@@ -134,6 +157,32 @@ async fn make_link(State(state): State<AppState>, a: Authed, Form(f): Form<CsrfF
     a.check_csrf(&f.csrf)?;
     let url = make_link_for(&state, &a.principal).await.map_err(|e| a.fail(e))?;
     Ok(Redirect::to(&format!("/timetable?feed={}#calendar-feed", preau_core::text::url_escape(&url))).into_response())
+}
+
+fn tr_room(lang: Lang) -> String {
+    lang.t("timetable.room_label")
+}
+
+async fn make_scoped_link(State(state): State<AppState>, a: Authed, Form(f): Form<Vec<(String, String)>>) -> PageResult {
+    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+    a.check_csrf(&get("csrf").unwrap_or_default())?;
+    let body =
+        super::api::ScopeBody { class: get("class").and_then(|c| c.parse().ok()), structure: get("structure").and_then(|s| s.parse().ok()), room: get("room") };
+    let of = body.of().map_err(|e| a.fail(e))?;
+    let (url, _) = super::api::make_scoped_link_for(&state, &a.principal, &of).await.map_err(|e| a.fail(e))?;
+    let keep = match &of {
+        preau_timetable::views::Of::Class(g) => format!("class={g}"),
+        preau_timetable::views::Of::Room(s, r) => format!("structure={s}&room={}", preau_core::text::url_escape(r)),
+        preau_timetable::views::Of::Person(p) => format!("person={p}"),
+    };
+    Ok(Redirect::to(&format!("/timetable?{keep}&feed={}#calendar-feed", preau_core::text::url_escape(&url))).into_response())
+}
+
+async fn revoke_scoped_link(State(state): State<AppState>, a: Authed, Form(f): Form<Vec<(String, String)>>) -> PageResult {
+    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    a.check_csrf(&get("csrf"))?;
+    state.timetable.revoke_scoped_feed(&a.principal, &get("scope")).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to("/timetable?done=feed_revoked#calendar-feed").into_response())
 }
 
 async fn revoke_link(State(state): State<AppState>, a: Authed, Form(f): Form<CsrfForm>) -> PageResult {

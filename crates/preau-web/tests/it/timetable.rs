@@ -345,3 +345,42 @@ async fn the_import_page_checks_a_file_and_then_applies_it_for_the_schools_manag
     assert!(r.body.contains("Import appliqué."), "{}", r.body);
     assert_eq!(subjects_on(&week(&s, &pupil, "week=2026-09-21").await), vec!["2026-09-21 08:00 Mathématiques"]);
 }
+
+#[tokio::test]
+async fn the_schools_adults_subscribe_to_a_class_or_a_room_and_no_one_else() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    course(&s, &admin, "Mathématiques", "4B", &claire.id.to_string(), (1, "08:00"), "every").await;
+    course(&s, &admin, "Anglais", "4C", &claire.id.to_string(), (1, "09:00"), "every").await;
+    let class = s.class("4B").await;
+    let links = "/api/v1/me/calendar-links";
+    assert_eq!(s.app.json(&pupil, "POST", links, Some(json!({"class": class}))).await.status, StatusCode::FORBIDDEN, "a pupil does not subscribe to a class");
+    assert!(s.app.get(&teacher, &format!("/timetable?class={class}")).await.body.contains("/timetable/calendar-links"));
+    assert!(!s.app.get(&pupil, &format!("/timetable?class={class}")).await.body.contains("/timetable/calendar-links"));
+
+    let feed_of = |r: &Resp| r.json()["url"].as_str().and_then(|u| u.split_once("/ics/")).map(|(_, t)| format!("/ics/{t}")).expect("a feed path");
+    let r = s.app.json(&teacher, "POST", links, Some(json!({"class": class}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let class_feed = feed_of(&r);
+    let ics = s.app.get(&Client::default(), &class_feed).await;
+    assert!(
+        ics.body.contains("X-WR-CALNAME:Emploi du temps — 4B") && ics.body.contains("SUMMARY:Mathématiques") && !ics.body.contains("Anglais"),
+        "{}",
+        ics.body
+    );
+    let r = s.app.json(&teacher, "POST", links, Some(json!({"structure": s.jv.id, "room": "B12"}))).await;
+    let room_feed = feed_of(&r);
+    let ics = s.app.get(&Client::default(), &room_feed).await;
+    assert!(ics.body.contains("SUMMARY:Mathématiques") && ics.body.contains("SUMMARY:Anglais"), "{}", ics.body);
+    let listed = s.app.json(&teacher, "GET", links, None).await.json();
+    let labels: Vec<&str> = listed.as_array().expect("list").iter().filter_map(|l| l["label"].as_str()).collect();
+    assert_eq!(labels, vec!["4B", "Salle B12"]);
+
+    // Revoked: that address stops at once, the other goes on.
+    let r = s.app.json(&teacher, "DELETE", &format!("{links}?scope={}", enc(&format!("class:{class}"))), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.app.get(&Client::default(), &class_feed).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.get(&Client::default(), &room_feed).await.status, StatusCode::OK);
+}
