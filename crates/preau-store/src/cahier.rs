@@ -313,8 +313,19 @@ impl Store {
         r.as_ref().map(copy).transpose()
     }
 
-    pub(crate) async fn cahier_put_copy(&self, c: &Copy) -> Result<()> {
+    pub(crate) async fn cahier_put_copy(&self, c: &Copy) -> Result<Option<String>> {
         let mut tx = self.begin_write().await?;
+        let before = sqlx::query("SELECT blob, returned_at FROM cdt_copies WHERE homework_id = $1 AND pupil_id = $2")
+            .bind(c.homework.to_string())
+            .bind(c.pupil.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let replaced = match before {
+            Some(r) if opt_int(&r, "returned_at")?.is_some() => return Err(Error::Conflict("handin.returned")),
+            Some(r) => Some(text(&r, "blob")?),
+            None => None,
+        };
         sqlx::query("DELETE FROM cdt_copies WHERE homework_id = $1 AND pupil_id = $2")
             .bind(c.homework.to_string())
             .bind(c.pupil.to_string())
@@ -333,13 +344,14 @@ impl Store {
             .bind(i64::from(c.late))
             .execute(&mut *tx)
             .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+            .map_err(crate::directory::conflict_as("handin.busy"))?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(replaced)
     }
 
     pub(crate) async fn cahier_return_copy(&self, id: CopyId, r: &Returned) -> Result<()> {
         let f = r.corrected.as_ref();
-        sqlx::query("UPDATE cdt_copies SET returned_at = $2, returned_by = $3, comment = $4, corrected_name = $5, corrected_blob = $6, corrected_size = $7, corrected_type = $8 WHERE id = $1")
+        let done = sqlx::query("UPDATE cdt_copies SET returned_at = $2, returned_by = $3, comment = $4, corrected_name = $5, corrected_blob = $6, corrected_size = $7, corrected_type = $8 WHERE id = $1 AND returned_at IS NULL")
             .bind(id.to_string())
             .bind(r.at)
             .bind(r.by.to_string())
@@ -351,6 +363,9 @@ impl Store {
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::Conflict("handin.returned"));
+        }
         Ok(())
     }
 }

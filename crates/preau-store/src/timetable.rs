@@ -371,7 +371,7 @@ impl TimetableStore for Store {
         self.cahier_copy_of(homework, pupil).await
     }
 
-    async fn put_copy(&self, copy: &Copy) -> Result<()> {
+    async fn put_copy(&self, copy: &Copy) -> Result<Option<String>> {
         self.cahier_put_copy(copy).await
     }
 

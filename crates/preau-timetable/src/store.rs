@@ -83,7 +83,8 @@ pub trait TimetableStore: CommunicationStore {
     async fn copy(&self, id: CopyId) -> Result<Option<Copy>>;
     /// A pupil's copy for homework.
     async fn copy_of(&self, homework: HomeworkId, pupil: PersonId) -> Result<Option<Copy>>;
-    /// Records a copy (replacing the pupil's earlier one for that homework).
-    async fn put_copy(&self, copy: &Copy) -> Result<()>;
+    /// Records a copy, replacing the pupil's earlier one for that homework unless it was
+    /// returned (`Conflict`), in one transaction; the blob of the copy it replaced.
+    async fn put_copy(&self, copy: &Copy) -> Result<Option<String>>;
     async fn return_copy(&self, id: CopyId, returned: &Returned) -> Result<()>;
 }

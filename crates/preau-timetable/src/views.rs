@@ -16,6 +16,20 @@ use std::sync::Arc;
 /// The longest range of days one view may ask for (a school year and a little more).
 pub const MAX_DAYS: i64 = 400;
 
+/// Whether a day asked for is one a school could have (years 1900–2200): anything further
+/// would only overflow the date arithmetic.
+pub fn plausible(d: &NaiveDate) -> bool {
+    (1900..=2200).contains(&chrono::Datelike::year(d))
+}
+
+/// A range of days a view may ask for: in order, plausible, at most [`MAX_DAYS`] long.
+pub fn check_range(from: NaiveDate, to: NaiveDate) -> Result<()> {
+    if to < from || !plausible(&from) || !plausible(&to) || (to - from).num_days() > MAX_DAYS {
+        return Err(Error::invalid("to", "timetable.range"));
+    }
+    Ok(())
+}
+
 /// Whose timetable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Of {
@@ -44,9 +58,7 @@ impl<S: TimetableStore> Timetable<S> {
 
     /// The lessons of a person, class or room from `from` to `to` inclusive.
     pub async fn lessons(&self, caller: &Principal, of: &Of, from: NaiveDate, to: NaiveDate) -> Result<Vec<Lesson>> {
-        if to < from || (to - from).num_days() > MAX_DAYS {
-            return Err(Error::invalid("to", "timetable.range"));
-        }
+        check_range(from, to)?;
         match of {
             Of::Person(p) => self.person_lessons(caller, *p, from, to).await,
             Of::Class(g) => {

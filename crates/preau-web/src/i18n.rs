@@ -1061,6 +1061,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "This copy was already returned: it can no longer be replaced.",
     ),
     ("handin.comment", "Commentaire trop long.", "Comment too long."),
+    (
+        "handin.has_copies",
+        "Des copies ont été rendues pour ce travail : il ne peut plus être supprimé ni cesser d'être rendu en ligne.",
+        "Copies were handed in for this homework: it can no longer be deleted or stop being handed in online.",
+    ),
+    ("handin.busy", "Une autre copie vient d'être envoyée : réessayez.", "Another copy was just sent: try again."),
     ("handin.too_big", "Fichier trop gros (100 Mo au plus).", "File too big (100 MB at most)."),
     ("timetable.title", "Emploi du temps", "Timetable"),
     ("timetable.week_of", "semaine du", "week of"),

@@ -9,6 +9,7 @@ use super::model::Homework;
 use chrono::{Days, NaiveDate};
 use preau_core::{GroupId, HomeworkId, PersonId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Days before and after today that the window holds.
@@ -29,6 +30,9 @@ pub struct DueCache {
     /// Per group: the first day of its window, and the homework due in it.
     groups: RwLock<HashMap<GroupId, Window>>,
     ticks: RwLock<HashMap<PersonId, Ticks>>,
+    /// Moves with every forgetting: what was read from the store before a write is not kept
+    /// after it (a reader notes it before reading, and keeps what it read only if unchanged).
+    epoch: AtomicU64,
 }
 
 impl DueCache {
@@ -37,13 +41,23 @@ impl DueCache {
         map.get(&g).filter(|(s, _)| *s == start).map(|(_, list)| list.clone())
     }
 
-    pub fn put_group(&self, g: GroupId, start: NaiveDate, list: Arc<Vec<Homework>>) {
-        self.groups.write().unwrap_or_else(|e| e.into_inner()).insert(g, (start, list));
+    /// The epoch to note before reading the store.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Keeps a group's homework read at `epoch`, unless something was forgotten since.
+    pub fn put_group(&self, g: GroupId, start: NaiveDate, list: Arc<Vec<Homework>>, epoch: u64) {
+        let mut map = self.groups.write().unwrap_or_else(|e| e.into_inner());
+        if self.epoch() == epoch {
+            map.insert(g, (start, list));
+        }
     }
 
     /// Forgets these groups' homework after a write.
     pub fn forget_groups(&self, groups: &[GroupId]) {
         let mut map = self.groups.write().unwrap_or_else(|e| e.into_inner());
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         for g in groups {
             map.remove(g);
         }
@@ -53,12 +67,41 @@ impl DueCache {
         self.ticks.read().unwrap_or_else(|e| e.into_inner()).get(&pupil).cloned()
     }
 
-    pub fn put_ticks(&self, pupil: PersonId, ticks: Ticks) {
-        self.ticks.write().unwrap_or_else(|e| e.into_inner()).insert(pupil, ticks);
+    /// Keeps a pupil's ticks read at `epoch`, unless something was forgotten since.
+    pub fn put_ticks(&self, pupil: PersonId, ticks: Ticks, epoch: u64) {
+        let mut map = self.ticks.write().unwrap_or_else(|e| e.into_inner());
+        if self.epoch() == epoch {
+            map.insert(pupil, ticks);
+        }
     }
 
     /// Forgets a pupil's ticks after they ticked or unticked.
     pub fn forget_ticks(&self, pupil: PersonId) {
-        self.ticks.write().unwrap_or_else(|e| e.into_inner()).remove(&pupil);
+        let mut map = self.ticks.write().unwrap_or_else(|e| e.into_inner());
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        map.remove(&pupil);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_was_read_before_a_write_is_not_kept_after_it() {
+        let cache = DueCache::default();
+        let (g, day) = (GroupId::new(), NaiveDate::from_ymd_opt(2026, 9, 21).unwrap_or_default());
+        let before = cache.epoch();
+        // A write lands (and forgets) while the reader was reading the store.
+        cache.forget_groups(&[g]);
+        cache.put_group(g, day, Arc::new(vec![]), before);
+        assert!(cache.group(g, day).is_none(), "the stale read is dropped");
+        cache.put_group(g, day, Arc::new(vec![]), cache.epoch());
+        assert!(cache.group(g, day).is_some());
+        let pupil = PersonId::new();
+        let before = cache.epoch();
+        cache.forget_ticks(pupil);
+        cache.put_ticks(pupil, Arc::default(), before);
+        assert!(cache.ticks(pupil).is_none());
     }
 }

@@ -91,14 +91,11 @@ impl<S: TimetableStore> Timetable<S> {
         e.check(!file.name.trim().is_empty() && file.name.len() <= 255, "file", "handin.name");
         e.check(file.size > 0, "file", "handin.empty");
         e.finish()?;
-        let before = self.store.copy_of(id, me).await?;
-        if before.as_ref().is_some_and(|c| c.returned.is_some()) {
-            return Err(Error::Conflict("handin.returned"));
-        }
         let now = self.clock.now();
         let copy = Copy { id: CopyId::new(), homework: id, pupil: me, file, submitted: now, late: now > deadline(&h), returned: None };
-        self.store.put_copy(&copy).await?;
-        Ok((copy, before.map(|b| vec![b.file.blob]).unwrap_or_default()))
+        // The store refuses to replace a returned copy, in the same transaction.
+        let replaced = self.store.put_copy(&copy).await?;
+        Ok((copy, replaced.into_iter().collect()))
     }
 
     /// The copy of a pupil (for the pupil and their parents).
@@ -148,6 +145,9 @@ impl<S: TimetableStore> Timetable<S> {
     pub async fn return_copy(&self, caller: &Principal, id: CopyId, comment: &str, corrected: Option<StoredFile>) -> Result<Copy> {
         let copy = self.store.copy(id).await?.ok_or(Error::NotFound)?;
         let (h, me) = self.handin_for_teacher(caller, copy.homework).await?;
+        if copy.returned.is_some() {
+            return Err(Error::Conflict("handin.returned"));
+        }
         let mut e = Errors::new();
         e.check(comment.len() <= 5000, "comment", "handin.comment");
         e.finish()?;

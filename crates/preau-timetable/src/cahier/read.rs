@@ -46,15 +46,23 @@ enum Reader {
 }
 
 fn check_range(from: NaiveDate, to: NaiveDate) -> Result<()> {
-    if to < from || (to - from).num_days() > crate::views::MAX_DAYS { Err(Error::invalid("to", "timetable.range")) } else { Ok(()) }
+    crate::views::check_range(from, to)
 }
 
 impl<S: TimetableStore> Timetable<S> {
     /// The classes and groups a pupil is in.
     pub(crate) async fn pupil_groups(&self, pupil: PersonId) -> Result<Vec<GroupId>> {
         let (standing, _) = self.communication.reach_of(pupil).await?;
-        let mut groups: Vec<GroupId> =
-            standing.classes.iter().filter(|(_, _, p)| *p == Profile::Pupil).map(|(_, g, _)| *g).chain(standing.groups.iter().map(|(_, g)| *g)).collect();
+        // Their classes and teaching groups, and the other groups of a school they are a pupil
+        // of (an adult member of a choir is not its pupil).
+        let pupil_in = |s: &StructureId| standing.profiles.contains(&(*s, Profile::Pupil));
+        let mut groups: Vec<GroupId> = standing
+            .classes
+            .iter()
+            .filter(|(_, _, p)| *p == Profile::Pupil)
+            .map(|(_, g, _)| *g)
+            .chain(standing.groups.iter().filter(|(s, _)| pupil_in(s)).map(|(_, g)| *g))
+            .collect();
         groups.sort();
         groups.dedup();
         Ok(groups)
@@ -101,9 +109,10 @@ impl<S: TimetableStore> Timetable<S> {
         if let Some(list) = self.due.group(g, start) {
             return Ok(list);
         }
+        let epoch = self.due.epoch();
         let list: std::sync::Arc<Vec<Homework>> =
             std::sync::Arc::new(self.store.homework_due(PersonId::default(), &[g], start, end).await?.into_iter().map(|d| d.homework).collect());
-        self.due.put_group(g, start, list.clone());
+        self.due.put_group(g, start, list.clone(), epoch);
         Ok(list)
     }
 
@@ -112,8 +121,9 @@ impl<S: TimetableStore> Timetable<S> {
         if let Some(t) = self.due.ticks(pupil) {
             return Ok(t);
         }
+        let epoch = self.due.epoch();
         let t: super::cache::Ticks = std::sync::Arc::new(self.store.done_of(pupil).await?.into_iter().collect());
-        self.due.put_ticks(pupil, t.clone());
+        self.due.put_ticks(pupil, t.clone(), epoch);
         Ok(t)
     }
 
@@ -141,7 +151,7 @@ impl<S: TimetableStore> Timetable<S> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let (standing, _) = self.communication.reach_of(me).await?;
         let family = standing.classes.iter().any(|(_, g, p)| *g == group && matches!(p, Profile::Pupil | Profile::Parent))
-            || standing.groups.iter().any(|(_, g)| *g == group);
+            || standing.groups.iter().any(|(s, g)| *g == group && standing.profiles.contains(&(*s, Profile::Pupil)));
         if family { Ok(Reader::Family) } else { Err(Error::Forbidden) }
     }
 

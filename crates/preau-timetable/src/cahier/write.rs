@@ -48,15 +48,38 @@ impl<S: TimetableStore> Timetable<S> {
         if !course.teachers.contains(&me) && !lesson.teachers.contains(&me) {
             return Err(Error::Forbidden);
         }
-        for g in &lesson.groups {
+        // What someone else wrote in that lesson is locked by their visa too.
+        let mut authors = vec![me];
+        authors.extend(self.store.entry_of(course.id, date).await?.map(|e| e.teacher));
+        self.check_unlocked(&lesson.groups, date, &authors).await?;
+        Ok((course, lesson, me))
+    }
+
+    /// Refused in an archived class, and on or before the day of a visa of one of `authors` in
+    /// one of `groups`.
+    async fn check_unlocked(&self, groups: &[GroupId], date: NaiveDate, authors: &[PersonId]) -> Result<()> {
+        for g in groups {
             if self.store.group(*g).await?.archived_year.is_some() {
                 return Err(Error::Conflict("cahier.archived"));
             }
-            if self.store.visas(*g).await?.iter().any(|v| v.teacher == me && v.until >= date) {
+            if self.store.visas(*g).await?.iter().any(|v| authors.contains(&v.teacher) && v.until >= date) {
                 return Err(Error::Conflict("cahier.visaed"));
             }
         }
-        Ok((course, lesson, me))
+        Ok(())
+    }
+
+    /// Homework the caller may change: theirs, or of a course they teach (even if the course
+    /// no longer has that lesson, after an import); not once visaed or archived.
+    async fn homework_to_write(&self, caller: &Principal, id: HomeworkId) -> Result<Homework> {
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
+        let h = self.store.homework(id).await?.ok_or(Error::NotFound)?;
+        let teaches = h.teacher == me || self.store.course(h.course).await?.is_some_and(|c| c.teachers.contains(&me));
+        if !teaches {
+            return Err(Error::Forbidden);
+        }
+        self.check_unlocked(&h.groups, h.set_on, &[me, h.teacher]).await?;
+        Ok(h)
     }
 
     /// The lesson of `course` on `date` (as changed), if the course is held that day.
@@ -100,10 +123,15 @@ impl<S: TimetableStore> Timetable<S> {
         Ok(entry)
     }
 
-    /// Deletes a lesson's entry (its homework stays).
+    /// Deletes a lesson's entry (its homework stays): its author, or a teacher of its course.
     pub async fn delete_entry(&self, caller: &Principal, course: CourseId, date: NaiveDate) -> Result<()> {
-        self.lesson_to_write(caller, course, date).await?;
+        let me = caller.person_id().ok_or(Error::Forbidden)?;
         let entry = self.store.entry_of(course, date).await?.ok_or(Error::NotFound)?;
+        let teaches = entry.teacher == me || self.store.course(course).await?.is_some_and(|c| c.teachers.contains(&me));
+        if !teaches {
+            return Err(Error::Forbidden);
+        }
+        self.check_unlocked(&entry.groups, date, &[me, entry.teacher]).await?;
         self.store.delete_entry(entry.id).await?;
         Ok(())
     }
@@ -138,9 +166,11 @@ impl<S: TimetableStore> Timetable<S> {
 
     /// Changes homework (its teacher, or another teacher of the lesson it was set in).
     pub async fn update_homework(&self, caller: &Principal, id: HomeworkId, input: HomeworkInput) -> Result<Homework> {
-        let before = self.store.homework(id).await?.ok_or(Error::NotFound)?;
-        let (_, lesson, _) = self.lesson_to_write(caller, before.course, before.set_on).await?;
-        self.due.forget_groups(&before.groups);
+        let before = self.homework_to_write(caller, id).await?;
+        if before.hand_in && !input.hand_in && !self.store.copies(id).await?.is_empty() {
+            return Err(Error::Conflict("handin.has_copies"));
+        }
+        let set_on = before.set_on;
         let h = Homework {
             due: input.due,
             instructions: rich::clean(&input.instructions),
@@ -152,15 +182,18 @@ impl<S: TimetableStore> Timetable<S> {
             updated: self.clock.now(),
             ..before
         };
-        check_homework(&h, lesson.day)?;
+        check_homework(&h, set_on)?;
         self.store.put_homework(&h).await?;
         self.due.forget_groups(&h.groups);
         Ok(h)
     }
 
+    /// Deletes homework; not once copies were handed in for it (they would be lost).
     pub async fn delete_homework(&self, caller: &Principal, id: HomeworkId) -> Result<()> {
-        let h = self.store.homework(id).await?.ok_or(Error::NotFound)?;
-        self.lesson_to_write(caller, h.course, h.set_on).await?;
+        let h = self.homework_to_write(caller, id).await?;
+        if !self.store.copies(id).await?.is_empty() {
+            return Err(Error::Conflict("handin.has_copies"));
+        }
         self.store.delete_homework(id).await?;
         self.due.forget_groups(&h.groups);
         Ok(())

@@ -61,7 +61,12 @@ impl LessonQuery {
         match (self.from, self.to) {
             (Some(f), Some(t)) => (f, t),
             _ => {
-                let monday = monday_of(self.week.unwrap_or(today));
+                // A day no school could have is answered as asked (and refused), never computed on.
+                let week = self.week.unwrap_or(today);
+                if !preau_timetable::views::plausible(&week) {
+                    return (week, week);
+                }
+                let monday = monday_of(week);
                 (monday, monday + Days::new(6))
             }
         }

@@ -42,9 +42,10 @@ pub struct RangeQuery {
 }
 
 impl RangeQuery {
+    /// The days asked for (checked by the operation), by default around `today`.
     pub fn range(&self, today: NaiveDate, back: u64, ahead: u64) -> (NaiveDate, NaiveDate) {
         let from = self.from.unwrap_or(today - Days::new(back));
-        (from, self.to.unwrap_or(from + Days::new(back + ahead)))
+        (from, self.to.unwrap_or_else(|| from.checked_add_days(Days::new(back + ahead)).unwrap_or(from)))
     }
 
     pub fn pupil(&self, c: &Principal) -> Result<PersonId> {

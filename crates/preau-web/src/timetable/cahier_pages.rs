@@ -155,10 +155,10 @@ async fn home(State(state): State<AppState>, a: Authed, Query(q): Query<HashMap<
     let tr = Tr(a.lang);
     let user = Some(crate::communication::user_name(&state, &a).await?);
     let Some(pupil) = pupil else {
-        return teacher_home(&state, &a, tr, user, q.get("week").and_then(|w| w.parse().ok())).await;
+        return teacher_home(&state, &a, tr, user, q.get("week").and_then(|w| w.parse().ok()).filter(preau_timetable::views::plausible)).await;
     };
     // From a chosen day (browsing), by default today.
-    let day = q.get("from").and_then(|d| d.parse().ok()).unwrap_or_else(|| today(&state));
+    let day = q.get("from").and_then(|d| d.parse().ok()).filter(preau_timetable::views::plausible).unwrap_or_else(|| today(&state));
     // Two tabs: the homework due (the evening's page), and what was done in class.
     let log_tab = q.get("tab").is_some_and(|t| t == "log");
     let due = if log_tab { vec![] } else { state.timetable.homework_for(&a.principal, pupil, day, day + Days::new(14)).await.map_err(|e| a.fail(e))? };
@@ -266,7 +266,10 @@ struct LessonPage {
     day: String,
     writable: bool,
     title: String,
+    /// What the form holds (text in a textarea, escaped).
     content: String,
+    /// The stored entry's cleaned HTML, shown when it can no longer be written.
+    stored: String,
     /// The caller's files: (id, path, attached).
     my_files: Vec<(String, String, bool)>,
     homework: Vec<ShownHomework>,
@@ -324,6 +327,7 @@ async fn lesson_view(state: &AppState, a: &Authed, course: CourseId, date: Naive
         writable: lc.writable,
         title: entry_title,
         content: entry_content,
+        stored: lc.entry.as_ref().map(|e| e.content.clone()).unwrap_or_default(),
         my_files,
         homework,
         next_lesson: next_lesson.to_string(),
@@ -420,7 +424,7 @@ struct ClassPage {
 }
 
 async fn class_page(State(state): State<AppState>, a: Authed, Path(group): Path<GroupId>, Query(q): Query<HashMap<String, String>>) -> PageResult {
-    let from = q.get("from").and_then(|d| d.parse().ok()).unwrap_or_else(|| monday_of(today(&state)) - Days::new(21));
+    let from = q.get("from").and_then(|d| d.parse().ok()).filter(preau_timetable::views::plausible).unwrap_or_else(|| monday_of(today(&state)) - Days::new(21));
     let to = from + Days::new(34);
     let c = state.timetable.class_cahier(&a.principal, group, from, to).await.map_err(|e| a.fail(e))?;
     let g = state.store.group(group).await.map_err(|e| a.fail(e))?;

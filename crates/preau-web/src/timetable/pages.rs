@@ -82,7 +82,7 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
         class: q.get("class").and_then(|c| c.parse().ok()),
         room: q.get("room").filter(|r| !r.trim().is_empty()).cloned(),
         structure: q.get("structure").and_then(|s| s.parse().ok()),
-        week: q.get("week").and_then(|w| w.parse().ok()),
+        week: q.get("week").and_then(|w| w.parse().ok()).filter(preau_timetable::views::plausible),
         ..LessonQuery::default()
     };
     let monday = monday_of(query.week.unwrap_or_else(|| today(&state)));

@@ -161,6 +161,13 @@ async fn the_heads_and_inspectors_reads_are_audited_and_a_visa_locks_what_it_cov
     let r = s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(entry("Autre chose"))).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert_eq!(s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-28"), Some(entry("Suite"))).await.status, StatusCode::OK);
+    // Nor by whoever replaces her that day, who may write that lesson otherwise.
+    let jean = s.app.person("Jean", "Moulin", &s.jv, Profile::Teacher).await;
+    let r = s.app.json(&head, "PUT", &format!("/api/v1/courses/{maths}/lessons/2026-09-21"), Some(json!({"replacement": jean.id}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let replacement = s.app.login(&jean).await;
+    assert_eq!(s.app.json(&replacement, "PUT", &lesson(&maths, "2026-09-21"), Some(entry("Remplacé"))).await.status, StatusCode::CONFLICT);
+    assert_eq!(s.app.json(&replacement, "DELETE", &lesson(&maths, "2026-09-21"), None).await.status, StatusCode::FORBIDDEN);
     let seen = s.app.json(&teacher, "GET", &cahier, None).await.json();
     assert_eq!(seen["entries"][0]["title"], "Fractions");
     assert_eq!(seen["visas"][0]["note"], "Vu");
@@ -244,6 +251,8 @@ async fn copies_are_handed_in_late_or_not_read_by_the_teacher_alone_and_returned
     assert_eq!(r.json()["late"], false);
     let copy = id_of(&r);
     assert_eq!(hand_in(&s, &hugo, &hw, "x.pdf", PDF).await.status, StatusCode::NOT_FOUND);
+    let waiting = s.app.json(&teacher, "GET", &format!("/api/v1/homework/{hw}/copies"), None).await.json();
+    assert_eq!(waiting["missing"].as_array().map(|m| m.iter().filter_map(|p| p[1].as_str()).collect::<Vec<_>>()), Some(vec!["Inès Diallo"]));
     let hers = s.app.json(&parent, "GET", &format!("/api/v1/homework/{hw}/copy?pupil={}", zoe.id), None).await;
     assert_eq!(hers.json()["file"]["name"], "rédaction.pdf", "{}", hers.body);
     for c in [&parent, &pupil, &colleague] {
@@ -264,7 +273,7 @@ async fn copies_are_handed_in_late_or_not_read_by_the_teacher_alone_and_returned
     let list = s.app.json(&teacher, "GET", &format!("/api/v1/homework/{hw}/copies"), None).await.json();
     let names: Vec<&str> = list["copies"].as_array().expect("copies").iter().filter_map(|c| c[1].as_str()).collect();
     assert_eq!(names, vec!["Inès Diallo", "Zoé Lefèvre"]);
-    assert!(list["missing"].as_array().expect("missing").iter().all(|m| m[1] != "Zoé Lefèvre" && m[1] != "Inès Diallo"));
+    assert_eq!(list["missing"], json!([]), "both handed in");
     let zip = s.app.get_bytes(&teacher, &format!("/api/v1/homework/{hw}/copies.zip")).await;
     assert!(zip.starts_with(b"PK") && zip.windows(PDF.len()).any(|w| w == PDF), "the zip holds Zoé's copy");
     assert!(String::from_utf8_lossy(&zip).contains("Zoé Lefèvre - rédaction.pdf"));
@@ -280,6 +289,9 @@ async fn copies_are_handed_in_late_or_not_read_by_the_teacher_alone_and_returned
     let mine = s.app.json(&pupil, "GET", &format!("/api/v1/homework/{hw}/copy"), None).await.json();
     assert_eq!(mine["returned"]["comment"], "Bien construit");
     assert_eq!(hand_in(&s, &pupil, &hw, "encore.pdf", PDF).await.status, StatusCode::CONFLICT);
+    // Returned once only; homework with copies is not deleted (they would be lost).
+    assert_eq!(s.app.json(&teacher, "POST", &format!("/api/v1/copies/{copy}/return"), Some(json!({"comment": "Encore"}))).await.status, StatusCode::CONFLICT);
+    assert_eq!(s.app.json(&teacher, "DELETE", &format!("/api/v1/homework/{hw}"), None).await.status, StatusCode::CONFLICT);
     let (_, parent) = s.browser("Anne", "Lefèvre").await;
     for c in [&pupil, &parent] {
         let feed = s.app.json(c, "GET", "/api/v1/notifications", None).await;
@@ -323,4 +335,17 @@ async fn the_pages_let_a_pupil_send_a_copy_and_the_teacher_return_it() {
     let r = s.app.post_form(&teacher, &format!("/cahier/copies/{copy}/return"), &[("comment", "Très bien"), ("corrected", "")]).await;
     assert!(r.location().ends_with("done=returned"), "{} {}", r.status, r.body);
     assert!(s.app.get(&pupil, "/cahier").await.body.contains("Très bien"));
+}
+
+#[tokio::test]
+async fn days_no_school_could_have_are_refused_not_computed_on() {
+    let s = school().await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    for path in ["/api/v1/homework?from=%2B262142-12-31", "/api/v1/cahier/log?from=-262143-01-01&to=-262143-01-02", "/api/v1/timetable?week=%2B262142-12-31"] {
+        let r = s.app.json(&pupil, "GET", path, None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.body);
+    }
+    for path in ["/cahier?from=%2B262142-12-31", "/cahier?from=-262143-01-01&tab=log", "/timetable?week=%2B262142-12-31"] {
+        assert_eq!(s.app.get(&pupil, path).await.status, StatusCode::OK, "{path}: the page falls back to today");
+    }
 }
