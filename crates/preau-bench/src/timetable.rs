@@ -165,6 +165,33 @@ async fn sequential(addr: &str, path: &str, cookie: Option<&str>, n: usize) -> R
     Ok((ms, c.body()))
 }
 
+/// Each phase (a baseline, a JSON endpoint, a page) at [`RATE`] in an open loop, then at
+/// saturation in a closed loop; the tables and the ratios to the baseline.
+async fn at_rate_then_saturated(addr: &str, secs: f64, what: &str, phases: &[(&str, Req)]) -> Result<()> {
+    println!("\n## {what}, open loop at {RATE:.0} req/s, {CONNS} connections\n| endpoint | req/s | p50 ms | p99 ms | non-200 |\n|---|---|---|---|---|");
+    let mut p99s = vec![];
+    for (name, req) in phases {
+        let (by, el) = open(addr, CONNS, RATE, secs, vec![req.clone()]).await?;
+        let mut st = merged(&by, |_| true);
+        let ok = count(&by, |c| c == 200);
+        let p99 = st.pct(0.99);
+        p99s.push(p99);
+        println!("| {name} | {:.0} | {:.2} | {p99:.2} | {} |", st.latencies_us.len() as f64 / el, st.pct(0.5), st.latencies_us.len() - ok);
+    }
+    println!("p99 ratio to /healthz at the same rate: JSON {:.2}, page {:.2}", p99s[1] / p99s[0], p99s[2] / p99s[0]);
+    println!("\n## {what}, saturation (closed loop, {CONNS} connections)\n| endpoint | req/s | p50 ms | p99 ms |\n|---|---|---|---|");
+    let mut rates = vec![];
+    for (name, req) in phases {
+        let (by, el) = closed(addr, CONNS, secs, vec![req.clone()]).await?;
+        let mut st = merged(&by, |c| c == 200);
+        let r = st.latencies_us.len() as f64 / el;
+        rates.push(r);
+        println!("| {name} | {r:.0} | {:.2} | {:.2} |", st.pct(0.5), st.pct(0.99));
+    }
+    println!("throughput ratio to /healthz: JSON {:.2}, page {:.2}", rates[1] / rates[0], rates[2] / rates[0]);
+    Ok(())
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -190,33 +217,12 @@ pub async fn bench(a: &crate::Args) -> Result<()> {
     }
     println!("the pupil's week: {lessons} lessons");
 
-    println!("\n## a pupil's week, open loop at {RATE:.0} req/s, {CONNS} connections\n| endpoint | req/s | p50 ms | p99 ms | non-200 |\n|---|---|---|---|---|");
     let phases = [
         ("/healthz (baseline)", Req::Get("/healthz", None)),
         ("week, JSON (`/api/v1/timetable`)", Req::Get(api, Some(cookie.clone()))),
         ("week page (`/timetable`)", Req::Get(page, Some(cookie.clone()))),
     ];
-    let mut p99s = vec![];
-    for (name, req) in &phases {
-        let (by, el) = open(&s.addr, CONNS, RATE, a.secs, vec![req.clone()]).await?;
-        let mut st = merged(&by, |_| true);
-        let ok = count(&by, |c| c == 200);
-        let p99 = st.pct(0.99);
-        p99s.push(p99);
-        println!("| {name} | {:.0} | {:.2} | {p99:.2} | {} |", st.latencies_us.len() as f64 / el, st.pct(0.5), st.latencies_us.len() - ok);
-    }
-    println!("p99 ratio to /healthz at the same rate: JSON {:.2}, page {:.2}", p99s[1] / p99s[0], p99s[2] / p99s[0]);
-
-    println!("\n## saturation (closed loop, {CONNS} connections)\n| endpoint | req/s | p50 ms | p99 ms |\n|---|---|---|---|");
-    let mut rates = vec![];
-    for (name, req) in &phases {
-        let (by, el) = closed(&s.addr, CONNS, a.secs, vec![req.clone()]).await?;
-        let mut st = merged(&by, |c| c == 200);
-        let r = st.latencies_us.len() as f64 / el;
-        rates.push(r);
-        println!("| {name} | {r:.0} | {:.2} | {:.2} |", st.pct(0.5), st.pct(0.99));
-    }
-    println!("throughput ratio to /healthz: JSON {:.2}, page {:.2}", rates[1] / rates[0], rates[2] / rates[0]);
+    at_rate_then_saturated(&s.addr, a.secs, "a pupil's week", &phases).await?;
 
     // Homework due over two weeks.
     let written = seed_homework(&data.join("preau.db"), year).await?;
@@ -226,34 +232,13 @@ pub async fn bench(a: &crate::Args) -> Result<()> {
     if items == 0 {
         bail!("the pupil has no homework due");
     }
-    println!(
-        "\n## a pupil's homework due over two weeks ({items} items; {written} written for the school year), open loop at {RATE:.0} req/s\n| endpoint | req/s | p50 ms | p99 ms | non-200 |\n|---|---|---|---|---|"
-    );
     let phases = [
         ("/healthz (baseline)", Req::Get("/healthz", None)),
         ("homework due, JSON (`/api/v1/homework`)", Req::Get(due_api, Some(cookie.clone()))),
         ("cahier page (`/cahier`)", Req::Get(due_page, Some(cookie.clone()))),
     ];
-    let mut p99s = vec![];
-    for (name, req) in &phases {
-        let (by, el) = open(&s.addr, CONNS, RATE, a.secs, vec![req.clone()]).await?;
-        let mut st = merged(&by, |_| true);
-        let ok = count(&by, |c| c == 200);
-        let p99 = st.pct(0.99);
-        p99s.push(p99);
-        println!("| {name} | {:.0} | {:.2} | {p99:.2} | {} |", st.latencies_us.len() as f64 / el, st.pct(0.5), st.latencies_us.len() - ok);
-    }
-    println!("p99 ratio to /healthz at the same rate: JSON {:.2}, page {:.2}", p99s[1] / p99s[0], p99s[2] / p99s[0]);
-    println!("\n## homework due at saturation (closed loop, {CONNS} connections)\n| endpoint | req/s | p50 ms | p99 ms |\n|---|---|---|---|");
-    let mut rates = vec![];
-    for (name, req) in &phases {
-        let (by, el) = closed(&s.addr, CONNS, a.secs, vec![req.clone()]).await?;
-        let mut st = merged(&by, |c| c == 200);
-        let r = st.latencies_us.len() as f64 / el;
-        rates.push(r);
-        println!("| {name} | {r:.0} | {:.2} | {:.2} |", st.pct(0.5), st.pct(0.99));
-    }
-    println!("throughput ratio to /healthz: JSON {:.2}, page {:.2}", rates[1] / rates[0], rates[2] / rates[0]);
+    let what = format!("a pupil's homework due over two weeks ({items} items; {written} written for the school year)");
+    at_rate_then_saturated(&s.addr, a.secs, &what, &phases).await?;
 
     // The busiest teacher's calendar feed and whole year.
     let (teacher, courses, token) = busiest_teacher_feed(&data.join("preau.db")).await?;

@@ -35,6 +35,8 @@ pub struct Timetable<S> {
     pub cache: Arc<cache::Cache>,
     /// The homework due soon per group, and pupils' ticks (see [`cahier::cache`]).
     pub due: Arc<cahier::cache::DueCache>,
+    /// Who may read which file, for what is attached to the cahier.
+    pub documents: preau_documents::Documents<S>,
 }
 
 impl<S> Clone for Timetable<S> {
@@ -45,12 +47,13 @@ impl<S> Clone for Timetable<S> {
             communication: self.communication.clone(),
             cache: self.cache.clone(),
             due: self.due.clone(),
+            documents: self.documents.clone(),
         }
     }
 }
 
 impl<S: TimetableStore> Timetable<S> {
-    pub fn new(communication: Communication<S>) -> Self {
-        Self { store: communication.store.clone(), clock: communication.clock.clone(), communication, cache: Arc::default(), due: Arc::default() }
+    pub fn new(communication: Communication<S>, documents: preau_documents::Documents<S>) -> Self {
+        Self { store: communication.store.clone(), clock: communication.clock.clone(), communication, cache: Arc::default(), due: Arc::default(), documents }
     }
 }

@@ -4,7 +4,6 @@ use crate::cahier::handin::{Copy, Returned};
 use crate::cahier::model::{Due, Entry, Homework, Visa};
 use crate::model::{Change, Course};
 use chrono::NaiveDate;
-use preau_communication::CommunicationStore;
 use preau_core::{CopyId, CourseId, EntryId, GroupId, HomeworkId, PersonId, Result, StructureId};
 use preau_directory::AuditEntry;
 
@@ -18,7 +17,8 @@ pub struct CourseDiff {
     pub removed: Vec<CourseId>,
 }
 
-pub trait TimetableStore: CommunicationStore {
+/// Extends the documents' store: the cahier's files are documents.
+pub trait TimetableStore: preau_documents::DocumentStore {
     async fn course(&self, id: CourseId) -> Result<Option<Course>>;
     /// The courses of a structure, all sources.
     async fn structure_courses(&self, structure: StructureId) -> Result<Vec<Course>>;

@@ -126,7 +126,7 @@ impl AppState {
         }
         let documents = preau_documents::Documents::new(communication.clone(), preau_documents::Policy::default());
         Ok(AppState {
-            timetable: preau_timetable::Timetable::new(communication.clone()),
+            timetable: preau_timetable::Timetable::new(communication.clone(), documents.clone()),
             documents,
             blobs: Arc::new(crate::documents::blobs::Blobs::local(data_dir.join("documents"))),
             dav: Arc::new(crate::documents::dav::handler()),

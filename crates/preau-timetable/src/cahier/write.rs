@@ -69,6 +69,17 @@ impl<S: TimetableStore> Timetable<S> {
         Ok(())
     }
 
+    /// Every file attached must be one the caller may read in the documents service.
+    pub(crate) async fn check_readable(&self, caller: &Principal, ids: &[DocumentId]) -> Result<()> {
+        for id in ids {
+            self.documents.file(caller, *id).await.map_err(|e| match e {
+                Error::NotFound | Error::Forbidden => Error::invalid("attachments", "cahier.attachment_unknown"),
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
+
     /// Homework the caller may change: theirs, or of a course they teach (even if the course
     /// no longer has that lesson, after an import); not once visaed or archived.
     async fn homework_to_write(&self, caller: &Principal, id: HomeworkId) -> Result<Homework> {
@@ -95,6 +106,7 @@ impl<S: TimetableStore> Timetable<S> {
     /// Writes (or rewrites) what was done in a lesson.
     pub async fn write_entry(&self, caller: &Principal, course: CourseId, date: NaiveDate, input: EntryInput) -> Result<Entry> {
         let (course, lesson, me) = self.lesson_to_write(caller, course, date).await?;
+        self.check_readable(caller, &input.attachments).await?;
         let content = rich::clean(&input.content);
         let mut e = Errors::new();
         e.check(input.title.len() <= 200, "title", "cahier.title_long");
@@ -139,6 +151,7 @@ impl<S: TimetableStore> Timetable<S> {
     /// Sets homework in a lesson, for a later day.
     pub async fn set_homework(&self, caller: &Principal, course: CourseId, date: NaiveDate, input: HomeworkInput) -> Result<Homework> {
         let (course, lesson, me) = self.lesson_to_write(caller, course, date).await?;
+        self.check_readable(caller, &input.attachments).await?;
         let now = self.clock.now();
         let h = Homework {
             id: HomeworkId::new(),
@@ -167,6 +180,7 @@ impl<S: TimetableStore> Timetable<S> {
     /// Changes homework (its teacher, or another teacher of the lesson it was set in).
     pub async fn update_homework(&self, caller: &Principal, id: HomeworkId, input: HomeworkInput) -> Result<Homework> {
         let before = self.homework_to_write(caller, id).await?;
+        self.check_readable(caller, &input.attachments).await?;
         if before.hand_in && !input.hand_in && !self.store.copies(id).await?.is_empty() {
             return Err(Error::Conflict("handin.has_copies"));
         }

@@ -79,20 +79,8 @@ pub struct HomeworkBody {
     pub publish_at: Option<i64>,
 }
 
-/// The caller must be able to read each file they attach (checked by the documents service).
-pub async fn readable(state: &AppState, caller: &Principal, ids: &[DocumentId]) -> Result<()> {
-    for id in ids {
-        state.documents.file(caller, *id).await.map_err(|e| match e {
-            Error::NotFound | Error::Forbidden => Error::invalid("attachments", "cahier.attachment_unknown"),
-            other => other,
-        })?;
-    }
-    Ok(())
-}
-
-pub async fn homework_input(state: &AppState, caller: &Principal, b: HomeworkBody) -> Result<HomeworkInput> {
-    readable(state, caller, &b.attachments).await?;
-    Ok(HomeworkInput {
+pub fn homework_input(b: HomeworkBody) -> HomeworkInput {
+    HomeworkInput {
         due: b.due,
         instructions: b.instructions,
         minutes: b.minutes,
@@ -100,7 +88,7 @@ pub async fn homework_input(state: &AppState, caller: &Principal, b: HomeworkBod
         hand_in: b.hand_in,
         deadline: b.deadline,
         publish_at: b.publish_at,
-    })
+    }
 }
 
 async fn lesson(State(state): State<AppState>, c: ApiCaller, Path((course, date)): Path<(CourseId, NaiveDate)>) -> ApiResult {
@@ -108,7 +96,6 @@ async fn lesson(State(state): State<AppState>, c: ApiCaller, Path((course, date)
 }
 
 async fn write_entry(State(state): State<AppState>, c: ApiCaller, Path((course, date)): Path<(CourseId, NaiveDate)>, Json(b): Json<EntryBody>) -> ApiResult {
-    readable(&state, &c.principal, &b.attachments).await?;
     let input = EntryInput { title: b.title, content: b.content, attachments: b.attachments, publish_at: b.publish_at };
     Ok(Json(state.timetable.write_entry(&c.principal, course, date, input).await?).into_response())
 }
@@ -124,12 +111,12 @@ async fn set_homework(
     Path((course, date)): Path<(CourseId, NaiveDate)>,
     Json(b): Json<HomeworkBody>,
 ) -> ApiResult {
-    let input = homework_input(&state, &c.principal, b).await?;
+    let input = homework_input(b);
     Ok((StatusCode::CREATED, Json(state.timetable.set_homework(&c.principal, course, date, input).await?)).into_response())
 }
 
 async fn update_homework(State(state): State<AppState>, c: ApiCaller, Path(id): Path<HomeworkId>, Json(b): Json<HomeworkBody>) -> ApiResult {
-    let input = homework_input(&state, &c.principal, b).await?;
+    let input = homework_input(b);
     Ok(Json(state.timetable.update_homework(&c.principal, id, input).await?).into_response())
 }
 
