@@ -96,11 +96,24 @@ impl Names {
 }
 
 /// One line, read: the course it describes and its key.
-struct Line {
-    number: usize,
-    input: CourseInput,
-    key: String,
+pub(crate) struct Line {
+    pub number: usize,
+    pub input: CourseInput,
+    pub key: String,
 }
+
+impl crate::import_ics::Resolve for Names {
+    fn group(&self, name: &str) -> Option<GroupId> {
+        self.groups.get(&norm(name)).copied()
+    }
+
+    fn person(&self, name: &str) -> std::result::Result<PersonId, &'static str> {
+        Names::person(self, name)
+    }
+}
+
+/// The source name of the courses an iCalendar import owns.
+pub const ICS_SOURCE: &str = "ics";
 
 impl<S: TimetableStore> Timetable<S> {
     async fn import_names(&self, s: StructureId) -> Result<Names> {
@@ -232,6 +245,17 @@ impl<S: TimetableStore> Timetable<S> {
         Ok((lines, errors))
     }
 
+    /// Imports a timetable file: an iCalendar export (it starts with `BEGIN:VCALENDAR`) or a
+    /// CSV one; `class` is what an iCalendar file is for when its events name no class.
+    pub async fn import_file(&self, caller: &Principal, s: StructureId, bytes: &[u8], class: Option<GroupId>, dry_run: bool) -> Result<ImportReport> {
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).trim_start_matches('\u{feff}').trim_start().to_ascii_uppercase();
+        if head.starts_with("BEGIN:VCALENDAR") {
+            self.import_ics(caller, s, bytes, class, dry_run).await
+        } else {
+            self.import_csv(caller, s, bytes, dry_run).await
+        }
+    }
+
     /// Imports a structure's timetable from a CSV file (see the module's documentation); with
     /// `dry_run`, reports what it would do without writing.
     pub async fn import_csv(&self, caller: &Principal, s: StructureId, bytes: &[u8], dry_run: bool) -> Result<ImportReport> {
@@ -239,33 +263,65 @@ impl<S: TimetableStore> Timetable<S> {
             return Err(Error::Forbidden);
         }
         let (lines, errors) = self.read_lines(s, bytes).await?;
+        self.apply_lines(caller, s, lines, errors, dry_run, SOURCE).await
+    }
+
+    /// Imports a structure's timetable from a timetabling tool's iCalendar export (see
+    /// [`crate::import_ics`]); `class` is the class the file is for, when its events do not
+    /// name one. The same checks, report and difference as the CSV import.
+    pub async fn import_ics(&self, caller: &Principal, s: StructureId, bytes: &[u8], class: Option<GroupId>, dry_run: bool) -> Result<ImportReport> {
+        if !self.holds(caller, s, &[]).await? {
+            return Err(Error::Forbidden);
+        }
+        let names = self.import_names(s).await?;
+        if class.is_some_and(|c| !names.groups.values().any(|g| *g == c)) {
+            return Err(Error::invalid("class", "timetable.group_unknown"));
+        }
+        let year = crate::calendar::school_year(preau_core::local_time::paris_date(self.clock.now()));
+        let period = (NaiveDate::from_ymd_opt(year, 8, 1).unwrap_or_default(), NaiveDate::from_ymd_opt(year + 1, 7, 31).unwrap_or_default());
+        let zone = self.kept(s).await?.zone;
+        let text = preau_feeds::csv_import::decode(bytes);
+        let (lines, errors) = crate::import_ics::read(&text, &names, class, zone, period);
+        self.apply_lines(caller, s, lines, errors, dry_run, ICS_SOURCE).await
+    }
+
+    /// The report of checked lines and, when none was wrong, the difference with the courses
+    /// the previous import of this source made, applied in one transaction (unless `dry_run`).
+    async fn apply_lines(
+        &self,
+        caller: &Principal,
+        s: StructureId,
+        lines: Vec<Line>,
+        errors: Vec<LineError>,
+        dry_run: bool,
+        source: &str,
+    ) -> Result<ImportReport> {
         let mut report = ImportReport { lines: lines.len() + errors.iter().map(|e| e.line).collect::<BTreeSet<_>>().len(), errors, ..Default::default() };
         if !report.errors.is_empty() {
             return Ok(report);
         }
         let mut before: HashMap<String, Course> =
-            self.store.structure_courses(s).await?.into_iter().filter(|c| c.source == SOURCE).map(|c| (c.key.clone(), c)).collect();
+            self.store.structure_courses(s).await?.into_iter().filter(|c| c.source == source).map(|c| (c.key.clone(), c)).collect();
         let mut diff = CourseDiff::default();
         for line in lines {
             match before.remove(&line.key) {
                 Some(old) => {
-                    let new = course_of(old.id, s, line.input, SOURCE, line.key);
+                    let new = course_of(old.id, s, line.input, source, line.key);
                     if same(&old, &new) {
                         report.unchanged += 1;
                     } else {
                         diff.updated.push(new);
                     }
                 }
-                None => diff.added.push(course_of(CourseId::new(), s, line.input, SOURCE, line.key)),
+                None => diff.added.push(course_of(CourseId::new(), s, line.input, source, line.key)),
             }
-            let _ = line.number;
         }
         diff.removed = before.into_values().map(|c| c.id).collect();
         (report.created, report.updated, report.removed) = (diff.added.len(), diff.updated.len(), diff.removed.len());
         if dry_run || (diff.added.is_empty() && diff.updated.is_empty() && diff.removed.is_empty()) {
             return Ok(report);
         }
-        let summary = serde_json::json!({"created": report.created, "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged});
+        let summary = serde_json::json!({"source": source, "created": report.created, "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged});
         let entry = audit::entry::<(), _>(self.clock.now(), caller, "timetable.import", format!("structure:{s}"), Some(s), None, Some(&summary));
         self.store.apply_courses(&diff, &entry).await?;
         self.cache.forget(s);
@@ -275,7 +331,7 @@ impl<S: TimetableStore> Timetable<S> {
 }
 
 /// What identifies a line without a key column: its day, start, subject and classes.
-fn auto_key(c: &CourseInput) -> String {
+pub(crate) fn auto_key(c: &CourseInput) -> String {
     let mut groups: Vec<String> = c.groups.iter().map(ToString::to_string).collect();
     groups.sort();
     format!("{}|{}|{}|{}|{}", c.weekday, c.start, norm(&c.subject), groups.join(","), c.weeks.code())

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod demo;
 pub mod ics;
 pub mod import;
+pub mod import_ics;
 pub mod lessons;
 pub mod manage;
 pub mod model;

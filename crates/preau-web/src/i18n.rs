@@ -1141,6 +1141,17 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("timetable.import_too_big", "Fichier trop gros (5 Mo au plus).", "File too big (5 MB at most)."),
     ("timetable.import_no_file", "Choisissez un fichier.", "Choose a file."),
     ("timetable.import_manage", "Importer l'emploi du temps de", "Import the timetable of"),
+    ("timetable.import_class", "Classe du fichier iCalendar (facultatif)", "Class of the iCalendar file (optional)"),
+    (
+        "timetable.import_class_help",
+        "Pour un fichier .ics exporté pour une classe, quand ses cours ne nomment pas la classe.",
+        "For an .ics file exported for one class, when its lessons do not name the class.",
+    ),
+    (
+        "timetable.import_rrule",
+        "Répétition non prise en charge (chaque semaine ou une semaine sur deux seulement).",
+        "Unsupported repetition (every week or every other week only).",
+    ),
     (
         "timetable.import_unreadable",
         "Fichier ou ligne illisible (CSV séparé par des points-virgules attendu).",

@@ -125,9 +125,12 @@ async fn add_course(State(state): State<AppState>, c: ApiCaller, Path(id): Path<
 struct ImportQuery {
     #[serde(default)]
     dry_run: bool,
+    /// The class an iCalendar file is for, when its events name none.
+    class: Option<GroupId>,
 }
 
-/// Imports a CSV timetable: the report, `422` when a line was wrong (nothing applied).
+/// Imports a CSV or iCalendar timetable: the report, `422` when a line was wrong (nothing
+/// applied).
 async fn import_csv(
     State(state): State<AppState>,
     c: ApiCaller,
@@ -135,7 +138,7 @@ async fn import_csv(
     Query(q): Query<ImportQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult {
-    let report = state.timetable.import_csv(&c.principal, id, &body, q.dry_run).await?;
+    let report = state.timetable.import_file(&c.principal, id, &body, q.class, q.dry_run).await?;
     let status = if report.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report)).into_response())
 }

@@ -1,5 +1,6 @@
 //! The timetable import page (`/timetable/import/{structure}`): a school's timetable managers
-//! upload their timetabling tool's CSV export, check it (the default) or apply it, and read
+//! upload their timetabling tool's CSV or iCalendar export (for an iCalendar file of one
+//! class, they say which), check it (the default) or apply it, and read
 //! the report — the counts, and each wrong line with its number, field and what was wrong.
 
 use crate::auth::Authed;
@@ -44,6 +45,8 @@ struct ImportPage {
     report: Option<ImportReport>,
     errors: Vec<ShownError>,
     dry_run: bool,
+    /// The school's classes and groups, for an iCalendar file of one class: (id, name).
+    classes: Vec<(String, String)>,
 }
 
 async fn page(state: &AppState, a: &Authed, structure: StructureId, report: Option<ImportReport>, dry_run: bool) -> PageResult {
@@ -51,6 +54,16 @@ async fn page(state: &AppState, a: &Authed, structure: StructureId, report: Opti
         return Err(a.fail(Error::Forbidden));
     }
     let school = state.store.structure(structure).await.map_err(|e| a.fail(e))?.name;
+    let mut classes: Vec<(String, String)> = state
+        .store
+        .groups_in(structure)
+        .await
+        .map_err(|e| a.fail(e))?
+        .into_iter()
+        .filter(|g| g.archived_year.is_none())
+        .map(|g| (g.id.to_string(), g.name))
+        .collect();
+    classes.sort_by(|x, y| x.1.cmp(&y.1));
     let errors = report
         .as_ref()
         .map(|r| r.errors.iter().map(|e| ShownError { line: e.line, field: e.field.clone(), message: a.lang.t(&e.code), value: e.value.clone() }).collect())
@@ -64,6 +77,7 @@ async fn page(state: &AppState, a: &Authed, structure: StructureId, report: Opti
         report,
         errors,
         dry_run,
+        classes,
     }))
 }
 
@@ -73,11 +87,12 @@ async fn form(State(state): State<AppState>, a: Authed, Path(structure): Path<St
 
 async fn upload(State(state): State<AppState>, a: Authed, Path(structure): Path<StructureId>, mut form: Multipart) -> PageResult {
     let bad = || Error::invalid("file", "timetable.import_unreadable");
-    let (mut csrf_ok, mut dry_run, mut file) = (false, false, None);
+    let (mut csrf_ok, mut dry_run, mut file, mut class) = (false, false, None, None);
     while let Some(mut field) = form.next_field().await.map_err(|_| a.fail(bad()))? {
         match field.name().unwrap_or("") {
             "csrf" => csrf_ok = a.session.csrf.matches(&field.text().await.unwrap_or_default()),
             "dry_run" => dry_run = field.text().await.unwrap_or_default() == "on",
+            "class" => class = field.text().await.unwrap_or_default().parse().ok(),
             "file" if csrf_ok => {
                 let mut bytes = vec![];
                 while let Some(chunk) = field.chunk().await.map_err(|_| a.fail(bad()))? {
@@ -95,6 +110,6 @@ async fn upload(State(state): State<AppState>, a: Authed, Path(structure): Path<
         return Err(a.fail(Error::Forbidden));
     }
     let bytes = file.filter(|f| !f.is_empty()).ok_or_else(|| a.fail(Error::invalid("file", "timetable.import_no_file")))?;
-    let report = state.timetable.import_csv(&a.principal, structure, &bytes, dry_run).await.map_err(|e| a.fail(e))?;
+    let report = state.timetable.import_file(&a.principal, structure, &bytes, class, dry_run).await.map_err(|e| a.fail(e))?;
     page(&state, &a, structure, Some(report), dry_run).await
 }

@@ -384,3 +384,59 @@ async fn the_schools_adults_subscribe_to_a_class_or_a_room_and_no_one_else() {
     assert_eq!(s.app.get(&Client::default(), &class_feed).await.status, StatusCode::NOT_FOUND);
     assert_eq!(s.app.get(&Client::default(), &room_feed).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_icalendar_export_becomes_weekly_courses_with_the_same_checks_and_difference() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let class = s.class("4B").await;
+    let event = |body: &str| format!("BEGIN:VEVENT\r\n{body}END:VEVENT\r\n");
+    // One file for 4B, as a tool exports it: a weekly course (UTC times), one every other week
+    // (Paris wall time), one exported event by event (weeks 38, 39, 41), an all-day event.
+    let ics = [
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Outil EDT//FR\r\n".to_owned(),
+        event("UID:maths-4b\r\nDTSTART:20260914T060000Z\r\nDTEND:20260914T065500Z\r\nRRULE:FREQ=WEEKLY;UNTIL=20270702T000000Z\r\nSUMMARY:Mathématiques\r\nLOCATION:B12\r\nATTENDEE;CN=MARTIN Claire:mailto:claire@example.org\r\n"),
+        event("UID:svt-4b\r\nDTSTART;TZID=Europe/Paris:20260915T100000\r\nDTEND;TZID=Europe/Paris:20260915T105500\r\nRRULE:FREQ=WEEKLY;INTERVAL=2\r\nSUMMARY:SVT\r\nLOCATION:Labo\r\n"),
+        event("UID:l1\r\nDTSTART:20260917T140000\r\nDTEND:20260917T145500\r\nSUMMARY:Latin\r\nDESCRIPTION:Classe : 4B\\nProfesseur : Claire Martin\r\n"),
+        event("UID:l2\r\nDTSTART:20260924T140000\r\nDTEND:20260924T145500\r\nSUMMARY:Latin\r\nDESCRIPTION:Classe : 4B\\nProfesseur : Claire Martin\r\n"),
+        event("UID:l3\r\nDTSTART:20261008T140000\r\nDTEND:20261008T145500\r\nSUMMARY:Latin\r\nDESCRIPTION:Classe : 4B\\nProfesseur : Claire Martin\r\n"),
+        event("DTSTART;VALUE=DATE:20261019\r\nSUMMARY:Vacances\r\n"),
+        "END:VCALENDAR\r\n".to_owned(),
+    ]
+    .concat();
+    let post = |body: String, q: String| {
+        let req = axum::http::Request::post(format!("/api/v1/structures/{}/timetable/import?{q}", s.jv.id)).header("x-csrf-token", admin.csrf.clone());
+        s.app.send(&admin, req, axum::body::Body::from(body))
+    };
+    let r = post(ics.clone(), format!("class={class}")).await;
+    assert_eq!((r.status, counts(&r)), (StatusCode::OK, (3, 0, 0, 0, true)), "{}", r.body);
+    let on = |week: &'static str| {
+        let pupil = &pupil;
+        let s = &s;
+        async move { subjects_on(&week_of(s, pupil, week).await) }
+    };
+    assert_eq!(on("2026-09-14").await, vec!["2026-09-14 08:00 Mathématiques", "2026-09-15 10:00 SVT", "2026-09-17 14:00 Latin"]);
+    assert_eq!(on("2026-09-21").await, vec!["2026-09-21 08:00 Mathématiques", "2026-09-24 14:00 Latin"], "week B: no SVT");
+    assert_eq!(on("2026-10-05").await, vec!["2026-10-05 08:00 Mathématiques", "2026-10-08 14:00 Latin"]);
+    assert_eq!(on("2026-09-28").await, vec!["2026-09-28 08:00 Mathématiques", "2026-09-29 10:00 SVT"], "no Latin in week 40");
+    // The same file again changes nothing.
+    assert_eq!(counts(&post(ics.clone(), format!("class={class}")).await), (0, 0, 0, 3, false));
+    // Wrong events are reported at their lines; nothing is applied.
+    let bad = ics
+        .replace(
+            "DESCRIPTION:Classe : 4B\\nProfesseur : Claire Martin\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:l3",
+            "CATEGORIES:4Z\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:l3",
+        )
+        .replace("FREQ=WEEKLY;INTERVAL=2", "FREQ=DAILY");
+    let r = post(bad, format!("class={class}")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let codes: Vec<String> =
+        r.json()["errors"].as_array().expect("errors").iter().map(|e| format!("{} {}", e["line"], e["code"].as_str().unwrap_or(""))).collect();
+    assert_eq!(codes, vec!["13 timetable.import_rrule", "28 timetable.group_unknown"], "the lines where their events begin: {}", r.body);
+    assert_eq!(on("2026-09-14").await.len(), 3);
+}
+
+async fn week_of(s: &School, c: &Client, day: &str) -> Vec<Value> {
+    week(s, c, &format!("week={day}")).await
+}
