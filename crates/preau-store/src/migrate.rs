@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (29, "cahier", include_str!("../migrations/0029_cahier.sql")),
     (30, "handin", include_str!("../migrations/0030_handin.sql")),
     (31, "calendar_feeds", include_str!("../migrations/0031_calendar_feeds.sql")),
+    (32, "slot_grids", include_str!("../migrations/0032_slot_grids.sql")),
 ];
 
 /// The migrations that only one dialect runs.

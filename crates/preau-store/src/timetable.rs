@@ -232,6 +232,27 @@ impl TimetableStore for Store {
         Ok(r.rows_affected() > 0)
     }
 
+    async fn slot_grid(&self, structure: StructureId) -> Result<Option<Vec<preau_timetable::slots::Slot>>> {
+        let r = sqlx::query("SELECT slots FROM tt_slot_grids WHERE structure_id = $1")
+            .bind(structure.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| from_json(&text(&r, "slots")?)).transpose()
+    }
+
+    async fn set_slot_grid(&self, structure: StructureId, grid: &[preau_timetable::slots::Slot], audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("INSERT INTO tt_slot_grids (structure_id, slots) VALUES ($1, $2) ON CONFLICT (structure_id) DO UPDATE SET slots = excluded.slots")
+            .bind(structure.to_string())
+            .bind(crate::rows::to_json(grid)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn set_calendar_link(&self, person: PersonId, digest: &str, at: i64) -> Result<()> {
         sqlx::query("INSERT INTO calendar_links (person_id, digest, created_at) VALUES ($1, $2, $3) ON CONFLICT (person_id) DO UPDATE SET digest = excluded.digest, created_at = excluded.created_at")
             .bind(person.to_string())

@@ -7,7 +7,7 @@
 //! (keeping their lessons' changes), removed. Courses entered by hand are never touched.
 
 use crate::manage::{CourseInput, course_of, validate};
-use crate::model::{Course, Weeks, parse_minute};
+use crate::model::{Course, Minute, Weeks, parse_minute};
 use crate::store::CourseDiff;
 use crate::{Timetable, TimetableStore};
 use chrono::NaiveDate;
@@ -66,6 +66,20 @@ fn weekday(s: &str) -> Option<u8> {
         return (1..=6).contains(&n).then_some(n);
     }
     NAMES.iter().position(|n| n.iter().any(|x| *x == t || (t.len() >= 3 && x.starts_with(&t)))).map(|i| i as u8 + 1)
+}
+
+/// A line's times: `08:00` and `08:55`, or slots of the grid (`M1`, and `M2` or nothing for
+/// the end of the first slot).
+fn times(grid: &[crate::slots::Slot], start: &str, end: &str) -> (Option<Minute>, Option<Minute>) {
+    let slot = |code: &str| grid.iter().find(|s| s.code.eq_ignore_ascii_case(code.trim()));
+    let first = slot(start);
+    let start_at = first.map(|s| s.start).or_else(|| parse_minute(start));
+    let end_at = match (slot(end), end.trim().is_empty()) {
+        (Some(s), _) => Some(s.end),
+        (None, true) => first.map(|s| s.end),
+        (None, false) => parse_minute(end),
+    };
+    (start_at, end_at)
 }
 
 /// `14/09/2026` or `2026-09-14`.
@@ -154,6 +168,7 @@ impl<S: TimetableStore> Timetable<S> {
         }
         let cols: HashMap<&str, usize> = COLUMNS.iter().filter_map(|(n, _)| column(n).map(|i| (*n, i))).collect();
         let names = self.import_names(s).await?;
+        let grid = self.slots(s).await?;
         let year = crate::calendar::school_year(preau_core::local_time::paris_date(self.clock.now()));
         let (default_from, default_to) =
             (NaiveDate::from_ymd_opt(year, 8, 1).unwrap_or_default(), NaiveDate::from_ymd_opt(year + 1, 7, 31).unwrap_or_default());
@@ -174,7 +189,7 @@ impl<S: TimetableStore> Timetable<S> {
                 fail("day", "timetable.weekday", get("day"));
                 0
             });
-            let (start, end) = (parse_minute(&get("start")), parse_minute(&get("end")));
+            let (start, end) = times(&grid, &get("start"), &get("end"));
             if start.is_none() || end.is_none() {
                 fail("start", "timetable.times", format!("{}–{}", get("start"), get("end")));
             }
@@ -349,6 +364,15 @@ fn same(a: &Course, b: &Course) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_read_as_clock_times_or_slots_of_the_grid() {
+        let grid = crate::slots::default_grid();
+        assert_eq!(times(&grid, "M1", ""), (Some(8 * 60), Some(8 * 60 + 55)));
+        assert_eq!(times(&grid, "m1", "M2"), (Some(8 * 60), Some(9 * 60 + 50)), "a double period");
+        assert_eq!(times(&grid, "14h00", "14:55"), (Some(14 * 60), Some(14 * 60 + 55)));
+        assert_eq!(times(&grid, "M9", ""), (None, None));
+    }
 
     #[test]
     fn days_and_dates_are_read_in_french_or_as_numbers() {

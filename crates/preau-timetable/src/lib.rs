@@ -14,6 +14,7 @@ pub mod import_ics;
 pub mod lessons;
 pub mod manage;
 pub mod model;
+pub mod slots;
 
 pub use calendar::{SchoolCalendar, WeekLetter, Zone};
 pub use model::{Change, Course, Lesson, LessonStatus, Weeks};

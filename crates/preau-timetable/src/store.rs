@@ -35,6 +35,10 @@ pub trait TimetableStore: preau_documents::DocumentStore {
     /// Puts a lesson back as its course says; whether it had a change.
     async fn delete_change(&self, course: CourseId, date: NaiveDate, audit: &AuditEntry) -> Result<bool>;
 
+    /// A structure's slot grid, if it set one.
+    async fn slot_grid(&self, structure: StructureId) -> Result<Option<Vec<crate::slots::Slot>>>;
+    async fn set_slot_grid(&self, structure: StructureId, grid: &[crate::slots::Slot], audit: &AuditEntry) -> Result<()>;
+
     /// Records the digest of a person's calendar feed address (replacing any earlier one).
     async fn set_calendar_link(&self, person: PersonId, digest: &str, at: i64) -> Result<()>;
     /// Forgets a person's calendar feed address; whether they had one.

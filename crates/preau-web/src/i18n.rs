@@ -1114,6 +1114,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("timetable.move_incomplete", "Pour déplacer, donnez le jour, le début et la fin.", "To move, give the day, start and end."),
     ("timetable.structure", "Indiquez l'établissement de la salle.", "Give the room's school."),
     ("timetable.duplicate", "Ce cours existe déjà.", "This course already exists."),
+    (
+        "timetable.slots",
+        "Grille horaire invalide (codes distincts, créneaux dans l'ordre, sans chevauchement).",
+        "Invalid slot grid (distinct codes, periods in order, no overlap).",
+    ),
     ("timetable.import_title", "Importer l'emploi du temps", "Import the timetable"),
     (
         "timetable.import_help",

@@ -162,6 +162,20 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
         "",
         200,
     ),
+    (
+        "get",
+        "/api/v1/structures/{id}/slots",
+        "The structure's slot grid [{code, start, end}] (M1…S4; a common grid until it sets one), for its adults",
+        "",
+        200,
+    ),
+    (
+        "put",
+        "/api/v1/structures/{id}/slots",
+        "Set the slot grid [{code, start: \"08:00\", end}] (timetable managers): codes distinct, periods in order, not overlapping",
+        "",
+        200,
+    ),
     ("delete", "/api/v1/courses/{id}", "Delete a course with its lessons' changes", "", 204),
     (
         "put",

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/timetable", get(lessons))
         .route("/api/v1/structures/{id}/courses", get(courses).post(add_course))
         .route("/api/v1/structures/{id}/timetable/import", post(import_csv))
+        .route("/api/v1/structures/{id}/slots", get(slots).put(set_slots))
         .route("/api/v1/courses/{id}", axum::routing::delete(delete_course))
         .route("/api/v1/courses/{id}/lessons/{date}", put(change).delete(undo))
         .route("/api/v1/me/calendar-link", post(make_link).delete(revoke_link))
@@ -141,6 +142,29 @@ async fn import_csv(
     let report = state.timetable.import_file(&c.principal, id, &body, q.class, q.dry_run).await?;
     let status = if report.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report)).into_response())
+}
+
+/// The structure's slot grid, for its adults.
+async fn slots(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>) -> ApiResult {
+    if !state.timetable.adult_in(&c.principal, id).await? {
+        return Err(Error::Forbidden.into());
+    }
+    Ok(Json(state.timetable.slots(id).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct SlotBody {
+    code: String,
+    start: String,
+    end: String,
+}
+
+async fn set_slots(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>, Json(b): Json<Vec<SlotBody>>) -> ApiResult {
+    let grid = b
+        .into_iter()
+        .map(|s| Ok(preau_timetable::slots::Slot { code: s.code, start: minute(&s.start, "slots")?, end: minute(&s.end, "slots")? }))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Json(state.timetable.set_slots(&c.principal, id, grid).await?).into_response())
 }
 
 async fn delete_course(State(state): State<AppState>, c: ApiCaller, Path(id): Path<CourseId>) -> ApiResult {

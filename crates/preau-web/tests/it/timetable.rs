@@ -440,3 +440,32 @@ async fn an_icalendar_export_becomes_weekly_courses_with_the_same_checks_and_dif
 async fn week_of(s: &School, c: &Client, day: &str) -> Vec<Value> {
     week(s, c, &format!("week={day}")).await
 }
+
+#[tokio::test]
+async fn a_school_sets_its_slot_grid_and_imports_lessons_by_slot() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let path = format!("/api/v1/structures/{}/slots", s.jv.id);
+    // The common grid until the school sets its own; its adults read it, pupils do not.
+    let grid = s.app.json(&teacher, "GET", &path, None).await.json();
+    assert_eq!((grid[0]["code"].as_str(), grid[0]["start"].as_u64()), (Some("M1"), Some(480)));
+    assert_eq!(s.app.json(&pupil, "GET", &path, None).await.status, StatusCode::FORBIDDEN);
+    let own = json!([{"code": "m1", "start": "08:15", "end": "09:10"}, {"code": "M2", "start": "09:10", "end": "10:05"}, {"code": "S1", "start": "13:45", "end": "14:40"}]);
+    assert_eq!(s.app.json(&teacher, "PUT", &path, Some(own.clone())).await.status, StatusCode::FORBIDDEN, "a teacher does not set it");
+    let overlapping = json!([{"code": "M1", "start": "08:15", "end": "09:10"}, {"code": "M2", "start": "09:00", "end": "10:00"}]);
+    assert_eq!(s.app.json(&admin, "PUT", &path, Some(overlapping)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s.app.json(&admin, "PUT", &path, Some(own)).await;
+    assert_eq!((r.status, r.json()[0]["code"].as_str()), (StatusCode::OK, Some("M1")), "{}", r.body);
+    // An import may name slots: M1 alone, or M1 to M2 for a double period.
+    let csv = "jour;debut;fin;matiere;classes\nlundi;M1;;Mathématiques;4B\nmardi;M1;M2;Sciences;4B\nmercredi;S1;;Anglais;4B\n";
+    let r = import(&s, &admin, csv.as_bytes(), false).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let got: Vec<String> = week(&s, &pupil, "week=2026-09-21")
+        .await
+        .iter()
+        .map(|l| format!("{} {}–{}", l["subject"].as_str().unwrap_or(""), l["start"].as_str().unwrap_or(""), l["end"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(got, vec!["Mathématiques 08:15–09:10", "Sciences 08:15–10:05", "Anglais 13:45–14:40"]);
+}
