@@ -15,15 +15,17 @@ pub struct Kept {
     pub courses: Vec<Course>,
     /// The changes of each course's lessons.
     pub changes: HashMap<CourseId, Vec<Change>>,
+    /// Its slot grid (see [`crate::slots`]).
+    pub slots: Vec<crate::slots::Slot>,
 }
 
 impl Kept {
-    pub fn new(zone: Option<Zone>, courses: Vec<Course>, changes: Vec<Change>) -> Kept {
+    pub fn new(zone: Option<Zone>, courses: Vec<Course>, changes: Vec<Change>, slots: Vec<crate::slots::Slot>) -> Kept {
         let mut by_course: HashMap<CourseId, Vec<Change>> = HashMap::new();
         for c in changes {
             by_course.entry(c.course).or_default().push(c);
         }
-        Kept { zone, courses, changes: by_course }
+        Kept { zone, courses, changes: by_course, slots }
     }
 
     /// The changes of a course's lessons.

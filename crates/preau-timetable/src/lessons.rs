@@ -58,6 +58,7 @@ pub fn occurrence(course: &Course, date: NaiveDate, calendars: &Calendars, chang
         status: LessonStatus::Normal,
         note: String::new(),
         week,
+        structure: course.structure,
     };
     if let Some(c) = change {
         l.note = c.note.clone();

@@ -138,6 +138,8 @@ pub struct Lesson {
     pub status: LessonStatus,
     pub note: String,
     pub week: Option<WeekLetter>,
+    /// The course's structure (whose slot grid names its times).
+    pub structure: preau_core::StructureId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -39,6 +39,13 @@ pub fn slot_of(grid: &[Slot], start: Minute, end: Minute) -> Option<&Slot> {
     grid.iter().find(|s| s.start == start && s.end == end)
 }
 
+/// How a lesson's times read on the grid: `M1`, `M1–M2` for a double period, or nothing.
+pub fn label(grid: &[Slot], start: Minute, end: Minute) -> Option<String> {
+    let first = grid.iter().find(|s| s.start == start)?;
+    let last = grid.iter().find(|s| s.end == end)?;
+    Some(if first.code == last.code { first.code.clone() } else { format!("{}–{}", first.code, last.code) })
+}
+
 /// Checks a grid: codes given and distinct, each period in order, periods not overlapping.
 pub fn validate(grid: &[Slot]) -> Result<()> {
     let mut e = Errors::new();
@@ -61,9 +68,9 @@ pub fn describe(s: &Slot) -> String {
 }
 
 impl<S: TimetableStore> Timetable<S> {
-    /// A structure's grid (the default until it sets one).
+    /// A structure's grid (the default until it sets one), kept with its timetable.
     pub async fn slots(&self, s: StructureId) -> Result<Vec<Slot>> {
-        Ok(self.store.slot_grid(s).await?.unwrap_or_else(default_grid))
+        Ok(self.kept(s).await?.slots.clone())
     }
 
     /// Sets a structure's grid: its timetable managers.
@@ -76,6 +83,7 @@ impl<S: TimetableStore> Timetable<S> {
         grid.sort_by_key(|g| g.start);
         let entry = preau_directory::audit::entry::<(), _>(self.clock.now(), caller, "timetable.slots", format!("structure:{s}"), Some(s), None, Some(&grid));
         self.store.set_slot_grid(s, &grid, &entry).await?;
+        self.cache.forget(s);
         Ok(grid)
     }
 }
@@ -94,5 +102,7 @@ mod tests {
         g[2].code = "m1".into();
         assert!(validate(&g).is_err(), "two M1");
         assert_eq!(slot_of(&default_grid(), 13 * 60 + 30, 14 * 60 + 25).map(|s| s.code.as_str()), Some("S1"));
+        assert_eq!(label(&default_grid(), 8 * 60, 9 * 60 + 50).as_deref(), Some("M1–M2"));
+        assert_eq!(label(&default_grid(), 8 * 60 + 5, 9 * 60), None);
     }
 }

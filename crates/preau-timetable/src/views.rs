@@ -140,8 +140,13 @@ impl<S: TimetableStore> Timetable<S> {
             return Ok(k);
         }
         let s = self.store.structure(structure).await?;
-        let kept =
-            Arc::new(Kept::new(Zone::of_academie(&s.academie), self.store.structure_courses(structure).await?, self.store.structure_changes(structure).await?));
+        let slots = self.store.slot_grid(structure).await?.unwrap_or_else(crate::slots::default_grid);
+        let kept = Arc::new(Kept::new(
+            Zone::of_academie(&s.academie),
+            self.store.structure_courses(structure).await?,
+            self.store.structure_changes(structure).await?,
+            slots,
+        ));
         self.cache.put(structure, generation, kept.clone());
         Ok(kept)
     }

@@ -1119,6 +1119,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Grille horaire invalide (codes distincts, créneaux dans l'ordre, sans chevauchement).",
         "Invalid slot grid (distinct codes, periods in order, no overlap).",
     ),
+    ("timetable.slot", "Créneau de la grille horaire", "Slot of the school's grid"),
     ("timetable.import_title", "Importer l'emploi du temps", "Import the timetable"),
     (
         "timetable.import_help",

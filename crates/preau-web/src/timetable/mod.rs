@@ -19,6 +19,7 @@ use preau_core::Result;
 use preau_timetable::Lesson;
 use preau_timetable::model::show_minute;
 use serde::Serialize;
+use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     api::routes()
@@ -45,14 +46,23 @@ pub struct ShownLesson {
     pub status: preau_timetable::LessonStatus,
     pub note: String,
     pub week: Option<preau_timetable::WeekLetter>,
+    /// The lesson's slot on its school's grid (`M1`, `M1–M2`), when its times match one.
+    pub slot: Option<String>,
 }
 
 pub async fn shown(state: &AppState, lessons: Vec<Lesson>) -> Result<Vec<ShownLesson>> {
     let names = state.timetable.names(&lessons).await?;
+    let mut grids = HashMap::new();
+    for l in &lessons {
+        if let std::collections::hash_map::Entry::Vacant(e) = grids.entry(l.structure) {
+            e.insert(state.timetable.slots(l.structure).await?);
+        }
+    }
     let name = |id: String| names.get(&id).cloned().unwrap_or_default();
     Ok(lessons
         .into_iter()
         .map(|l| ShownLesson {
+            slot: grids.get(&l.structure).and_then(|g| preau_timetable::slots::label(g, l.start, l.end)),
             course: l.course.to_string(),
             date: l.date,
             day: l.day,

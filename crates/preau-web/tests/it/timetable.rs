@@ -468,4 +468,9 @@ async fn a_school_sets_its_slot_grid_and_imports_lessons_by_slot() {
         .map(|l| format!("{} {}–{}", l["subject"].as_str().unwrap_or(""), l["start"].as_str().unwrap_or(""), l["end"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(got, vec!["Mathématiques 08:15–09:10", "Sciences 08:15–10:05", "Anglais 13:45–14:40"]);
+    // Lessons are named by their slots, in the API and on the week page.
+    let slots: Vec<Value> = week(&s, &pupil, "week=2026-09-21").await.iter().map(|l| l["slot"].clone()).collect();
+    assert_eq!(slots, vec![json!("M1"), json!("M1–M2"), json!("S1")]);
+    let page = s.app.get(&pupil, "/timetable?week=2026-09-21").await;
+    assert!(page.body.contains(">M1–M2</abbr> 08:15–10:05"), "{}", page.body);
 }
