@@ -93,6 +93,16 @@ function totp(key) {
 const devices = {};
 /** Second-factor keys turned on during the tests (the demo prints only the admins'). */
 const keys = {};
+/** The 30-second step of each login's last code: Préau refuses a code used twice. */
+const usedStep = {};
+
+/** A fresh code for a login: waits for the next step when this one's code was used. */
+async function freshCode(user, key) {
+  const step = Math.floor(Date.now() / 30000);
+  if (usedStep[user] === step) await new Promise((r) => setTimeout(r, (step + 1) * 30000 - Date.now() + 250));
+  usedStep[user] = Math.floor(Date.now() / 30000);
+  return totp(key);
+}
 
 async function login(page, user) {
   if (devices[user]) await page.context().addCookies([devices[user]]);
@@ -103,7 +113,7 @@ async function login(page, user) {
   await page.waitForURL(/\/(portal|mfa)/);
   if (new URL(page.url()).pathname === '/mfa') {
     await assertAccessible(page, 'the second-factor page');
-    await page.getByLabel('Code', { exact: true }).fill(totp(keys[user] ?? demoTotpKey(user)));
+    await page.getByLabel('Code', { exact: true }).fill(await freshCode(user, keys[user] ?? demoTotpKey(user)));
     await page.getByLabel('Se souvenir de cet appareil pendant 30 jours').check();
     await page.getByRole('button', { name: 'Valider' }).click();
     await page.waitForURL(/\/portal$/);
@@ -281,7 +291,7 @@ test('a teacher turns on two-step verification from their account', async () => 
   await assertAccessible(page, 'the enrolment page with its QR code');
   const key = (await page.locator('#mfa-secret').textContent()).replace(/\s/g, '');
   keys['claire.demo-enseignante'] = key;
-  await page.getByLabel('Code', { exact: true }).fill(totp(key));
+  await page.getByLabel('Code', { exact: true }).fill(await freshCode('claire.demo-enseignante', key));
   await page.getByRole('button', { name: 'Activer' }).click();
   await page.waitForSelector('#recovery-codes');
   await assertAccessible(page, 'the recovery codes page');
