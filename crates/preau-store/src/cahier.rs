@@ -2,7 +2,7 @@
 //! by group and day (read back aggregated as JSON arrays), the pupils' ticks, the visas.
 
 use crate::directory::write_audit;
-use crate::rows::{from_json, ids_json, int, opt_int, parse, text};
+use crate::rows::{id_list, ids_json, int, opt_int, parse, text};
 use crate::{Store, db_err};
 use chrono::NaiveDate;
 use preau_core::{CopyId, CourseId, EntryId, Error, GroupId, HomeworkId, PersonId, Result};
@@ -14,15 +14,6 @@ use sqlx::{Any, AssertSqlSafe, Transaction};
 
 type Tx<'a> = Transaction<'a, Any>;
 
-fn ids<T: std::str::FromStr>(json: &str, col: &str) -> Result<Vec<T>> {
-    let list: Vec<String> = from_json(json)?;
-    list.iter().map(|s| s.parse().map_err(|_| Error::Internal(format!("bad id in {col}")))).collect()
-}
-
-fn list<T: std::str::FromStr>(r: &AnyRow, col: &str) -> Result<Vec<T>> {
-    ids(&crate::rows::opt(r, col)?.unwrap_or_else(|| "[]".into()), col)
-}
-
 fn entry(r: &AnyRow) -> Result<Entry> {
     Ok(Entry {
         id: parse(r, "id")?,
@@ -30,11 +21,11 @@ fn entry(r: &AnyRow) -> Result<Entry> {
         course: parse(r, "course_id")?,
         date: parse(r, "lesson_date")?,
         subject: text(r, "subject")?,
-        groups: list(r, "groups_of")?,
+        groups: id_list(r, "groups_of")?,
         teacher: parse(r, "teacher_id")?,
         title: text(r, "title")?,
         content: text(r, "content")?,
-        attachments: list(r, "attachments")?,
+        attachments: id_list(r, "attachments")?,
         publish_at: int(r, "publish_at")?,
         created: int(r, "created_at")?,
         updated: int(r, "updated_at")?,
@@ -48,12 +39,12 @@ fn homework(r: &AnyRow) -> Result<Homework> {
         course: parse(r, "course_id")?,
         set_on: parse(r, "set_on")?,
         subject: text(r, "subject")?,
-        groups: list(r, "groups_of")?,
+        groups: id_list(r, "groups_of")?,
         teacher: parse(r, "teacher_id")?,
         due: parse(r, "due_date")?,
         instructions: text(r, "instructions")?,
         minutes: u16::try_from(int(r, "minutes")?).map_err(Error::internal)?,
-        attachments: list(r, "attachments")?,
+        attachments: id_list(r, "attachments")?,
         hand_in: int(r, "hand_in")? != 0,
         deadline: opt_int(r, "deadline")?,
         publish_at: int(r, "publish_at")?,

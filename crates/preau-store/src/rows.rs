@@ -42,6 +42,12 @@ pub fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
     serde_json::from_str(json).map_err(Error::internal)
 }
 
+/// Ids aggregated as a JSON array in a column (none: `NULL` on PostgreSQL).
+pub fn id_list<T: FromStr>(r: &AnyRow, col: &str) -> Result<Vec<T>> {
+    let list: Vec<String> = from_json(&opt(r, col)?.unwrap_or_else(|| "[]".into()))?;
+    list.iter().map(|s| s.parse().map_err(|_| Error::Internal(format!("bad id in {col}")))).collect()
+}
+
 pub fn opt_parse<T: FromStr>(r: &AnyRow, col: &str) -> Result<Option<T>> {
     match opt(r, col)? {
         None => Ok(None),

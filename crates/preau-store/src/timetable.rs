@@ -3,7 +3,7 @@
 //! calendar feed digests.
 
 use crate::directory::write_audit;
-use crate::rows::{from_json, int, opt, opt_int, opt_parse, parse, text};
+use crate::rows::{from_json, id_list, int, opt, opt_int, opt_parse, parse, text};
 use crate::{Store, db_err};
 use chrono::NaiveDate;
 use preau_core::{CopyId, CourseId, EntryId, Error, GroupId, HomeworkId, PersonId, Result, StructureId};
@@ -17,19 +17,13 @@ use sqlx::{Any, AssertSqlSafe, Transaction};
 
 type Tx<'a> = Transaction<'a, Any>;
 
-/// Ids aggregated as a JSON array (none: `NULL` on PostgreSQL).
-fn ids<T: std::str::FromStr>(r: &AnyRow, col: &str) -> Result<Vec<T>> {
-    let list: Vec<String> = from_json(&opt(r, col)?.unwrap_or_else(|| "[]".into()))?;
-    list.iter().map(|s| s.parse().map_err(|_| Error::Internal(format!("bad id in {col}")))).collect()
-}
-
 fn course(r: &AnyRow) -> Result<Course> {
     Ok(Course {
         id: parse(r, "id")?,
         structure: parse(r, "structure_id")?,
         subject: text(r, "subject")?,
-        teachers: ids(r, "teachers")?,
-        groups: ids(r, "groups_of")?,
+        teachers: id_list(r, "teachers")?,
+        groups: id_list(r, "groups_of")?,
         room: text(r, "room")?,
         weekday: u8::try_from(int(r, "weekday")?).map_err(Error::internal)?,
         start: u16::try_from(int(r, "start_minute")?).map_err(Error::internal)?,

@@ -162,6 +162,12 @@ pub fn school_year(d: NaiveDate) -> i32 {
     if d.month() >= 8 { d.year() } else { d.year() - 1 }
 }
 
+/// The school year `d` falls in, from 1 August to 31 July: a course's default period.
+pub fn year_period(d: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let year = school_year(d);
+    (NaiveDate::from_ymd_opt(year, 8, 1).unwrap_or(d), NaiveDate::from_ymd_opt(year + 1, 7, 31).unwrap_or(d))
+}
+
 /// A structure's calendars over a range of days: each day read on the official calendar of its
 /// own school year, each year's week letters counted once. A day of a year (or zone) with no
 /// known calendar has lessons unless it is a Sunday.

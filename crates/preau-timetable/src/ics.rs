@@ -92,7 +92,7 @@ impl<S: TimetableStore> Timetable<S> {
         let today = preau_core::local_time::paris_date(self.clock.now());
         // From a week ago to the end of the school year (July).
         let from = today - Days::new(7);
-        let to = NaiveDate::from_ymd_opt(crate::calendar::school_year(today) + 1, 7, 31).unwrap_or(today);
+        let to = crate::calendar::year_period(today).1;
         let lessons = self.lessons(&caller, &of, from, to).await?;
         let names = self.names(&lessons).await?;
         Ok(render(&format!("Emploi du temps — {}", self.label_of(&of).await?), &lessons, &names, self.clock.now()))

@@ -169,9 +169,7 @@ impl<S: TimetableStore> Timetable<S> {
         let cols: HashMap<&str, usize> = COLUMNS.iter().filter_map(|(n, _)| column(n).map(|i| (*n, i))).collect();
         let names = self.import_names(s).await?;
         let grid = self.slots(s).await?;
-        let year = crate::calendar::school_year(preau_core::local_time::paris_date(self.clock.now()));
-        let (default_from, default_to) =
-            (NaiveDate::from_ymd_opt(year, 8, 1).unwrap_or_default(), NaiveDate::from_ymd_opt(year + 1, 7, 31).unwrap_or_default());
+        let (default_from, default_to) = crate::calendar::year_period(preau_core::local_time::paris_date(self.clock.now()));
         let (mut lines, mut errors) = (vec![], vec![]);
         let mut keys: HashMap<String, usize> = HashMap::new();
         for (i, record) in reader.records().enumerate() {
@@ -274,9 +272,7 @@ impl<S: TimetableStore> Timetable<S> {
     /// Imports a structure's timetable from a CSV file (see the module's documentation); with
     /// `dry_run`, reports what it would do without writing.
     pub async fn import_csv(&self, caller: &Principal, s: StructureId, bytes: &[u8], dry_run: bool) -> Result<ImportReport> {
-        if !self.holds(caller, s, &[]).await? {
-            return Err(Error::Forbidden);
-        }
+        self.require_manager(caller, s).await?;
         let (lines, errors) = self.read_lines(s, bytes).await?;
         self.apply_lines(caller, s, lines, errors, dry_run, SOURCE).await
     }
@@ -285,15 +281,12 @@ impl<S: TimetableStore> Timetable<S> {
     /// [`crate::import_ics`]); `class` is the class the file is for, when its events do not
     /// name one. The same checks, report and difference as the CSV import.
     pub async fn import_ics(&self, caller: &Principal, s: StructureId, bytes: &[u8], class: Option<GroupId>, dry_run: bool) -> Result<ImportReport> {
-        if !self.holds(caller, s, &[]).await? {
-            return Err(Error::Forbidden);
-        }
+        self.require_manager(caller, s).await?;
         let names = self.import_names(s).await?;
         if class.is_some_and(|c| !names.groups.values().any(|g| *g == c)) {
             return Err(Error::invalid("class", "timetable.group_unknown"));
         }
-        let year = crate::calendar::school_year(preau_core::local_time::paris_date(self.clock.now()));
-        let period = (NaiveDate::from_ymd_opt(year, 8, 1).unwrap_or_default(), NaiveDate::from_ymd_opt(year + 1, 7, 31).unwrap_or_default());
+        let period = crate::calendar::year_period(preau_core::local_time::paris_date(self.clock.now()));
         let zone = self.kept(s).await?.zone;
         let text = preau_feeds::csv_import::decode(bytes);
         let (lines, errors) = crate::import_ics::read(&text, &names, class, zone, period);

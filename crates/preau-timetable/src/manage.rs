@@ -52,8 +52,8 @@ pub fn validate(c: &CourseInput) -> Result<()> {
 }
 
 impl<S: TimetableStore> Timetable<S> {
-    async fn require_manager(&self, caller: &Principal, s: StructureId) -> Result<()> {
-        if self.holds(caller, s, &[]).await? { Ok(()) } else { Err(Error::Forbidden) }
+    pub(crate) async fn require_manager(&self, caller: &Principal, s: StructureId) -> Result<()> {
+        if self.manages(caller, s).await? { Ok(()) } else { Err(Error::Forbidden) }
     }
 
     /// Whether the caller manages the timetable of a structure (enters and imports courses).

@@ -2,7 +2,7 @@
 //! in the afternoon), each with its times. Imports may give a slot instead of times, and the
 //! pages name a lesson's slot. Schools set their own; until then a common grid applies.
 
-use crate::model::{Minute, parse_minute, show_minute};
+use crate::model::{Minute, parse_minute};
 use crate::{Timetable, TimetableStore};
 use preau_core::error::Validator as Errors;
 use preau_core::{Error, Principal, Result, StructureId};
@@ -34,11 +34,6 @@ pub fn default_grid() -> Vec<Slot> {
     .collect()
 }
 
-/// The slot a lesson fills exactly, if any.
-pub fn slot_of(grid: &[Slot], start: Minute, end: Minute) -> Option<&Slot> {
-    grid.iter().find(|s| s.start == start && s.end == end)
-}
-
 /// How a lesson's times read on the grid: `M1`, `M1–M2` for a double period, or nothing.
 pub fn label(grid: &[Slot], start: Minute, end: Minute) -> Option<String> {
     let first = grid.iter().find(|s| s.start == start)?;
@@ -62,15 +57,18 @@ pub fn validate(grid: &[Slot]) -> Result<()> {
     e.finish()
 }
 
-/// `M1 08:00–08:55` for pages.
-pub fn describe(s: &Slot) -> String {
-    format!("{} {}–{}", s.code, show_minute(s.start), show_minute(s.end))
-}
-
 impl<S: TimetableStore> Timetable<S> {
     /// A structure's grid (the default until it sets one), kept with its timetable.
     pub async fn slots(&self, s: StructureId) -> Result<Vec<Slot>> {
         Ok(self.kept(s).await?.slots.clone())
+    }
+
+    /// A structure's grid, for its adults.
+    pub async fn grid(&self, caller: &Principal, s: StructureId) -> Result<Vec<Slot>> {
+        if !self.adult_in(caller, s).await? {
+            return Err(Error::Forbidden);
+        }
+        self.slots(s).await
     }
 
     /// Sets a structure's grid: its timetable managers.
@@ -101,7 +99,7 @@ mod tests {
         let mut g = default_grid();
         g[2].code = "m1".into();
         assert!(validate(&g).is_err(), "two M1");
-        assert_eq!(slot_of(&default_grid(), 13 * 60 + 30, 14 * 60 + 25).map(|s| s.code.as_str()), Some("S1"));
+        assert_eq!(label(&default_grid(), 13 * 60 + 30, 14 * 60 + 25).as_deref(), Some("S1"));
         assert_eq!(label(&default_grid(), 8 * 60, 9 * 60 + 50).as_deref(), Some("M1–M2"));
         assert_eq!(label(&default_grid(), 8 * 60 + 5, 9 * 60), None);
     }

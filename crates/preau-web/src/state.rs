@@ -220,8 +220,7 @@ async fn seed_demo_timetable(store: &Store, demo: &preau_directory::demo::Demo, 
     use preau_timetable::demo::DemoTeaching;
     let today = preau_core::local_time::paris_date(clock.now());
     // The whole school year under way; its calendar keeps the holidays free.
-    let year = preau_timetable::calendar::school_year(today);
-    let (from, to) = (chrono::NaiveDate::from_ymd_opt(year, 8, 1).unwrap_or(today), chrono::NaiveDate::from_ymd_opt(year + 1, 7, 31).unwrap_or(today));
+    let (from, to) = preau_timetable::calendar::year_period(today);
     let label = |code: &str| demo.snapshot.subjects.iter().find(|s| s.code == code).map(|s| s.label.clone()).unwrap_or_else(|| code.to_owned());
     let teachings: Vec<DemoTeaching> = demo
         .snapshot

@@ -74,8 +74,7 @@ impl<S: TimetableStore> Timetable<S> {
     async fn handin_for_teacher(&self, caller: &Principal, id: HomeworkId) -> Result<(Homework, PersonId)> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let h = self.store.homework(id).await?.ok_or(Error::NotFound)?;
-        let teaches = h.teacher == me || self.store.course(h.course).await?.is_some_and(|c| c.teachers.contains(&me));
-        if !teaches {
+        if !self.teaches(me, h.teacher, h.course).await? {
             return Err(Error::Forbidden);
         }
         if !h.hand_in {
@@ -100,10 +99,7 @@ impl<S: TimetableStore> Timetable<S> {
 
     /// The copy of a pupil (for the pupil and their parents).
     pub async fn my_copy(&self, caller: &Principal, id: HomeworkId, pupil: PersonId) -> Result<Option<Copy>> {
-        let me = caller.person_id().ok_or(Error::Forbidden)?;
-        if me != pupil && !self.communication.reach_of(me).await?.0.children.contains(&pupil) {
-            return Err(Error::Forbidden);
-        }
+        self.require_family(caller, pupil).await?;
         self.store.copy_of(id, pupil).await
     }
 
@@ -111,11 +107,12 @@ impl<S: TimetableStore> Timetable<S> {
     pub async fn hand_ins(&self, caller: &Principal, id: HomeworkId) -> Result<HandIns> {
         let (h, _) = self.handin_for_teacher(caller, id).await?;
         let copies = self.store.copies(id).await?;
+        let school_pupils: std::collections::HashSet<PersonId> =
+            self.store.people_in(h.structure, Some(Profile::Pupil), "", 100_000).await?.into_iter().map(|(p, _)| p.id).collect();
         let mut pupils = vec![];
         for g in &h.groups {
             for p in self.store.group_members(*g).await? {
-                let is_pupil = self.store.memberships(p.id).await?.iter().any(|m| m.structure == h.structure && m.profile == Profile::Pupil);
-                if is_pupil && !pupils.iter().any(|(id, _)| *id == p.id) {
+                if school_pupils.contains(&p.id) && !pupils.iter().any(|(id, _)| *id == p.id) {
                     pupils.push((p.id, p.display_name()));
                 }
             }
@@ -132,8 +129,7 @@ impl<S: TimetableStore> Timetable<S> {
     /// teachers; nobody else learns it exists.
     pub async fn copy_file(&self, caller: &Principal, id: CopyId, corrected: bool) -> Result<StoredFile> {
         let copy = self.store.copy(id).await?.ok_or(Error::NotFound)?;
-        let me = caller.person_id().ok_or(Error::NotFound)?;
-        let family = me == copy.pupil || self.communication.reach_of(me).await?.0.children.contains(&copy.pupil);
+        let family = self.require_family(caller, copy.pupil).await.is_ok();
         if !family && self.handin_for_teacher(caller, copy.homework).await.is_err() {
             return Err(Error::NotFound);
         }

@@ -6,6 +6,7 @@
 //! before setting more.
 
 use super::model::{DayLoad, Due, Entry, Homework, Visa};
+use crate::views::check_range;
 use crate::{Timetable, TimetableStore};
 use chrono::NaiveDate;
 use preau_core::{DocumentId, EntryId, Error, GroupId, HomeworkId, PersonId, Principal, Profile, Result, StructureId};
@@ -45,10 +46,6 @@ enum Reader {
     Audited,
 }
 
-fn check_range(from: NaiveDate, to: NaiveDate) -> Result<()> {
-    crate::views::check_range(from, to)
-}
-
 impl<S: TimetableStore> Timetable<S> {
     /// The classes and groups a pupil is in.
     pub(crate) async fn pupil_groups(&self, pupil: PersonId) -> Result<Vec<GroupId>> {
@@ -69,7 +66,7 @@ impl<S: TimetableStore> Timetable<S> {
     }
 
     /// The pupil themselves, or one of their parents.
-    async fn require_family(&self, caller: &Principal, pupil: PersonId) -> Result<PersonId> {
+    pub(crate) async fn require_family(&self, caller: &Principal, pupil: PersonId) -> Result<PersonId> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         if me == pupil || self.communication.reach_of(me).await?.0.children.contains(&pupil) { Ok(me) } else { Err(Error::Forbidden) }
     }

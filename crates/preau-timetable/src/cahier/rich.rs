@@ -61,25 +61,6 @@ fn linked(line: &str) -> String {
         .join(" ")
 }
 
-/// The text of some kept HTML, for lists, notifications and the calendar feed.
-pub fn text_of(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let out = out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&");
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +85,5 @@ mod tests {
             got,
             "<p>Exercices 1 &amp; 2 p. 45<br>Voir <a href=\"https://example.org/cours\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">https://example.org/cours</a></p><p>Bon courage &lt;3</p>"
         );
-        assert_eq!(text_of(&got), "Exercices 1 & 2 p. 45 Voir https://example.org/cours Bon courage <3");
     }
 }

@@ -69,6 +69,17 @@ impl<S: TimetableStore> Timetable<S> {
         Ok(())
     }
 
+    /// Whether `me` wrote an item (`author`) or teaches its course (even if the course no
+    /// longer has that lesson, after an import).
+    pub(crate) async fn teaches(&self, me: PersonId, author: PersonId, course: CourseId) -> Result<bool> {
+        Ok(author == me || self.store.course(course).await?.is_some_and(|c| c.teachers.contains(&me)))
+    }
+
+    /// Whether the caller may visa a structure's cahiers: its direction.
+    pub fn may_visa(&self, caller: &Principal, s: preau_core::StructureId) -> bool {
+        caller.memberships.iter().any(|(ms, p)| *ms == s && *p == Profile::Direction)
+    }
+
     /// Every file attached must be one the caller may read in the documents service.
     pub(crate) async fn check_readable(&self, caller: &Principal, ids: &[DocumentId]) -> Result<()> {
         for id in ids {
@@ -85,8 +96,7 @@ impl<S: TimetableStore> Timetable<S> {
     async fn homework_to_write(&self, caller: &Principal, id: HomeworkId) -> Result<Homework> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let h = self.store.homework(id).await?.ok_or(Error::NotFound)?;
-        let teaches = h.teacher == me || self.store.course(h.course).await?.is_some_and(|c| c.teachers.contains(&me));
-        if !teaches {
+        if !self.teaches(me, h.teacher, h.course).await? {
             return Err(Error::Forbidden);
         }
         self.check_unlocked(&h.groups, h.set_on, &[me, h.teacher]).await?;
@@ -139,8 +149,7 @@ impl<S: TimetableStore> Timetable<S> {
     pub async fn delete_entry(&self, caller: &Principal, course: CourseId, date: NaiveDate) -> Result<()> {
         let me = caller.person_id().ok_or(Error::Forbidden)?;
         let entry = self.store.entry_of(course, date).await?.ok_or(Error::NotFound)?;
-        let teaches = entry.teacher == me || self.store.course(course).await?.is_some_and(|c| c.teachers.contains(&me));
-        if !teaches {
+        if !self.teaches(me, entry.teacher, course).await? {
             return Err(Error::Forbidden);
         }
         self.check_unlocked(&entry.groups, date, &[me, entry.teacher]).await?;
@@ -218,7 +227,7 @@ impl<S: TimetableStore> Timetable<S> {
     pub async fn visa(&self, caller: &Principal, group: GroupId, teacher: PersonId, until: NaiveDate, note: &str) -> Result<Visa> {
         let by = caller.person_id().ok_or(Error::Forbidden)?;
         let g = self.store.group(group).await?;
-        if !caller.memberships.iter().any(|(s, p)| *s == g.structure && *p == Profile::Direction) {
+        if !self.may_visa(caller, g.structure) {
             return Err(Error::Forbidden);
         }
         let mut e = Errors::new();

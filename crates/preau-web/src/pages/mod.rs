@@ -62,6 +62,12 @@ pub(crate) struct CsrfForm {
     pub(crate) csrf: String,
 }
 
+/// The value of a field of a posted form read as pairs (repeated fields stay readable
+/// through the pairs themselves); empty when absent.
+pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
 /// Renders a template; a rendering failure is an internal error page, never a panic.
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {

@@ -8,7 +8,7 @@ use super::{ShownLesson, monday_of, shown, today};
 use crate::auth::Authed;
 use crate::error::{PageError, message};
 use crate::i18n::Tr;
-use crate::pages::{fmt_time, render};
+use crate::pages::{field, fmt_time, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -34,10 +34,6 @@ pub fn routes() -> Router<AppState> {
         .route("/cahier/homework/{id}/delete", post(delete_homework))
         .route("/cahier/class/{group}", get(class_page))
         .route("/cahier/class/{group}/visa", post(visa))
-}
-
-fn get_field<'a>(pairs: &'a Pairs, k: &str) -> &'a str {
-    pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
 /// A file shown with an item: its name and where to open it.
@@ -81,14 +77,16 @@ impl ShownOwnCopy {
     }
 }
 
+/// The attached files still there, in their order (one read for all of an item's files).
 async fn files(state: &AppState, ids: &[DocumentId], prefix: &str) -> Vec<Attached> {
-    let mut out = vec![];
-    for id in ids {
-        if let Ok(Some(node)) = preau_documents::DocumentStore::node(&*state.store, *id).await {
-            out.push(Attached { name: node.name, href: format!("{prefix}/attachments/{id}") });
-        }
+    if ids.is_empty() {
+        return vec![];
     }
-    out
+    let nodes = preau_documents::DocumentStore::nodes(&*state.store, ids).await.unwrap_or_default();
+    ids.iter()
+        .filter_map(|id| nodes.iter().find(|n| n.id == *id))
+        .map(|n| Attached { name: n.name.clone(), href: format!("{prefix}/attachments/{}", n.id) })
+        .collect()
 }
 
 async fn shown_homework(state: &AppState, lang: crate::i18n::Lang, h: Homework, done: bool) -> ShownHomework {
@@ -249,8 +247,8 @@ async fn teacher_home(state: &AppState, a: &Authed, tr: Tr, user: Option<String>
 }
 
 async fn tick(State(state): State<AppState>, a: Authed, Path(id): Path<HomeworkId>, Form(f): Form<Pairs>) -> PageResult {
-    a.check_csrf(get_field(&f, "csrf"))?;
-    state.timetable.tick(&a.principal, id, get_field(&f, "done") == "1").await.map_err(|e| a.fail(e))?;
+    a.check_csrf(field(&f, "csrf"))?;
+    state.timetable.tick(&a.principal, id, field(&f, "done") == "1").await.map_err(|e| a.fail(e))?;
     Ok(Redirect::to(&format!("/cahier#hw-{id}")).into_response())
 }
 
@@ -291,7 +289,7 @@ async fn lesson_page(
 async fn lesson_view(state: &AppState, a: &Authed, course: CourseId, date: NaiveDate, error: Option<(String, Pairs)>, saved: bool) -> PageResult {
     let lc = state.timetable.lesson_cahier(&a.principal, course, date).await.map_err(|e| a.fail(e))?;
     let (entry_title, entry_content, attached) = match (&error, &lc.entry) {
-        (Some((_, f)), _) => (get_field(f, "title").to_owned(), get_field(f, "content").to_owned(), vec![]),
+        (Some((_, f)), _) => (field(f, "title").to_owned(), field(f, "content").to_owned(), vec![]),
         (None, Some(e)) => (e.title.clone(), e.content.clone(), e.attachments.clone()),
         (None, None) => Default::default(),
     };
@@ -356,31 +354,31 @@ async fn after(state: &AppState, a: &Authed, course: CourseId, date: NaiveDate, 
 }
 
 async fn save_entry(State(state): State<AppState>, a: Authed, Path((course, date)): Path<(CourseId, NaiveDate)>, Form(f): Form<Pairs>) -> PageResult {
-    a.check_csrf(get_field(&f, "csrf"))?;
+    a.check_csrf(field(&f, "csrf"))?;
     let attachments = attachments_of(&f);
     let input = EntryInput {
-        title: get_field(&f, "title").to_owned(),
-        content: get_field(&f, "content").to_owned(),
+        title: field(&f, "title").to_owned(),
+        content: field(&f, "content").to_owned(),
         attachments,
-        publish_at: publish_at(get_field(&f, "publish_at")),
+        publish_at: publish_at(field(&f, "publish_at")),
     };
     let r = state.timetable.write_entry(&a.principal, course, date, input).await.map(|_| ());
     after(&state, &a, course, date, r, f).await
 }
 
 async fn add_homework(State(state): State<AppState>, a: Authed, Path((course, date)): Path<(CourseId, NaiveDate)>, Form(f): Form<Pairs>) -> PageResult {
-    a.check_csrf(get_field(&f, "csrf"))?;
+    a.check_csrf(field(&f, "csrf"))?;
     let r = async {
-        let due = get_field(&f, "due").parse().map_err(|_| Error::invalid("due", "cahier.due_before"))?;
-        let minutes = get_field(&f, "minutes").trim().parse().unwrap_or(0);
+        let due = field(&f, "due").parse().map_err(|_| Error::invalid("due", "cahier.due_before"))?;
+        let minutes = field(&f, "minutes").trim().parse().unwrap_or(0);
         let input = HomeworkInput {
             due,
-            instructions: get_field(&f, "instructions").to_owned(),
+            instructions: field(&f, "instructions").to_owned(),
             minutes,
             attachments: attachments_of(&f),
-            hand_in: get_field(&f, "hand_in") == "on",
-            deadline: publish_at(get_field(&f, "deadline")),
-            publish_at: publish_at(get_field(&f, "publish_at")),
+            hand_in: field(&f, "hand_in") == "on",
+            deadline: publish_at(field(&f, "deadline")),
+            publish_at: publish_at(field(&f, "publish_at")),
         };
         state.timetable.set_homework(&a.principal, course, date, input).await.map(|_| ())
     }
@@ -389,7 +387,7 @@ async fn add_homework(State(state): State<AppState>, a: Authed, Path((course, da
 }
 
 async fn delete_homework(State(state): State<AppState>, a: Authed, Path(id): Path<HomeworkId>, Form(f): Form<Pairs>) -> PageResult {
-    a.check_csrf(get_field(&f, "csrf"))?;
+    a.check_csrf(field(&f, "csrf"))?;
     let h = preau_timetable::TimetableStore::homework(&*state.store, id).await.and_then(|h| h.ok_or(Error::NotFound)).map_err(|e| a.fail(e))?;
     let r = state.timetable.delete_homework(&a.principal, id).await;
     after(&state, &a, h.course, h.set_on, r, f).await
@@ -452,7 +450,7 @@ async fn class_page(State(state): State<AppState>, a: Authed, Path(group): Path<
     for v in c.visas {
         visas.push((name_of(v.teacher).await, super::pages::day_title(a.lang, v.until), v.note, fmt_time(v.at)));
     }
-    let head = a.principal.memberships.iter().any(|(s, p)| *s == g.structure && *p == Profile::Direction);
+    let head = state.timetable.may_visa(&a.principal, g.structure);
     let teachers = head.then(|| teachers.into_iter().collect());
     Ok(render(&ClassPage {
         tr: Tr(a.lang),
@@ -474,9 +472,9 @@ async fn class_page(State(state): State<AppState>, a: Authed, Path(group): Path<
 }
 
 async fn visa(State(state): State<AppState>, a: Authed, Path(group): Path<GroupId>, Form(f): Form<Pairs>) -> PageResult {
-    a.check_csrf(get_field(&f, "csrf"))?;
-    let teacher = get_field(&f, "teacher").parse().map_err(|_| a.fail(Error::invalid("teacher", "field.required")))?;
-    let until = get_field(&f, "until").parse().unwrap_or_else(|_| today(&state));
-    state.timetable.visa(&a.principal, group, teacher, until, get_field(&f, "note")).await.map_err(|e| a.fail(e))?;
+    a.check_csrf(field(&f, "csrf"))?;
+    let teacher = field(&f, "teacher").parse().map_err(|_| a.fail(Error::invalid("teacher", "field.required")))?;
+    let until = field(&f, "until").parse().unwrap_or_else(|_| today(&state));
+    state.timetable.visa(&a.principal, group, teacher, until, field(&f, "note")).await.map_err(|e| a.fail(e))?;
     Ok(Redirect::to(&format!("/cahier/class/{group}?done=visa#visas")).into_response())
 }

@@ -7,7 +7,7 @@ use super::handin_api::{give_back, receive, record};
 use crate::auth::Authed;
 use crate::error::{PageError, message};
 use crate::i18n::Tr;
-use crate::pages::{fmt_time, render};
+use crate::pages::{field, fmt_time, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -113,7 +113,7 @@ async fn copies_page(State(state): State<AppState>, a: Authed, Path(id): Path<Ho
 }
 
 async fn return_copy(State(state): State<AppState>, a: Authed, Path(id): Path<CopyId>, Form(f): Form<Vec<(String, String)>>) -> PageResult {
-    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    let get = |k: &str| field(&f, k);
     a.check_csrf(get("csrf"))?;
     let corrected = get("corrected").parse().ok();
     let copy = give_back(&state, &a.principal, id, get("comment"), corrected).await.map_err(|e| a.fail(e))?;

@@ -7,7 +7,7 @@ use super::{ShownLesson, monday_of, shown, today};
 use crate::auth::Authed;
 use crate::error::PageError;
 use crate::i18n::{Lang, Tr};
-use crate::pages::{CsrfForm, fmt_time, render};
+use crate::pages::{CsrfForm, field, fmt_time, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -164,10 +164,12 @@ fn tr_room(lang: Lang) -> String {
 }
 
 async fn make_scoped_link(State(state): State<AppState>, a: Authed, Form(f): Form<Vec<(String, String)>>) -> PageResult {
-    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
-    a.check_csrf(&get("csrf").unwrap_or_default())?;
-    let body =
-        super::api::ScopeBody { class: get("class").and_then(|c| c.parse().ok()), structure: get("structure").and_then(|s| s.parse().ok()), room: get("room") };
+    a.check_csrf(field(&f, "csrf"))?;
+    let body = super::api::ScopeBody {
+        class: field(&f, "class").parse().ok(),
+        structure: field(&f, "structure").parse().ok(),
+        room: Some(field(&f, "room").to_owned()).filter(|r| !r.is_empty()),
+    };
     let of = body.of().map_err(|e| a.fail(e))?;
     let (url, _) = super::api::make_scoped_link_for(&state, &a.principal, &of).await.map_err(|e| a.fail(e))?;
     let keep = match &of {
@@ -179,9 +181,8 @@ async fn make_scoped_link(State(state): State<AppState>, a: Authed, Form(f): For
 }
 
 async fn revoke_scoped_link(State(state): State<AppState>, a: Authed, Form(f): Form<Vec<(String, String)>>) -> PageResult {
-    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    a.check_csrf(&get("csrf"))?;
-    state.timetable.revoke_scoped_feed(&a.principal, &get("scope")).await.map_err(|e| a.fail(e))?;
+    a.check_csrf(field(&f, "csrf"))?;
+    state.timetable.revoke_scoped_feed(&a.principal, field(&f, "scope")).await.map_err(|e| a.fail(e))?;
     Ok(Redirect::to("/timetable?done=feed_revoked#calendar-feed").into_response())
 }
 
