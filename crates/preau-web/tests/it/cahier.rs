@@ -59,6 +59,9 @@ async fn homework_set_in_a_lesson_is_read_by_the_class_and_its_parents_and_ticke
         assert_eq!(s.app.json(c, "PUT", &lesson(&maths, "2026-09-21"), Some(entry.clone())).await.status, StatusCode::FORBIDDEN);
     }
     assert_eq!(s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-22"), Some(entry)).await.status, StatusCode::NOT_FOUND);
+    for c in [&colleague, &pupil] {
+        assert_eq!(s.app.json(c, "GET", &lesson(&maths, "2026-09-21"), None).await.status, StatusCode::FORBIDDEN, "the lesson's page is its teachers'");
+    }
 
     // Homework for next Monday's lesson, with a file of her own space; one scheduled for Thursday.
     let doc = id_of(&put(&s, &teacher, &format!("person:{}", s.who("Claire", "Martin").await.id), None, "exercices.pdf", PDF).await);
@@ -66,6 +69,15 @@ async fn homework_set_in_a_lesson_is_read_by_the_class_and_its_parents_and_ticke
     let set = s.app.json(&teacher, "POST", &format!("{}/homework", lesson(&maths, "2026-09-21")), Some(homework)).await;
     assert_eq!(set.status, StatusCode::CREATED, "{}", set.body);
     let hw = id_of(&set);
+    // A colleague may not set, change or delete homework in her lesson.
+    let theirs = json!({"due": "2026-09-28", "instructions": "Autre", "minutes": 5});
+    assert_eq!(s.app.json(&colleague, "POST", &format!("{}/homework", lesson(&maths, "2026-09-21")), Some(theirs.clone())).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&colleague, "PUT", &format!("/api/v1/homework/{hw}"), Some(theirs)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&colleague, "DELETE", &format!("/api/v1/homework/{hw}"), None).await.status, StatusCode::FORBIDDEN);
+    // The entry's file too, for the class only.
+    let with_file = json!({"title": "Théorème de Pythagore", "content": "Démonstration", "attachments": [doc]});
+    let written = s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(with_file)).await;
+    let entry_file = format!("/api/v1/cahier/entries/{}/attachments/{doc}", id_of(&written));
     let thursday = T0 + 3 * 86_400;
     let later = json!({"due": "2026-09-28", "instructions": "Apprendre la leçon", "minutes": 45, "publish_at": thursday});
     assert_eq!(s.app.json(&teacher, "POST", &format!("{}/homework", lesson(&maths, "2026-09-21")), Some(later)).await.status, StatusCode::CREATED);
@@ -87,6 +99,8 @@ async fn homework_set_in_a_lesson_is_read_by_the_class_and_its_parents_and_ticke
     let file = format!("/api/v1/homework/{hw}/attachments/{doc}");
     assert_eq!(s.app.get_bytes(&pupil, &file).await, PDF);
     assert_eq!(s.app.json(&hugo, "GET", &file, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.app.get_bytes(&pupil, &entry_file).await, PDF);
+    assert_eq!(s.app.json(&hugo, "GET", &entry_file, None).await.status, StatusCode::NOT_FOUND);
     // Her mother sees it; not Inès's; Hugo (4C) has none and may not read Zoé's.
     assert_eq!(list(&s, &parent, &format!("{due}&pupil={}", zoe.id)).await.len(), 1);
     assert_eq!(s.app.json(&parent, "GET", &format!("{due}&pupil={}", ines.id), None).await.status, StatusCode::FORBIDDEN);
@@ -103,6 +117,8 @@ async fn homework_set_in_a_lesson_is_read_by_the_class_and_its_parents_and_ticke
 
     // The lessons' log by subject; the class's workload for its teachers, not its pupils.
     let log = list(&s, &pupil, "/api/v1/cahier/log?from=2026-09-14&to=2026-09-27").await;
+    assert_eq!(s.app.json(&hugo, "GET", &format!("/api/v1/cahier/log?pupil={}", zoe.id), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&parent, "GET", &format!("/api/v1/cahier/log?pupil={}", ines.id), None).await.status, StatusCode::FORBIDDEN);
     assert_eq!(log.iter().map(|e| e["title"].as_str().unwrap_or("")).collect::<Vec<_>>(), vec!["Théorème de Pythagore"]);
     let class = s.class("4B").await;
     let load = list(&s, &teacher, &format!("/api/v1/classes/{class}/workload?from=2026-09-21&to=2026-10-04")).await;
@@ -253,6 +269,10 @@ async fn copies_are_handed_in_late_or_not_read_by_the_teacher_alone_and_returned
     assert_eq!(hand_in(&s, &hugo, &hw, "x.pdf", PDF).await.status, StatusCode::NOT_FOUND);
     let waiting = s.app.json(&teacher, "GET", &format!("/api/v1/homework/{hw}/copies"), None).await.json();
     assert_eq!(waiting["missing"].as_array().map(|m| m.iter().filter_map(|p| p[1].as_str()).collect::<Vec<_>>()), Some(vec!["Inès Diallo"]));
+    assert_eq!(s.app.json(&hugo, "GET", &format!("/api/v1/homework/{hw}/copy?pupil={}", zoe.id), None).await.status, StatusCode::FORBIDDEN);
+    for c in [&pupil, &colleague] {
+        assert_eq!(s.app.json(c, "GET", &format!("/api/v1/homework/{hw}/copies.zip"), None).await.status, StatusCode::FORBIDDEN);
+    }
     let hers = s.app.json(&parent, "GET", &format!("/api/v1/homework/{hw}/copy?pupil={}", zoe.id), None).await;
     assert_eq!(hers.json()["file"]["name"], "rédaction.pdf", "{}", hers.body);
     for c in [&parent, &pupil, &colleague] {
@@ -286,6 +306,7 @@ async fn copies_are_handed_in_late_or_not_read_by_the_teacher_alone_and_returned
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(s.app.json(&colleague, "POST", &format!("/api/v1/copies/{copy}/return"), Some(json!({"comment": "x"}))).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.app.get_bytes(&pupil, &format!("/api/v1/copies/{copy}/corrected")).await, b"%PDF-1.7 corrige");
+    assert_eq!(s.app.json(&ines, "GET", &format!("/api/v1/copies/{copy}/corrected"), None).await.status, StatusCode::NOT_FOUND);
     let mine = s.app.json(&pupil, "GET", &format!("/api/v1/homework/{hw}/copy"), None).await.json();
     assert_eq!(mine["returned"]["comment"], "Bien construit");
     assert_eq!(hand_in(&s, &pupil, &hw, "encore.pdf", PDF).await.status, StatusCode::CONFLICT);

@@ -323,7 +323,8 @@ async fn the_import_page_checks_a_file_and_then_applies_it_for_the_schools_manag
     let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
     let page = format!("/timetable/import/{}", s.jv.id);
     assert!(s.app.get(&admin, "/timetable").await.body.contains(&page), "the week page links its managers to the import");
-    assert!(!s.app.get(&teacher, "/timetable").await.body.contains(&page));
+    let theirs = s.app.get(&teacher, "/timetable").await;
+    assert!(theirs.status == StatusCode::OK && !theirs.body.contains(&page), "{}", theirs.status);
     assert_eq!(s.app.get(&teacher, &page).await.status, StatusCode::FORBIDDEN);
     let (req, body) = import_form(&teacher, &page, false, "jour;debut;fin;matiere;classes\nlundi;08:00;08:55;Maths;4B\n");
     assert_eq!(s.app.send(&teacher, req, body).await.status, StatusCode::FORBIDDEN);
@@ -358,7 +359,10 @@ async fn the_schools_adults_subscribe_to_a_class_or_a_room_and_no_one_else() {
     let links = "/api/v1/me/calendar-links";
     assert_eq!(s.app.json(&pupil, "POST", links, Some(json!({"class": class}))).await.status, StatusCode::FORBIDDEN, "a pupil does not subscribe to a class");
     assert!(s.app.get(&teacher, &format!("/timetable?class={class}")).await.body.contains("/timetable/calendar-links"));
-    assert!(!s.app.get(&pupil, &format!("/timetable?class={class}")).await.body.contains("/timetable/calendar-links"));
+    let hers = s.app.get(&pupil, &format!("/timetable?class={class}")).await;
+    assert!(hers.status == StatusCode::OK && !hers.body.contains("/timetable/calendar-links"), "{}", hers.status);
+    let r = s.app.post_form(&pupil, "/timetable/calendar-links", &[("class", &class)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "nor through the page");
 
     let feed_of = |r: &Resp| r.json()["url"].as_str().and_then(|u| u.split_once("/ics/")).map(|(_, t)| format!("/ics/{t}")).expect("a feed path");
     let r = s.app.json(&teacher, "POST", links, Some(json!({"class": class}))).await;
