@@ -468,6 +468,28 @@ test('timetable: a parent on a phone reads a child\'s week, and a pupil makes a 
   await assertAccessible(pupil, 'the week page with a new calendar address');
 });
 
+test('timetable: the school\'s manager changes a course\'s room by hand, with the keyboard', async () => {
+  const admin = await newPage();
+  await login(admin, 'alain.demo-admin-local');
+  await admin.goto(base + '/timetable');
+  await admin.getByRole('link', { name: /Gérer l'emploi du temps de/ }).first().click();
+  await admin.waitForURL(/\/timetable\/courses\//);
+  await assertAccessible(admin, 'the courses of a school');
+  const first = admin.locator('tbody th[scope=row] a').first();
+  await first.focus();
+  await admin.keyboard.press('Enter');
+  await admin.waitForURL(/\/timetable\/course\//);
+  await assertAccessible(admin, 'a course\'s form');
+  await admin.getByLabel('Salle').fill('B99');
+  await admin.getByRole('button', { name: 'Enregistrer le cours' }).click();
+  await admin.waitForURL(/done=saved/);
+  assert.match(await admin.locator('p.notice').textContent(), /Cours enregistré/);
+  assert.match(await admin.locator('tbody').textContent(), /B99/);
+  await admin.getByRole('link', { name: 'Ajouter un cours' }).click();
+  await admin.getByRole('button', { name: 'Enregistrer le cours' }).waitFor();
+  await assertAccessible(admin, 'the form of a new course');
+});
+
 test('cahier de textes: a teacher writes up a lesson with homework, and a pupil reads it and ticks it done', async () => {
   // A school week whatever today is: early October of the school year under way.
   const now = new Date();

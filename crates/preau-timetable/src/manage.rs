@@ -114,6 +114,28 @@ impl<S: TimetableStore> Timetable<S> {
         Ok(course)
     }
 
+    /// Changes a course in place: its lessons' changes and cahier entries stay. An imported
+    /// course keeps its source, so the next import of that source puts it back as the source
+    /// says.
+    pub async fn update_course(&self, caller: &Principal, id: CourseId, input: CourseInput) -> Result<Course> {
+        let old = self.store.course(id).await?.ok_or(Error::NotFound)?;
+        self.require_manager(caller, old.structure).await?;
+        self.check_course(old.structure, &input).await?;
+        let course = course_of(id, old.structure, input, &old.source, old.key.clone());
+        let entry = audit::entry(self.clock.now(), caller, "timetable.course_update", format!("course:{id}"), Some(old.structure), Some(&old), Some(&course));
+        let diff = crate::store::CourseDiff { updated: vec![course.clone()], ..Default::default() };
+        self.store.apply_courses(&diff, &entry).await?;
+        self.cache.forget(old.structure);
+        Ok(course)
+    }
+
+    /// A course of a structure, for its managers.
+    pub async fn course(&self, caller: &Principal, id: CourseId) -> Result<Course> {
+        let course = self.store.course(id).await?.ok_or(Error::NotFound)?;
+        self.require_manager(caller, course.structure).await?;
+        Ok(course)
+    }
+
     /// Deletes a course and its lessons' changes.
     pub async fn delete_course(&self, caller: &Principal, id: CourseId) -> Result<()> {
         let course = self.store.course(id).await?.ok_or(Error::NotFound)?;

@@ -176,6 +176,8 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
         "",
         200,
     ),
+    ("get", "/api/v1/courses/{id}", "A course, for its school's timetable managers", "", 200),
+    ("put", "/api/v1/courses/{id}", "Change a course in place (same body as adding one); its lessons' changes and cahier entries stay", "", 200),
     ("delete", "/api/v1/courses/{id}", "Delete a course with its lessons' changes", "", 204),
     (
         "put",

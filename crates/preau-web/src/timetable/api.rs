@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/structures/{id}/courses", get(courses).post(add_course))
         .route("/api/v1/structures/{id}/timetable/import", post(import_csv))
         .route("/api/v1/structures/{id}/slots", get(slots).put(set_slots))
-        .route("/api/v1/courses/{id}", axum::routing::delete(delete_course))
+        .route("/api/v1/courses/{id}", get(course).put(update_course).delete(delete_course))
         .route("/api/v1/courses/{id}/lessons/{date}", put(change).delete(undo))
         .route("/api/v1/me/calendar-link", post(make_link).delete(revoke_link))
         .route("/api/v1/me/calendar-links", get(scoped_links).post(make_scoped_link).delete(revoke_scoped_link))
@@ -105,21 +105,35 @@ fn minute(s: &str, field: &str) -> Result<u16> {
     parse_minute(s).ok_or_else(|| Error::invalid(field, "timetable.times"))
 }
 
+impl CourseBody {
+    fn input(self) -> Result<CourseInput> {
+        Ok(CourseInput {
+            start: minute(&self.start, "start")?,
+            end: minute(&self.end, "end")?,
+            weeks: Weeks::parse(&self.weeks).ok_or_else(|| Error::invalid("weeks", "timetable.weeks"))?,
+            subject: self.subject,
+            teachers: self.teachers,
+            groups: self.groups,
+            room: self.room,
+            weekday: self.weekday,
+            from: self.from,
+            to: self.to,
+        })
+    }
+}
+
 async fn add_course(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>, Json(b): Json<CourseBody>) -> ApiResult {
-    let input = CourseInput {
-        subject: b.subject,
-        teachers: b.teachers,
-        groups: b.groups,
-        room: b.room,
-        weekday: b.weekday,
-        start: minute(&b.start, "start")?,
-        end: minute(&b.end, "end")?,
-        weeks: Weeks::parse(&b.weeks).ok_or_else(|| Error::invalid("weeks", "timetable.weeks"))?,
-        from: b.from,
-        to: b.to,
-    };
-    let course = state.timetable.add_course(&c.principal, id, input).await?;
+    let course = state.timetable.add_course(&c.principal, id, b.input()?).await?;
     Ok((StatusCode::CREATED, Json(course)).into_response())
+}
+
+async fn course(State(state): State<AppState>, c: ApiCaller, Path(id): Path<CourseId>) -> ApiResult {
+    Ok(Json(state.timetable.course(&c.principal, id).await?).into_response())
+}
+
+/// Changes a course in place; its lessons' changes and cahier entries stay.
+async fn update_course(State(state): State<AppState>, c: ApiCaller, Path(id): Path<CourseId>, Json(b): Json<CourseBody>) -> ApiResult {
+    Ok(Json(state.timetable.update_course(&c.principal, id, b.input()?).await?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,13 @@
 //! The timetable's web side: the JSON API (`api.rs`), the week page (`pages.rs`) and the
 //! calendar feed that calendar apps subscribe to (`GET /ics/{token}`, in `api.rs`); the
 //! cahier de textes' API (`cahier_api.rs`) and pages (`cahier_pages.rs`); homework handed in
-//! online (`handin_api.rs`, `handin_pages.rs`); the CSV import page
-//! of a school's timetable managers (`import_page.rs`).
+//! online (`handin_api.rs`, `handin_pages.rs`); the import page and the courses pages of a
+//! school's timetable managers (`import_page.rs`, `courses_page.rs`).
 
 pub mod api;
 pub mod cahier_api;
 pub mod cahier_pages;
+pub mod courses_page;
 pub mod handin_api;
 pub mod handin_pages;
 pub mod import_page;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(pages::routes())
         .merge(cahier_pages::routes())
         .merge(import_page::routes())
+        .merge(courses_page::routes())
         .merge(handin_pages::routes())
 }
 

@@ -56,7 +56,7 @@ struct WeekPage {
     feed_url: Option<String>,
     /// Back from revoking the address.
     feed_revoked: bool,
-    /// The schools whose timetable the caller manages: (import page, name).
+    /// The schools whose timetable the caller manages: (courses page, name).
     managed: Vec<(String, String)>,
     /// Viewing a class or room as one of its school's adults: the hidden fields of the form
     /// that makes its feed address.
@@ -128,7 +128,7 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
     for s in a.principal.memberships.iter().map(|(s, _)| *s).collect::<std::collections::BTreeSet<_>>() {
         if state.timetable.manages(&a.principal, s).await.map_err(|e| a.fail(e))? {
             let name = state.store.structure(s).await.map(|x| x.name).unwrap_or_default();
-            managed.push((format!("/timetable/import/{s}"), name));
+            managed.push((format!("/timetable/courses/{s}"), name));
         }
     }
     let tr = Tr(a.lang);

@@ -322,9 +322,11 @@ async fn the_import_page_checks_a_file_and_then_applies_it_for_the_schools_manag
     let (_, teacher) = s.browser("Claire", "Martin").await;
     let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
     let page = format!("/timetable/import/{}", s.jv.id);
-    assert!(s.app.get(&admin, "/timetable").await.body.contains(&page), "the week page links its managers to the import");
+    let courses = format!("/timetable/courses/{}", s.jv.id);
+    assert!(s.app.get(&admin, "/timetable").await.body.contains(&courses), "the week page links its managers to the courses");
+    assert!(s.app.get(&admin, &courses).await.body.contains(&page), "which link to the import");
     let theirs = s.app.get(&teacher, "/timetable").await;
-    assert!(theirs.status == StatusCode::OK && !theirs.body.contains(&page), "{}", theirs.status);
+    assert!(theirs.status == StatusCode::OK && !theirs.body.contains(&courses), "{}", theirs.status);
     assert_eq!(s.app.get(&teacher, &page).await.status, StatusCode::FORBIDDEN);
     let (req, body) = import_form(&teacher, &page, false, "jour;debut;fin;matiere;classes\nlundi;08:00;08:55;Maths;4B\n");
     assert_eq!(s.app.send(&teacher, req, body).await.status, StatusCode::FORBIDDEN);
@@ -477,4 +479,96 @@ async fn a_school_sets_its_slot_grid_and_imports_lessons_by_slot() {
     assert_eq!(slots, vec![json!("M1"), json!("M1–M2"), json!("S1")]);
     let page = s.app.get(&pupil, "/timetable?week=2026-09-21").await;
     assert!(page.body.contains(">M1–M2</abbr> 08:15–10:05"), "{}", page.body);
+}
+
+/// Posts a form of owned values.
+async fn post_pairs(s: &School, c: &Client, path: &str, f: &[(&str, String)]) -> Resp {
+    let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    s.app.post_form(c, path, &refs).await
+}
+
+#[tokio::test]
+async fn a_timetable_manager_enters_changes_and_deletes_a_course_on_its_pages_and_no_one_else_does() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    let (list, new) = (format!("/timetable/courses/{}", s.jv.id), format!("/timetable/courses/{}/new", s.jv.id));
+    let (class, other) = (s.class("4B").await, s.class("4C").await);
+    let claire_id = claire.id.to_string();
+    let form = |subject: &'static str, group: String, end: &'static str| {
+        vec![
+            ("subject", subject.to_owned()),
+            ("groups", group),
+            ("teachers", claire_id.clone()),
+            ("room", "B12".to_owned()),
+            ("weekday", "1".to_owned()),
+            ("start", "08:00".to_owned()),
+            ("end", end.to_owned()),
+            ("weeks", "every".to_owned()),
+            ("given", String::new()),
+            ("from", "2026-09-01".to_owned()),
+            ("to", "2027-07-02".to_owned()),
+        ]
+    };
+    // A teacher and a pupil are refused every page and action.
+    for c in [&teacher, &pupil] {
+        assert_eq!(s.app.get(c, &list).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(s.app.get(c, &new).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post_pairs(&s, c, &new, &form("Mathématiques", class.clone(), "08:55")).await.status, StatusCode::FORBIDDEN);
+    }
+    let empty = s.app.get(&admin, &list).await;
+    assert!(empty.status == StatusCode::OK && empty.body.contains("Aucun cours"), "{}", empty.body);
+    let blank = s.app.get(&admin, &new).await.body;
+    assert!(blank.contains(&format!("<option value=\"{class}\">4B</option>")) && blank.contains("Martin Claire"), "{blank}");
+
+    // A wrong form comes back filled in with what was wrong; nothing is added.
+    let r = post_pairs(&s, &admin, &new, &form("Mathématiques", class.clone(), "07:30")).await;
+    assert!(r.status == StatusCode::OK && r.body.contains("Horaires invalides") && r.body.contains("value=\"Mathématiques\""), "{}", r.body);
+    assert!(week(&s, &pupil, "week=2026-09-21").await.is_empty());
+    let r = post_pairs(&s, &admin, &new, &form("Mathématiques", class.clone(), "08:55")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(subjects_on(&week(&s, &pupil, "week=2026-09-21").await), vec!["2026-09-21 08:00 Mathématiques"]);
+    let back = r.headers.get("location").and_then(|l| l.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(back, format!("{list}?done=added"));
+    let listed = s.app.get(&admin, &back).await.body;
+    assert!(listed.contains("Cours ajouté.") && listed.contains("Mathématiques") && listed.contains("Saisi"), "{listed}");
+    let id = s.app.json(&admin, "GET", &format!("/api/v1/structures/{}/courses", s.jv.id), None).await.json()[0]["id"].as_str().expect("an id").to_owned();
+    let edit = format!("/timetable/course/{id}");
+    assert!(listed.contains(&edit), "{listed}");
+
+    // A cancelled lesson stays cancelled when the course is changed by hand.
+    let r = s.app.json(&admin, "PUT", &format!("/api/v1/courses/{id}/lessons/2026-09-21"), Some(json!({"cancelled": true}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(s.app.get(&teacher, &edit).await.status, StatusCode::FORBIDDEN);
+    assert!(s.app.get(&admin, &edit).await.body.contains("value=\"08:55\""));
+    let mut changed = form("Mathématiques", class.clone(), "08:55");
+    changed[3].1 = "B14".to_owned();
+    assert_eq!(post_pairs(&s, &teacher, &edit, &changed).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post_pairs(&s, &admin, &edit, &changed).await.status, StatusCode::SEE_OTHER);
+    let after = week(&s, &pupil, "week=2026-09-21").await;
+    assert_eq!((after[0]["room"].as_str(), after[0]["status"].as_str()), (Some("B14"), Some("cancelled")), "{after:?}");
+
+    // Through the API: moved to 4C, it leaves Zoé's week and reaches Hugo's.
+    let body = json!({"subject": "Mathématiques", "groups": [other], "teachers": [claire_id], "room": "B14", "weekday": 2,
+        "start": "10:00", "end": "10:55", "weeks": "B", "from": "2026-09-01", "to": "2027-07-02"});
+    let path = format!("/api/v1/courses/{id}");
+    assert_eq!(s.app.json(&teacher, "PUT", &path, Some(body.clone())).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&teacher, "GET", &path, None).await.status, StatusCode::FORBIDDEN);
+    let r = s.app.json(&admin, "PUT", &path, Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(week(&s, &pupil, "week=2026-09-21").await.is_empty());
+    assert_eq!(subjects_on(&week(&s, &hugo, "week=2026-09-21").await), vec!["2026-09-22 10:00 Mathématiques"], "week of 21 September is B");
+    assert!(week(&s, &hugo, "week=2026-09-28").await.is_empty(), "and not on week A");
+    let log = s.app.state.store.audit_log(s.app.system.territory, None, 500).await.expect("audit");
+    assert_eq!(log.iter().filter(|e| e.action == "timetable.course_update").count(), 2, "each change is audited");
+
+    // Deleted: by its managers only.
+    let delete = format!("{edit}/delete");
+    assert_eq!(post_pairs(&s, &teacher, &delete, &[]).await.status, StatusCode::FORBIDDEN);
+    assert!(!week(&s, &hugo, "week=2026-09-21").await.is_empty());
+    assert_eq!(post_pairs(&s, &admin, &delete, &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(week(&s, &hugo, "week=2026-09-21").await.is_empty());
+    assert!(s.app.get(&admin, &list).await.body.contains("Aucun cours"));
 }
