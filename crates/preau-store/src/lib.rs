@@ -13,6 +13,7 @@ mod federation;
 mod feed_batch;
 mod feeds;
 mod identity;
+mod import_sources;
 mod messages;
 mod mfa;
 mod migrate;

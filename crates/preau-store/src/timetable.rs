@@ -247,6 +247,32 @@ impl TimetableStore for Store {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn import_source(&self, structure: StructureId) -> Result<Option<preau_timetable::source::ImportSource>> {
+        self.tt_source(structure).await
+    }
+
+    async fn put_import_source(&self, source: &preau_timetable::source::ImportSource, audit: &AuditEntry) -> Result<()> {
+        self.tt_source_put(source, audit).await
+    }
+
+    async fn delete_import_source(&self, structure: StructureId, audit: &AuditEntry) -> Result<bool> {
+        self.tt_source_delete(structure, audit).await
+    }
+
+    async fn record_import_run(
+        &self,
+        structure: StructureId,
+        at: i64,
+        report: Option<&preau_timetable::import::ImportReport>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.tt_source_run(structure, at, report, error).await
+    }
+
+    async fn import_sources(&self) -> Result<Vec<preau_timetable::source::ImportSource>> {
+        self.tt_sources().await
+    }
+
     async fn set_calendar_link(&self, person: PersonId, digest: &str, at: i64) -> Result<()> {
         sqlx::query("INSERT INTO calendar_links (person_id, digest, created_at) VALUES ($1, $2, $3) ON CONFLICT (person_id) DO UPDATE SET digest = excluded.digest, created_at = excluded.created_at")
             .bind(person.to_string())

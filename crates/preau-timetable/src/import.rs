@@ -13,14 +13,14 @@ use crate::{Timetable, TimetableStore};
 use chrono::NaiveDate;
 use preau_core::{CourseId, Error, GroupId, PersonId, Principal, Profile, Result, StructureId};
 use preau_directory::audit;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
 /// The source name of the courses a CSV import owns.
 pub const SOURCE: &str = "csv";
 
 /// What a line said wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineError {
     /// The line in the file (the header is line 1).
     pub line: usize,
@@ -30,7 +30,7 @@ pub struct LineError {
 }
 
 /// What an import did (or would do, on a dry run or with errors: then nothing was applied).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImportReport {
     pub lines: usize,
     pub created: usize,

@@ -15,6 +15,7 @@ pub mod lessons;
 pub mod manage;
 pub mod model;
 pub mod slots;
+pub mod source;
 
 pub use calendar::{SchoolCalendar, WeekLetter, Zone};
 pub use model::{Change, Course, Lesson, LessonStatus, Weeks};

@@ -39,6 +39,16 @@ pub trait TimetableStore: preau_documents::DocumentStore {
     async fn slot_grid(&self, structure: StructureId) -> Result<Option<Vec<crate::slots::Slot>>>;
     async fn set_slot_grid(&self, structure: StructureId, grid: &[crate::slots::Slot], audit: &AuditEntry) -> Result<()>;
 
+    /// A structure's published timetable address.
+    async fn import_source(&self, structure: StructureId) -> Result<Option<crate::source::ImportSource>>;
+    /// Keeps a structure's published address (replacing any earlier one, and its runs).
+    async fn put_import_source(&self, source: &crate::source::ImportSource, audit: &AuditEntry) -> Result<()>;
+    async fn delete_import_source(&self, structure: StructureId, audit: &AuditEntry) -> Result<bool>;
+    /// Records a run from the published address: its report, or its error code.
+    async fn record_import_run(&self, structure: StructureId, at: i64, report: Option<&crate::import::ImportReport>, error: Option<&str>) -> Result<()>;
+    /// Every published address.
+    async fn import_sources(&self) -> Result<Vec<crate::source::ImportSource>>;
+
     /// Records the digest of a person's calendar feed address (replacing any earlier one).
     async fn set_calendar_link(&self, person: PersonId, digest: &str, at: i64) -> Result<()>;
     /// Forgets a person's calendar feed address; whether they had one.

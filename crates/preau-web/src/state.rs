@@ -56,6 +56,8 @@ pub struct AppState {
     pub antivirus: Option<crate::documents::antivirus::Clamd>,
     /// The WebDAV handler, with its locks.
     pub dav: Arc<dav_server::DavHandler<crate::documents::dav::DavUser>>,
+    /// Fetches timetables published at an address.
+    pub fetch: Arc<crate::timetable::fetch::Fetcher>,
 }
 
 impl AppState {
@@ -130,6 +132,7 @@ impl AppState {
             documents,
             blobs: Arc::new(crate::documents::blobs::Blobs::local(data_dir.join("documents"))),
             dav: Arc::new(crate::documents::dav::handler()),
+            fetch: Arc::default(),
             antivirus: None,
             communication,
             hub,

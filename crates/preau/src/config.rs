@@ -53,6 +53,9 @@ pub struct Config {
     /// ClamAV's daemon every upload is scanned by (`unix:/run/clamav/clamd.ctl` or
     /// `host:3310`); empty: no antivirus.
     pub clamd: String,
+    /// Whether timetables published at addresses inside private networks (the school's own
+    /// timetabling server) may be fetched; off, only public addresses are.
+    pub fetch_private_addresses: bool,
 }
 
 impl Default for Config {
@@ -78,6 +81,7 @@ impl Default for Config {
             s3_secret_key: String::new(),
             s3_prefix: String::new(),
             clamd: String::new(),
+            fetch_private_addresses: false,
             documents_quotas: "ELV=500,TUT=100,GUEST=100,*=2048".into(),
             documents_school_quota_gib: 100,
             documents_versions: 10,
@@ -184,6 +188,9 @@ impl Config {
         }
         if let Some(v) = env("DOCUMENTS_MAX_FILE_MIB") {
             c.documents_max_file_mib = v.parse()?
+        }
+        if let Some(v) = env("FETCH_PRIVATE_ADDRESSES") {
+            c.fetch_private_addresses = v == "1" || v == "true"
         }
         if let Some(v) = env("JSON_LOGS") {
             c.json_logs = v == "1" || v == "true"

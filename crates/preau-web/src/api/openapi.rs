@@ -158,10 +158,18 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     (
         "post",
         "/api/v1/structures/{id}/timetable/import",
-        "Import a timetable CSV (body; ?dry_run=true): every line checked first, then only the difference with the previous import applied; the report (422 with errors per line, nothing applied)",
+        "Import a timetable CSV or iCalendar file (body, or ?url= where it is published, kept for a nightly import once applied; ?dry_run=true; ?class= for an iCalendar file of one class): every line checked first, then only the difference with the previous import applied; the report (422 with errors per line, nothing applied)",
         "",
         200,
     ),
+    (
+        "get",
+        "/api/v1/structures/{id}/timetable/source",
+        "The address the timetable is imported from every night: {url, class, saved_by, saved_at, last_run, last_report, last_error} (404: none)",
+        "",
+        200,
+    ),
+    ("delete", "/api/v1/structures/{id}/timetable/source", "Stop importing the timetable from its published address", "", 204),
     (
         "get",
         "/api/v1/structures/{id}/slots",

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/timetable", get(lessons))
         .route("/api/v1/structures/{id}/courses", get(courses).post(add_course))
         .route("/api/v1/structures/{id}/timetable/import", post(import_csv))
+        .route("/api/v1/structures/{id}/timetable/source", get(source).delete(forget_source))
         .route("/api/v1/structures/{id}/slots", get(slots).put(set_slots))
         .route("/api/v1/courses/{id}", get(course).put(update_course).delete(delete_course))
         .route("/api/v1/courses/{id}/lessons/{date}", put(change).delete(undo))
@@ -142,6 +143,9 @@ struct ImportQuery {
     dry_run: bool,
     /// The class an iCalendar file is for, when its events name none.
     class: Option<GroupId>,
+    /// The address the file is published at, instead of a body: fetched, and kept for the
+    /// nightly import once applied.
+    url: Option<String>,
 }
 
 /// Imports a CSV or iCalendar timetable: the report, `422` when a line was wrong (nothing
@@ -153,9 +157,23 @@ async fn import_csv(
     Query(q): Query<ImportQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult {
-    let report = state.timetable.import_file(&c.principal, id, &body, q.class, q.dry_run).await?;
+    let report = match q.url.filter(|u| !u.trim().is_empty()) {
+        Some(url) => super::fetch::import_url(&state, &c.principal, id, &url, q.class, q.dry_run).await?,
+        None => state.timetable.import_file(&c.principal, id, &body, q.class, q.dry_run).await?,
+    };
     let status = if report.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report)).into_response())
+}
+
+/// The address the structure's timetable is imported from every night, with its last run.
+async fn source(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>) -> ApiResult {
+    let source = state.timetable.import_source(&c.principal, id).await?.ok_or(Error::NotFound)?;
+    Ok(Json(source).into_response())
+}
+
+async fn forget_source(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>) -> ApiResult {
+    state.timetable.forget_import_source(&c.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The structure's slot grid, for its adults.

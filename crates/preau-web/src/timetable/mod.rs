@@ -2,12 +2,14 @@
 //! calendar feed that calendar apps subscribe to (`GET /ics/{token}`, in `api.rs`); the
 //! cahier de textes' API (`cahier_api.rs`) and pages (`cahier_pages.rs`); homework handed in
 //! online (`handin_api.rs`, `handin_pages.rs`); the import page and the courses pages of a
-//! school's timetable managers (`import_page.rs`, `courses_page.rs`).
+//! school's timetable managers (`import_page.rs`, `courses_page.rs`); a timetable published
+//! at an address, fetched and imported, and again every night (`fetch.rs`).
 
 pub mod api;
 pub mod cahier_api;
 pub mod cahier_pages;
 pub mod courses_page;
+pub mod fetch;
 pub mod handin_api;
 pub mod handin_pages;
 pub mod import_page;

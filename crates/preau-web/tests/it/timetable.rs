@@ -572,3 +572,116 @@ async fn a_timetable_manager_enters_changes_and_deletes_a_course_on_its_pages_an
     assert!(week(&s, &hugo, "week=2026-09-21").await.is_empty());
     assert!(s.app.get(&admin, &list).await.body.contains("Aucun cours"));
 }
+
+/// A timetabling tool's web server: `/edt.ics` serves what `file` holds (404 when empty),
+/// `/moved` redirects to it. Counts the requests.
+async fn publishing_tool(file: std::sync::Arc<std::sync::Mutex<String>>, hits: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> String {
+    use axum::response::IntoResponse;
+    let serve = move || {
+        let (file, hits) = (file.clone(), hits.clone());
+        async move {
+            hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = file.lock().map(|f| f.clone()).unwrap_or_default();
+            if body.is_empty() { StatusCode::NOT_FOUND.into_response() } else { ([("content-type", "text/calendar")], body).into_response() }
+        }
+    };
+    let app = axum::Router::new()
+        .route("/edt.ics", axum::routing::get(serve))
+        .route("/moved", axum::routing::get(|| async { axum::response::Redirect::temporary("/edt.ics") }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+#[tokio::test]
+async fn a_timetable_published_at_an_address_is_imported_then_again_every_night_as_its_manager() {
+    use std::sync::atomic::Ordering;
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    let class = s.class("4B").await;
+    let event = |uid: &str, day: &str, subject: &str| {
+        format!(
+            "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTART;TZID=Europe/Paris:202609{day}T080000\r\nDTEND;TZID=Europe/Paris:202609{day}T085500\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:{subject}\r\nEND:VEVENT\r\n"
+        )
+    };
+    let calendar = |events: &[String]| format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Outil EDT//FR\r\n{}END:VCALENDAR\r\n", events.concat());
+    let file = std::sync::Arc::new(std::sync::Mutex::new(calendar(&[event("m", "14", "Mathématiques")])));
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tool = publishing_tool(file.clone(), hits.clone()).await;
+    let import = |c: &Client, q: String| {
+        let c = c.clone();
+        let req =
+            axum::http::Request::post(format!("/api/v1/structures/{}/timetable/import?class={class}&{q}", s.jv.id)).header("x-csrf-token", c.csrf.clone());
+        let app = &s.app;
+        async move { app.send(&c, req, axum::body::Body::empty()).await }
+    };
+    let url = |path: &str| format!("url={}", enc(&format!("{tool}{path}")));
+    let code =
+        |r: &Resp| r.json()["errors"][0]["code"].as_str().or(r.json()["fields"][0]["code"].as_str()).map(str::to_owned).unwrap_or_else(|| r.body.clone());
+    let source = format!("/api/v1/structures/{}/timetable/source", s.jv.id);
+    let maths_for = |who: &'static str| {
+        let s = &s;
+        async move {
+            let (given, family) = who.split_once(' ').unwrap_or((who, ""));
+            let (_, c) = s.browser(given, family).await;
+            subjects_on(&week(s, &c, "week=2026-09-21").await)
+        }
+    };
+
+    // A teacher is refused before anything is fetched.
+    assert_eq!(import(&teacher, url("/edt.ics")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    // The server's own network is refused unless its operator allows it.
+    let r = import(&admin, url("/edt.ics")).await;
+    assert_eq!((r.status, code(&r)), (StatusCode::UNPROCESSABLE_ENTITY, "timetable.url_private".to_owned()), "{}", r.body);
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+    s.app.state.fetch.allow_private(true);
+    let r = import(&admin, format!("url={}", enc("file:///etc/passwd"))).await;
+    assert_eq!(code(&r), "timetable.url");
+    let r = import(&admin, url("/nothing-here")).await;
+    assert_eq!((r.status, code(&r)), (StatusCode::UNPROCESSABLE_ENTITY, "timetable.url_status".to_owned()), "{}", r.body);
+
+    // Checked, then applied through a redirect: the address is kept with the run's report.
+    let r = import(&admin, format!("{}&dry_run=true", url("/edt.ics"))).await;
+    assert_eq!((r.status, counts(&r)), (StatusCode::OK, (1, 0, 0, 0, false)), "{}", r.body);
+    assert_eq!(s.app.json(&admin, "GET", &source, None).await.status, StatusCode::NOT_FOUND, "a check keeps nothing");
+    let r = import(&admin, url("/moved")).await;
+    assert_eq!((r.status, counts(&r)), (StatusCode::OK, (1, 0, 0, 0, true)), "{}", r.body);
+    assert_eq!(maths_for("Zoé Lefèvre").await, vec!["2026-09-21 08:00 Mathématiques"]);
+    let kept = s.app.json(&admin, "GET", &source, None).await.json();
+    assert_eq!((kept["url"].as_str(), kept["last_report"]["created"].as_u64()), (Some(format!("{tool}/moved").as_str()), Some(1)), "{kept}");
+    assert_eq!(s.app.json(&teacher, "GET", &source, None).await.status, StatusCode::FORBIDDEN);
+
+    // The tool publishes a new course; the nightly run takes it once a day has passed.
+    *file.lock().expect("file") = calendar(&[event("m", "14", "Mathématiques"), event("s", "15", "SVT")]);
+    assert_eq!(preau_web::timetable::fetch::refresh_sources(&s.app.state).await.expect("run"), 0, "run less than a day ago");
+    s.app.clock.advance(21 * 3600);
+    assert_eq!(preau_web::timetable::fetch::refresh_sources(&s.app.state).await.expect("run"), 1);
+    assert_eq!(maths_for("Inès Diallo").await, vec!["2026-09-21 08:00 Mathématiques", "2026-09-22 08:00 SVT"]);
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let kept = s.app.json(&admin, "GET", &source, None).await.json();
+    assert_eq!((kept["last_report"]["created"].as_u64(), kept["last_report"]["unchanged"].as_u64()), (Some(1), Some(1)), "{kept}");
+
+    // The tool is down: the run is recorded as failed, the timetable stays as it was.
+    file.lock().expect("file").clear();
+    s.app.clock.advance(21 * 3600);
+    assert_eq!(preau_web::timetable::fetch::refresh_sources(&s.app.state).await.expect("run"), 1);
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let kept = s.app.json(&admin, "GET", &source, None).await.json();
+    assert_eq!(kept["last_error"].as_str(), Some("timetable.url_status"), "{kept}");
+    let page = s.app.get(&admin, &format!("/timetable/import/{}", s.jv.id)).await.body;
+    assert!(page.contains(&format!("{tool}/moved")) && (page.contains("n'a pas rendu de fichier") || page.contains("n&#39;a pas rendu de fichier")), "{page}");
+    assert_eq!(maths_for("Zoé Lefèvre").await.len(), 2);
+
+    // Forgotten from the page, by its managers only.
+    let (_, teacher) = s.browser("Claire", "Martin").await;
+    assert_eq!(s.app.post_form(&teacher, &format!("/timetable/import/{}/forget", s.jv.id), &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&teacher, "DELETE", &source, None).await.status, StatusCode::FORBIDDEN);
+    let r = s.app.post_form(&admin, &format!("/timetable/import/{}/forget", s.jv.id), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(s.app.json(&admin, "GET", &source, None).await.status, StatusCode::NOT_FOUND);
+    s.app.clock.advance(21 * 3600);
+    assert_eq!(preau_web::timetable::fetch::refresh_sources(&s.app.state).await.expect("run"), 0);
+}
