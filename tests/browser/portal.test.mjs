@@ -488,6 +488,19 @@ test('timetable: the school\'s manager changes a course\'s room by hand, with th
   await admin.getByRole('link', { name: 'Ajouter un cours' }).click();
   await admin.getByRole('button', { name: 'Enregistrer le cours' }).waitFor();
   await assertAccessible(admin, 'the form of a new course');
+  await admin.getByRole('link', { name: '← Tous les cours' }).click();
+  await admin.getByRole('link', { name: 'Calendrier de l\'établissement' }).click();
+  await admin.getByRole('heading', { name: /Vacances|Jours sans cours/ }).first().waitFor();
+  await assertAccessible(admin, 'the school calendar');
+  const now = new Date();
+  const year = now.getMonth() >= 7 ? now.getFullYear() : now.getFullYear() - 1;
+  await admin.getByLabel('Libellé').fill('Journée pédagogique');
+  await admin.getByLabel('Premier jour sans cours').fill(`${year + 1}-03-19`);
+  await admin.getByLabel('Dernier jour sans cours').fill(`${year + 1}-03-19`);
+  await admin.getByRole('button', { name: 'Ajouter ces jours sans cours' }).click();
+  await admin.waitForURL(/saved=1/);
+  assert.match(await admin.locator('#days-off-title').locator('..').textContent(), /Journée pédagogique/);
+  await assertAccessible(admin, 'the school calendar with a day off');
 });
 
 test('cahier de textes: a teacher writes up a lesson with homework, and a pupil reads it and ticks it done', async () => {

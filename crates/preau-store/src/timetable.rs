@@ -247,6 +247,27 @@ impl TimetableStore for Store {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn local_calendar(&self, structure: StructureId) -> Result<Option<preau_timetable::calendar::LocalCalendar>> {
+        let r = sqlx::query("SELECT calendar FROM tt_calendars WHERE structure_id = $1")
+            .bind(structure.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        r.map(|r| from_json(&text(&r, "calendar")?)).transpose()
+    }
+
+    async fn set_local_calendar(&self, structure: StructureId, calendar: &preau_timetable::calendar::LocalCalendar, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("INSERT INTO tt_calendars (structure_id, calendar) VALUES ($1, $2) ON CONFLICT (structure_id) DO UPDATE SET calendar = excluded.calendar")
+            .bind(structure.to_string())
+            .bind(crate::rows::to_json(calendar)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn import_source(&self, structure: StructureId) -> Result<Option<preau_timetable::source::ImportSource>> {
         self.tt_source(structure).await
     }

@@ -1,9 +1,10 @@
-//! Each structure's timetable kept in memory: its zone, courses and lesson changes, read once
+//! Each structure's timetable kept in memory: its zone and own calendar, courses and lesson
+//! changes, read once
 //! and then served to every view until a timetable write in that structure (which forgets it)
 //! or a directory write (the directory's generation moves: an académie may have changed).
 //! Views then filter in memory instead of querying per request.
 
-use crate::calendar::Zone;
+use crate::calendar::{Calendars, LocalCalendar, Zone};
 use crate::model::{Change, Course};
 use preau_core::{CourseId, StructureId};
 use std::collections::HashMap;
@@ -11,7 +12,10 @@ use std::sync::{Arc, RwLock};
 
 /// A structure's timetable as read.
 pub struct Kept {
+    /// Its académie's holiday zone.
     pub zone: Option<Zone>,
+    /// What the structure says of its calendar (see [`LocalCalendar`]).
+    pub local: LocalCalendar,
     pub courses: Vec<Course>,
     /// The changes of each course's lessons.
     pub changes: HashMap<CourseId, Vec<Change>>,
@@ -20,12 +24,17 @@ pub struct Kept {
 }
 
 impl Kept {
-    pub fn new(zone: Option<Zone>, courses: Vec<Course>, changes: Vec<Change>, slots: Vec<crate::slots::Slot>) -> Kept {
+    pub fn new(zone: Option<Zone>, local: LocalCalendar, courses: Vec<Course>, changes: Vec<Change>, slots: Vec<crate::slots::Slot>) -> Kept {
         let mut by_course: HashMap<CourseId, Vec<Change>> = HashMap::new();
         for c in changes {
             by_course.entry(c.course).or_default().push(c);
         }
-        Kept { zone, courses, changes: by_course, slots }
+        Kept { zone, local, courses, changes: by_course, slots }
+    }
+
+    /// The structure's school calendars over a range of days.
+    pub fn calendars(&self, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Calendars {
+        Calendars::of(&self.local, self.zone, from, to)
     }
 
     /// The changes of a course's lessons.

@@ -6,13 +6,17 @@
 //! has no lessons from the Saturday, and lessons again on the Monday (`back`). Weeks A and B
 //! alternate over the weeks that have lessons, starting with A at the start of the year, so a
 //! holiday fortnight does not shift the pattern.
+//!
+//! A structure may say more ([`LocalCalendar`]): another zone than its académie's, whole years
+//! of its own (Corse, overseas, a year not built in yet) that replace the official one, and its
+//! own days without lessons (a local bridge, a day given to exams) on top of its year's.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The holiday zones of metropolitan France.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Zone {
     A,
     B,
@@ -41,7 +45,7 @@ impl Zone {
 }
 
 /// Days without lessons: from `first` to the day before `back`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holiday {
     pub label: String,
     pub first: NaiveDate,
@@ -49,7 +53,7 @@ pub struct Holiday {
 }
 
 /// A school year for one zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchoolCalendar {
     /// The first day of lessons.
     pub start: NaiveDate,
@@ -168,24 +172,85 @@ pub fn year_period(d: NaiveDate) -> (NaiveDate, NaiveDate) {
     (NaiveDate::from_ymd_opt(year, 8, 1).unwrap_or(d), NaiveDate::from_ymd_opt(year + 1, 7, 31).unwrap_or(d))
 }
 
-/// A structure's calendars over a range of days: each day read on the official calendar of its
-/// own school year, each year's week letters counted once. A day of a year (or zone) with no
-/// known calendar has lessons unless it is a Sunday.
+/// What a structure says of its calendar, over the official one of its académie's zone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalCalendar {
+    /// The zone to follow instead of the académie's (or where the académie has none).
+    #[serde(default)]
+    pub zone: Option<Zone>,
+    /// Whole school years of its own, each replacing the official one of that year.
+    #[serde(default)]
+    pub years: Vec<SchoolCalendar>,
+    /// Its own days without lessons, on top of its year's holidays.
+    #[serde(default)]
+    pub days_off: Vec<Holiday>,
+}
+
+impl LocalCalendar {
+    /// The school year `year` (by the year it starts in): the structure's own, or else the
+    /// official one of the zone, with the structure's own days off added.
+    pub fn year(&self, zone: Option<Zone>, year: i32) -> Option<SchoolCalendar> {
+        let own = self.years.iter().find(|c| school_year(c.start) == year).cloned();
+        let mut c = own.or_else(|| self.zone.or(zone).and_then(|z| SchoolCalendar::official(z, date(year, 9, 1))))?;
+        c.holidays.extend(self.days_off.iter().filter(|h| school_year(h.first) == year).cloned());
+        Some(c)
+    }
+
+    /// Whether a day is one of the structure's own days off.
+    pub fn is_day_off(&self, d: NaiveDate) -> bool {
+        self.days_off.iter().any(|h| h.first <= d && d < h.back)
+    }
+
+    /// Checks what a structure enters: periods in order and of sensible length, labels given,
+    /// one calendar per school year, holidays inside their year.
+    pub fn validate(&self) -> preau_core::Result<()> {
+        let mut e = preau_core::error::Validator::new();
+        let label_ok = |h: &Holiday| !h.label.trim().is_empty() && h.label.len() <= 100;
+        let span = |h: &Holiday| (h.back - h.first).num_days();
+        e.check(self.days_off.len() <= 100, "days_off", "timetable.calendar_too_many");
+        e.check(
+            self.days_off.iter().all(|h| label_ok(h) && (1..=31).contains(&span(h)) && super::views::plausible(&h.first)),
+            "days_off",
+            "timetable.calendar_day_off",
+        );
+        e.check(self.years.len() <= 10, "years", "timetable.calendar_too_many");
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.years {
+            let length = (c.end - c.start).num_days();
+            e.check(super::views::plausible(&c.start) && (100..=366).contains(&length), "years", "timetable.calendar_year_invalid");
+            e.check(seen.insert(school_year(c.start)), "years", "timetable.calendar_year_twice");
+            e.check(
+                c.holidays.iter().all(|h| label_ok(h) && (1..=70).contains(&span(h)) && h.first >= c.start && h.first <= c.end),
+                "years",
+                "timetable.calendar_holiday",
+            );
+        }
+        e.finish()
+    }
+}
+
+/// A structure's calendars over a range of days: each day read on the calendar of its own
+/// school year, each year's week letters counted once. A day of a year with no known calendar
+/// has lessons unless it is a Sunday or one of the structure's days off.
 pub struct Calendars {
     years: Vec<(i32, SchoolCalendar, BTreeMap<NaiveDate, WeekLetter>)>,
+    days_off: Vec<Holiday>,
 }
 
 impl Calendars {
+    /// The official calendars of a zone.
     pub fn new(zone: Option<Zone>, from: NaiveDate, to: NaiveDate) -> Calendars {
-        let years = match zone {
-            None => vec![],
-            Some(z) => (school_year(from)..=school_year(to))
-                .filter_map(|y| SchoolCalendar::official(z, date(y, 9, 1)))
-                .map(|c| (school_year(c.start), c.week_letters(), c))
-                .map(|(y, letters, c)| (y, c, letters))
-                .collect(),
-        };
-        Calendars { years }
+        Calendars::of(&LocalCalendar::default(), zone, from, to)
+    }
+
+    /// A structure's calendars: its own settings over the official calendars of `zone`.
+    pub fn of(local: &LocalCalendar, zone: Option<Zone>, from: NaiveDate, to: NaiveDate) -> Calendars {
+        let years = (school_year(from)..=school_year(to))
+            .filter_map(|y| local.year(zone, y).map(|c| (y, c)))
+            .map(|(y, c)| (y, c.week_letters(), c))
+            .map(|(y, letters, c)| (y, c, letters))
+            .collect();
+        Calendars { years, days_off: local.days_off.clone() }
     }
 
     fn year_of(&self, d: NaiveDate) -> Option<&(i32, SchoolCalendar, BTreeMap<NaiveDate, WeekLetter>)> {
@@ -197,7 +262,7 @@ impl Calendars {
     pub fn is_school_day(&self, d: NaiveDate) -> bool {
         match self.year_of(d) {
             Some((_, c, _)) => c.is_school_day(d),
-            None => d.weekday() != Weekday::Sun,
+            None => d.weekday() != Weekday::Sun && !self.days_off.iter().any(|h| h.first <= d && d < h.back),
         }
     }
 
@@ -236,6 +301,36 @@ mod tests {
         assert!(is_bank_holiday(date(2027, 5, 17)), "Whit Monday");
         assert!(is_bank_holiday(date(2026, 11, 11)));
         assert!(!is_bank_holiday(date(2026, 11, 12)));
+    }
+
+    #[test]
+    fn a_structures_own_days_off_and_years_come_over_the_official_calendar() {
+        let bridge = Holiday { label: "Pont".into(), first: date(2026, 11, 9), back: date(2026, 11, 11) };
+        let local = LocalCalendar { days_off: vec![bridge], ..Default::default() };
+        let c = Calendars::of(&local, Some(Zone::B), date(2026, 9, 1), date(2027, 7, 2));
+        assert!(c.is_school_day(date(2026, 11, 6)) && !c.is_school_day(date(2026, 11, 9)) && !c.is_school_day(date(2026, 11, 10)));
+        assert!(c.is_school_day(date(2026, 11, 12)));
+        let official = Calendars::new(Some(Zone::B), date(2026, 9, 1), date(2027, 7, 2));
+        for d in [date(2026, 11, 12), date(2026, 11, 16), date(2027, 3, 1)] {
+            assert_eq!(c.week_letter(d), official.week_letter(d), "a day off in a week does not shift weeks A and B");
+        }
+        assert_eq!(c.week_letter(date(2026, 11, 12)), Some(WeekLetter::A));
+        // Corse: no zone; its own year.
+        let corse = LocalCalendar {
+            years: vec![SchoolCalendar {
+                start: date(2026, 9, 1),
+                end: date(2027, 7, 2),
+                holidays: vec![Holiday { label: "Vacances d'hiver".into(), first: date(2027, 2, 13), back: date(2027, 3, 1) }],
+            }],
+            ..Default::default()
+        };
+        assert!(corse.validate().is_ok());
+        let c = Calendars::of(&corse, None, date(2026, 9, 1), date(2027, 7, 2));
+        assert!(!c.is_school_day(date(2027, 2, 15)) && c.is_school_day(date(2027, 2, 22 + 7)));
+        assert!(!c.is_school_day(date(2027, 7, 5)), "after its year");
+        assert_eq!(c.week_letter(date(2026, 9, 7)), Some(WeekLetter::B));
+        let wrong = LocalCalendar { days_off: vec![Holiday { label: String::new(), first: date(2026, 11, 9), back: date(2026, 11, 9) }], ..Default::default() };
+        assert!(wrong.validate().is_err());
     }
 
     #[test]

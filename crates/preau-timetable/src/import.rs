@@ -287,9 +287,9 @@ impl<S: TimetableStore> Timetable<S> {
             return Err(Error::invalid("class", "timetable.group_unknown"));
         }
         let period = crate::calendar::year_period(preau_core::local_time::paris_date(self.clock.now()));
-        let zone = self.kept(s).await?.zone;
+        let kept = self.kept(s).await?;
         let text = preau_feeds::csv_import::decode(bytes);
-        let (lines, errors) = crate::import_ics::read(&text, &names, class, zone, period);
+        let (lines, errors) = crate::import_ics::read(&text, &names, class, &|first| kept.calendars(first, first).week_letter(first), period);
         self.apply_lines(caller, s, lines, errors, dry_run, ICS_SOURCE).await
     }
 

@@ -10,7 +10,7 @@
 //!   back into one course per day, time, subject, room, classes and teachers, held on the
 //!   weeks they fall in.
 
-use crate::calendar::{Calendars, Zone};
+use crate::calendar::WeekLetter;
 use crate::import::{Line, LineError, auto_key};
 use crate::manage::{CourseInput, validate};
 use crate::model::{Minute, Weeks};
@@ -117,12 +117,15 @@ struct Read {
     recurring: bool,
 }
 
+/// The week letter of a day on the school's calendar.
+pub(crate) type LetterOf<'a> = &'a dyn Fn(NaiveDate) -> Option<WeekLetter>;
+
 /// The courses of a calendar file; `class` is the class the file is for, if chosen.
 pub(crate) fn read(
     text: &str,
     names: &dyn Resolve,
     class: Option<GroupId>,
-    zone: Option<Zone>,
+    letter_of: LetterOf<'_>,
     (from, to): (NaiveDate, NaiveDate),
 ) -> (Vec<Line>, Vec<LineError>) {
     let mut errors = vec![];
@@ -181,7 +184,7 @@ pub(crate) fn read(
             to: day,
         };
         let recurring = match get("RRULE") {
-            Some(rule) => match weekly(&rule.value, day, zone, to) {
+            Some(rule) => match weekly(&rule.value, day, letter_of, to) {
                 Some((weeks, until)) => {
                     (input.weeks, input.to) = (weeks, until);
                     true
@@ -246,7 +249,7 @@ pub(crate) fn read(
 
 /// A weekly rule: every week, or every other week (A or B, as the school counts its weeks from
 /// the first lesson), until `UNTIL`, `COUNT` or `end`.
-fn weekly(rule: &str, first: NaiveDate, zone: Option<Zone>, end: NaiveDate) -> Option<(Weeks, NaiveDate)> {
+fn weekly(rule: &str, first: NaiveDate, letter_of: LetterOf<'_>, end: NaiveDate) -> Option<(Weeks, NaiveDate)> {
     let parts: BTreeMap<String, String> = rule.split(';').filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_ascii_uppercase(), v.to_owned())).collect();
     if parts.get("FREQ").map(String::as_str) != Some("WEEKLY") || parts.get("BYDAY").is_some_and(|d| d.contains(',')) {
         return None;
@@ -254,9 +257,9 @@ fn weekly(rule: &str, first: NaiveDate, zone: Option<Zone>, end: NaiveDate) -> O
     let interval: u64 = parts.get("INTERVAL").map(|i| i.parse().ok()).unwrap_or(Some(1))?;
     let weeks = match interval {
         1 => Weeks::Every,
-        2 => match Calendars::new(zone, first, first).week_letter(first)? {
-            crate::calendar::WeekLetter::A => Weeks::A,
-            crate::calendar::WeekLetter::B => Weeks::B,
+        2 => match letter_of(first)? {
+            WeekLetter::A => Weeks::A,
+            WeekLetter::B => Weeks::B,
         },
         _ => return None,
     };

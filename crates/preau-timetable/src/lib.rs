@@ -14,6 +14,7 @@ pub mod import_ics;
 pub mod lessons;
 pub mod manage;
 pub mod model;
+pub mod school_calendar;
 pub mod slots;
 pub mod source;
 

@@ -39,6 +39,10 @@ pub trait TimetableStore: preau_documents::DocumentStore {
     async fn slot_grid(&self, structure: StructureId) -> Result<Option<Vec<crate::slots::Slot>>>;
     async fn set_slot_grid(&self, structure: StructureId, grid: &[crate::slots::Slot], audit: &AuditEntry) -> Result<()>;
 
+    /// What a structure says of its calendar, if it said anything.
+    async fn local_calendar(&self, structure: StructureId) -> Result<Option<crate::calendar::LocalCalendar>>;
+    async fn set_local_calendar(&self, structure: StructureId, calendar: &crate::calendar::LocalCalendar, audit: &AuditEntry) -> Result<()>;
+
     /// A structure's published timetable address.
     async fn import_source(&self, structure: StructureId) -> Result<Option<crate::source::ImportSource>>;
     /// Keeps a structure's published address (replacing any earlier one, and its runs).

@@ -126,7 +126,7 @@ impl<S: TimetableStore> Timetable<S> {
             let kept = self.kept(s).await?;
             let courses: Vec<Course> = kept.courses.iter().filter(|c| select(c, kept.changes_of(c.id))).cloned().collect();
             let changes: Vec<crate::model::Change> = courses.iter().flat_map(|c| kept.changes_of(c.id).iter().cloned()).collect();
-            let calendars = Calendars::new(kept.zone, from, to);
+            let calendars = kept.calendars(from, to);
             out.extend(crate::lessons::lessons(&courses, &changes, &calendars, from, to).into_iter().filter(|l| keep(l)));
         }
         out.sort_by(|a, b| (a.day, a.start, &a.subject).cmp(&(b.day, b.start, &b.subject)));
@@ -143,6 +143,7 @@ impl<S: TimetableStore> Timetable<S> {
         let slots = self.store.slot_grid(structure).await?.unwrap_or_else(crate::slots::default_grid);
         let kept = Arc::new(Kept::new(
             Zone::of_academie(&s.academie),
+            self.store.local_calendar(structure).await?.unwrap_or_default(),
             self.store.structure_courses(structure).await?,
             self.store.structure_changes(structure).await?,
             slots,
@@ -151,8 +152,9 @@ impl<S: TimetableStore> Timetable<S> {
         Ok(kept)
     }
 
-    /// A structure's school calendars over a range of days (from its académie's zone).
+    /// A structure's school calendars over a range of days (its académie's zone, and what it
+    /// says of its own calendar).
     pub async fn calendars(&self, structure: StructureId, from: NaiveDate, to: NaiveDate) -> Result<Calendars> {
-        Ok(Calendars::new(self.kept(structure).await?.zone, from, to))
+        Ok(self.kept(structure).await?.calendars(from, to))
     }
 }

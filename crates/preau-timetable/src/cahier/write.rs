@@ -108,7 +108,7 @@ impl<S: TimetableStore> Timetable<S> {
         let course = self.store.course(course).await?.ok_or(Error::NotFound)?;
         let kept = self.kept(course.structure).await?;
         let change = kept.changes_of(course.id).iter().find(|c| c.date == date);
-        let calendars = crate::calendar::Calendars::new(kept.zone, date, date);
+        let calendars = kept.calendars(date, date);
         let lesson = crate::lessons::occurrence(&course, date, &calendars, change).ok_or(Error::NotFound)?;
         Ok((course, lesson))
     }

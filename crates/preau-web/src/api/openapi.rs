@@ -172,6 +172,20 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ("delete", "/api/v1/structures/{id}/timetable/source", "Stop importing the timetable from its published address", "", 204),
     (
         "get",
+        "/api/v1/structures/{id}/calendar",
+        "The school calendar (the school's adults): {academie_zone, local: {zone, years, days_off}, years: the year under way and the next as they apply}",
+        "",
+        200,
+    ),
+    (
+        "put",
+        "/api/v1/structures/{id}/calendar",
+        "Set what the school says of its calendar (managers): {zone: A|B|C|null, years: [{start, end, holidays: [{label, first, back}]}], days_off: [{label, first, back}]}",
+        "",
+        200,
+    ),
+    (
+        "get",
         "/api/v1/structures/{id}/slots",
         "The structure's slot grid [{code, start, end}] (M1…S4; a common grid until it sets one), for its adults",
         "",

@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/structures/{id}/timetable/import", post(import_csv))
         .route("/api/v1/structures/{id}/timetable/source", get(source).delete(forget_source))
         .route("/api/v1/structures/{id}/slots", get(slots).put(set_slots))
+        .route("/api/v1/structures/{id}/calendar", get(calendar).put(set_calendar))
         .route("/api/v1/courses/{id}", get(course).put(update_course).delete(delete_course))
         .route("/api/v1/courses/{id}/lessons/{date}", put(change).delete(undo))
         .route("/api/v1/me/calendar-link", post(make_link).delete(revoke_link))
@@ -174,6 +175,21 @@ async fn source(State(state): State<AppState>, c: ApiCaller, Path(id): Path<Stru
 async fn forget_source(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>) -> ApiResult {
     state.timetable.forget_import_source(&c.principal, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The structure's school calendar, for its adults: its académie's zone, what it says over
+/// it, and the years that result.
+async fn calendar(State(state): State<AppState>, c: ApiCaller, Path(id): Path<StructureId>) -> ApiResult {
+    Ok(Json(state.timetable.school_calendar(&c.principal, id).await?).into_response())
+}
+
+async fn set_calendar(
+    State(state): State<AppState>,
+    c: ApiCaller,
+    Path(id): Path<StructureId>,
+    Json(b): Json<preau_timetable::calendar::LocalCalendar>,
+) -> ApiResult {
+    Ok(Json(state.timetable.set_school_calendar(&c.principal, id, b).await?).into_response())
 }
 
 /// The structure's slot grid, for its adults.

@@ -2,12 +2,14 @@
 //! calendar feed that calendar apps subscribe to (`GET /ics/{token}`, in `api.rs`); the
 //! cahier de textes' API (`cahier_api.rs`) and pages (`cahier_pages.rs`); homework handed in
 //! online (`handin_api.rs`, `handin_pages.rs`); the import page and the courses pages of a
-//! school's timetable managers (`import_page.rs`, `courses_page.rs`); a timetable published
+//! school's timetable managers (`import_page.rs`, `courses_page.rs`); the school calendar
+//! with the school's own days off and years (`calendar_page.rs`); a timetable published
 //! at an address, fetched and imported, and again every night (`fetch.rs`).
 
 pub mod api;
 pub mod cahier_api;
 pub mod cahier_pages;
+pub mod calendar_page;
 pub mod courses_page;
 pub mod fetch;
 pub mod handin_api;
@@ -32,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .merge(cahier_pages::routes())
         .merge(import_page::routes())
         .merge(courses_page::routes())
+        .merge(calendar_page::routes())
         .merge(handin_pages::routes())
 }
 

@@ -685,3 +685,59 @@ async fn a_timetable_published_at_an_address_is_imported_then_again_every_night_
     s.app.clock.advance(21 * 3600);
     assert_eq!(preau_web::timetable::fetch::refresh_sources(&s.app.state).await.expect("run"), 0);
 }
+
+#[tokio::test]
+async fn a_school_adds_its_own_days_off_another_zone_and_a_year_of_its_own_and_lessons_follow() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    course(&s, &admin, "Mathématiques", "4B", &claire.id.to_string(), (1, "08:00"), "every").await;
+    let (api, page) = (format!("/api/v1/structures/{}/calendar", s.jv.id), format!("/timetable/calendar/{}", s.jv.id));
+    assert_eq!(s.app.json(&pupil, "GET", &api, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.get(&pupil, &page).await.status, StatusCode::FORBIDDEN);
+    let view = s.app.json(&teacher, "GET", &api, None).await.json();
+    assert_eq!((view["academie_zone"].as_str(), view["years"][0]["start"].as_str()), (Some("B"), Some("2026-09-01")), "{view}");
+    let theirs = s.app.get(&teacher, &page).await.body;
+    assert!(theirs.contains("Vacances de la Toussaint") && theirs.contains("17/10/2026") && !theirs.contains("add_day_off"), "{theirs}");
+    let mondays = |monday: &'static str| {
+        let (s, pupil) = (&s, &pupil);
+        async move { week(s, pupil, &format!("week={monday}")).await.len() }
+    };
+    assert_eq!((mondays("2026-11-09").await, mondays("2027-02-15").await), (1, 1));
+
+    // A teacher is refused every change; a wrong period is reported and changes nothing.
+    let bridge = [("action", "add_day_off"), ("label", "Pont de l'Armistice"), ("first", "2026-11-09"), ("last", "2026-11-10")];
+    assert_eq!(s.app.post_form(&teacher, &page, &bridge).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.json(&teacher, "PUT", &api, Some(json!({"zone": "A"}))).await.status, StatusCode::FORBIDDEN);
+    let wrong = s.app.post_form(&admin, &page, &[("action", "add_day_off"), ("label", "Pont"), ("first", "2026-11-10"), ("last", "2026-11-08")]).await;
+    assert!(wrong.status == StatusCode::OK && wrong.body.contains("Jours sans cours invalides"), "{}", wrong.body);
+    assert_eq!(mondays("2026-11-09").await, 1);
+
+    // The school's bridge: no lessons that Monday, weeks A and B unchanged.
+    let letter = |w: &[Value]| w.first().and_then(|l| l["week"].as_str()).map(str::to_owned);
+    let before = letter(&week(&s, &pupil, "week=2026-11-16").await);
+    assert_eq!(s.app.post_form(&admin, &page, &bridge).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(mondays("2026-11-09").await, 0);
+    assert_eq!(letter(&week(&s, &pupil, "week=2026-11-16").await), before);
+    assert!(s.app.get(&admin, &page).await.body.contains("Pont de l&#39;Armistice") || s.app.get(&admin, &page).await.body.contains("Pont de l'Armistice"));
+
+    // Another zone: zone A's winter holidays start a week before zone B's.
+    assert_eq!(s.app.post_form(&admin, &page, &[("action", "zone"), ("zone", "A")]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(mondays("2027-02-15").await, 0);
+    // A year of its own, for a year Préau has no official calendar of.
+    let year =
+        [("action", "set_year"), ("start", "2027-09-01"), ("end", "2028-07-01"), ("holidays", "Toussaint;16/10/2027;02/11/2027\nNoël;18/12/2027;03/01/2028")];
+    assert_eq!(s.app.post_form(&admin, &page, &year).await.status, StatusCode::SEE_OTHER);
+    let view = s.app.json(&teacher, "GET", &api, None).await.json();
+    assert_eq!(view["years"][1]["holidays"][1]["label"].as_str(), Some("Noël"), "{view}");
+    let bad_year = [("action", "set_year"), ("start", "2027-09-01"), ("end", "2028-07-01"), ("holidays", "Toussaint;16/10/2027")];
+    let r = s.app.post_form(&admin, &page, &bad_year).await;
+    assert!(r.status == StatusCode::OK && r.body.contains("Vacances invalides"), "{}", r.body);
+
+    // Removed: the Monday has its lesson again. Each change is audited.
+    assert_eq!(s.app.post_form(&admin, &page, &[("action", "remove_day_off"), ("key", "2026-11-09")]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(mondays("2026-11-09").await, 1);
+    let log = s.app.state.store.audit_log(s.app.system.territory, None, 500).await.expect("audit");
+    assert_eq!(log.iter().filter(|e| e.action == "timetable.calendar").count(), 4);
+}
