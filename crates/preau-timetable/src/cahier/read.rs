@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use preau_core::{DocumentId, EntryId, Error, GroupId, HomeworkId, PersonId, Principal, Profile, Result, StructureId};
 use preau_directory::audit;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A class's cahier over a range of days.
 #[derive(Debug, Clone, Serialize)]
@@ -174,23 +174,38 @@ impl<S: TimetableStore> Timetable<S> {
     }
 
     /// The homework due each day of a range for a class, published or not, for its school's
-    /// adults (the teacher about to set more).
+    /// adults (the teacher about to set more): the class's own and that of the teaching groups
+    /// its pupils are in (a language, an option), counted for its most loaded pupil.
     pub async fn workload(&self, caller: &Principal, group: GroupId, from: NaiveDate, to: NaiveDate) -> Result<Vec<DayLoad>> {
         check_range(from, to)?;
         let g = self.store.group(group).await?;
         if !self.adult_in(caller, g.structure).await? {
             return Err(Error::Forbidden);
         }
-        let mut days: BTreeMap<NaiveDate, DayLoad> = BTreeMap::new();
-        for d in self.store.homework_due(PersonId::default(), &[group], from, to).await? {
-            let load = days.entry(d.homework.due).or_insert_with(|| DayLoad { day: d.homework.due, count: 0, minutes: 0, subjects: vec![] });
-            load.count += 1;
-            load.minutes += u32::from(d.homework.minutes);
-            if !load.subjects.contains(&d.homework.subject) {
-                load.subjects.push(d.homework.subject);
+        // Each pupil's groups: the class and the teaching groups they are in (a language, an option).
+        let mut pupils: Vec<BTreeSet<GroupId>> = vec![];
+        for p in self.store.group_members(group).await? {
+            let (standing, _) = self.communication.reach_of(p.id).await?;
+            let theirs: BTreeSet<GroupId> = standing
+                .classes
+                .iter()
+                .filter(|(_, _, profile)| *profile == Profile::Pupil)
+                .map(|(_, c, _)| *c)
+                .chain(standing.groups.iter().map(|(_, sg)| *sg))
+                .collect();
+            if theirs.contains(&group) {
+                pupils.push(theirs);
             }
         }
-        Ok(days.into_values().collect())
+        if pupils.is_empty() {
+            pupils.push(BTreeSet::from([group]));
+        }
+        let groups: Vec<GroupId> = pupils.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        let mut by_day: BTreeMap<NaiveDate, Vec<Homework>> = BTreeMap::new();
+        for d in self.store.homework_due(PersonId::default(), &groups, from, to).await? {
+            by_day.entry(d.homework.due).or_default().push(d.homework);
+        }
+        Ok(by_day.into_iter().map(|(day, list)| day_load(day, &list, &pupils)).collect())
     }
 
     /// The lesson, its entry and the homework set in it, for its teachers' page; whether they
@@ -251,4 +266,18 @@ struct Item<'a> {
     publish_at: i64,
     teacher: PersonId,
     attachments: &'a [DocumentId],
+}
+
+/// A day's load for the class: the homework of its most loaded pupil (by minutes), and the
+/// subjects of all homework due that day to any of its pupils.
+fn day_load(day: NaiveDate, list: &[Homework], pupils: &[BTreeSet<GroupId>]) -> DayLoad {
+    let theirs = |groups: &BTreeSet<GroupId>| list.iter().filter(|h| h.groups.iter().any(|g| groups.contains(g))).collect::<Vec<_>>();
+    let heaviest = pupils.iter().map(theirs).max_by_key(|l| (l.iter().map(|h| u32::from(h.minutes)).sum::<u32>(), l.len())).unwrap_or_default();
+    let mut subjects: Vec<String> = vec![];
+    for h in list {
+        if !subjects.contains(&h.subject) {
+            subjects.push(h.subject.clone());
+        }
+    }
+    DayLoad { day, count: heaviest.len(), minutes: heaviest.iter().map(|h| u32::from(h.minutes)).sum(), subjects }
 }

@@ -370,3 +370,36 @@ async fn days_no_school_could_have_are_refused_not_computed_on() {
         assert_eq!(s.app.get(&pupil, path).await.status, StatusCode::OK, "{path}: the page falls back to today");
     }
 }
+
+#[tokio::test]
+async fn a_classs_workload_counts_its_pupils_teaching_groups_for_its_most_loaded_pupil() {
+    let s = school().await;
+    let (maths_course, teacher) = maths(&s).await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let claire = s.who("Claire", "Martin").await.id.to_string();
+    // Zoé learns Spanish, Inès German: teaching groups of some of 4B's pupils.
+    for (code, pupil) in [("4B-ESP", s.who("Zoé", "Lefèvre").await.id), ("4B-ALL", s.who("Inès", "Diallo").await.id)] {
+        let input = preau_directory::groups::GroupInput {
+            structure: s.jv.id.to_string(),
+            kind: "teaching".into(),
+            code: code.into(),
+            name: code.into(),
+            also_in: vec![],
+        };
+        let g = s.app.state.directory.create_group(&s.app.system, &input).await.expect("group");
+        s.app.state.directory.add_group_member(&s.app.system, g.id, pupil).await.expect("member");
+    }
+    let spanish = course(&s, &admin, "Espagnol", "4B-ESP", &claire, (1, "09:00"), "every").await;
+    let german = course(&s, &admin, "Allemand", "4B-ALL", &claire, (1, "10:00"), "every").await;
+    for (c, minutes) in [(&maths_course, 30), (&spanish, 20), (&german, 45)] {
+        let body = json!({"due": "2026-09-28", "instructions": "Exercices", "minutes": minutes});
+        let r = s.app.json(&teacher, "POST", &format!("{}/homework", lesson(c, "2026-09-21")), Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let class = s.class("4B").await;
+    let load = list(&s, &teacher, &format!("/api/v1/classes/{class}/workload?from=2026-09-21&to=2026-10-04")).await;
+    // Inès has maths and German (75 minutes), Zoé maths and Spanish (50): the class's day is Inès's.
+    assert_eq!(load, vec![json!({"day": "2026-09-28", "count": 2, "minutes": 75, "subjects": ["Mathématiques", "Espagnol", "Allemand"]})]);
+    let (_, pupil) = s.browser("Inès", "Diallo").await;
+    assert_eq!(s.app.json(&pupil, "GET", &format!("/api/v1/classes/{class}/workload"), None).await.status, StatusCode::FORBIDDEN);
+}
