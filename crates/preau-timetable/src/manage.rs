@@ -114,7 +114,8 @@ impl<S: TimetableStore> Timetable<S> {
         Ok(course)
     }
 
-    /// Changes a course in place: its lessons' changes and cahier entries stay. An imported
+    /// Changes a course in place, over its whole period: its lessons' changes and cahier entries
+    /// stay (refused while a lesson changed from today on would no longer be held). An imported
     /// course keeps its source, so the next import of that source puts it back as the source
     /// says.
     pub async fn update_course(&self, caller: &Principal, id: CourseId, input: CourseInput) -> Result<Course> {
@@ -122,11 +123,27 @@ impl<S: TimetableStore> Timetable<S> {
         self.require_manager(caller, old.structure).await?;
         self.check_course(old.structure, &input).await?;
         let course = course_of(id, old.structure, input, &old.source, old.key.clone());
+        self.check_changes_kept(&course).await?;
         let entry = audit::entry(self.clock.now(), caller, "timetable.course_update", format!("course:{id}"), Some(old.structure), Some(&old), Some(&course));
         let diff = crate::store::CourseDiff { updated: vec![course.clone()], ..Default::default() };
         self.store.apply_courses(&diff, &entry).await?;
         self.cache.forget(old.structure);
         Ok(course)
+    }
+
+    /// A course's lessons changed from today on (cancelled, moved, replaced) must still be
+    /// lessons of the course as changed: otherwise the change would silently vanish from the
+    /// views. The manager puts those lessons back first (`409 timetable.course_has_changes`).
+    async fn check_changes_kept(&self, course: &Course) -> Result<()> {
+        let today = preau_core::local_time::paris_date(self.clock.now());
+        let kept = self.kept(course.structure).await?;
+        for change in kept.changes_of(course.id).iter().filter(|c| c.date >= today) {
+            let calendars = kept.calendars(change.date, change.date);
+            if crate::lessons::occurrence(course, change.date, &calendars, None).is_none() {
+                return Err(Error::Conflict("timetable.course_has_changes"));
+            }
+        }
+        Ok(())
     }
 
     /// A course of a structure, for its managers.

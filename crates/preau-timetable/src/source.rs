@@ -30,12 +30,25 @@ pub struct ImportSource {
     pub last_error: Option<String>,
 }
 
-/// An address Préau may fetch: `http` or `https`, no spaces, not absurdly long. (Where it
-/// points — not inside the server's own network — is checked when it is fetched.)
+/// An address Préau may fetch: `http` or `https`, no spaces, no user name or password in it,
+/// not absurdly long. (Where it points — not inside the server's own network — is checked
+/// when it is fetched.)
 pub fn check_url(url: &str) -> Result<()> {
     let u = url.trim();
-    let scheme_ok = u.len() > 8 && (u[..8].eq_ignore_ascii_case("https://") || u[..7].eq_ignore_ascii_case("http://"));
-    if scheme_ok && u.len() <= 2000 && !u.chars().any(char::is_whitespace) { Ok(()) } else { Err(Error::invalid("url", "timetable.url")) }
+    let lower = u.get(..8).unwrap_or(u).to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")).map(|_| u.split_once("://").map_or("", |(_, r)| r));
+    let host_part = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let ok = host_part.is_some_and(|h| !h.is_empty() && !h.contains('@')) && u.len() <= 2000 && !u.chars().any(char::is_whitespace);
+    if ok { Ok(()) } else { Err(Error::invalid("url", "timetable.url")) }
+}
+
+/// An address as the audit log and the server's log keep it: without its query, which often
+/// carries the tool's secret token.
+pub fn shown_url(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?…"),
+        None => url.to_owned(),
+    }
 }
 
 impl<S: TimetableStore> Timetable<S> {
@@ -67,7 +80,8 @@ impl<S: TimetableStore> Timetable<S> {
             last_report: None,
             last_error: None,
         };
-        let entry = audit::entry::<(), _>(source.saved_at, caller, "timetable.source_save", format!("structure:{s}"), Some(s), None, Some(&source.url));
+        let entry =
+            audit::entry::<(), _>(source.saved_at, caller, "timetable.source_save", format!("structure:{s}"), Some(s), None, Some(&shown_url(&source.url)));
         self.store.put_import_source(&source, &entry).await?;
         Ok(source)
     }
@@ -103,7 +117,20 @@ mod tests {
     fn only_web_addresses_are_kept() {
         assert!(check_url("https://edt.example.org/export/4B.ics").is_ok());
         assert!(check_url("HTTP://edt.example.org/a.csv").is_ok());
-        for bad in ["file:///etc/passwd", "ftp://x.org/a", "https://", "https://a b.org/", "gopher://x", "", "javascript:alert(1)"] {
+        assert!(check_url("https://établissement.fr/edt.ics").is_ok());
+        for bad in [
+            "file:///etc/passwd",
+            "ftp://x.org/a",
+            "https://",
+            "https://a b.org/",
+            "gopher://x",
+            "",
+            "javascript:alert(1)",
+            "éééééééééé",
+            "httpé://x",
+            "https://user:secret@edt.example.org/a.ics",
+            "https:///a.ics",
+        ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
     }

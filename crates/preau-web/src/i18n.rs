@@ -1153,6 +1153,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Ce cours vient d'un import : le prochain import de la même source le remettra tel que la source le décrit.",
         "This course comes from an import: the next import of the same source puts it back as the source describes it.",
     ),
+    (
+        "timetable.course_has_changes",
+        "Des séances à venir de ce cours sont modifiées (annulées, déplacées, remplacées) à des dates où il n'aurait plus lieu : rétablissez-les d'abord.",
+        "Upcoming lessons of this course are changed (cancelled, moved, replaced) on days it would no longer be held: put them back first.",
+    ),
     ("timetable.course_save", "Enregistrer le cours", "Save the course"),
     (
         "timetable.course_delete_help",

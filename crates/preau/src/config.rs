@@ -53,9 +53,10 @@ pub struct Config {
     /// ClamAV's daemon every upload is scanned by (`unix:/run/clamav/clamd.ctl` or
     /// `host:3310`); empty: no antivirus.
     pub clamd: String,
-    /// Whether timetables published at addresses inside private networks (the school's own
-    /// timetabling server) may be fetched; off, only public addresses are.
-    pub fetch_private_addresses: bool,
+    /// The networks outside the public Internet that timetables published at an address may be
+    /// fetched from (the school's own timetabling server), as `10.0.0.0/8,192.168.1.20`;
+    /// empty: public addresses only.
+    pub fetch_allowed_networks: String,
 }
 
 impl Default for Config {
@@ -81,7 +82,7 @@ impl Default for Config {
             s3_secret_key: String::new(),
             s3_prefix: String::new(),
             clamd: String::new(),
-            fetch_private_addresses: false,
+            fetch_allowed_networks: String::new(),
             documents_quotas: "ELV=500,TUT=100,GUEST=100,*=2048".into(),
             documents_school_quota_gib: 100,
             documents_versions: 10,
@@ -170,6 +171,7 @@ impl Config {
             ("S3_SECRET_KEY", &mut c.s3_secret_key),
             ("S3_PREFIX", &mut c.s3_prefix),
             ("CLAMD", &mut c.clamd),
+            ("FETCH_ALLOWED_NETWORKS", &mut c.fetch_allowed_networks),
             ("DOCUMENTS_QUOTAS", &mut c.documents_quotas),
             ("DOCUMENTS_NO_PUBLIC_LINKS", &mut c.documents_no_public_links),
         ] {
@@ -188,9 +190,6 @@ impl Config {
         }
         if let Some(v) = env("DOCUMENTS_MAX_FILE_MIB") {
             c.documents_max_file_mib = v.parse()?
-        }
-        if let Some(v) = env("FETCH_PRIVATE_ADDRESSES") {
-            c.fetch_private_addresses = v == "1" || v == "true"
         }
         if let Some(v) = env("JSON_LOGS") {
             c.json_logs = v == "1" || v == "true"

@@ -224,7 +224,7 @@ async fn state(c: &Config, store: Arc<Store>, hasher: PasswordHasher) -> anyhow:
         tracing::info!(bucket = %c.s3_bucket, "documents are kept in the S3 bucket");
     }
     state.documents.set_policy(c.documents_policy()?);
-    state.fetch.allow_private(c.fetch_private_addresses);
+    state.fetch.allow_networks(&c.fetch_allowed_networks).map_err(|e| anyhow::anyhow!("fetch_allowed_networks: {e}"))?;
     if !c.clamd.is_empty() {
         state.antivirus = Some(preau_web::documents::antivirus::Clamd { address: c.clamd.clone() });
         tracing::info!(clamd = %c.clamd, "uploads are scanned by the antivirus");
@@ -241,6 +241,7 @@ async fn serve(c: &Config, state: AppState, started: Instant) -> anyhow::Result<
     let store = state.store.clone();
     tokio::spawn(purge_detached_daily(state.clone(), c.retention_days));
     tokio::spawn(write_launch_counts(state.clone()));
+    tokio::spawn(refresh_published_timetables(state.clone()));
     let sso = state.sso.clone();
     let app = preau_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tracing::info!(address = %c.listen, ready_ms = started.elapsed().as_millis() as u64, "Préau is ready");
@@ -292,9 +293,25 @@ async fn deliver_notifications(state: &AppState) {
     }
 }
 
+/// Every half hour, at night in Paris (2:00 to 5:00): imports again the timetables published
+/// at an address, each once a day.
+async fn refresh_published_timetables(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1800));
+    loop {
+        tick.tick().await;
+        if !preau_web::timetable::fetch::is_night(state.clock.now()) {
+            continue;
+        }
+        match preau_web::timetable::fetch::refresh_sources(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(schools = n, "published timetables imported again"),
+            Err(e) => tracing::error!(error = %e, "the published timetables were not imported again"),
+        }
+    }
+}
+
 /// Deletes, once at start and then every six hours, the people detached by a feed for longer
-/// than the retention delay; imports again the timetables published at an address (each once
-/// a day); rotates the token signing keys when they are due.
+/// than the retention delay; rotates the token signing keys when they are due.
 async fn purge_detached_daily(state: AppState, days: i64) {
     let system = Principal::system(state.config.territory);
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
@@ -309,11 +326,6 @@ async fn purge_detached_daily(state: AppState, days: i64) {
             Ok(0) => {}
             Ok(n) => tracing::info!(files = n, "the documents of people who are gone deleted"),
             Err(e) => tracing::error!(error = %e, "purge of the documents of people who are gone failed"),
-        }
-        match preau_web::timetable::fetch::refresh_sources(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(schools = n, "published timetables imported again"),
-            Err(e) => tracing::error!(error = %e, "the published timetables were not imported again"),
         }
         match state.sso.rotate_keys_if_due().await {
             Ok(true) => tracing::info!("OpenID Connect signing keys rotated"),

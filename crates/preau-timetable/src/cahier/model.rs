@@ -84,7 +84,8 @@ pub struct Visa {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DayLoad {
     pub day: NaiveDate,
-    /// The homework of the class's most loaded pupil that day (class and teaching groups).
+    /// The most homework, and the most estimated minutes, any one pupil of the class has that
+    /// day (the class's and their teaching groups').
     pub count: usize,
     pub minutes: u32,
     /// The subjects of all homework due that day to any of its pupils.

@@ -175,7 +175,7 @@ impl<S: TimetableStore> Timetable<S> {
 
     /// The homework due each day of a range for a class, published or not, for its school's
     /// adults (the teacher about to set more): the class's own and that of the teaching groups
-    /// its pupils are in (a language, an option), counted for its most loaded pupil.
+    /// its pupils are in (a language, an option): the most any one pupil has.
     pub async fn workload(&self, caller: &Principal, group: GroupId, from: NaiveDate, to: NaiveDate) -> Result<Vec<DayLoad>> {
         check_range(from, to)?;
         let g = self.store.group(group).await?;
@@ -268,16 +268,17 @@ struct Item<'a> {
     attachments: &'a [DocumentId],
 }
 
-/// A day's load for the class: the homework of its most loaded pupil (by minutes), and the
-/// subjects of all homework due that day to any of its pupils.
+/// A day's load for the class: the most homework any of its pupils has that day, and the most
+/// estimated minutes (homework without an estimate still counts as homework), with the subjects
+/// of all homework due that day to any of its pupils.
 fn day_load(day: NaiveDate, list: &[Homework], pupils: &[BTreeSet<GroupId>]) -> DayLoad {
     let theirs = |groups: &BTreeSet<GroupId>| list.iter().filter(|h| h.groups.iter().any(|g| groups.contains(g))).collect::<Vec<_>>();
-    let heaviest = pupils.iter().map(theirs).max_by_key(|l| (l.iter().map(|h| u32::from(h.minutes)).sum::<u32>(), l.len())).unwrap_or_default();
+    let loads: Vec<(usize, u32)> = pupils.iter().map(theirs).map(|l| (l.len(), l.iter().map(|h| u32::from(h.minutes)).sum())).collect();
     let mut subjects: Vec<String> = vec![];
     for h in list {
         if !subjects.contains(&h.subject) {
             subjects.push(h.subject.clone());
         }
     }
-    DayLoad { day, count: heaviest.len(), minutes: heaviest.iter().map(|h| u32::from(h.minutes)).sum(), subjects }
+    DayLoad { day, count: loads.iter().map(|l| l.0).max().unwrap_or(0), minutes: loads.iter().map(|l| l.1).max().unwrap_or(0), subjects }
 }

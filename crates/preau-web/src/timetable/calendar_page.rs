@@ -99,8 +99,8 @@ async fn show(State(state): State<AppState>, a: Authed, Path(s): Path<StructureI
     page(&state, &a, s, q.contains_key("saved"), None).await
 }
 
-fn day(f: &Pairs, name: &str) -> Result<NaiveDate> {
-    field(f, name).parse().map_err(|_| Error::invalid(name, "timetable.calendar_day_off"))
+fn day(f: &Pairs, name: &str, code: &str) -> Result<NaiveDate> {
+    field(f, name).parse().map_err(|_| Error::invalid(name, code))
 }
 
 /// `Toussaint;17/10/2026;02/11/2026` per line: a holiday's label, its first day without
@@ -134,18 +134,24 @@ fn changed(mut local: LocalCalendar, f: &Pairs) -> Result<LocalCalendar> {
             }
         }
         "add_day_off" => {
-            let (first, last) = (day(f, "first")?, day(f, "last")?);
+            let (first, last) = (day(f, "first", "timetable.calendar_day_off")?, day(f, "last", "timetable.calendar_day_off")?);
             let back = last.checked_add_days(Days::new(1)).ok_or_else(|| Error::invalid("last", "timetable.calendar_day_off"))?;
             local.days_off.push(Holiday { label: field(f, "label").to_owned(), first, back });
         }
-        "remove_day_off" => local.days_off.retain(|h| h.first.to_string() != field(f, "key")),
+        "remove_day_off" => {
+            let at = local.days_off.iter().position(|h| h.first.to_string() == field(f, "key")).ok_or(Error::NotFound)?;
+            local.days_off.remove(at);
+        }
         "set_year" => {
-            let (start, end) = (day(f, "start")?, day(f, "end")?);
+            let (start, end) = (day(f, "start", "timetable.calendar_year_invalid")?, day(f, "end", "timetable.calendar_year_invalid")?);
             let year = SchoolCalendar { start, end, holidays: holidays(field(f, "holidays"))? };
             local.years.retain(|y| preau_timetable::calendar::school_year(y.start) != preau_timetable::calendar::school_year(start));
             local.years.push(year);
         }
-        "remove_year" => local.years.retain(|y| y.start.to_string() != field(f, "key")),
+        "remove_year" => {
+            let at = local.years.iter().position(|y| y.start.to_string() == field(f, "key")).ok_or(Error::NotFound)?;
+            local.years.remove(at);
+        }
         _ => return Err(Error::invalid("action", "error.invalid")),
     }
     Ok(local)

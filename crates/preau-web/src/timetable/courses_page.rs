@@ -245,10 +245,11 @@ async fn form_page(state: &AppState, a: &Authed, s: StructureId, course: Option<
         .into_iter()
         .map(|(p, _)| (p.id.to_string(), sort_name(&p), false))
         .collect();
-    // An adult who is not a teacher but was named on the course stays pickable.
+    // An adult of the school who is not a teacher but was named on the course stays pickable.
     for t in &f.teachers {
         if !teachers.iter().any(|(id, _, _)| id == t)
             && let Ok(id) = t.parse()
+            && state.store.memberships(id).await.is_ok_and(|ms| ms.iter().any(|m| m.structure == s))
             && let Ok(p) = state.store.person(id).await
         {
             teachers.push((t.clone(), sort_name(&p), false));
@@ -310,7 +311,7 @@ async fn save(State(state): State<AppState>, a: Authed, Path(id): Path<CourseId>
     let r = async { state.timetable.update_course(&a.principal, id, fields.input()?).await }.await;
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/timetable/courses/{}?done=saved", course.structure)).into_response()),
-        Err(e @ Error::Invalid(_)) => form_page(&state, &a, course.structure, Some(&course), fields, Some(message(&e, a.lang))).await,
+        Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => form_page(&state, &a, course.structure, Some(&course), fields, Some(message(&e, a.lang))).await,
         Err(e) => Err(a.fail(e)),
     }
 }

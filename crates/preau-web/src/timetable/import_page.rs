@@ -127,13 +127,14 @@ async fn form(State(state): State<AppState>, a: Authed, Path(structure): Path<St
 
 async fn upload(State(state): State<AppState>, a: Authed, Path(structure): Path<StructureId>, mut form: Multipart) -> PageResult {
     let bad = || Error::invalid("file", "timetable.import_unreadable");
-    let (mut csrf_ok, mut dry_run, mut file, mut class, mut url) = (false, false, None, None, String::new());
+    let (mut csrf_ok, mut dry_run, mut file, mut class, mut url, mut kept) = (false, false, None, None, String::new(), false);
     while let Some(mut field) = form.next_field().await.map_err(|_| a.fail(bad()))? {
         match field.name().unwrap_or("") {
             "csrf" => csrf_ok = a.session.csrf.matches(&field.text().await.unwrap_or_default()),
             "dry_run" => dry_run = field.text().await.unwrap_or_default() == "on",
             "class" => class = field.text().await.unwrap_or_default().parse().ok(),
             "url" => url = field.text().await.unwrap_or_default().trim().to_owned(),
+            "kept" => kept = field.text().await.unwrap_or_default() == "1",
             "file" if csrf_ok => {
                 let mut bytes = vec![];
                 while let Some(chunk) = field.chunk().await.map_err(|_| a.fail(bad()))? {
@@ -150,6 +151,10 @@ async fn upload(State(state): State<AppState>, a: Authed, Path(structure): Path<
     if !csrf_ok {
         return Err(a.fail(Error::Forbidden));
     }
+    // "Import now" runs the kept address with its class.
+    if kept && let Some(source) = state.timetable.import_source(&a.principal, structure).await.map_err(|e| a.fail(e))? {
+        (url, class) = (source.url, source.class);
+    }
     let report = match file.filter(|f| !f.is_empty()) {
         Some(bytes) => state.timetable.import_file(&a.principal, structure, &bytes, class, dry_run).await,
         None if !url.is_empty() => super::fetch::import_url(&state, &a.principal, structure, &url, class, dry_run).await,
@@ -157,22 +162,18 @@ async fn upload(State(state): State<AppState>, a: Authed, Path(structure): Path<
     };
     match report {
         Ok(r) => page(&state, &a, structure, Some(r), dry_run, url).await,
-        // A file or address that could not be read: said on the page, with the address kept.
-        Err(e @ Error::Invalid(_)) => {
-            let r = ImportReport {
-                errors: vec![preau_timetable::import::LineError { line: 0, field: "url".into(), code: first_code(&e), value: url.clone() }],
-                ..Default::default()
-            };
-            page(&state, &a, structure, Some(r), dry_run, url).await
+        // A file or address that could not be read: said on the page, the address kept in the form.
+        Err(Error::Invalid(fields)) => {
+            let errors = fields
+                .into_iter()
+                .map(|f| {
+                    let value = if f.field == "url" { url.clone() } else { String::new() };
+                    preau_timetable::import::LineError { line: 0, field: f.field, code: f.code, value }
+                })
+                .collect();
+            page(&state, &a, structure, Some(ImportReport { errors, ..Default::default() }), dry_run, url).await
         }
         Err(e) => Err(a.fail(e)),
-    }
-}
-
-fn first_code(e: &Error) -> String {
-    match e {
-        Error::Invalid(fields) => fields.first().map(|f| f.code.clone()).unwrap_or_default(),
-        _ => String::new(),
     }
 }
 

@@ -372,7 +372,7 @@ async fn days_no_school_could_have_are_refused_not_computed_on() {
 }
 
 #[tokio::test]
-async fn a_classs_workload_counts_its_pupils_teaching_groups_for_its_most_loaded_pupil() {
+async fn a_classs_workload_counts_its_pupils_teaching_groups_as_the_most_any_pupil_has() {
     let s = school().await;
     let (maths_course, teacher) = maths(&s).await;
     let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
@@ -391,15 +391,16 @@ async fn a_classs_workload_counts_its_pupils_teaching_groups_for_its_most_loaded
     }
     let spanish = course(&s, &admin, "Espagnol", "4B-ESP", &claire, (1, "09:00"), "every").await;
     let german = course(&s, &admin, "Allemand", "4B-ALL", &claire, (1, "10:00"), "every").await;
-    for (c, minutes) in [(&maths_course, 30), (&spanish, 20), (&german, 45)] {
+    // Zoé's Spanish teacher gave two pieces without an estimate; Inès's German one long piece.
+    for (c, minutes) in [(&maths_course, 30), (&spanish, 20), (&spanish, 0), (&german, 45)] {
         let body = json!({"due": "2026-09-28", "instructions": "Exercices", "minutes": minutes});
         let r = s.app.json(&teacher, "POST", &format!("{}/homework", lesson(c, "2026-09-21")), Some(body)).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
     let class = s.class("4B").await;
     let load = list(&s, &teacher, &format!("/api/v1/classes/{class}/workload?from=2026-09-21&to=2026-10-04")).await;
-    // Inès has maths and German (75 minutes), Zoé maths and Spanish (50): the class's day is Inès's.
-    assert_eq!(load, vec![json!({"day": "2026-09-28", "count": 2, "minutes": 75, "subjects": ["Mathématiques", "Espagnol", "Allemand"]})]);
+    // Zoé has three pieces (50 minutes), Inès two (75 minutes): the most of each, not their sums.
+    assert_eq!(load, vec![json!({"day": "2026-09-28", "count": 3, "minutes": 75, "subjects": ["Mathématiques", "Espagnol", "Allemand"]})]);
     let (_, pupil) = s.browser("Inès", "Diallo").await;
     assert_eq!(s.app.json(&pupil, "GET", &format!("/api/v1/classes/{class}/workload"), None).await.status, StatusCode::FORBIDDEN);
 }

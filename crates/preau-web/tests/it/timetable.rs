@@ -556,6 +556,10 @@ async fn a_timetable_manager_enters_changes_and_deletes_a_course_on_its_pages_an
     let path = format!("/api/v1/courses/{id}");
     assert_eq!(s.app.json(&teacher, "PUT", &path, Some(body.clone())).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.app.json(&teacher, "GET", &path, None).await.status, StatusCode::FORBIDDEN);
+    // Not while today's cancelled lesson would no longer be a lesson of it: put it back first.
+    let r = s.app.json(&admin, "PUT", &path, Some(body.clone())).await;
+    assert!(r.status == StatusCode::CONFLICT && r.json()["detail"].as_str().is_some_and(|d| d.contains("put them back first")), "{}", r.body);
+    assert_eq!(s.app.json(&admin, "DELETE", &format!("/api/v1/courses/{id}/lessons/2026-09-21"), None).await.status, StatusCode::NO_CONTENT);
     let r = s.app.json(&admin, "PUT", &path, Some(body)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(week(&s, &pupil, "week=2026-09-21").await.is_empty());
@@ -587,7 +591,10 @@ async fn publishing_tool(file: std::sync::Arc<std::sync::Mutex<String>>, hits: s
     };
     let app = axum::Router::new()
         .route("/edt.ics", axum::routing::get(serve))
-        .route("/moved", axum::routing::get(|| async { axum::response::Redirect::temporary("/edt.ics") }));
+        .route("/moved", axum::routing::get(|| async { axum::response::Redirect::temporary("/edt.ics") }))
+        .route("/loop", axum::routing::get(|| async { axum::response::Redirect::temporary("/loop") }))
+        .route("/inside", axum::routing::get(|| async { axum::response::Redirect::temporary("http://10.255.255.1/edt.ics") }))
+        .route("/huge.ics", axum::routing::get(|| async { format!("BEGIN:VCALENDAR\r\n{}", "X".repeat(5 << 20)) }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -637,11 +644,18 @@ async fn a_timetable_published_at_an_address_is_imported_then_again_every_night_
     let r = import(&admin, url("/edt.ics")).await;
     assert_eq!((r.status, code(&r)), (StatusCode::UNPROCESSABLE_ENTITY, "timetable.url_private".to_owned()), "{}", r.body);
     assert_eq!(hits.load(Ordering::SeqCst), 0);
-    s.app.state.fetch.allow_private(true);
+    s.app.state.fetch.allow_networks("127.0.0.1/32").expect("a network");
     let r = import(&admin, format!("url={}", enc("file:///etc/passwd"))).await;
     assert_eq!(code(&r), "timetable.url");
-    let r = import(&admin, url("/nothing-here")).await;
-    assert_eq!((r.status, code(&r)), (StatusCode::UNPROCESSABLE_ENTITY, "timetable.url_status".to_owned()), "{}", r.body);
+    for (path, expected) in [
+        ("/nothing-here", "timetable.url_status"),
+        ("/loop", "timetable.url_status"),
+        ("/inside", "timetable.url_private"),
+        ("/huge.ics", "timetable.import_too_big"),
+    ] {
+        let r = import(&admin, url(path)).await;
+        assert_eq!((r.status, code(&r)), (StatusCode::UNPROCESSABLE_ENTITY, expected.to_owned()), "{path}: {}", r.body);
+    }
 
     // Checked, then applied through a redirect: the address is kept with the run's report.
     let r = import(&admin, format!("{}&dry_run=true", url("/edt.ics"))).await;
@@ -674,6 +688,19 @@ async fn a_timetable_published_at_an_address_is_imported_then_again_every_night_
     let page = s.app.get(&admin, &format!("/timetable/import/{}", s.jv.id)).await.body;
     assert!(page.contains(&format!("{tool}/moved")) && (page.contains("n'a pas rendu de fichier") || page.contains("n&#39;a pas rendu de fichier")), "{page}");
     assert_eq!(maths_for("Zoé Lefèvre").await.len(), 2);
+
+    // "Import now" on the page runs the kept address with its class.
+    *file.lock().expect("file") = calendar(&[event("m", "14", "Mathématiques")]);
+    let boundary = "XyZ";
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"kept\"\r\n\r\n1\r\n--{boundary}--\r\n",
+        admin.csrf
+    );
+    let req = axum::http::Request::post(format!("/timetable/import/{}", s.jv.id)).header("content-type", format!("multipart/form-data; boundary={boundary}"));
+    let r = s.app.send(&admin, req, axum::body::Body::from(form)).await;
+    assert!(r.body.contains("Import appliqué.") && r.body.contains("Cours supprimés : 1"), "{}", r.body);
+    assert_eq!(maths_for("Zoé Lefèvre").await.len(), 1);
+    assert_eq!(s.app.json(&admin, "GET", &source, None).await.json()["class"].as_str(), Some(class.as_str()), "the kept class stays");
 
     // Forgotten from the page, by its managers only.
     let (_, teacher) = s.browser("Claire", "Martin").await;
