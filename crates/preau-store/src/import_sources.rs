@@ -62,12 +62,13 @@ impl Store {
         Ok(true)
     }
 
-    pub(crate) async fn tt_source_run(&self, structure: StructureId, at: i64, report: Option<&ImportReport>, error: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE tt_import_sources SET last_run_at = $2, last_report = $3, last_error = $4 WHERE structure_id = $1")
+    pub(crate) async fn tt_source_run(&self, structure: StructureId, url: &str, at: i64, report: Option<&ImportReport>, error: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE tt_import_sources SET last_run_at = $2, last_report = $3, last_error = $4 WHERE structure_id = $1 AND url = $5")
             .bind(structure.to_string())
             .bind(at)
             .bind(report.map(to_json).transpose()?)
             .bind(error.map(str::to_owned))
+            .bind(url.to_owned())
             .execute(&self.pool)
             .await
             .map_err(db_err)?;

@@ -283,11 +283,12 @@ impl TimetableStore for Store {
     async fn record_import_run(
         &self,
         structure: StructureId,
+        url: &str,
         at: i64,
         report: Option<&preau_timetable::import::ImportReport>,
         error: Option<&str>,
     ) -> Result<()> {
-        self.tt_source_run(structure, at, report, error).await
+        self.tt_source_run(structure, url, at, report, error).await
     }
 
     async fn import_sources(&self) -> Result<Vec<preau_timetable::source::ImportSource>> {

@@ -93,13 +93,14 @@ impl<S: TimetableStore> Timetable<S> {
         if self.store.delete_import_source(s, &entry).await? { Ok(()) } else { Err(Error::NotFound) }
     }
 
-    /// Records how a run from the published address went: its report, or why it failed.
-    pub async fn record_import_run(&self, s: StructureId, outcome: std::result::Result<&ImportReport, String>) -> Result<()> {
+    /// Records how a run from the published address `url` went: its report, or why it failed
+    /// (nothing, if the structure has kept another address since).
+    pub async fn record_import_run(&self, s: StructureId, url: &str, outcome: std::result::Result<&ImportReport, String>) -> Result<()> {
         let (report, error) = match outcome {
             Ok(r) => (Some(r), None),
             Err(code) => (None, Some(code)),
         };
-        self.store.record_import_run(s, self.clock.now(), report, error.as_deref()).await
+        self.store.record_import_run(s, url, self.clock.now(), report, error.as_deref()).await
     }
 
     /// The published addresses not run for `hours` hours: the nightly run's list.

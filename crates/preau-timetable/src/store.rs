@@ -48,8 +48,16 @@ pub trait TimetableStore: preau_documents::DocumentStore {
     /// Keeps a structure's published address (replacing any earlier one, and its runs).
     async fn put_import_source(&self, source: &crate::source::ImportSource, audit: &AuditEntry) -> Result<()>;
     async fn delete_import_source(&self, structure: StructureId, audit: &AuditEntry) -> Result<bool>;
-    /// Records a run from the published address: its report, or its error code.
-    async fn record_import_run(&self, structure: StructureId, at: i64, report: Option<&crate::import::ImportReport>, error: Option<&str>) -> Result<()>;
+    /// Records a run from the published address `url`, if still the one kept: its report, or
+    /// its error code.
+    async fn record_import_run(
+        &self,
+        structure: StructureId,
+        url: &str,
+        at: i64,
+        report: Option<&crate::import::ImportReport>,
+        error: Option<&str>,
+    ) -> Result<()>;
     /// Every published address.
     async fn import_sources(&self) -> Result<Vec<crate::source::ImportSource>>;
 

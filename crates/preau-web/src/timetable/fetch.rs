@@ -197,7 +197,7 @@ pub async fn import_url(state: &AppState, caller: &Principal, s: StructureId, ur
     let report = state.timetable.import_file(caller, s, &bytes, class, dry_run).await?;
     if !dry_run && report.errors.is_empty() {
         state.timetable.save_import_source(caller, s, url, class).await?;
-        state.timetable.record_import_run(s, Ok(&report)).await?;
+        state.timetable.record_import_run(s, url.trim(), Ok(&report)).await?;
     }
     Ok(report)
 }
@@ -223,7 +223,7 @@ pub async fn refresh_sources(state: &AppState) -> Result<usize> {
             let url = preau_timetable::source::shown_url(&source.url);
             tracing::warn!(structure = %source.structure, url = %url, error = %code, "the published timetable was not imported");
         }
-        if let Err(e) = state.timetable.record_import_run(source.structure, recorded).await {
+        if let Err(e) = state.timetable.record_import_run(source.structure, &source.url, recorded).await {
             tracing::error!(structure = %source.structure, error = %e, "the run of a published timetable was not recorded");
         }
     }
