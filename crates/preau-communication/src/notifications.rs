@@ -32,7 +32,7 @@ pub enum Kind {
     Document,
     /// A lesson of theirs was cancelled, moved, or is given by someone else or elsewhere.
     Timetable,
-    /// Homework: a copy handed in online was returned.
+    /// Homework: new homework for a pupil (told to them and their parents), a copy returned.
     Homework,
 }
 
@@ -213,7 +213,7 @@ impl<S: CommunicationStore> Communication<S> {
 
     /// [`Self::notify`] for several publications at once: one read of the preferences (per kind)
     /// and quiet hours; the messages' deliveries, the live pushes, then the feeds.
-    pub(crate) async fn notify_batch(&self, publications: &[Publication], live: &dyn LivePush) -> Result<()> {
+    pub async fn notify_batch(&self, publications: &[Publication], live: &dyn LivePush) -> Result<()> {
         let now = self.clock.now();
         let mut everyone: Vec<PersonId> = publications.iter().flat_map(|p| p.people.iter().copied()).collect();
         everyone.sort();
@@ -264,6 +264,12 @@ impl<S: CommunicationStore> Communication<S> {
         }
         let delivered: Vec<preau_core::MessageId> = messages.iter().map(|f| f.message).collect();
         self.store.insert_notifications(&rows, &handled, &delivered).await
+    }
+
+    /// Withdraws the notifications of something not published after all (scheduled homework
+    /// deleted or rescheduled): those whose link ends with `link_suffix`, not shown yet.
+    pub async fn withdraw(&self, link_suffix: &str) -> Result<u64> {
+        self.store.withdraw_notifications(link_suffix, self.clock.now()).await
     }
 
     /// Pushes live what became due since (scheduled messages), to those not in quiet hours.

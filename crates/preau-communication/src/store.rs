@@ -79,6 +79,9 @@ pub trait CommunicationStore: DirectoryStore {
     async fn mark_pushed(&self, ids: &[String]) -> Result<()>;
     async fn feed(&self, person: PersonId, now: i64, limit: i64) -> Result<Vec<Notification>>;
     async fn mark_feed_read(&self, person: PersonId, now: i64) -> Result<()>;
+    /// Deletes the notifications whose link ends with `link_suffix` that are not shown yet
+    /// (dated after `now`); how many.
+    async fn withdraw_notifications(&self, link_suffix: &str, now: i64) -> Result<u64>;
     /// Immediate e-mails due by `now`, grouped per person with an address.
     async fn due_mails(&self, now: i64) -> Result<Vec<PendingMail>>;
     /// The immediate e-mails due by `now` for this person went out.

@@ -329,6 +329,10 @@ impl preau_communication::CommunicationStore for Store {
     async fn feed(&self, person: PersonId, now: i64, limit: i64) -> Result<Vec<Notification>> {
         crate::notifications::feed(self, person, now, limit).await
     }
+    async fn withdraw_notifications(&self, link_suffix: &str, now: i64) -> Result<u64> {
+        crate::notifications::withdraw(self, link_suffix, now).await
+    }
+
     async fn mark_feed_read(&self, person: PersonId, now: i64) -> Result<()> {
         crate::notifications::mark_feed_read(self, person, now).await
     }

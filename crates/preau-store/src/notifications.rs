@@ -189,6 +189,13 @@ pub(crate) async fn feed(s: &Store, person: PersonId, now: i64, limit: i64) -> R
     rs.iter().map(notification).collect()
 }
 
+/// Deletes notifications not shown yet whose link ends with `suffix` (an id: no `%` or `_`).
+pub(crate) async fn withdraw(s: &Store, suffix: &str, now: i64) -> Result<u64> {
+    let pattern = format!("%{}", suffix.replace(['%', '_', '\\'], ""));
+    let r = sqlx::query("DELETE FROM notifications WHERE at > $1 AND link LIKE $2").bind(now).bind(pattern).execute(&s.pool).await.map_err(db_err)?;
+    Ok(r.rows_affected())
+}
+
 pub(crate) async fn mark_feed_read(s: &Store, person: PersonId, now: i64) -> Result<()> {
     sqlx::query("UPDATE notifications SET read_at = $2 WHERE person_id = $1 AND read_at IS NULL AND at <= $2")
         .bind(person.to_string())

@@ -949,7 +949,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("notification.kind.report", "Signalements à modérer (modérateurs)", "Reports to moderate (moderators)"),
     ("notification.kind.document", "Documents partagés avec moi", "Documents shared with me"),
     ("notification.kind.timetable", "Changements d'emploi du temps", "Timetable changes"),
-    ("notification.kind.homework", "Devoirs rendus et corrigés", "Homework handed in and returned"),
+    ("notification.kind.homework", "Travail à faire et copies rendues", "Homework set and copies returned"),
     ("nav.cahier", "Cahier de textes", "Class log"),
     ("nav.timetable", "Emploi du temps", "Timetable"),
     ("cahier.title", "Cahier de textes", "Cahier de textes (class log)"),

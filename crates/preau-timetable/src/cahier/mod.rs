@@ -6,6 +6,7 @@ pub mod handin;
 pub mod model;
 pub mod read;
 pub mod rich;
+pub mod tell;
 pub mod write;
 
 pub use model::{DayLoad, Due, Entry, Homework, Visa};

@@ -183,6 +183,7 @@ impl<S: TimetableStore> Timetable<S> {
         check_homework(&h, lesson.day)?;
         self.store.put_homework(&h).await?;
         self.due.forget_groups(&h.groups);
+        self.tell_homework(&h).await;
         Ok(h)
     }
 
@@ -193,7 +194,7 @@ impl<S: TimetableStore> Timetable<S> {
         if before.hand_in && !input.hand_in && !self.store.copies(id).await?.is_empty() {
             return Err(Error::Conflict("handin.has_copies"));
         }
-        let set_on = before.set_on;
+        let (set_on, was_published_at) = (before.set_on, before.publish_at);
         let h = Homework {
             due: input.due,
             instructions: rich::clean(&input.instructions),
@@ -208,6 +209,11 @@ impl<S: TimetableStore> Timetable<S> {
         check_homework(&h, set_on)?;
         self.store.put_homework(&h).await?;
         self.due.forget_groups(&h.groups);
+        // Not published yet: its notices go out again as it now is.
+        if was_published_at > self.clock.now() {
+            self.withdraw_homework(h.id, was_published_at).await;
+            self.tell_homework(&h).await;
+        }
         Ok(h)
     }
 
@@ -219,6 +225,7 @@ impl<S: TimetableStore> Timetable<S> {
         }
         self.store.delete_homework(id).await?;
         self.due.forget_groups(&h.groups);
+        self.withdraw_homework(h.id, h.publish_at).await;
         Ok(())
     }
 

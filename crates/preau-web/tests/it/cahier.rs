@@ -404,3 +404,55 @@ async fn a_classs_workload_counts_its_pupils_teaching_groups_as_the_most_any_pup
     let (_, pupil) = s.browser("Inès", "Diallo").await;
     assert_eq!(s.app.json(&pupil, "GET", &format!("/api/v1/classes/{class}/workload"), None).await.status, StatusCode::FORBIDDEN);
 }
+
+/// The titles and links of the homework notices in someone's feed.
+async fn homework_notices(s: &School, c: &Client) -> Vec<(String, String)> {
+    list(s, c, "/api/v1/notifications")
+        .await
+        .iter()
+        .filter(|n| n["kind"] == "homework")
+        .map(|n| (n["title"].as_str().unwrap_or("").to_owned(), n["link"].as_str().unwrap_or("").to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn pupils_and_their_parents_are_told_of_new_homework_when_it_is_published_and_not_of_homework_withdrawn() {
+    let s = school().await;
+    let (maths, teacher) = maths(&s).await;
+    let (zoe, ines) = (s.who("Zoé", "Lefèvre").await, s.who("Inès", "Diallo").await);
+    let set = |body: Value| {
+        let (s, teacher, path) = (&s, &teacher, format!("{}/homework", lesson(&maths, "2026-09-21")));
+        async move {
+            let r = s.app.json(teacher, "POST", &path, Some(body)).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            id_of(&r)
+        }
+    };
+    let now = set(json!({"due": "2026-09-28", "instructions": "Exercices 3 et 4", "minutes": 30})).await;
+    let thursday = T0 + 3 * 86_400;
+    let later = set(json!({"due": "2026-09-28", "instructions": "Apprendre la leçon", "minutes": 45, "publish_at": thursday})).await;
+    let dropped = set(json!({"due": "2026-10-05", "instructions": "Annulé", "minutes": 10, "publish_at": thursday})).await;
+    let moved = set(json!({"due": "2026-10-05", "instructions": "Exposé", "minutes": 60, "publish_at": thursday})).await;
+    assert_eq!(s.app.json(&teacher, "DELETE", &format!("/api/v1/homework/{dropped}"), None).await.status, StatusCode::NO_CONTENT);
+    let r =
+        s.app.json(&teacher, "PUT", &format!("/api/v1/homework/{moved}"), Some(json!({"due": "2026-10-12", "instructions": "Exposé", "minutes": 60}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let title = "Mathématiques : travail pour le 28/09".to_owned();
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    assert_eq!(homework_notices(&s, &pupil).await, vec![(title.clone(), format!("/cahier#hw-{now}"))], "the scheduled ones are not told yet");
+    let (_, mother) = s.browser("Anne", "Lefèvre").await;
+    assert_eq!(homework_notices(&s, &mother).await, vec![(title.clone(), format!("/cahier?pupil={}#hw-{now}", zoe.id))], "her child's cahier");
+    let (_, awa) = s.browser("Awa", "Diallo").await;
+    assert_eq!(homework_notices(&s, &awa).await, vec![(title.clone(), format!("/cahier?pupil={}#hw-{now}", ines.id))]);
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    assert!(homework_notices(&s, &hugo).await.is_empty(), "4C is not told of 4B's homework");
+    assert!(homework_notices(&s, &teacher).await.is_empty(), "nor is the teacher who set it");
+
+    // On Thursday: the scheduled piece is told; the deleted one never is; the moved one is told once, as it now is.
+    s.app.clock.advance(3 * 86_400 + 60);
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let mut titles: Vec<String> = homework_notices(&s, &pupil).await.into_iter().map(|(t, _)| t).collect();
+    titles.sort();
+    assert_eq!(titles, vec!["Mathématiques : travail pour le 12/10".to_owned(), title.clone(), title], "{later} told, {dropped} not");
+}

@@ -1,0 +1,47 @@
+//! Telling pupils and their parents of new homework, through the notification feed, at the
+//! moment it is published (a scheduled piece is told at its time, not before). Each parent's
+//! notice opens their child's cahier. Homework deleted or rescheduled before it was published
+//! takes its notices back. A notice that cannot be sent is logged: the homework stays set.
+
+use super::model::Homework;
+use crate::{Timetable, TimetableStore};
+use preau_communication::Target;
+use preau_communication::notifications::Kind;
+use preau_communication::outbox::Publication;
+use preau_core::{HomeworkId, Profile, Result};
+
+impl<S: TimetableStore> Timetable<S> {
+    /// Tells the pupils of the homework's classes and groups, and their parents.
+    pub(crate) async fn tell_homework(&self, h: &Homework) {
+        if let Err(e) = self.try_tell_homework(h).await {
+            tracing::warn!(homework = %h.id, error = %e, "pupils and parents were not told of new homework");
+        }
+    }
+
+    async fn try_tell_homework(&self, h: &Homework) -> Result<()> {
+        let targets: Vec<Target> = h.groups.iter().map(|g| Target::Class { group: *g, profile: Profile::Pupil }).collect();
+        let mut pupils = self.store.expand(&targets).await?;
+        pupils.sort();
+        pupils.dedup();
+        let title = format!("{} : travail pour le {}", h.subject, h.due.format("%d/%m"));
+        let notice = |people, link| Publication { message: None, people, kind: Kind::Homework, at: h.publish_at, title: title.clone(), link };
+        let mut notices = vec![notice(pupils.clone(), format!("/cahier#hw-{}", h.id))];
+        for p in &pupils {
+            let parents = self.communication.reach_of(*p).await?.0.parents;
+            if !parents.is_empty() {
+                notices.push(notice(parents, format!("/cahier?pupil={p}#hw-{}", h.id)));
+            }
+        }
+        self.communication.notify_batch(&notices, &*self.communication.live).await
+    }
+
+    /// Takes back the notices of homework not published yet (published at `publish_at`).
+    pub(crate) async fn withdraw_homework(&self, id: HomeworkId, publish_at: i64) {
+        if publish_at <= self.clock.now() {
+            return;
+        }
+        if let Err(e) = self.communication.withdraw(&format!("#hw-{id}")).await {
+            tracing::warn!(homework = %id, error = %e, "the notices of withdrawn homework were not taken back");
+        }
+    }
+}
