@@ -521,7 +521,12 @@ test('cahier de textes: a teacher writes up a lesson with homework, and a pupil 
   await teacher.waitForURL(/done=saved/);
   const due = await teacher.getByLabel('À faire pour le').inputValue();
   assert.ok(due > lessonDate, `homework is for a later lesson by default (${due} after ${lessonDate})`);
-  await teacher.getByLabel('Consignes').fill('Exercices 5 et 6 page 48');
+  await teacher.getByLabel('Consignes', { exact: true }).fill('Exercices 5 et 6 page 48');
+  // The toolbar: the whole instructions in bold.
+  await teacher.getByLabel('Consignes', { exact: true }).press('Control+A');
+  const toolbar = teacher.getByRole('toolbar', { name: 'Mise en forme : Consignes' });
+  await toolbar.getByRole('button', { name: 'Gras' }).click();
+  assert.equal(await toolbar.getByRole('button', { name: 'Gras' }).getAttribute('aria-pressed'), 'true');
   await teacher.getByLabel('Durée estimée (minutes)').fill('30');
   await teacher.getByRole('button', { name: 'Donner ce travail' }).click();
   await teacher.waitForURL(/done=saved/);
@@ -533,6 +538,7 @@ test('cahier de textes: a teacher writes up a lesson with homework, and a pupil 
   await pupil.goto(base + `/cahier?from=${lessonDate}`);
   const item = pupil.locator('.homework', { hasText: 'Exercices 5 et 6 page 48' });
   await item.waitFor();
+  assert.equal(await item.locator('.rich b, .rich strong').first().textContent(), 'Exercices 5 et 6 page 48', 'the bold set with the toolbar reaches the pupil');
   await item.getByRole('button', { name: /Marquer comme fait/ }).click();
   await pupil.goto(base + `/cahier?from=${lessonDate}`);
   assert.equal(await pupil.locator('.homework', { hasText: 'Exercices 5 et 6 page 48' }).getByRole('button').getAttribute('aria-pressed'), 'true');
@@ -542,5 +548,6 @@ test('cahier de textes: a teacher writes up a lesson with homework, and a pupil 
   await pupil.getByRole('link', { name: 'Contenu des séances' }).click();
   await pupil.locator('#log-title').waitFor();
   assert.match(await pupil.locator('#log-title').locator('..').textContent(), /Les fractions/);
+  assert.equal(await pupil.locator('#log-title').locator('..').getByRole('link', { name: /wikipedia\.org/ }).count(), 1, 'the address typed became a link');
   await assertAccessible(pupil, 'what was done in class, by subject');
 });

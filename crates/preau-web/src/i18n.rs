@@ -975,8 +975,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("cahier.content", "Contenu", "Content"),
     (
         "cahier.content_help",
-        "Texte libre : les adresses web deviennent des liens ; une ligne vide sépare les paragraphes.",
-        "Free text: web addresses become links; a blank line separates paragraphs.",
+        "Mettez en forme avec la barre d'outils (ou Ctrl+B, Ctrl+I, Ctrl+U) ; les adresses web deviennent des liens. Sans JavaScript : texte libre, une ligne vide sépare les paragraphes.",
+        "Format with the toolbar (or Ctrl+B, Ctrl+I, Ctrl+U); web addresses become links. Without JavaScript: free text, a blank line separates paragraphs.",
     ),
     ("cahier.attachments", "Pièces jointes (de mes documents)", "Attachments (from my documents)"),
     ("cahier.publish_at", "Publier le (facultatif)", "Publish on (optional)"),

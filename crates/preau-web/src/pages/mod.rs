@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/style.css", get(style))
         .route("/assets/progress.js", get(progress_script))
         .route("/assets/live.js", get(live_script))
+        .route("/assets/editor.js", get(editor_script))
 }
 
 async fn progress_script() -> Response {
@@ -48,6 +49,11 @@ async fn progress_script() -> Response {
 
 async fn live_script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../assets/live.js"))
+        .into_response()
+}
+
+async fn editor_script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../assets/editor.js"))
         .into_response()
 }
 
