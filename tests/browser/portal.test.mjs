@@ -453,6 +453,10 @@ test('timetable: a parent on a phone reads a child\'s week, and a pupil makes a 
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
   await assertAccessible(page, 'the week page');
+  await page.locator('section.day h2 a').first().click();
+  await page.waitForURL(/day=/);
+  assert.ok(await page.getByRole('link', { name: 'Jour suivant →' }).count(), 'the day view moves from day to day');
+  await assertAccessible(page, 'the day view');
 
   // (The demo teacher turned on two-step verification in an earlier test: a pupil here.)
   const pupil = await newPage();

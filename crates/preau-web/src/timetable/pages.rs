@@ -1,6 +1,7 @@
 //! The week page (`/timetable`): the lessons of a week day by day (a list, readable on a phone
-//! and with a screen reader), the week's letter, links to the weeks before and after; a
-//! parent picks a child; and the calendar feed address to subscribe to.
+//! and with a screen reader), the week's letter, links to the weeks before and after; with
+//! `?day=`, one day, with links to the school days before and after; a parent picks a child;
+//! and the calendar feed address to subscribe to.
 
 use super::api::{LessonQuery, make_link_for};
 use super::{ShownLesson, monday_of, shown, today};
@@ -30,9 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route("/timetable/calendar-links/revoke", post(revoke_scoped_link))
 }
 
-/// A day of the week shown, with its lessons.
+/// A day of the week shown, with its lessons, and the address of its day view.
 struct Day {
     title: String,
+    href: String,
     lessons: Vec<ShownLesson>,
 }
 
@@ -50,6 +52,8 @@ struct WeekPage {
     prev: String,
     next: String,
     this_week: String,
+    /// One day shown (the day view): the address of its week.
+    week_of_day: Option<String>,
     /// A parent's children: (href, name, current).
     children: Vec<(String, String, bool)>,
     feed_made: Option<String>,
@@ -85,17 +89,27 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
         week: q.get("week").and_then(|w| w.parse().ok()).filter(preau_timetable::views::plausible),
         ..LessonQuery::default()
     };
-    let monday = monday_of(query.week.unwrap_or_else(|| today(&state)));
+    let one_day: Option<NaiveDate> = q.get("day").and_then(|d| d.parse().ok()).filter(preau_timetable::views::plausible);
+    let monday = monday_of(one_day.or(query.week).unwrap_or_else(|| today(&state)));
+    let (from, to) = match one_day {
+        Some(d) => (d, d),
+        None => (monday, monday + Days::new(6)),
+    };
     let of = query.of(Some(me)).map_err(|e| a.fail(e))?;
-    let lessons = state.timetable.lessons(&a.principal, &of, monday, monday + Days::new(6)).await.map_err(|e| a.fail(e))?;
+    let lessons = state.timetable.lessons(&a.principal, &of, from, to).await.map_err(|e| a.fail(e))?;
     let week_letter = lessons.iter().find_map(|l| l.week).map(|w| format!("{w:?}"));
     let mut shown = shown(&state, lessons).await.map_err(|e| a.fail(e))?;
+    let keep = match (&of, query.person) {
+        (preau_timetable::views::Of::Class(c), _) => format!("class={c}&"),
+        (preau_timetable::views::Of::Room(s, r), _) => format!("structure={s}&room={}&", preau_core::text::url_escape(r)),
+        (_, Some(p)) => format!("person={p}&"),
+        _ => String::new(),
+    };
     let mut days = vec![];
-    for i in 0..6 {
-        let d = monday + Days::new(i);
+    for d in from.iter_days().take_while(|d| *d <= to) {
         let today: Vec<ShownLesson> = shown.extract_if(.., |l| l.day == d).collect();
-        if !today.is_empty() || i < 5 {
-            days.push(Day { title: day_title(a.lang, d), lessons: today });
+        if !today.is_empty() || one_day.is_some() || d.weekday().num_days_from_monday() < 5 {
+            days.push(Day { title: day_title(a.lang, d), href: format!("/timetable?{keep}day={d}"), lessons: today });
         }
     }
     let children = state.store.children(me).await.map_err(|e| a.fail(e))?;
@@ -106,12 +120,6 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
         (preau_timetable::views::Of::Room(_, r), _) => Some(format!("{} {r}", tr_room(a.lang))),
         (_, Some(p)) => state.store.person(p).await.ok().map(|p| p.display_name()),
         _ => None,
-    };
-    let keep = match (&of, query.person) {
-        (preau_timetable::views::Of::Class(c), _) => format!("class={c}&"),
-        (preau_timetable::views::Of::Room(s, r), _) => format!("structure={s}&room={}&", preau_core::text::url_escape(r)),
-        (_, Some(p)) => format!("person={p}&"),
-        _ => String::new(),
     };
     // The lessons were answered: a class's or room's adult may subscribe to it.
     let scoped_fields = match &of {
@@ -132,17 +140,33 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
         }
     }
     let tr = Tr(a.lang);
+    let (title, prev, next) = match one_day {
+        Some(d) => (
+            format!("{} — {}", tr.t("timetable.title"), day_title(a.lang, d)),
+            format!("/timetable?{keep}day={}", school_day_near(d, -1)),
+            format!("/timetable?{keep}day={}", school_day_near(d, 1)),
+        ),
+        None => (
+            format!("{} — {} {}", tr.t("timetable.title"), tr.t("timetable.week_of"), day_title(a.lang, monday)),
+            format!("/timetable?{keep}week={}", monday - Days::new(7)),
+            format!("/timetable?{keep}week={}", monday + Days::new(7)),
+        ),
+    };
     Ok(render(&WeekPage {
-        title: format!("{} — {} {}", tr.t("timetable.title"), tr.t("timetable.week_of"), day_title(a.lang, monday)),
+        title,
         tr,
         user: Some(crate::communication::user_name(&state, &a).await?),
         csrf: a.session.csrf.to_string(),
         whose,
         week_letter,
         days,
-        prev: format!("/timetable?{keep}week={}", monday - Days::new(7)),
-        next: format!("/timetable?{keep}week={}", monday + Days::new(7)),
-        this_week: format!("/timetable?{}", keep.trim_end_matches('&')),
+        prev,
+        next,
+        this_week: match one_day {
+            Some(_) => format!("/timetable?{keep}day={}", today(&state)),
+            None => format!("/timetable?{}", keep.trim_end_matches('&')),
+        },
+        week_of_day: one_day.map(|_| format!("/timetable?{keep}week={monday}")),
         children,
         feed_made,
         feed_url: q.get("feed").cloned(),
@@ -157,6 +181,13 @@ async fn make_link(State(state): State<AppState>, a: Authed, Form(f): Form<CsrfF
     a.check_csrf(&f.csrf)?;
     let url = make_link_for(&state, &a.principal).await.map_err(|e| a.fail(e))?;
     Ok(Redirect::to(&format!("/timetable?feed={}#calendar-feed", preau_core::text::url_escape(&url))).into_response())
+}
+
+/// The day before or after (`step` -1 or 1), Sundays skipped.
+fn school_day_near(d: NaiveDate, step: i64) -> NaiveDate {
+    let next = |d: NaiveDate| if step < 0 { d.pred_opt() } else { d.succ_opt() };
+    let n = next(d).unwrap_or(d);
+    if n.weekday() == chrono::Weekday::Sun { next(n).unwrap_or(n) } else { n }
 }
 
 fn tr_room(lang: Lang) -> String {

@@ -768,3 +768,33 @@ async fn a_school_adds_its_own_days_off_another_zone_and_a_year_of_its_own_and_l
     let log = s.app.state.store.audit_log(s.app.system.territory, None, 500).await.expect("audit");
     assert_eq!(log.iter().filter(|e| e.action == "timetable.calendar").count(), 4);
 }
+
+#[tokio::test]
+async fn a_day_view_shows_one_days_lessons_with_the_school_days_around_it() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (claire, _) = s.browser("Claire", "Martin").await;
+    let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
+    let (_, hugo) = s.browser("Hugo", "Roux").await;
+    course(&s, &admin, "Mathématiques", "4B", &claire.id.to_string(), (1, "08:00"), "every").await;
+    course(&s, &admin, "Histoire", "4B", &claire.id.to_string(), (2, "10:00"), "every").await;
+    let week = s.app.get(&pupil, "/timetable?week=2026-09-21").await.body;
+    assert!(week.contains("Mathématiques") && week.contains("Histoire") && week.contains("href=\"/timetable?day=2026-09-22\""), "{week}");
+    let day = s.app.get(&pupil, "/timetable?day=2026-09-22").await.body;
+    assert!(day.contains("Histoire") && !day.contains("Mathématiques"), "{day}");
+    assert!(
+        day.contains("href=\"/timetable?day=2026-09-21\"")
+            && day.contains("href=\"/timetable?day=2026-09-23\"")
+            && day.contains("href=\"/timetable?week=2026-09-21\""),
+        "{day}"
+    );
+    // Saturday's next school day is Monday; a parent's child is kept along.
+    let saturday = s.app.get(&pupil, "/timetable?day=2026-09-26").await.body;
+    assert!(saturday.contains("href=\"/timetable?day=2026-09-28\"") && saturday.contains("Pas de cours"), "{saturday}");
+    let zoe = s.who("Zoé", "Lefèvre").await.id;
+    let (_, mother) = s.browser("Anne", "Lefèvre").await;
+    let hers = s.app.get(&mother, &format!("/timetable?person={zoe}&day=2026-09-21")).await.body;
+    assert!(hers.contains("Mathématiques") && hers.contains(&format!("href=\"/timetable?person={zoe}&#38;day=2026-09-22\"")), "{hers}");
+    // Another pupil's day is refused like their week.
+    assert_eq!(s.app.get(&hugo, &format!("/timetable?person={zoe}&day=2026-09-21")).await.status, StatusCode::FORBIDDEN);
+}
