@@ -267,6 +267,23 @@ impl Store {
         rs.iter().map(visa).collect()
     }
 
+    pub(crate) async fn cahier_delete_visa(&self, group: GroupId, teacher: PersonId, until: NaiveDate, audit: &AuditEntry) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let r = sqlx::query("DELETE FROM cdt_visas WHERE group_id = $1 AND teacher_id = $2 AND until_date = $3")
+            .bind(group.to_string())
+            .bind(teacher.to_string())
+            .bind(until.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
     pub(crate) async fn cahier_insert_visa(&self, v: &Visa, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO cdt_visas (group_id, teacher_id, until_date, structure_id, note, at, by_person) VALUES ($1, $2, $3, $4, $5, $6, $7)")

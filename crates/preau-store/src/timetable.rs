@@ -422,6 +422,10 @@ impl TimetableStore for Store {
         self.cahier_insert_visa(visa, audit).await
     }
 
+    async fn delete_visa(&self, group: GroupId, teacher: PersonId, until: NaiveDate, audit: &AuditEntry) -> Result<bool> {
+        self.cahier_delete_visa(group, teacher, until, audit).await
+    }
+
     async fn copies(&self, homework: HomeworkId) -> Result<Vec<Copy>> {
         self.cahier_copies(homework).await
     }

@@ -103,6 +103,8 @@ pub trait TimetableStore: preau_documents::DocumentStore {
     /// The visas of a class or group's cahier.
     async fn visas(&self, group: GroupId) -> Result<Vec<Visa>>;
     async fn insert_visa(&self, visa: &Visa, audit: &AuditEntry) -> Result<()>;
+    /// Withdraws a visa; whether there was one.
+    async fn delete_visa(&self, group: GroupId, teacher: PersonId, until: NaiveDate, audit: &AuditEntry) -> Result<bool>;
 
     /// The copies handed in for homework.
     async fn copies(&self, homework: HomeworkId) -> Result<Vec<Copy>>;

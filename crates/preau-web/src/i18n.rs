@@ -1004,6 +1004,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "To export it, print this page or save it as PDF from your browser.",
     ),
     ("cahier.visa_done", "Visa enregistré.", "Visa recorded."),
+    ("cahier.visa_withdrawn", "Visa retiré : ces séances peuvent de nouveau être modifiées.", "Visa withdrawn: these lessons can be changed again."),
+    ("cahier.visa_withdraw", "Retirer ce visa", "Withdraw this visa"),
     ("cahier.entries", "Séances", "Lessons"),
     ("cahier.visas", "Visas", "Visas"),
     ("cahier.no_visas", "Aucun visa.", "No visa."),

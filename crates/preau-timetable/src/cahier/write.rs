@@ -229,6 +229,25 @@ impl<S: TimetableStore> Timetable<S> {
         Ok(())
     }
 
+    /// The head withdraws a visa given by mistake: the lessons it covered can be written again
+    /// (unless another visa covers them). Audited.
+    pub async fn withdraw_visa(&self, caller: &Principal, group: GroupId, teacher: PersonId, until: NaiveDate) -> Result<()> {
+        let g = self.store.group(group).await?;
+        if !self.may_visa(caller, g.structure) {
+            return Err(Error::Forbidden);
+        }
+        let entry = audit::entry::<(), ()>(
+            self.clock.now(),
+            caller,
+            "cahier.visa_withdraw",
+            format!("group:{group}:teacher:{teacher}:{until}"),
+            Some(g.structure),
+            None,
+            None,
+        );
+        if self.store.delete_visa(group, teacher, until, &entry).await? { Ok(()) } else { Err(Error::NotFound) }
+    }
+
     /// The head visas a teacher's part of a class's cahier up to a day: those entries can
     /// no longer be changed.
     pub async fn visa(&self, caller: &Principal, group: GroupId, teacher: PersonId, until: NaiveDate, note: &str) -> Result<Visa> {

@@ -278,6 +278,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ),
     ("get", "/api/v1/classes/{id}/workload", "Homework due per day for a class (count, estimated minutes, subjects), for the school's adults", "", 200),
     ("post", "/api/v1/classes/{id}/visas", "The head's visa on a teacher's part of a class's cahier: {teacher, until, note}", "", 201),
+    ("delete", "/api/v1/classes/{id}/visas", "Withdraw a visa given by mistake (the direction): ?teacher=&until=", "", 204),
     (
         "post",
         "/api/v1/documents/nodes/{id}/copy",

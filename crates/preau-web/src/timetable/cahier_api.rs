@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cahier/entries/{id}/attachments/{doc}", get(entry_attachment))
         .route("/api/v1/classes/{id}/cahier", get(class_cahier))
         .route("/api/v1/classes/{id}/workload", get(workload))
-        .route("/api/v1/classes/{id}/visas", post(visa))
+        .route("/api/v1/classes/{id}/visas", post(visa).delete(withdraw_visa))
 }
 
 /// Whose and when: by default the caller, from today for two weeks.
@@ -166,6 +166,18 @@ struct VisaBody {
 async fn visa(State(state): State<AppState>, c: ApiCaller, Path(id): Path<GroupId>, Json(b): Json<VisaBody>) -> ApiResult {
     let until = b.until.unwrap_or_else(|| today(&state));
     Ok((StatusCode::CREATED, Json(state.timetable.visa(&c.principal, id, b.teacher, until, &b.note).await?)).into_response())
+}
+
+#[derive(Deserialize)]
+struct VisaKey {
+    teacher: PersonId,
+    until: NaiveDate,
+}
+
+/// Withdraws a visa (the direction): `?teacher=&until=`.
+async fn withdraw_visa(State(state): State<AppState>, c: ApiCaller, Path(id): Path<GroupId>, Query(k): Query<VisaKey>) -> ApiResult {
+    state.timetable.withdraw_visa(&c.principal, id, k.teacher, k.until).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// A file attached to an entry or homework, once the caller may read it.

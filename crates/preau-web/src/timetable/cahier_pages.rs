@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cahier/homework/{id}/delete", post(delete_homework))
         .route("/cahier/class/{group}", get(class_page))
         .route("/cahier/class/{group}/visa", post(visa))
+        .route("/cahier/class/{group}/visa/withdraw", post(withdraw_visa))
 }
 
 /// A file shown with an item: its name and where to open it.
@@ -404,15 +405,16 @@ struct ClassPage {
     archived: bool,
     entries: Vec<ShownEntry>,
     homework: Vec<ShownHomework>,
-    /// (teacher, until, note, when)
-    visas: Vec<(String, String, String, String)>,
+    /// (teacher, until, note, when, teacher's id, until as a date)
+    visas: Vec<(String, String, String, String, String, String)>,
     /// The teachers a head may visa: (id, name).
     teachers: Option<Vec<(String, String)>>,
     action: String,
     today: String,
     prev: String,
     next: String,
-    done: bool,
+    /// The notice after adding or withdrawing a visa.
+    done: Option<&'static str>,
 }
 
 async fn class_page(State(state): State<AppState>, a: Authed, Path(group): Path<GroupId>, Query(q): Query<HashMap<String, String>>) -> PageResult {
@@ -448,7 +450,7 @@ async fn class_page(State(state): State<AppState>, a: Authed, Path(group): Path<
     }
     let mut visas = vec![];
     for v in c.visas {
-        visas.push((name_of(v.teacher).await, super::pages::day_title(a.lang, v.until), v.note, fmt_time(v.at)));
+        visas.push((name_of(v.teacher).await, super::pages::day_title(a.lang, v.until), v.note, fmt_time(v.at), v.teacher.to_string(), v.until.to_string()));
     }
     let head = state.timetable.may_visa(&a.principal, g.structure);
     let teachers = head.then(|| teachers.into_iter().collect());
@@ -467,8 +469,20 @@ async fn class_page(State(state): State<AppState>, a: Authed, Path(group): Path<
         today: today(&state).to_string(),
         prev: format!("/cahier/class/{group}?from={}", from - Days::new(35)),
         next: format!("/cahier/class/{group}?from={}", from + Days::new(35)),
-        done: q.contains_key("done"),
+        done: match q.get("done").map(String::as_str) {
+            Some("visa") => Some("cahier.visa_done"),
+            Some("withdrawn") => Some("cahier.visa_withdrawn"),
+            _ => None,
+        },
     }))
+}
+
+async fn withdraw_visa(State(state): State<AppState>, a: Authed, Path(group): Path<GroupId>, Form(f): Form<Pairs>) -> PageResult {
+    a.check_csrf(field(&f, "csrf"))?;
+    let teacher = field(&f, "teacher").parse().map_err(|_| a.fail(Error::NotFound))?;
+    let until = field(&f, "until").parse().map_err(|_| a.fail(Error::NotFound))?;
+    state.timetable.withdraw_visa(&a.principal, group, teacher, until).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to(&format!("/cahier/class/{group}?done=withdrawn#visas")).into_response())
 }
 
 async fn visa(State(state): State<AppState>, a: Authed, Path(group): Path<GroupId>, Form(f): Form<Pairs>) -> PageResult {

@@ -187,6 +187,22 @@ async fn the_heads_and_inspectors_reads_are_audited_and_a_visa_locks_what_it_cov
     let seen = s.app.json(&teacher, "GET", &cahier, None).await.json();
     assert_eq!(seen["entries"][0]["title"], "Fractions");
     assert_eq!(seen["visas"][0]["note"], "Vu");
+
+    // A visa given by mistake is withdrawn by the head (not the teacher), on the class's page:
+    // the lesson can be written again.
+    let withdraw = format!("{visas}?teacher={}&until=2026-09-21", claire.id);
+    assert_eq!(s.app.json(&teacher, "DELETE", &withdraw, None).await.status, StatusCode::FORBIDDEN);
+    let page = format!("/cahier/class/{class}");
+    assert!(s.app.get(&head, &page).await.body.contains("Retirer ce visa"));
+    assert!(!s.app.get(&teacher, &page).await.body.contains("Retirer ce visa"));
+    let form = [("teacher", claire.id.to_string()), ("until", "2026-09-21".to_owned())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(s.app.post_form(&teacher, &format!("{page}/visa/withdraw"), &form).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.app.post_form(&head, &format!("{page}/visa/withdraw"), &form).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(s.app.json(&head, "DELETE", &withdraw, None).await.status, StatusCode::NOT_FOUND, "once");
+    assert_eq!(s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(entry("Corrigé"))).await.status, StatusCode::OK);
+    let log = s.app.state.store.audit_log(s.app.system.territory, None, 500).await.expect("audit");
+    assert_eq!(log.iter().filter(|e| e.action == "cahier.visa_withdraw").count(), 1);
 }
 
 #[tokio::test]
