@@ -156,8 +156,8 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     } else {
         next.run(req).await
     };
-    // WebDAV clients read WebDAV's own answers.
-    if !(path == "/dav" || path.starts_with("/dav/")) {
+    // WebDAV and CalDAV clients read their protocol's own answers.
+    if !(path == "/dav" || path.starts_with("/dav/") || path == "/caldav" || path.starts_with("/caldav/")) {
         response = uniform_rejection(response, api, lang).await;
     }
     let status = response.status().as_u16();

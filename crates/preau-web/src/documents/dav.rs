@@ -61,7 +61,7 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
 }
 
 /// The person of a Basic login and application password.
-async fn signed_in(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Principal> {
+pub(crate) async fn signed_in(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Principal> {
     let (login, secret) = crate::auth::basic_credentials(headers)?;
     let person = state.accounts.person_for_app_password(state.config.territory, &login, &secret).await.ok()?;
     state.principal_of(state.config.territory, person).await.ok()

@@ -4,11 +4,13 @@
 //! online (`handin_api.rs`, `handin_pages.rs`); the import page and the courses pages of a
 //! school's timetable managers (`import_page.rs`, `courses_page.rs`); the school calendar
 //! with the school's own days off and years (`calendar_page.rs`); a timetable published
-//! at an address, fetched and imported, and again every night (`fetch.rs`).
+//! at an address, fetched and imported, and again every night (`fetch.rs`); CalDAV read access
+//! to one's own timetable (`caldav.rs`).
 
 pub mod api;
 pub mod cahier_api;
 pub mod cahier_pages;
+pub mod caldav;
 pub mod calendar_page;
 pub mod courses_page;
 pub mod fetch;
@@ -35,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .merge(import_page::routes())
         .merge(courses_page::routes())
         .merge(calendar_page::routes())
+        .route("/caldav", axum::routing::any(caldav::serve))
+        .route("/caldav/", axum::routing::any(caldav::serve))
+        .route("/caldav/{*path}", axum::routing::any(caldav::serve))
+        .route("/.well-known/caldav", axum::routing::any(|| async { axum::response::Redirect::permanent("/caldav/") }))
         .merge(handin_pages::routes())
 }
 

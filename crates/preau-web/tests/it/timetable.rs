@@ -798,3 +798,76 @@ async fn a_day_view_shows_one_days_lessons_with_the_school_days_around_it() {
     // Another pupil's day is refused like their week.
     assert_eq!(s.app.get(&hugo, &format!("/timetable?person={zoe}&day=2026-09-21")).await.status, StatusCode::FORBIDDEN);
 }
+
+/// A teacher's lessons through CalDAV: discovery, her calendar, a week's query and one event,
+/// through the router (rights) and, when `PREAU_TEST_CALDAV_PYTHON` names a Python with the
+/// `caldav` library (PyPI), by that client against a listening server.
+#[tokio::test]
+async fn a_teachers_timetable_is_read_over_caldav_by_a_real_client_and_nothing_can_be_written() {
+    use base64::Engine;
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (claire, teacher) = s.browser("Claire", "Martin").await;
+    let (hugo, hugo_c) = s.browser("Hugo", "Roux").await;
+    let maths = course(&s, &admin, "Mathématiques", "4B", &claire.id.to_string(), (1, "08:00"), "every").await;
+    course(&s, &admin, "Anglais", "4C", &claire.id.to_string(), (3, "09:00"), "every").await;
+    let r = s.app.json(&admin, "PUT", &format!("/api/v1/courses/{maths}/lessons/2026-09-21"), Some(json!({"cancelled": true}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let secret_of = |c: &Client| {
+        let (s, c) = (&s, c.clone());
+        async move {
+            let r = s.app.post_form(&c, "/account/app-passwords", &[("label", "Agenda")]).await;
+            r.body.split("<code class=\"code\">").nth(1).and_then(|t| t.split('<').next()).expect("the password is shown once").to_owned()
+        }
+    };
+    let secret = secret_of(&teacher).await;
+    let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:{secret}", claire.login)));
+    let anonymous = Client::default();
+    let dav = |method: &str, path: &str, depth: &str, body: &str| {
+        let req = axum::http::Request::builder().method(method).uri(path).header("authorization", auth.clone()).header("depth", depth);
+        s.app.send(&anonymous, req, axum::body::Body::from(body.to_owned()))
+    };
+    assert_eq!(
+        s.app.send(&Client::default(), axum::http::Request::builder().method("PROPFIND").uri("/caldav/"), axum::body::Body::empty()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let root = dav("PROPFIND", "/caldav/", "0", "").await;
+    let home = format!("/caldav/{}/", claire.id);
+    assert!(root.status.as_u16() == 207 && root.body.contains(&home), "{}", root.body);
+    let cal = dav("PROPFIND", &format!("{home}timetable/"), "1", "").await;
+    assert!(cal.body.contains("<c:calendar/>") && cal.body.contains(&format!("{maths}-20260928.ics")), "{}", cal.body);
+    let query = r#"<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="20260921T000000Z" end="20260927T000000Z"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"#;
+    let week = dav("REPORT", &format!("{home}timetable/"), "1", query).await;
+    assert_eq!(week.body.matches("<d:response>").count(), 2, "{}", week.body);
+    assert!(week.body.contains("SUMMARY:Annulé : Mathématiques") && week.body.contains("SUMMARY:Anglais"), "{}", week.body);
+    let one = dav("GET", &format!("{home}timetable/{maths}-20260928.ics"), "0", "").await;
+    assert!(one.status == StatusCode::OK && one.body.contains("DTSTART:20260928T060000Z") && one.headers.get("etag").is_some(), "{}", one.body);
+    // Read-only; another person's calendar is not hers to read, nor hers theirs.
+    assert_eq!(dav("PUT", &format!("{home}timetable/x.ics"), "0", "BEGIN:VCALENDAR").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(dav("PROPFIND", &format!("/caldav/{}/timetable/", hugo.id), "1", "").await.status, StatusCode::NOT_FOUND);
+    let hugo_auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", hugo.login, secret_of(&hugo_c).await)));
+    let req = axum::http::Request::builder().method("PROPFIND").uri(format!("{home}timetable/")).header("authorization", hugo_auth).header("depth", "1");
+    assert_eq!(s.app.send(&Client::default(), req, axum::body::Body::empty()).await.status, StatusCode::NOT_FOUND);
+
+    match std::env::var("PREAU_TEST_CALDAV_PYTHON") {
+        Ok(python) => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let base = format!("http://{}/caldav/", listener.local_addr().expect("addr"));
+            let router = s.app.router.clone();
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/caldav/check.py");
+            let login = claire.login.clone();
+            let out = tokio::task::spawn_blocking(move || std::process::Command::new(python).arg(script).arg(base).arg(login).arg(secret).output())
+                .await
+                .expect("join")
+                .expect("run the caldav client");
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(out.status.success(), "the caldav client failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+            assert!(text.contains("calendars 1 Emploi du temps"), "{text}");
+            assert!(text.contains("2026-09-21T06:00Z CANCELLED Annulé : Mathématiques"), "{text}");
+            assert!(text.contains("2026-09-23T07:00Z CONFIRMED Anglais"), "{text}");
+            assert!(text.contains("loaded ") && text.contains("refused "), "{text}");
+        }
+        Err(_) => eprintln!("SKIPPED the caldav client: set PREAU_TEST_CALDAV_PYTHON (.ci/run does)"),
+    }
+}
