@@ -165,14 +165,27 @@ fn utc(day: NaiveDate, minute: u16) -> String {
     chrono::DateTime::from_timestamp(at, 0).map(|d| d.format("%Y%m%dT%H%M%SZ").to_string()).unwrap_or_default()
 }
 
-/// A calendar of lessons; `names` gives the names of teachers and groups by id.
+/// A calendar of lessons to subscribe to; `names` gives the names of teachers and groups by id.
 pub fn render(name: &str, lessons: &[Lesson], names: &HashMap<String, String>, now: i64) -> String {
+    render_with(Some(name), lessons, names, now)
+}
+
+/// One lesson as a calendar object of a CalDAV collection (RFC 4791 §4.1: no `METHOD`).
+pub fn render_object(lesson: &Lesson, names: &HashMap<String, String>, stamp: i64) -> String {
+    render_with(None, std::slice::from_ref(lesson), names, stamp)
+}
+
+/// A published calendar when `name` is given (`METHOD:PUBLISH`, its name), else an object.
+fn render_with(name: Option<&str>, lessons: &[Lesson], names: &HashMap<String, String>, now: i64) -> String {
     let stamp = chrono::DateTime::from_timestamp(now, 0).map(|d| d.format("%Y%m%dT%H%M%SZ").to_string()).unwrap_or_default();
     let mut out = String::with_capacity(400 * lessons.len() + 200);
-    for l in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Preau//Emploi du temps//FR", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"] {
+    for l in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Preau//Emploi du temps//FR", "CALSCALE:GREGORIAN"] {
         fold(l, &mut out);
     }
-    fold(&format!("X-WR-CALNAME:{}", text(name)), &mut out);
+    if let Some(name) = name {
+        fold("METHOD:PUBLISH", &mut out);
+        fold(&format!("X-WR-CALNAME:{}", text(name)), &mut out);
+    }
     let name_of = |id: String| names.get(&id).cloned().unwrap_or_default();
     for l in lessons {
         let teachers: Vec<String> = l.teachers.iter().map(|t| name_of(t.to_string())).collect();

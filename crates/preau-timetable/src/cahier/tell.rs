@@ -35,11 +35,8 @@ impl<S: TimetableStore> Timetable<S> {
         self.communication.notify_batch(&notices, &*self.communication.live).await
     }
 
-    /// Takes back the notices of homework not published yet (published at `publish_at`).
-    pub(crate) async fn withdraw_homework(&self, id: HomeworkId, publish_at: i64) {
-        if publish_at <= self.clock.now() {
-            return;
-        }
+    /// Takes back the notices of homework not published yet (the caller checked it is not).
+    pub(crate) async fn withdraw_homework(&self, id: HomeworkId) {
         if let Err(e) = self.communication.withdraw(&format!("#hw-{id}")).await {
             tracing::warn!(homework = %id, error = %e, "the notices of withdrawn homework were not taken back");
         }

@@ -210,8 +210,8 @@ impl<S: TimetableStore> Timetable<S> {
         self.store.put_homework(&h).await?;
         self.due.forget_groups(&h.groups);
         // Not published yet: its notices go out again as it now is.
-        if was_published_at > self.clock.now() {
-            self.withdraw_homework(h.id, was_published_at).await;
+        if was_published_at > h.updated {
+            self.withdraw_homework(h.id).await;
             self.tell_homework(&h).await;
         }
         Ok(h)
@@ -225,7 +225,9 @@ impl<S: TimetableStore> Timetable<S> {
         }
         self.store.delete_homework(id).await?;
         self.due.forget_groups(&h.groups);
-        self.withdraw_homework(h.id, h.publish_at).await;
+        if h.publish_at > self.clock.now() {
+            self.withdraw_homework(h.id).await;
+        }
         Ok(())
     }
 
@@ -235,6 +237,9 @@ impl<S: TimetableStore> Timetable<S> {
         let g = self.store.group(group).await?;
         if !self.may_visa(caller, g.structure) {
             return Err(Error::Forbidden);
+        }
+        if g.archived_year.is_some() {
+            return Err(Error::Conflict("cahier.archived"));
         }
         let entry = audit::entry::<(), ()>(
             self.clock.now(),

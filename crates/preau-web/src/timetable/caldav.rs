@@ -50,6 +50,11 @@ fn response(href: &str, props: &str) -> String {
     format!("<d:response><d:href>{}</d:href><d:propstat><d:prop>{props}</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>", escape(href))
 }
 
+/// A `<response>` for an href that names nothing.
+fn missing(href: &str) -> String {
+    format!("<d:response><d:href>{}</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>", escape(href))
+}
+
 fn multistatus(responses: &[String]) -> Response {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><d:multistatus xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\" xmlns:cs=\"http://calendarserver.org/ns/\">{}</d:multistatus>",
@@ -58,11 +63,14 @@ fn multistatus(responses: &[String]) -> Response {
     xml(StatusCode::MULTI_STATUS, body)
 }
 
-/// A lesson as one calendar object: its name in the collection, its text and its tag.
+/// A lesson as one calendar object: its name in the collection, its text, its tag, and its
+/// times (UTC seconds) for time-range filters.
 struct Event {
     name: String,
     ics: String,
     etag: String,
+    start: i64,
+    end: i64,
 }
 
 fn etag_of(text: &str) -> String {
@@ -77,8 +85,14 @@ fn events(lessons: &[Lesson], names: &HashMap<String, String>) -> Vec<Event> {
         .map(|l| {
             // Stamped with the lesson's day, so that an unchanged lesson keeps its tag.
             let stamp = preau_core::local_time::paris_instant(l.date, 0);
-            let ics = preau_timetable::ics::render("Emploi du temps", std::slice::from_ref(l), names, stamp);
-            Event { name: format!("{}-{}.ics", l.course, l.date.format("%Y%m%d")), etag: etag_of(&ics), ics }
+            let ics = preau_timetable::ics::render_object(l, names, stamp);
+            Event {
+                name: format!("{}-{}.ics", l.course, l.date.format("%Y%m%d")),
+                etag: etag_of(&ics),
+                ics,
+                start: preau_core::local_time::paris_instant(l.day, u32::from(l.start)),
+                end: preau_core::local_time::paris_instant(l.day, u32::from(l.end)),
+            }
         })
         .collect()
 }
@@ -107,7 +121,8 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
     let Some(me) = principal.person_id().map(|p| p.to_string()) else {
         return StatusCode::FORBIDDEN.into_response();
     };
-    let (method, depth) = (req.method().clone(), req.headers().get("depth").and_then(|d| d.to_str().ok()).unwrap_or("0").to_owned());
+    // No Depth means infinity (RFC 4918), answered as 1: the tree is two levels deep.
+    let (method, depth) = (req.method().clone(), req.headers().get("depth").and_then(|d| d.to_str().ok()).unwrap_or("infinity").to_owned());
     let path = match req.uri().path() {
         "/caldav" => ROOT.to_owned(),
         p => p.to_owned(),
@@ -119,7 +134,7 @@ pub async fn serve(State(state): State<AppState>, req: Request) -> Response {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
-    match answer(&state, &principal, &method, &asked, &me, depth == "1", &body).await {
+    match answer(&state, &principal, &method, &asked, &me, depth != "0", &body).await {
         Ok(r) => r,
         Err(preau_core::Error::NotFound) => StatusCode::NOT_FOUND.into_response(),
         Err(preau_core::Error::Forbidden) => StatusCode::FORBIDDEN.into_response(),
@@ -148,32 +163,58 @@ async fn answer(state: &AppState, principal: &Principal, method: &Method, asked:
         "PROPFIND" if asked.rest.is_empty() => {
             let mut out = vec![response(&home, &home_props(state, principal, &home).await?)];
             if depth1 {
-                out.push(response(&calendar, &calendar_props(&[], &home)));
+                let events = lessons_as_events(state, principal, None).await?;
+                out.push(response(&calendar, &calendar_props(&events, &home)));
             }
             Ok(multistatus(&out))
         }
         "PROPFIND" | "REPORT" | "GET" | "HEAD" => {
-            let events = lessons_as_events(state, principal, time_range(body)).await?;
-            let name = asked.rest.strip_prefix(&format!("{CALENDAR}/")).ok_or(preau_core::Error::NotFound)?;
+            let name = match asked.rest.as_str() {
+                CALENDAR => "",
+                rest => rest.strip_prefix(&format!("{CALENDAR}/")).ok_or(preau_core::Error::NotFound)?,
+            };
+            let href_of = |e: &Event| format!("{calendar}{}", e.name);
             match (method.as_str(), name) {
                 ("PROPFIND", "") => {
+                    let events = lessons_as_events(state, principal, None).await?;
                     let mut out = vec![response(&calendar, &calendar_props(&events, &home))];
                     if depth1 {
-                        out.extend(events.iter().map(|e| response(&format!("{calendar}{}", e.name), &object_props(e, false))));
+                        out.extend(events.iter().map(|e| response(&href_of(e), &object_props(e, false))));
                     }
                     Ok(multistatus(&out))
                 }
-                ("REPORT", "") => {
-                    let wanted = hrefs(body);
+                ("REPORT", "") if body.contains("calendar-multiget") => {
                     let with_data = body.contains("calendar-data");
-                    let chosen = events.iter().filter(|e| wanted.is_empty() || wanted.iter().any(|h| h.ends_with(&format!("/{}", e.name))));
-                    Ok(multistatus(&chosen.map(|e| response(&format!("{calendar}{}", e.name), &object_props(e, with_data))).collect::<Vec<_>>()))
+                    let mut out = vec![];
+                    for href in hrefs(body) {
+                        let found = match href.rsplit('/').next() {
+                            Some(n) => event_named(state, principal, n).await?,
+                            None => None,
+                        };
+                        out.push(match found {
+                            Some(e) => response(&href_of(&e), &object_props(&e, with_data)),
+                            None => missing(&href),
+                        });
+                    }
+                    Ok(multistatus(&out))
                 }
+                ("REPORT", "") if body.contains("calendar-query") => {
+                    let with_data = body.contains("calendar-data");
+                    let range = time_range(body);
+                    let days = range.map(|(from, to)| (day_of(from - 86_400), day_of(to)));
+                    let events = lessons_as_events(state, principal, days).await?;
+                    let chosen = events.iter().filter(|e| range.is_none_or(|(from, to)| e.start < to && e.end > from));
+                    Ok(multistatus(&chosen.map(|e| response(&href_of(e), &object_props(e, with_data))).collect::<Vec<_>>()))
+                }
+                ("REPORT", "") => Ok(xml(
+                    StatusCode::FORBIDDEN,
+                    "<?xml version=\"1.0\" encoding=\"utf-8\"?><d:error xmlns:d=\"DAV:\"><d:supported-report/></d:error>".to_owned(),
+                )),
                 (_, "") => Err(preau_core::Error::NotFound),
                 (m, name) => {
-                    let e = events.iter().find(|e| e.name == name).ok_or(preau_core::Error::NotFound)?;
-                    if m == "PROPFIND" {
-                        return Ok(multistatus(&[response(&format!("{calendar}{}", e.name), &object_props(e, false))]));
+                    let e = event_named(state, principal, name).await?.ok_or(preau_core::Error::NotFound)?;
+                    if m == "PROPFIND" || m == "REPORT" {
+                        return Ok(multistatus(&[response(&href_of(&e), &object_props(&e, m == "REPORT"))]));
                     }
                     let mut r = (StatusCode::OK, if m == "HEAD" { String::new() } else { e.ics.clone() }).into_response();
                     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
@@ -207,7 +248,9 @@ fn calendar_props(events: &[Event], home: &str) -> String {
         "<d:resourcetype><d:collection/><c:calendar/></d:resourcetype><d:displayname>Emploi du temps</d:displayname>\
          <c:supported-calendar-component-set><c:comp name=\"VEVENT\"/></c:supported-calendar-component-set>\
          <cs:getctag>{}</cs:getctag><d:getetag>{}</d:getetag><d:owner><d:href>{home}</d:href></d:owner>\
-         <d:current-user-privilege-set><d:privilege><d:read/></d:privilege></d:current-user-privilege-set>",
+         <d:current-user-privilege-set><d:privilege><d:read/></d:privilege></d:current-user-privilege-set>\
+         <d:supported-report-set><d:supported-report><d:report><c:calendar-query/></d:report></d:supported-report>\
+         <d:supported-report><d:report><c:calendar-multiget/></d:report></d:supported-report></d:supported-report-set>",
         escape(&tag),
         escape(&tag)
     )
@@ -221,35 +264,71 @@ fn object_props(e: &Event, with_data: bool) -> String {
     )
 }
 
-/// The days a `calendar-query`'s time range covers (`start`/`end` in UTC, `YYYYMMDDTHHMMSSZ`).
-fn time_range(body: &str) -> Option<(NaiveDate, NaiveDate)> {
+/// A `calendar-query`'s time range, in UTC seconds (`start`/`end` as `YYYYMMDDTHHMMSSZ`); an
+/// open end is a year away from the other.
+fn time_range(body: &str) -> Option<(i64, i64)> {
     let at = body.find("time-range")?;
     let tag = &body[at..body[at..].find('>').map_or(body.len(), |e| at + e)];
     let attr = |name: &str| {
-        let i = tag.find(&format!("{name}=\""))? + name.len() + 2;
-        let v = tag.get(i..i + 8)?;
-        NaiveDate::parse_from_str(v, "%Y%m%d").ok()
+        let i = [format!("{name}=\""), format!("{name}='")].iter().find_map(|p| tag.find(p.as_str()).map(|i| i + p.len()))?;
+        let v = tag.get(i..i + 16)?;
+        chrono::NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%SZ").ok().map(|t| t.and_utc().timestamp())
     };
-    Some((attr("start")?, attr("end")?))
+    const YEAR: i64 = 366 * 86_400;
+    match (attr("start"), attr("end")) {
+        (Some(from), Some(to)) => Some((from, to)),
+        (Some(from), None) => Some((from, from + YEAR)),
+        (None, Some(to)) => Some((to - YEAR, to)),
+        (None, None) => None,
+    }
 }
 
-/// The hrefs a `calendar-multiget` names.
+/// The Paris day of a UTC instant.
+fn day_of(at: i64) -> NaiveDate {
+    preau_core::local_time::paris_date(at)
+}
+
+/// The hrefs a `calendar-multiget` names (`<href>`, `<D:href xmlns:D="DAV:">`…).
 fn hrefs(body: &str) -> Vec<String> {
-    if !body.contains("calendar-multiget") {
-        return vec![];
-    }
     let mut out = vec![];
     let mut rest = body;
-    while let Some(i) = rest.find("href>") {
-        let after = &rest[i + 5..];
-        let Some(end) = after.find('<') else { break };
-        let href = after[..end].trim();
-        if !href.is_empty() {
-            out.push(href.to_owned());
+    while let Some(i) = rest.find("href") {
+        let before = &rest[..i];
+        let after = &rest[i + 4..];
+        rest = after;
+        let prefixed = before
+            .rsplit_once('<')
+            .is_some_and(|(_, p)| p.strip_suffix(':').is_some_and(|pre| !pre.is_empty() && pre.chars().all(|c| c.is_ascii_alphanumeric())));
+        let opens = before.ends_with('<') || prefixed;
+        if !opens || !after.starts_with(['>', ' ']) {
+            continue;
         }
-        rest = &after[end..];
+        let Some(gt) = after.find('>') else { break };
+        let text = &after[gt + 1..];
+        let Some(end) = text.find('<') else { break };
+        let href = text[..end].trim().replace("&amp;", "&");
+        if !href.is_empty() {
+            out.push(href);
+        }
+        rest = &text[end..];
     }
     out
+}
+
+/// The object of one lesson, by its name (`{course}-{YYYYMMDD}.ics`), if it is one of the
+/// caller's lessons.
+async fn event_named(state: &AppState, principal: &Principal, name: &str) -> Result<Option<Event>> {
+    let Some((course, day)) = name.strip_suffix(".ics").and_then(|n| n.rsplit_once('-')) else { return Ok(None) };
+    let (Ok(date), Ok(_)) = (NaiveDate::parse_from_str(day, "%Y%m%d"), course.parse::<preau_core::CourseId>()) else { return Ok(None) };
+    if !preau_timetable::views::plausible(&date) {
+        return Ok(None);
+    }
+    // A moved lesson keeps its date in its name: look a week around it.
+    let me = principal.person_id().ok_or(preau_core::Error::Forbidden)?;
+    let lessons = state.timetable.lessons(principal, &Of::Person(me), date - Days::new(7), date + Days::new(7)).await?;
+    let lessons: Vec<Lesson> = lessons.into_iter().filter(|l| l.date == date && l.course.to_string() == course).collect();
+    let names = state.timetable.names(&lessons).await?;
+    Ok(events(&lessons, &names).into_iter().next())
 }
 
 /// The caller's lessons over the asked range (clipped to a school year and a little more), or
@@ -260,7 +339,11 @@ async fn lessons_as_events(state: &AppState, principal: &Principal, range: Optio
     let (from, to) = match range {
         Some((from, to)) => {
             let from = from.max(today - Days::new(370));
-            (from, to.min(from + Days::new(preau_timetable::views::MAX_DAYS as u64)).max(from))
+            let to = to.min(from + Days::new(preau_timetable::views::MAX_DAYS as u64));
+            if to < from || !preau_timetable::views::plausible(&to) {
+                return Ok(vec![]);
+            }
+            (from, to)
         }
         None => (today - Days::new(7), preau_timetable::calendar::year_period(today).1),
     };
@@ -276,11 +359,11 @@ mod tests {
     #[test]
     fn a_querys_time_range_and_a_multigets_hrefs_are_read() {
         let query = r#"<c:calendar-query xmlns:c="urn:ietf:params:xml:ns:caldav"><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range start="20260921T000000Z" end="20260928T000000Z"/></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"#;
-        let d = |s: &str| s.parse().expect("a date");
-        assert_eq!(time_range(query), Some((d("2026-09-21"), d("2026-09-28"))));
-        assert!(hrefs(query).is_empty());
-        let multiget = "<C:calendar-multiget xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:href>/caldav/p/timetable/a.ics</D:href><D:href>/caldav/p/timetable/b.ics</D:href></C:calendar-multiget>";
-        assert_eq!(hrefs(multiget), vec!["/caldav/p/timetable/a.ics", "/caldav/p/timetable/b.ics"]);
+        assert_eq!(time_range(query), Some((1_789_948_800, 1_790_553_600)));
+        assert_eq!(time_range("<c:time-range start='20260921T000000Z'/>"), Some((1_789_948_800, 1_789_948_800 + 366 * 86_400)), "an open end");
         assert_eq!(time_range("<c:time-range start=\"nonsense\"/>"), None);
+        let multiget = "<C:calendar-multiget xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:prop><D:getetag/></D:prop><D:href>/caldav/p/timetable/a.ics</D:href><href xmlns=\"DAV:\">/caldav/p/timetable/b.ics</href></C:calendar-multiget>";
+        assert_eq!(hrefs(multiget), vec!["/caldav/p/timetable/a.ics", "/caldav/p/timetable/b.ics"]);
+        assert!(hrefs("<d:prop><d:getetag/></d:prop>").is_empty());
     }
 }

@@ -40,7 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/caldav", axum::routing::any(caldav::serve))
         .route("/caldav/", axum::routing::any(caldav::serve))
         .route("/caldav/{*path}", axum::routing::any(caldav::serve))
-        .route("/.well-known/caldav", axum::routing::any(|| async { axum::response::Redirect::permanent("/caldav/") }))
+        .route(
+            "/.well-known/caldav",
+            axum::routing::any(|| async { (axum::http::StatusCode::MOVED_PERMANENTLY, [(axum::http::header::LOCATION, "/caldav/")]) }),
+        )
         .merge(handin_pages::routes())
 }
 

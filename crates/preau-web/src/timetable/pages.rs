@@ -1,6 +1,6 @@
 //! The week page (`/timetable`): the lessons of a week day by day (a list, readable on a phone
 //! and with a screen reader), the week's letter, links to the weeks before and after; with
-//! `?day=`, one day, with links to the school days before and after; a parent picks a child;
+//! `?day=`, one day, with links to the days before and after (Sundays skipped); a parent picks a child;
 //! and the calendar feed address to subscribe to.
 
 use super::api::{LessonQuery, make_link_for};

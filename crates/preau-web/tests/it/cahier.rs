@@ -470,5 +470,9 @@ async fn pupils_and_their_parents_are_told_of_new_homework_when_it_is_published_
     let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
     let mut titles: Vec<String> = homework_notices(&s, &pupil).await.into_iter().map(|(t, _)| t).collect();
     titles.sort();
-    assert_eq!(titles, vec!["Mathématiques : travail pour le 12/10".to_owned(), title.clone(), title], "{later} told, {dropped} not");
+    assert_eq!(titles, vec!["Mathématiques : travail pour le 12/10".to_owned(), title.clone(), title.clone()], "{later} told, {dropped} not");
+    let (_, mother) = s.browser("Anne", "Lefèvre").await;
+    let mut theirs: Vec<String> = homework_notices(&s, &mother).await.into_iter().map(|(t, _)| t).collect();
+    theirs.sort();
+    assert_eq!(theirs, vec!["Mathématiques : travail pour le 12/10".to_owned(), title.clone(), title], "and her mother's, withdrawn alike");
 }

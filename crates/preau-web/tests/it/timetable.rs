@@ -840,8 +840,28 @@ async fn a_teachers_timetable_is_read_over_caldav_by_a_real_client_and_nothing_c
     let week = dav("REPORT", &format!("{home}timetable/"), "1", query).await;
     assert_eq!(week.body.matches("<d:response>").count(), 2, "{}", week.body);
     assert!(week.body.contains("SUMMARY:Annulé : Mathématiques") && week.body.contains("SUMMARY:Anglais"), "{}", week.body);
+    let multiget = format!(
+        "<c:calendar-multiget xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>{home}timetable/{maths}-20270503.ics</d:href><d:href>{home}timetable/{maths}-20260922.ics</d:href></c:calendar-multiget>"
+    );
+    let got = dav("REPORT", &format!("{home}timetable/"), "1", &multiget).await;
+    assert!(
+        got.body.contains("DTSTART:20270503T060000Z") && got.body.contains("404 Not Found"),
+        "a lesson far ahead is found, a day without one is not: {}",
+        got.body
+    );
+    let sync = "<d:sync-collection xmlns:d=\"DAV:\"><d:sync-token/></d:sync-collection>";
+    assert_eq!(dav("REPORT", &format!("{home}timetable/"), "1", sync).await.status, StatusCode::FORBIDDEN, "an unsupported report");
+    let listing = dav("PROPFIND", &home, "1", "").await.body;
+    let ctag = |b: &str| b.split("<cs:getctag>").nth(1).and_then(|t| t.split('<').next()).map(str::to_owned);
+    assert_eq!(ctag(&listing), ctag(&cal.body), "the home's listing tells the calendar's tag");
+    let r = s.app.json(&admin, "PUT", &format!("/api/v1/courses/{maths}/lessons/2026-09-28"), Some(json!({"room": "B99"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_ne!(ctag(&dav("PROPFIND", &home, "1", "").await.body), ctag(&listing), "a changed lesson changes the tag");
+    let well_known = s.app.send(&anonymous, axum::http::Request::builder().method("PROPFIND").uri("/.well-known/caldav"), axum::body::Body::empty()).await;
+    assert_eq!((well_known.status, well_known.location()), (StatusCode::MOVED_PERMANENTLY, "/caldav/".to_owned()));
     let one = dav("GET", &format!("{home}timetable/{maths}-20260928.ics"), "0", "").await;
     assert!(one.status == StatusCode::OK && one.body.contains("DTSTART:20260928T060000Z") && one.headers.get("etag").is_some(), "{}", one.body);
+    assert!(!one.body.contains("METHOD:"), "an object of a collection has no METHOD");
     // Read-only; another person's calendar is not hers to read, nor hers theirs.
     assert_eq!(dav("PUT", &format!("{home}timetable/x.ics"), "0", "BEGIN:VCALENDAR").await.status, StatusCode::FORBIDDEN);
     assert_eq!(dav("PROPFIND", &format!("/caldav/{}/timetable/", hugo.id), "1", "").await.status, StatusCode::NOT_FOUND);
@@ -863,10 +883,13 @@ async fn a_teachers_timetable_is_read_over_caldav_by_a_real_client_and_nothing_c
                 .expect("run the caldav client");
             let text = String::from_utf8_lossy(&out.stdout).to_string();
             assert!(out.status.success(), "the caldav client failed: {text}{}", String::from_utf8_lossy(&out.stderr));
-            assert!(text.contains("calendars 1 Emploi du temps"), "{text}");
+            assert!(text.contains("calendars 1 Emploi du temps") && text.contains("components VEVENT"), "{text}");
+            // The week of 21 September, up to Monday 28 at midnight: not that Monday's lesson.
+            assert!(text.contains("events 2\n"), "{text}");
             assert!(text.contains("2026-09-21T06:00Z CANCELLED Annulé : Mathématiques"), "{text}");
             assert!(text.contains("2026-09-23T07:00Z CONFIRMED Anglais"), "{text}");
-            assert!(text.contains("loaded ") && text.contains("refused "), "{text}");
+            assert!(text.contains("multiget ['Anglais', 'Annulé : Mathématiques']"), "{text}");
+            assert!(text.contains("loaded ") && text.contains("refused Forbidden\n"), "{text}");
         }
         Err(_) => eprintln!("SKIPPED the caldav client: set PREAU_TEST_CALDAV_PYTHON (.ci/run does)"),
     }
