@@ -7,7 +7,7 @@
 
 use crate::model::{Level, Node};
 use crate::{DocumentStore, Documents};
-use preau_core::{DocumentId, Error, PersonId, Principal, Result};
+use preau_core::{DocumentId, Error, PersonId, Principal, Profile, Result, StructureId};
 use serde::Serialize;
 
 /// The longest a link may live.
@@ -67,12 +67,53 @@ impl<S: DocumentStore> Documents<S> {
         Ok(link)
     }
 
-    /// Whether the policy lets the caller make public links: they have a profile it does not
-    /// forbid.
+    /// Whether the policy lets the caller make public links: in one of their structures, they
+    /// have a profile that structure's rule (its own, or else the territory's) does not forbid.
     pub async fn may_make_links(&self, caller: &Principal) -> Result<bool> {
         let v = self.viewer(caller).await?;
-        let forbidden = self.policy().no_public_links;
-        Ok(v.standing.profiles.iter().any(|(_, p)| !forbidden.contains(p)))
+        let territory = self.policy().no_public_links;
+        for (structure, profile) in &v.standing.profiles {
+            let forbidden = self.store.link_policy(*structure).await?.unwrap_or_else(|| territory.clone());
+            if !forbidden.contains(profile) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// A structure's rule for public links, for those who administer it: the profiles that may
+    /// not make them, and whether it is the structure's own (else the territory's).
+    pub async fn link_policy(&self, caller: &Principal, structure: StructureId) -> Result<(Vec<Profile>, bool)> {
+        if !self.administers(caller, structure).await? {
+            return Err(Error::Forbidden);
+        }
+        Ok(match self.store.link_policy(structure).await? {
+            Some(own) => (own, true),
+            None => (self.policy().no_public_links, false),
+        })
+    }
+
+    /// Sets a structure's own rule for public links (`None`: the territory's again). Audited.
+    pub async fn set_link_policy(&self, caller: &Principal, structure: StructureId, forbidden: Option<Vec<Profile>>) -> Result<()> {
+        if !self.administers(caller, structure).await? {
+            return Err(Error::Forbidden);
+        }
+        let mut forbidden = forbidden;
+        if let Some(list) = forbidden.as_mut() {
+            list.sort_by_key(|p| p.code());
+            list.dedup();
+        }
+        let after = forbidden.as_ref().map(|l| l.iter().map(|p| p.code()).collect::<Vec<_>>());
+        let entry = preau_directory::audit::entry::<(), _>(
+            self.clock.now(),
+            caller,
+            "documents.link_policy",
+            format!("structure:{structure}"),
+            Some(structure),
+            None,
+            Some(&after),
+        );
+        self.store.set_link_policy(structure, forbidden.as_deref(), &entry).await
     }
 
     /// A file's live links, for its manager.

@@ -5,7 +5,7 @@ use crate::links::{Link, StoredLink};
 use crate::model::{Node, Share, Version};
 use crate::props::{Prop, PropChange};
 use preau_communication::{CommunicationStore, Target};
-use preau_core::{DocumentId, PersonId, Result, StructureId};
+use preau_core::{DocumentId, PersonId, Profile, Result, StructureId};
 
 pub trait DocumentStore: CommunicationStore {
     /// A node, trashed or not.
@@ -61,6 +61,10 @@ pub trait DocumentStore: CommunicationStore {
     async fn patch_props(&self, node: DocumentId, changes: &[PropChange]) -> Result<()>;
 
     async fn insert_link(&self, link: &StoredLink) -> Result<()>;
+    /// A structure's own rule for public links: the profiles that may not make them there.
+    async fn link_policy(&self, structure: StructureId) -> Result<Option<Vec<Profile>>>;
+    /// Sets (or, with `None`, removes) a structure's own rule.
+    async fn set_link_policy(&self, structure: StructureId, forbidden: Option<&[Profile]>, audit: &preau_directory::AuditEntry) -> Result<()>;
     async fn links_of(&self, node: DocumentId) -> Result<Vec<Link>>;
     async fn link_by_digest(&self, digest: &str) -> Result<Option<StoredLink>>;
     /// Deletes a node's link; whether there was one.

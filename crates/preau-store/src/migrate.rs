@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (32, "slot_grids", include_str!("../migrations/0032_slot_grids.sql")),
     (33, "import_sources", include_str!("../migrations/0033_import_sources.sql")),
     (34, "local_calendars", include_str!("../migrations/0034_local_calendars.sql")),
+    (35, "link_policies", include_str!("../migrations/0035_link_policies.sql")),
 ];
 
 /// The migrations that only one dialect runs.

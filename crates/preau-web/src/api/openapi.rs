@@ -122,6 +122,20 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, u16)] = &[
     ("get", "/api/v1/documents/shared", "What others shared with the caller, with the caller's level", "", 200),
     (
         "get",
+        "/api/v1/structures/{id}/public-link-policy",
+        "The structure's rule for public links (its administrators): {forbidden: [profile codes], own}",
+        "",
+        200,
+    ),
+    (
+        "put",
+        "/api/v1/structures/{id}/public-link-policy",
+        "Set the structure's own rule for public links: {forbidden: [profile codes]}, or {forbidden: null} for the territory's",
+        "",
+        204,
+    ),
+    (
+        "get",
         "/api/v1/structures/{id}/documents-usage",
         "What a school's shared spaces hold and may hold: {used, quota} (its direction and local admins)",
         "",

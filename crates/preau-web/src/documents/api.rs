@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/shared", get(shared))
         .route("/api/v1/documents/usage", get(usage))
         .route("/api/v1/structures/{id}/documents-usage", get(structure_usage))
+        .route("/api/v1/structures/{id}/public-link-policy", get(link_policy).put(set_link_policy))
         .route("/api/v1/documents/trash", get(trash))
         .route("/api/v1/documents/trash/{id}", delete(destroy))
         .route("/api/v1/documents/trash/{id}/restore", post(restore))
@@ -183,6 +184,24 @@ async fn shared(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
 
 async fn usage(State(state): State<AppState>, c: ApiCaller) -> ApiResult {
     Ok(Json(state.documents.my_usage(&c.principal).await?).into_response())
+}
+
+/// A structure's rule for public links, for those who administer it.
+async fn link_policy(State(state): State<AppState>, c: ApiCaller, Path(id): Path<preau_core::StructureId>) -> ApiResult {
+    let (forbidden, own) = state.documents.link_policy(&c.principal, id).await?;
+    Ok(Json(serde_json::json!({"forbidden": forbidden.iter().map(|p| p.code()).collect::<Vec<_>>(), "own": own})).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct LinkPolicyBody {
+    /// Profile codes; `null`: the territory's rule again.
+    forbidden: Option<Vec<String>>,
+}
+
+async fn set_link_policy(State(state): State<AppState>, c: ApiCaller, Path(id): Path<preau_core::StructureId>, Json(b): Json<LinkPolicyBody>) -> ApiResult {
+    let forbidden = b.forbidden.map(|codes| codes.iter().map(|c| c.parse::<preau_core::Profile>()).collect::<preau_core::Result<Vec<_>>>()).transpose()?;
+    state.documents.set_link_policy(&c.principal, id, forbidden).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn structure_usage(State(state): State<AppState>, c: ApiCaller, Path(id): Path<preau_core::StructureId>) -> ApiResult {

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/structures/{id}/people", post(create_person))
         .route("/admin/structures/{id}/groups", post(create_group))
         .route("/admin/structures/{id}/bouquet", post(set_bouquet))
+        .route("/admin/structures/{id}/public-links", post(set_link_policy))
         .route("/admin/people/{id}", get(person))
         .route("/admin/people/{id}/{action}", post(person_action))
         .route("/admin/groups/{id}", get(group))
@@ -149,6 +150,9 @@ struct StructurePage {
     kinds: Vec<&'static str>,
     notice: Option<String>,
     error: Option<String>,
+    /// The structure's rule for public links: each profile and whether it is forbidden, and
+    /// whether the rule is the structure's own (else the territory's).
+    link_policy: Option<(Vec<(Profile, bool)>, bool)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -195,7 +199,13 @@ async fn structure_page(state: &AppState, a: &Authed, id: StructureId, q: Struct
         roles.push((label, r.role.code(), r.id));
     }
     let error = error.or_else(|| (!q.error.is_empty()).then(|| a.lang.t(&q.error)));
+    let link_policy = match state.documents.link_policy(p, id).await {
+        Ok((forbidden, own)) => Some((Profile::ALL.iter().map(|pr| (*pr, forbidden.contains(pr))).collect(), own)),
+        Err(Error::Forbidden) => None,
+        Err(e) => return Err(a.fail(e)),
+    };
     Ok(render(&StructurePage {
+        link_policy,
         tr: Tr(a.lang),
         user: user(a),
         csrf: a.session.csrf.to_string(),
@@ -214,6 +224,18 @@ async fn structure_page(state: &AppState, a: &Authed, id: StructureId, q: Struct
         notice,
         error,
     }))
+}
+
+/// The structure's rule for public links: `own` off goes back to the territory's; on, the
+/// profiles ticked may not make them.
+async fn set_link_policy(State(state): State<AppState>, a: Authed, Path(id): Path<StructureId>, Form(f): Form<Vec<(String, String)>>) -> PageResult {
+    a.check_csrf(crate::pages::field(&f, "csrf"))?;
+    let own = crate::pages::field(&f, "own") == "on";
+    let forbidden: Vec<Profile> = f.iter().filter(|(k, _)| k == "forbidden").filter_map(|(_, v)| v.parse().ok()).collect();
+    match state.documents.set_link_policy(&a.principal, id, own.then_some(forbidden)).await {
+        Ok(()) => structure_page(&state, &a, id, StructureQuery::default(), Some(a.lang.t("saved")), None).await,
+        Err(e) => with_form_error(&state, &a, id, e).await,
+    }
 }
 
 async fn structure(State(state): State<AppState>, a: Authed, Path(id): Path<StructureId>, Query(q): Query<StructureQuery>) -> PageResult {

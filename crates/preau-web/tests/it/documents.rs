@@ -665,3 +665,43 @@ async fn a_public_link_to_a_folder_opens_its_files_and_its_archive_and_nothing_b
     assert_eq!(s.app.get_bytes(&browser, &format!("{locked}/files/{inside}")).await, PDF);
     assert_eq!(s.app.get(&browser, &format!("{locked}/files/{outside}")).await.status, StatusCode::NOT_FOUND, "unlocked, still nothing beside the folder");
 }
+
+#[tokio::test]
+async fn a_school_sets_its_own_rule_for_public_links_over_the_territorys() {
+    let s = school().await;
+    let admin = s.app.login(&s.app.local_admin(&s.jv).await).await;
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let (zoe_p, zoe) = s.browser("Zoé", "Lefèvre").await;
+    let jean_p = s.app.person("Jean", "Moulin", &s.jv, preau_core::Profile::Teacher).await;
+    let jean = s.app.login(&jean_p).await;
+    let make = |c: &Client, node: String| {
+        let (s, c) = (&s, c.clone());
+        async move { s.app.json(&c, "POST", &format!("/api/v1/documents/nodes/{node}/links"), Some(json!({"days": 7}))).await.status }
+    };
+    let hers = id_of(&put(&s, &zoe, &personal(&zoe_p), None, "expose.pdf", PDF).await);
+    let his = id_of(&put(&s, &jean, &personal(&jean_p), None, "cours.pdf", PDF).await);
+    let claires = id_of(&put(&s, &claire, &personal(&teacher), None, "sortie.pdf", PDF).await);
+    let policy = format!("/api/v1/structures/{}/public-link-policy", s.jv.id);
+    assert_eq!(make(&zoe, hers.clone()).await, StatusCode::FORBIDDEN, "the territory's rule: no links for pupils");
+    let rule = s.app.json(&admin, "GET", &policy, None).await.json();
+    assert_eq!((rule["forbidden"].clone(), rule["own"].clone()), (json!(["ELV"]), json!(false)));
+    for c in [&claire, &zoe] {
+        assert_eq!(s.app.json(c, "GET", &policy, None).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(s.app.json(c, "PUT", &policy, Some(json!({"forbidden": []}))).await.status, StatusCode::FORBIDDEN);
+    }
+
+    // Jules Verne lets its pupils make links, and forbids its teachers.
+    assert_eq!(s.app.json(&admin, "PUT", &policy, Some(json!({"forbidden": ["ENS"]}))).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(make(&zoe, hers.clone()).await, StatusCode::CREATED);
+    assert_eq!(make(&jean, his).await, StatusCode::FORBIDDEN, "a teacher of Jules Verne only");
+    assert_eq!(make(&claire, claires).await, StatusCode::CREATED, "Claire also teaches at Simone Veil, which keeps the territory's rule");
+    // Back to the territory's rule, from the console page.
+    let page = s.app.get(&admin, &format!("/admin/structures/{}", s.jv.id)).await.body;
+    assert!(page.contains("name=\"forbidden\" value=\"ENS\" checked"), "{page}");
+    let r = s.app.post_form(&admin, &format!("/admin/structures/{}/public-links", s.jv.id), &[("forbidden", "ELV")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(s.app.json(&admin, "GET", &policy, None).await.json()["own"], json!(false));
+    assert_eq!(make(&zoe, hers).await, StatusCode::FORBIDDEN);
+    let log = preau_directory::DirectoryStore::audit_log(&*s.app.state.store, s.app.system.territory, None, 500).await.expect("audit");
+    assert_eq!(log.iter().filter(|e| e.action == "documents.link_policy").count(), 2);
+}
