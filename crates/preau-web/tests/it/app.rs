@@ -278,6 +278,25 @@ impl TestApp {
         axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body").to_vec()
     }
 
+    /// A GET whose body is written to a file as it comes (for answers too large to hold);
+    /// the status and the bytes written.
+    pub async fn download_to(&self, c: &Client, path: &str, file: &std::path::Path) -> (StatusCode, u64) {
+        use futures_util::StreamExt;
+        use std::io::Write;
+        let req = self.with_cookies(c, Request::get(path));
+        let response = self.router.clone().oneshot(req.body(Body::empty()).expect("request")).await.expect("infallible");
+        let status = response.status();
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(file).expect("create"));
+        let (mut body, mut written) = (response.into_body().into_data_stream(), 0u64);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.expect("a chunk");
+            out.write_all(&chunk).expect("write");
+            written += chunk.len() as u64;
+        }
+        out.flush().expect("flush");
+        (status, written)
+    }
+
     fn with_cookies(&self, c: &Client, mut req: axum::http::request::Builder) -> axum::http::request::Builder {
         if let Some(cookie) = &c.cookie {
             req = req.header(

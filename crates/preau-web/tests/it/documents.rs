@@ -705,3 +705,47 @@ async fn a_school_sets_its_own_rule_for_public_links_over_the_territorys() {
     let log = preau_directory::DirectoryStore::audit_log(&*s.app.state.store, s.app.system.territory, None, 500).await.expect("audit");
     assert_eq!(log.iter().filter(|e| e.action == "documents.link_policy").count(), 2);
 }
+
+/// A large upload, streamed in 1 MiB chunks of a repeating pattern (never held whole).
+async fn put_large(s: &School, c: &Client, space: &str, folder: &str, name: &str, size: u64) -> Resp {
+    let req = axum::http::Request::put(format!("/api/v1/documents/spaces/{space}/files?name={}&folder={folder}", enc(name)))
+        .header("x-csrf-token", c.csrf.clone())
+        .header("content-length", size.to_string());
+    let chunk = axum::body::Bytes::from((0..1u32 << 20).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+    let chunks = (0..size.div_ceil(1 << 20)).map(move |i| {
+        let len = (size - (i << 20)).min(1 << 20) as usize;
+        Ok::<_, std::io::Error>(chunk.slice(..len))
+    });
+    s.app.send(c, req, axum::body::Body::from_stream(futures_util::stream::iter(chunks))).await
+}
+
+#[tokio::test]
+#[ignore = "writes 9 GiB: .ci/run runs it (ZIP64 of a folder over 4 GiB, read back by Info-ZIP's unzip)"]
+async fn a_folder_over_4_gib_downloads_as_a_zip64_archive_that_unzip_tests() {
+    const MIB: u64 = 1 << 20;
+    let s = school().await;
+    s.app.state.documents.set_policy(preau_documents::Policy { default_personal_quota: 16 << 30, ..preau_documents::Policy::default() });
+    let (teacher, claire) = s.browser("Claire", "Martin").await;
+    let space = personal(&teacher);
+    let folder = id_of(&s.app.json(&claire, "POST", &format!("/api/v1/documents/spaces/{space}/folders"), Some(json!({"name": "Vidéos"}))).await);
+    // Two files of 2,200 MiB, then a small one whose place in the archive is past 4 GiB.
+    for name in ["sortie partie 1.mp4", "sortie partie 2.mp4"] {
+        let r = put_large(&s, &claire, &space, &folder, name, 2_200 * MIB).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    put(&s, &claire, &space, Some(&folder), "zz générique.txt", b"Fin").await;
+    let dir = std::env::temp_dir().join(format!("preau-zip64-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let zip = dir.join("videos.zip");
+    let (status, written) = s.app.download_to(&claire, &format!("/api/v1/documents/nodes/{folder}/zip"), &zip).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(written > 4_400 * MIB, "{written}");
+    let test = std::process::Command::new("unzip").arg("-t").arg(&zip).output().expect("unzip");
+    let listing = std::process::Command::new("unzip").arg("-l").arg(&zip).output().expect("unzip -l");
+    let extracted = std::process::Command::new("unzip").arg("-p").arg(&zip).arg("zz générique.txt").output().expect("unzip -p");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (test, listing) = (String::from_utf8_lossy(&test.stdout).to_string(), String::from_utf8_lossy(&listing.stdout).to_string());
+    assert!(test.contains("No errors detected"), "unzip -t: {test}");
+    assert!(listing.contains("2306867200") && listing.contains("3 files"), "unzip -l: {listing}");
+    assert_eq!(extracted.stdout, b"Fin", "the file placed past 4 GiB reads back");
+}
