@@ -1,6 +1,6 @@
 //! Telling pupils and their parents of new homework, through the notification feed, at the
 //! moment it is published (a scheduled piece is told at its time, not before). Each parent's
-//! notice opens their child's cahier. Homework deleted or rescheduled before it was published
+//! notice names their child and opens that child's cahier. Homework deleted or rescheduled before it was published
 //! takes its notices back. A notice that cannot be sent is logged: the homework stays set.
 
 use super::model::Homework;
@@ -24,12 +24,13 @@ impl<S: TimetableStore> Timetable<S> {
         pupils.sort();
         pupils.dedup();
         let title = format!("{} : travail pour le {}", h.subject, h.due.format("%d/%m"));
-        let notice = |people, link| Publication { message: None, people, kind: Kind::Homework, at: h.publish_at, title: title.clone(), link };
-        let mut notices = vec![notice(pupils.clone(), format!("/cahier#hw-{}", h.id))];
-        for p in &pupils {
+        let notice = |people, title, link| Publication { message: None, people, kind: Kind::Homework, at: h.publish_at, title, link };
+        let mut notices = vec![notice(pupils.clone(), title.clone(), format!("/cahier#hw-{}", h.id))];
+        let names = self.communication.names_of(&pupils.iter().map(|p| Target::Person { person: *p }).collect::<Vec<_>>()).await?;
+        for (p, name) in pupils.iter().zip(names) {
             let parents = self.communication.reach_of(*p).await?.0.parents;
             if !parents.is_empty() {
-                notices.push(notice(parents, format!("/cahier?pupil={p}#hw-{}", h.id)));
+                notices.push(notice(parents, format!("{title} — {name}"), format!("/cahier?pupil={p}#hw-{}", h.id)));
             }
         }
         self.communication.notify_batch(&notices, &*self.communication.live).await

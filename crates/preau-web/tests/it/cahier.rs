@@ -458,9 +458,13 @@ async fn pupils_and_their_parents_are_told_of_new_homework_when_it_is_published_
     let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
     assert_eq!(homework_notices(&s, &pupil).await, vec![(title.clone(), format!("/cahier#hw-{now}"))], "the scheduled ones are not told yet");
     let (_, mother) = s.browser("Anne", "Lefèvre").await;
-    assert_eq!(homework_notices(&s, &mother).await, vec![(title.clone(), format!("/cahier?pupil={}#hw-{now}", zoe.id))], "her child's cahier");
+    assert_eq!(
+        homework_notices(&s, &mother).await,
+        vec![(format!("{title} — Zoé Lefèvre"), format!("/cahier?pupil={}#hw-{now}", zoe.id))],
+        "her child's cahier"
+    );
     let (_, awa) = s.browser("Awa", "Diallo").await;
-    assert_eq!(homework_notices(&s, &awa).await, vec![(title.clone(), format!("/cahier?pupil={}#hw-{now}", ines.id))]);
+    assert_eq!(homework_notices(&s, &awa).await, vec![(format!("{title} — Inès Diallo"), format!("/cahier?pupil={}#hw-{now}", ines.id))]);
     let (_, hugo) = s.browser("Hugo", "Roux").await;
     assert!(homework_notices(&s, &hugo).await.is_empty(), "4C is not told of 4B's homework");
     assert!(homework_notices(&s, &teacher).await.is_empty(), "nor is the teacher who set it");
@@ -474,5 +478,6 @@ async fn pupils_and_their_parents_are_told_of_new_homework_when_it_is_published_
     let (_, mother) = s.browser("Anne", "Lefèvre").await;
     let mut theirs: Vec<String> = homework_notices(&s, &mother).await.into_iter().map(|(t, _)| t).collect();
     theirs.sort();
-    assert_eq!(theirs, vec!["Mathématiques : travail pour le 12/10".to_owned(), title.clone(), title], "and her mother's, withdrawn alike");
+    let hers = |t: &str| format!("{t} — Zoé Lefèvre");
+    assert_eq!(theirs, vec![hers("Mathématiques : travail pour le 12/10"), hers(&title), hers(&title)], "and her mother's, withdrawn alike");
 }
