@@ -1,6 +1,7 @@
 //! The week page (`/timetable`): the lessons of a week day by day (a list, readable on a phone
 //! and with a screen reader), the week's letter, links to the weeks before and after; with
-//! `?day=`, one day, with links to the days before and after (Sundays skipped); a parent picks a child;
+//! `?day=`, one day, with links to the days before and after (Sundays skipped, and Saturdays
+//! without lessons); a parent picks a child;
 //! and the calendar feed address to subscribe to.
 
 use super::api::{LessonQuery, make_link_for};
@@ -140,11 +141,19 @@ async fn week_page(State(state): State<AppState>, a: Authed, Query(q): Query<Has
         }
     }
     let tr = Tr(a.lang);
+    let near = async |d: NaiveDate, step: i64| -> std::result::Result<NaiveDate, PageError> {
+        let n = day_near(d, step);
+        // A Saturday without lessons for this person is passed over like a Sunday.
+        if n.weekday() == chrono::Weekday::Sat && state.timetable.lessons(&a.principal, &of, n, n).await.map_err(|e| a.fail(e))?.is_empty() {
+            return Ok(day_near(n, step));
+        }
+        Ok(n)
+    };
     let (title, prev, next) = match one_day {
         Some(d) => (
             format!("{} — {}", tr.t("timetable.title"), day_title(a.lang, d)),
-            format!("/timetable?{keep}day={}", school_day_near(d, -1)),
-            format!("/timetable?{keep}day={}", school_day_near(d, 1)),
+            format!("/timetable?{keep}day={}", near(d, -1).await?),
+            format!("/timetable?{keep}day={}", near(d, 1).await?),
         ),
         None => (
             format!("{} — {} {}", tr.t("timetable.title"), tr.t("timetable.week_of"), day_title(a.lang, monday)),
@@ -184,7 +193,7 @@ async fn make_link(State(state): State<AppState>, a: Authed, Form(f): Form<CsrfF
 }
 
 /// The day before or after (`step` -1 or 1), Sundays skipped.
-fn school_day_near(d: NaiveDate, step: i64) -> NaiveDate {
+fn day_near(d: NaiveDate, step: i64) -> NaiveDate {
     let next = |d: NaiveDate| if step < 0 { d.pred_opt() } else { d.succ_opt() };
     let n = next(d).unwrap_or(d);
     if n.weekday() == chrono::Weekday::Sun { next(n).unwrap_or(n) } else { n }

@@ -788,9 +788,15 @@ async fn a_day_view_shows_one_days_lessons_with_the_school_days_around_it() {
             && day.contains("href=\"/timetable?week=2026-09-21\""),
         "{day}"
     );
-    // Saturday's next school day is Monday; a parent's child is kept along.
+    // Saturday's next school day is Monday; from a Monday, a Saturday without lessons is
+    // passed over; a parent's child is kept along.
     let saturday = s.app.get(&pupil, "/timetable?day=2026-09-26").await.body;
     assert!(saturday.contains("href=\"/timetable?day=2026-09-28\"") && saturday.contains("Pas de cours"), "{saturday}");
+    let monday = s.app.get(&pupil, "/timetable?day=2026-09-28").await.body;
+    assert!(monday.contains("href=\"/timetable?day=2026-09-25\""), "back to Friday: {monday}");
+    course(&s, &admin, "Sport", "4B", &claire.id.to_string(), (6, "09:00"), "every").await;
+    let monday = s.app.get(&pupil, "/timetable?day=2026-09-28").await.body;
+    assert!(monday.contains("href=\"/timetable?day=2026-09-26\""), "a Saturday with lessons is a school day: {monday}");
     let zoe = s.who("Zoé", "Lefèvre").await.id;
     let (_, mother) = s.browser("Anne", "Lefèvre").await;
     let hers = s.app.get(&mother, &format!("/timetable?person={zoe}&day=2026-09-21")).await.body;
