@@ -10,7 +10,7 @@ use crate::views::Of;
 use crate::{Timetable, TimetableStore};
 use chrono::{Days, NaiveDate};
 use preau_communication::Target;
-use preau_core::{Error, PersonId, Principal, Result};
+use preau_core::{Error, GroupId, PersonId, Principal, Result};
 use std::collections::HashMap;
 
 impl<S: TimetableStore> Timetable<S> {
@@ -101,10 +101,14 @@ impl<S: TimetableStore> Timetable<S> {
     /// The names of the teachers and groups of these lessons, by id (kept by the
     /// communication service until the directory changes).
     pub async fn names(&self, lessons: &[Lesson]) -> Result<HashMap<String, String>> {
-        let mut targets: Vec<Target> = lessons
-            .iter()
-            .flat_map(|l| l.teachers.iter().map(|p| Target::Person { person: *p }).chain(l.groups.iter().map(|g| Target::Group { group: *g })))
-            .collect();
+        self.names_for(lessons.iter().flat_map(|l| l.teachers.iter().copied()), lessons.iter().flat_map(|l| l.groups.iter().copied())).await
+    }
+
+    /// The names of these people and groups, by id (kept by the communication service until the
+    /// directory changes).
+    pub async fn names_for(&self, people: impl IntoIterator<Item = PersonId>, groups: impl IntoIterator<Item = GroupId>) -> Result<HashMap<String, String>> {
+        let mut targets: Vec<Target> =
+            people.into_iter().map(|person| Target::Person { person }).chain(groups.into_iter().map(|group| Target::Group { group })).collect();
         targets.sort_by_key(|t| t.code());
         targets.dedup();
         let names = self.communication.names_of(&targets).await?;

@@ -189,7 +189,11 @@ fn sort_name(p: &preau_directory::Person) -> String {
 
 async fn list(State(state): State<AppState>, a: Authed, Path(s): Path<StructureId>, Query(q): Query<HashMap<String, String>>) -> PageResult {
     let courses = state.timetable.courses(&a.principal, s).await.map_err(|e| a.fail(e))?;
-    let names = names_in(&state, s).await.map_err(|e| a.fail(e))?;
+    let names = state
+        .timetable
+        .names_for(courses.iter().flat_map(|c| c.teachers.iter().copied()), courses.iter().flat_map(|c| c.groups.iter().copied()))
+        .await
+        .map_err(|e| a.fail(e))?;
     let name_list = |ids: Vec<String>| ids.iter().map(|id| names.get(id).cloned().unwrap_or_default()).collect::<Vec<_>>().join(", ");
     let tr = Tr(a.lang);
     let rows = courses
@@ -224,15 +228,6 @@ fn weeks_label(tr: &Tr, w: &Weeks) -> String {
         Weeks::B => tr.t("timetable.weeks_b"),
         Weeks::Given(_) => format!("{} {}", tr.t("timetable.weeks_given"), w.code()),
     }
-}
-
-/// The names of a school's teachers and live classes and groups, by id.
-async fn names_in(state: &AppState, s: StructureId) -> Result<HashMap<String, String>> {
-    let mut names: HashMap<String, String> = state.store.groups_in(s).await?.into_iter().map(|g| (g.id.to_string(), g.name)).collect();
-    for (p, _) in state.store.people_in(s, None, "", 100_000).await? {
-        names.insert(p.id.to_string(), p.display_name());
-    }
-    Ok(names)
 }
 
 async fn form_page(state: &AppState, a: &Authed, s: StructureId, course: Option<&Course>, f: Fields, error: Option<String>) -> PageResult {
