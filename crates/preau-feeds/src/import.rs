@@ -5,6 +5,7 @@
 use crate::aaf::parse::{AafReader, Entry, Op};
 use crate::aaf::records::{self, PersonRec, ProfileTable};
 use crate::aaf::{CATEGORIES, ExtractKind, category_of, extract_kind};
+use crate::fixed_set::{FixedSet, digest};
 use crate::report::{Outcome, Report};
 use crate::store::{Change, FedPerson, FeedStore, FeedTx, LabelTable, PersonWrite, Places};
 use preau_core::text::base_login;
@@ -49,6 +50,12 @@ pub fn extract_files(dir: &Path) -> Result<Vec<(PathBuf, &'static str)>> {
 /// People applied per batch: their look-ups (are they known? is this relative a guardian?) are
 /// one query for the batch instead of one per person.
 const PEOPLE_BATCH: usize = 500;
+/// The memory of the identifiers read and of the logins taken (fixed, whatever the feed):
+/// sized for an académie of 3 million accounts.
+const SEEN_MIB: usize = 8;
+const LOGINS_MIB: usize = 4;
+/// Namesakes whose next suffix is remembered.
+const SUFFIX_HINTS: usize = 10_000;
 
 /// A person record resolved to the territory, ready to be written.
 pub(crate) struct ApplyPerson<'a> {
@@ -75,16 +82,17 @@ pub(crate) struct Importer<'o, T: FeedTx> {
     pub(crate) tx: T,
     pub(crate) opts: &'o Options,
     pub(crate) report: Report,
-    /// Loaded at the first new person: a delta that creates nobody never reads them.
-    /// Digests of the logins taken: 8 bytes each whatever the login (a collision only makes a
-    /// free login look taken, and the next suffix is used).
-    logins: HashSet<u64>,
+    /// The logins taken, loaded at the first new person (a delta that creates nobody never
+    /// reads them). A false alarm only makes a free login look taken: the next suffix is used.
+    logins: FixedSet,
     logins_loaded: bool,
-    suffixes: HashMap<u64, u32>,
+    /// Where the suffixes of the most recent namesakes stand (a hint, forgotten past
+    /// `SUFFIX_HINTS` names).
+    suffixes: HashMap<u128, u32>,
     pub(crate) structures: HashMap<String, Option<StructureId>>,
-    /// 128-bit digests of the identifiers read, to reject duplicates with memory that stays
-    /// small per person.
-    seen: HashSet<u128>,
+    /// The identifiers read: a "perhaps" is confirmed with the pending people and the store
+    /// before a record is rejected as a duplicate.
+    seen: FixedSet,
     /// People read and not yet applied: they are looked up together.
     pending: Vec<PendingPerson>,
     /// Nobody of this académie was fed before: skip looking people up.
@@ -100,11 +108,11 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             tx,
             opts,
             report: Report { dry_run, ..Default::default() },
-            logins: HashSet::new(),
+            logins: FixedSet::with_mib(LOGINS_MIB),
             logins_loaded: false,
             suffixes: HashMap::new(),
             structures: HashMap::new(),
-            seen: HashSet::new(),
+            seen: FixedSet::with_mib(SEEN_MIB),
             pending: Vec::new(),
             first_import: false,
             delta: false,
@@ -121,18 +129,30 @@ impl<'o, T: FeedTx> Importer<'o, T> {
     fn new_login(&mut self, rec: &PersonRec) -> String {
         let base = base_login(&rec.given_name, &rec.family_name);
         let mut login = base.clone();
-        if self.logins.contains(&digest64(&login)) {
-            let n = self.suffixes.entry(digest64(&base)).or_insert(2);
+        if self.logins.may_contain(digest(&login)) {
+            if self.suffixes.len() >= SUFFIX_HINTS {
+                self.suffixes.clear();
+            }
+            let n = self.suffixes.entry(digest(&base)).or_insert(2);
             loop {
                 login = format!("{base}{n}");
                 *n += 1;
-                if !self.logins.contains(&digest64(&login)) {
+                if !self.logins.may_contain(digest(&login)) {
                     break;
                 }
             }
         }
-        self.logins.insert(digest64(&login));
+        self.logins.insert(digest(&login));
         login
+    }
+
+    /// Whether a person of this identifier was read before in this import (the set said
+    /// "perhaps"): among those waiting to be applied, or already given to the store.
+    async fn read_before(&mut self, ext: &str) -> Result<bool> {
+        if self.pending.iter().any(|p| p.ext == ext) {
+            return Ok(true);
+        }
+        self.tx.written_in_this_import(ext, self.first_import).await
     }
 
     async fn structure(&mut self, jointure: &str) -> Result<Option<StructureId>> {
@@ -257,10 +277,12 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             }
         };
         let ext = self.ns(&rec.jointure);
-        if !self.seen.insert(digest128(&ext)) {
+        let d = digest(&ext);
+        if self.seen.may_contain(d) && self.read_before(&ext).await? {
             self.report.reject(category, file, &e.id, format!("identifiant en double : {}", rec.jointure));
             return Ok(());
         }
+        self.seen.insert(d);
         let record = serde_json::to_string(&e.attrs).map_err(Error::internal)?;
         self.pending.push(PendingPerson { category, file: file.to_owned(), id: e.id.clone(), rec, ext, record });
         if self.pending.len() >= PEOPLE_BATCH {
@@ -374,7 +396,8 @@ impl<'o, T: FeedTx> Importer<'o, T> {
             }
             None => {
                 if !self.logins_loaded {
-                    self.logins = self.tx.taken_logins().await?.iter().map(|l| digest64(l)).collect();
+                    let logins = &mut self.logins;
+                    self.tx.taken_logins(&mut |l| logins.insert(digest(l))).await?;
                     self.logins_loaded = true;
                 }
                 let login = self.new_login(rec);
@@ -385,19 +408,6 @@ impl<'o, T: FeedTx> Importer<'o, T> {
         }
         Ok(())
     }
-}
-
-fn digest64(s: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
-}
-
-fn digest128(s: &str) -> u128 {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(s.as_bytes());
-    d.iter().take(16).fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
 }
 
 fn kind(class: bool) -> &'static str {

@@ -14,6 +14,7 @@
 pub mod aaf;
 pub mod csv_import;
 pub mod duplicates;
+mod fixed_set;
 pub mod import;
 pub mod ldap;
 pub mod report;

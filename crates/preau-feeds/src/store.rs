@@ -61,8 +61,9 @@ pub trait FeedStore: Send + Sync {
 }
 
 pub trait FeedTx: Send {
-    /// Every login and alias of the territory, to generate new ones without collision.
-    async fn taken_logins(&mut self) -> Result<Vec<String>>;
+    /// Every login and alias of the territory, one at a time (never all in memory), to
+    /// generate new ones without collision.
+    async fn taken_logins(&mut self, each: &mut (dyn FnMut(&str) + Send)) -> Result<()>;
     /// Creates or updates a structure by its namespaced external id (adopting a structure of
     /// the same UAI created by hand), recording the feed's académie (it sets the holiday
     /// zone) when the structure has none. Returns its id and whether it was created/changed.
@@ -90,6 +91,9 @@ pub trait FeedTx: Send {
     async fn replace_links(&mut self, w: &PersonWrite<'_>) -> Result<()>;
     /// Records that a person is in this feed (may be written later, in a batch).
     async fn mark_seen(&mut self, external_id: &str) -> Result<()>;
+    /// Whether this import already gave the store a person of this identifier: on a first
+    /// import, any fed person of it; otherwise, one marked seen.
+    async fn written_in_this_import(&mut self, external_id: &str, first_import: bool) -> Result<bool>;
     /// Writes whatever is batched.
     async fn flush(&mut self) -> Result<()>;
     /// How pupils, in this feed or already stored, refer to each of these relatives: `true` if as

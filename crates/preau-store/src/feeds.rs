@@ -248,13 +248,16 @@ impl StoreFeedTx {
 }
 
 impl FeedTx for StoreFeedTx {
-    async fn taken_logins(&mut self) -> Result<Vec<String>> {
-        let rs = sqlx::query("SELECT login AS l FROM people WHERE territory_id = $1 UNION SELECT alias AS l FROM login_aliases WHERE territory_id = $1")
-            .bind(self.territory.clone())
-            .fetch_all(&mut **self.tx().await?)
-            .await
-            .map_err(db_err)?;
-        rs.iter().map(|r| text(r, "l")).collect()
+    async fn taken_logins(&mut self, each: &mut (dyn FnMut(&str) + Send)) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let t = self.territory.clone();
+        for sql in ["SELECT login AS l FROM people WHERE territory_id = $1", "SELECT alias AS l FROM login_aliases WHERE territory_id = $1"] {
+            let mut rows = sqlx::query(sql).bind(t.clone()).fetch(&mut **self.tx().await?);
+            while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                each(&text(&r, "l")?);
+            }
+        }
+        Ok(())
     }
 
     async fn structure_by_external(&mut self, external_id: &str) -> Result<Option<StructureId>> {
@@ -469,6 +472,17 @@ impl FeedTx for StoreFeedTx {
 
     async fn flush(&mut self) -> Result<()> {
         StoreFeedTx::flush(self).await
+    }
+
+    async fn written_in_this_import(&mut self, external_id: &str, first_import: bool) -> Result<bool> {
+        self.flush().await?;
+        let sql = if first_import {
+            "SELECT 1 AS x FROM people WHERE territory_id = $1 AND external_id = $2"
+        } else {
+            "SELECT 1 AS x FROM feed_seen WHERE $1 <> '' AND ext = $2"
+        };
+        let r = sqlx::query(sql).bind(self.territory.clone()).bind(external_id.to_owned()).fetch_optional(&mut **self.tx().await?).await.map_err(db_err)?;
+        Ok(r.is_some())
     }
 
     async fn relative_roles(&mut self, external_ids: &[String]) -> Result<HashMap<String, bool>> {

@@ -114,19 +114,39 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
 
 impl Store {
     /// Connects to `url` (`sqlite://path/to/file.db` or `postgres://…`), creating the SQLite file
-    /// and its folder if needed. Does not migrate.
+    /// and its folder if needed. Does not migrate. On SQLite, the hot write paths share the pool
+    /// (what a one-off command such as an import needs); see [`Self::connect_with_writer`].
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
+        Self::open(url, max_connections, false).await
+    }
+
+    /// [`Self::connect`] for a server: on SQLite, the hot write paths (sending, the outbox, the
+    /// *cahier de textes*) get one connection of their own with a 64 MiB page cache.
+    pub async fn connect_with_writer(url: &str, max_connections: u32) -> Result<Store> {
+        Self::open(url, max_connections, true).await
+    }
+
+    async fn open(url: &str, max_connections: u32, with_writer: bool) -> Result<Store> {
         install_default_drivers();
         let dialect = if url.starts_with("postgres") { Dialect::Postgres } else { Dialect::Sqlite };
         let url = match dialect {
             Dialect::Sqlite => prepare_sqlite_url(url)?,
             Dialect::Postgres => url.to_owned(),
         };
-        let pool = pool_options(dialect, max_connections.max(1), 2_000).connect(&url).await.map_err(db_err)?;
-        let writer = match dialect {
-            Dialect::Sqlite if !url.contains(":memory:") => pool_options(dialect, 1, 64_000).connect(&url).await.map_err(db_err)?,
-            _ => pool.clone(),
-        };
+        let max_connections = max_connections.max(1);
+        let pool = pool_options(dialect, max_connections, POOL_CACHE_KIB).connect(&url).await.map_err(db_err)?;
+        let with_writer = with_writer && dialect == Dialect::Sqlite && !url.contains(":memory:");
+        let writer = if with_writer { pool_options(dialect, 1, WRITER_CACHE_KIB).connect(&url).await.map_err(db_err)? } else { pool.clone() };
+        if dialect == Dialect::Sqlite {
+            // All the connections of a process share one page-cache budget (the bundled SQLite
+            // manages its memory): without a limit, one long transaction (a feed's import) kept
+            // pages far beyond its connection's cache, growing with the feed. SQLite's memory is
+            // held to what the caches were given, plus room for prepared statements and
+            // schemas; past it, SQLite reuses pages instead of allocating more.
+            let caches_kib = u64::from(max_connections) * u64::from(POOL_CACHE_KIB) + if with_writer { u64::from(WRITER_CACHE_KIB) } else { 0 };
+            let limit = format!("PRAGMA soft_heap_limit = {}", (caches_kib + STATEMENTS_KIB) * 1024);
+            sqlx::query(sqlx::AssertSqlSafe(limit)).execute(&pool).await.map_err(db_err)?;
+        }
         Ok(Store { pool, dialect, generation: std::sync::Arc::new(AtomicU64::new(1)), writer, senders: Default::default(), no_sender: Default::default() })
     }
 
@@ -227,6 +247,14 @@ impl Store {
         self.writer.close().await;
     }
 }
+
+/// The page cache of each pool connection, KiB (SQLite's default).
+const POOL_CACHE_KIB: u32 = 2_000;
+/// The page cache of the hot write paths' connection, KiB.
+const WRITER_CACHE_KIB: u32 = 64_000;
+/// SQLite's memory beyond the page caches: prepared statements (a feed's multi-row inserts
+/// take several MiB), schemas.
+const STATEMENTS_KIB: u64 = 16_384;
 
 /// A pool's options; on SQLite, every connection in WAL mode with the given page cache (KiB).
 fn pool_options(dialect: Dialect, max_connections: u32, cache_kib: u32) -> AnyPoolOptions {

@@ -181,8 +181,16 @@ fn init_logs(json: bool) {
     if json { builder.json().init() } else { builder.init() }
 }
 
+/// The store of a one-off command (an import, an admin task).
 async fn open_store(c: &Config) -> anyhow::Result<Arc<Store>> {
     let store = Store::connect(&c.database_url, c.db_connections).await.with_context(|| format!("cannot open the database {}", c.database_url))?;
+    store.migrate().await.context("migrations failed")?;
+    Ok(Arc::new(store))
+}
+
+/// The store of a server: on SQLite, with the hot write paths' own connection.
+async fn open_server_store(c: &Config) -> anyhow::Result<Arc<Store>> {
+    let store = Store::connect_with_writer(&c.database_url, c.db_connections).await.with_context(|| format!("cannot open the database {}", c.database_url))?;
     store.migrate().await.context("migrations failed")?;
     Ok(Arc::new(store))
 }
@@ -363,7 +371,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{n} migration(s) appliquée(s).");
         }
         Command::Serve => {
-            let store = open_store(&c).await?;
+            let store = open_server_store(&c).await?;
             let s = state(&c, store, hasher(&c)?).await?;
             serve(&c, s, started).await?;
         }
@@ -426,7 +434,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Demo { seed, .. } => {
-            let store = open_store(&c).await?;
+            let store = open_server_store(&c).await?;
             let h = hasher(&c)?;
             if store.is_empty().await? {
                 println!("Génération du territoire de démonstration (graine {seed})…");

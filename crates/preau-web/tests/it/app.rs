@@ -123,7 +123,7 @@ impl TestApp {
 
     async fn build(hasher: PasswordHasher, smtp: Option<&str>, base_url: &str) -> TestApp {
         let url = fresh_database().await;
-        let store = Arc::new(Store::connect(&url, 4).await.expect("database"));
+        let store = Arc::new(Store::connect_with_writer(&url, 4).await.expect("database"));
         store.migrate().await.expect("migrations");
         let clock = Arc::new(FixedClock::new(T0));
         let outbox = std::env::temp_dir().join(format!("preau-outbox-{}", unique()));

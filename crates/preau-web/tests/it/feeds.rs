@@ -377,6 +377,38 @@ async fn bad_records_are_rejected_with_their_reason_and_the_rest_applies() {
     assert!(reasons.iter().any(|x| x.contains("identifiant en double")));
 }
 
+/// 600 namesakes (more than one batch of people), then the first of them again in a later file.
+fn namesakes_and_a_late_duplicate(dir: &Path) {
+    let namesakes: Vec<String> = (0..600).map(|i| pupil(&format!("n{i}"), "Léa", "Martin", "100", "4B", &[])).collect();
+    file(dir, "Eleve", 2, &namesakes);
+    file(dir, "Eleve", 3, &[pupil("n0", "Léa", "Martin", "100", "4C", &[])]);
+}
+
+#[tokio::test]
+async fn a_duplicate_read_long_after_its_first_record_is_rejected_on_every_import() {
+    let app = TestApp::new().await;
+    let dir = base_feed();
+    namesakes_and_a_late_duplicate(&dir);
+    let first = run(&app, &dir, false).await.expect("first");
+    assert_eq!(first.get("Eleve", Outcome::Created), 604, "{first}");
+    assert_eq!(first.get("Eleve", Outcome::Rejected), 1, "{first}");
+    assert!(first.rejected.iter().any(|r| r.reason == "identifiant en double : n0"), "{:?}", first.rejected);
+    // Every namesake got a login of their own; the duplicate did not move the first to 4C.
+    let t = app.system.territory;
+    for login in ["lea.martin", "lea.martin2", "lea.martin600"] {
+        assert!(app.state.store.person_by_login(t, login).await.is_ok(), "{login}");
+    }
+    assert!(app.state.store.person_by_login(t, "lea.martin601").await.is_err());
+    let school = app.state.store.structures(t).await.expect("s").into_iter().find(|s| s.uai.as_str() == "0290009C").expect("school");
+    let class_4c = app.state.store.groups_in(school.id).await.expect("g").into_iter().find(|g| g.code == "4C").expect("4C");
+    assert_eq!(app.state.store.group_members(class_4c.id).await.expect("m").len(), 1, "only Hugo");
+    let again = run(&app, &dir, false).await.expect("again");
+    assert!(!again.changed_anything(), "{again}");
+    assert_eq!(again.get("Eleve", Outcome::Unchanged), 604);
+    assert!(again.rejected.iter().any(|r| r.reason == "identifiant en double : n0"), "{:?}", again.rejected);
+    assert_eq!(people_count(&app).await, 611);
+}
+
 #[tokio::test]
 async fn a_dry_run_reports_and_writes_nothing() {
     let app = TestApp::new().await;
