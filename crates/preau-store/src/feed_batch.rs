@@ -171,16 +171,11 @@ pub(crate) async fn clear_links(tx: &mut Tx, dialect: Dialect, people: &[String]
     Ok(())
 }
 
-/// The end of an insert of links from rows `(person, structure, kind, code, …)`: each row's
-/// class or group found by its key (`CROSS JOIN` keeps SQLite reading the rows first and
-/// looking groups up by their unique index).
-const IN_GROUP: &str = ") AS v CROSS JOIN class_groups g WHERE g.structure_id = v.column2 AND g.kind = v.column3 AND g.code = v.column4 AND g.archived_year IS NULL ON CONFLICT DO NOTHING";
-
-/// Writes a batch: old links of the people it replaces go first, then the groups it may create
-/// (those that exist are kept) and new people, so that links find them, then the links.
+/// Writes a batch: old links of the people it replaces go first, then new groups and people so
+/// that links find them, then the links.
 pub(crate) async fn write_batch(tx: &mut Tx, d: Dialect, b: Batch) -> Result<()> {
     clear_links(tx, d, &b.cleared).await?;
-    insert_many(tx, d, "INSERT INTO class_groups (id, structure_id, kind, code, name) VALUES", "ON CONFLICT DO NOTHING", b.groups).await?;
+    insert_many(tx, d, "INSERT INTO class_groups (id, structure_id, kind, code, name) VALUES", "", b.groups).await?;
     insert_many(
         tx,
         d,
@@ -190,17 +185,10 @@ pub(crate) async fn write_batch(tx: &mut Tx, d: Dialect, b: Batch) -> Result<()>
     )
     .await?;
     insert_many(tx, d, "INSERT INTO memberships (person_id, structure_id, profile, fed) VALUES", "ON CONFLICT DO NOTHING", b.memberships).await?;
-    insert_many(tx, d, "INSERT INTO group_members (group_id, person_id, fed) SELECT g.id, v.column1, 1 FROM (VALUES", IN_GROUP, b.group_members).await?;
+    insert_many(tx, d, "INSERT INTO group_members (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.group_members).await?;
     insert_many(tx, d, "INSERT INTO functions (person_id, structure_id, code, label, fed) VALUES", "ON CONFLICT DO NOTHING", b.functions).await?;
-    insert_many(
-        tx,
-        d,
-        "INSERT INTO teachings (person_id, group_id, subject_code, fed) SELECT v.column1, g.id, v.column5, 1 FROM (VALUES",
-        IN_GROUP,
-        b.teachings,
-    )
-    .await?;
-    insert_many(tx, d, "INSERT INTO principal_teachers (group_id, person_id, fed) SELECT g.id, v.column1, 1 FROM (VALUES", IN_GROUP, b.principals).await?;
+    insert_many(tx, d, "INSERT INTO teachings (person_id, group_id, subject_code, fed) VALUES", "ON CONFLICT DO NOTHING", b.teachings).await?;
+    insert_many(tx, d, "INSERT INTO principal_teachers (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.principals).await?;
     insert_many(tx, d, "INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES", "", b.pending).await?;
     insert_many(tx, d, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
     Ok(())

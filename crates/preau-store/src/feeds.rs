@@ -1,6 +1,5 @@
 //! The feed store: one transaction per import, with temporary tables for the people seen and
-//! the parent links waiting for their parents, and classes and groups found by their key when
-//! a batch is written, so memory does not grow with the feed.
+//! the parent links waiting for their parents, so memory does not grow with the feed.
 
 use crate::feed_batch::{BATCH_PEOPLE, Batch, Conn, LOOKUP_CHUNK, Tx, Val, in_list, lost, placeholder, write_batch};
 use crate::rows::{int, opt, parse, text};
@@ -9,19 +8,16 @@ use preau_core::{GroupId, Result, StructureId, TerritoryId};
 use preau_feeds::aaf::records::StructureRec;
 use preau_feeds::store::{Change, FedPerson, FeedStore, FeedTx, KeptReport, LabelTable, PersonWrite};
 use sqlx::Executor;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Classes and groups remembered as existing (a digest each): past it, they are offered again.
-const KNOWN_GROUPS: usize = 20_000;
 
 pub struct StoreFeedTx {
     conn: Conn,
     territory: String,
-    /// Digests of the classes and groups (structure, kind, code) known to exist or to be
-    /// written by a batch: those are not offered again. Forgotten past `KNOWN_GROUPS`.
-    known_groups: HashSet<u128>,
+    groups: HashMap<(StructureId, &'static str, String), GroupId>,
+    /// The territory's current classes and groups are in `groups`.
+    groups_loaded: bool,
     generation: Arc<AtomicU64>,
     batch: Batch,
     dialect: Dialect,
@@ -58,7 +54,8 @@ impl FeedStore for Store {
         Ok(StoreFeedTx {
             conn: Conn::Idle(tx),
             territory: territory.to_string(),
-            known_groups: HashSet::new(),
+            groups: HashMap::new(),
+            groups_loaded: false,
             generation: self.generation.clone(),
             batch: Batch::default(),
             dialect: self.dialect,
@@ -170,19 +167,19 @@ impl StoreFeedTx {
             self.batch.memberships.push(vec![S(id.to_owned()), S(s.to_string()), S(profile.code().into()), I(1)]);
         }
         for (s, kind, code) in &w.places.groups {
-            self.group(*s, kind, code);
-            self.batch.group_members.push(vec![S(id.to_owned()), S(s.to_string()), S((*kind).to_owned()), S(code.clone())]);
+            let g = self.group(*s, kind, code).await?;
+            self.batch.group_members.push(vec![S(g.to_string()), S(id.to_owned()), I(1)]);
         }
         for (s, code, label) in &w.places.functions {
             self.batch.functions.push(vec![S(id.to_owned()), S(s.to_string()), S(code.clone()), S(label.clone()), I(1)]);
         }
         for (s, kind, code, subject) in &w.places.teachings {
-            self.group(*s, kind, code);
-            self.batch.teachings.push(vec![S(id.to_owned()), S(s.to_string()), S((*kind).to_owned()), S(code.clone()), S(subject.clone())]);
+            let g = self.group(*s, kind, code).await?;
+            self.batch.teachings.push(vec![S(id.to_owned()), S(g.to_string()), S(subject.clone()), I(1)]);
         }
         for (s, code) in &w.places.principal_of {
-            self.group(*s, "class", code);
-            self.batch.principals.push(vec![S(id.to_owned()), S(s.to_string()), S("class".to_owned()), S(code.clone())]);
+            let g = self.group(*s, "class", code).await?;
+            self.batch.principals.push(vec![S(g.to_string()), S(id.to_owned()), I(1)]);
         }
         for (relative, legal) in &w.places.relatives {
             self.batch.pending.push(vec![S(id.to_owned()), S(relative.clone()), I(i64::from(*legal))]);
@@ -221,19 +218,32 @@ impl StoreFeedTx {
 
     /// The class or group of a structure, created (in the batch) if the territory has none of
     /// that code this year. The territory's groups are read once, at the first call.
-    /// Offers the batch a class or group to create if it does not exist (the batch's links find
-    /// it by its key when they are written), unless it is known to exist already.
-    fn group(&mut self, structure: StructureId, kind: &'static str, code: &str) {
-        let key = preau_feeds::digest(&format!("{structure}\u{1f}{kind}\u{1f}{code}"));
-        if self.known_groups.contains(&key) {
-            return;
+    async fn group(&mut self, structure: StructureId, kind: &'static str, code: &str) -> Result<GroupId> {
+        if !self.groups_loaded {
+            let rs = sqlx::query("SELECT g.id, g.structure_id, g.kind, g.code FROM class_groups g JOIN structures s ON s.id = g.structure_id WHERE s.territory_id = $1 AND g.archived_year IS NULL")
+                .bind(self.territory.clone())
+                .fetch_all(&mut **self.tx().await?)
+                .await
+                .map_err(db_err)?;
+            for r in &rs {
+                let kind: &'static str = match text(r, "kind")?.as_str() {
+                    "class" => "class",
+                    "teaching" => "teaching",
+                    _ => continue,
+                };
+                self.groups.insert((parse(r, "structure_id")?, kind, text(r, "code")?), parse(r, "id")?);
+            }
+            self.groups_loaded = true;
         }
-        if self.known_groups.len() >= KNOWN_GROUPS {
-            self.known_groups.clear();
+        let key = (structure, kind, code.to_owned());
+        if let Some(g) = self.groups.get(&key) {
+            return Ok(*g);
         }
-        self.known_groups.insert(key);
+        let id = GroupId::new();
         use Val::S;
-        self.batch.groups.push(vec![S(GroupId::new().to_string()), S(structure.to_string()), S(kind.to_owned()), S(code.to_owned()), S(code.to_owned())]);
+        self.batch.groups.push(vec![S(id.to_string()), S(structure.to_string()), S(kind.to_owned()), S(code.to_owned()), S(code.to_owned())]);
+        self.groups.insert(key, id);
+        Ok(id)
     }
 }
 
