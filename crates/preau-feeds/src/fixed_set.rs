@@ -53,7 +53,7 @@ impl FixedSet {
 }
 
 /// The 128-bit digest of a value (the first half of its SHA-256).
-pub(crate) fn digest(s: &str) -> u128 {
+pub fn digest(s: &str) -> u128 {
     use sha2::{Digest, Sha256};
     let d = Sha256::digest(s.as_bytes());
     d.iter().take(16).fold(0u128, |acc, b| (acc << 8) | u128::from(*b))

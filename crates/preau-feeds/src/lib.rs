@@ -21,3 +21,7 @@ pub mod report;
 pub mod retention;
 pub mod scim;
 pub mod store;
+
+/// The 128-bit digest of a value (the first half of its SHA-256), for maps and sets that keep
+/// digests instead of values.
+pub use fixed_set::digest;

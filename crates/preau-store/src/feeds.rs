@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct StoreFeedTx {
     conn: Conn,
     territory: String,
-    groups: HashMap<(StructureId, &'static str, String), GroupId>,
+    /// The territory's current classes and groups by the digest of their key (structure, kind,
+    /// code): 32 bytes each, not the key's strings.
+    groups: HashMap<u128, GroupId>,
     /// The territory's current classes and groups are in `groups`.
     groups_loaded: bool,
     generation: Arc<AtomicU64>,
@@ -231,11 +233,12 @@ impl StoreFeedTx {
                     "teaching" => "teaching",
                     _ => continue,
                 };
-                self.groups.insert((parse(r, "structure_id")?, kind, text(r, "code")?), parse(r, "id")?);
+                let structure: StructureId = parse(r, "structure_id")?;
+                self.groups.insert(group_key(structure, kind, &text(r, "code")?), parse(r, "id")?);
             }
             self.groups_loaded = true;
         }
-        let key = (structure, kind, code.to_owned());
+        let key = group_key(structure, kind, code);
         if let Some(g) = self.groups.get(&key) {
             return Ok(*g);
         }
@@ -245,6 +248,11 @@ impl StoreFeedTx {
         self.groups.insert(key, id);
         Ok(id)
     }
+}
+
+/// The digest of a class or group's key.
+fn group_key(structure: StructureId, kind: &str, code: &str) -> u128 {
+    preau_feeds::digest(&format!("{structure}\u{1f}{kind}\u{1f}{code}"))
 }
 
 impl FeedTx for StoreFeedTx {
