@@ -315,11 +315,11 @@ impl<'o, T: FeedTx> Importer<'o, T> {
                 Some(false) if self.opts.contacts => "PersRelEleve (contacts)",
                 Some(false) => {
                     self.report.warn("contact sans autorité parentale, non conservé (configuration)".into());
-                    return Ok(());
+                    return self.tx.mark_left_out(&ext).await;
                 }
                 None => {
                     self.report.warn("responsable lié à aucun élève du flux, ignoré".into());
-                    return Ok(());
+                    return self.tx.mark_left_out(&ext).await;
                 }
             }
         } else {
@@ -335,7 +335,7 @@ impl<'o, T: FeedTx> Importer<'o, T> {
         let relative = category.starts_with("PersRelEleve");
         if !relative && profiles.is_empty() {
             self.report.reject(category, &file, &id, "aucune structure connue".into());
-            return Ok(());
+            return self.tx.mark_left_out(&ext).await;
         }
         // Parents get their profile from their children's schools when links are resolved;
         // contacts get none.

@@ -91,8 +91,12 @@ pub trait FeedTx: Send {
     async fn replace_links(&mut self, w: &PersonWrite<'_>) -> Result<()>;
     /// Records that a person is in this feed (may be written later, in a batch).
     async fn mark_seen(&mut self, external_id: &str) -> Result<()>;
-    /// Whether this import already gave the store a person of this identifier: on a first
-    /// import, any fed person of it; otherwise, one marked seen.
+    /// Records that a record of this identifier was read and left out (no school known, a
+    /// relative of no pupil): a later record of it is a duplicate (may be written later, in a
+    /// batch).
+    async fn mark_left_out(&mut self, external_id: &str) -> Result<()>;
+    /// Whether this import already gave the store a person of this identifier: one marked left
+    /// out; on a first import, any fed person of it; otherwise, one marked seen.
     async fn written_in_this_import(&mut self, external_id: &str, first_import: bool) -> Result<bool>;
     /// Writes whatever is batched.
     async fn flush(&mut self) -> Result<()>;

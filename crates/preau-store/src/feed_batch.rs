@@ -40,6 +40,7 @@ pub(crate) struct Batch {
     pub(crate) principals: Vec<Vec<Val>>,
     pub(crate) pending: Vec<Vec<Val>>,
     pub(crate) seen: Vec<Vec<Val>>,
+    pub(crate) left_out: Vec<Vec<Val>>,
 }
 
 /// Rows per flush of the batch.
@@ -128,6 +129,7 @@ impl Batch {
             && self.principals.is_empty()
             && self.pending.is_empty()
             && self.seen.is_empty()
+            && self.left_out.is_empty()
     }
 
     /// Rows waiting, to decide when to write them.
@@ -191,5 +193,6 @@ pub(crate) async fn write_batch(tx: &mut Tx, d: Dialect, b: Batch) -> Result<()>
     insert_many(tx, d, "INSERT INTO principal_teachers (group_id, person_id, fed) VALUES", "ON CONFLICT DO NOTHING", b.principals).await?;
     insert_many(tx, d, "INSERT INTO feed_pending (child_id, parent_ext, legal) VALUES", "", b.pending).await?;
     insert_many(tx, d, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
+    insert_many(tx, d, "INSERT INTO feed_left_out (ext) VALUES", "ON CONFLICT DO NOTHING", b.left_out).await?;
     Ok(())
 }

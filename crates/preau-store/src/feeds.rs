@@ -39,15 +39,18 @@ impl FeedStore for Store {
                 "CREATE TEMP TABLE feed_pending (child_id TEXT NOT NULL, parent_ext TEXT NOT NULL, legal BIGINT NOT NULL) ON COMMIT DROP",
                 "CREATE INDEX feed_pending_parent ON feed_pending (parent_ext)",
                 "CREATE TEMP TABLE feed_parents (id TEXT PRIMARY KEY) ON COMMIT DROP",
+                "CREATE TEMP TABLE feed_left_out (ext TEXT PRIMARY KEY) ON COMMIT DROP",
             ],
             Dialect::Sqlite => &[
                 "CREATE TEMP TABLE IF NOT EXISTS feed_seen (ext TEXT PRIMARY KEY)",
                 "CREATE TEMP TABLE IF NOT EXISTS feed_pending (child_id TEXT NOT NULL, parent_ext TEXT NOT NULL, legal BIGINT NOT NULL)",
                 "CREATE INDEX IF NOT EXISTS feed_pending_parent ON feed_pending (parent_ext)",
                 "CREATE TEMP TABLE IF NOT EXISTS feed_parents (id TEXT PRIMARY KEY)",
+                "CREATE TEMP TABLE IF NOT EXISTS feed_left_out (ext TEXT PRIMARY KEY)",
                 "DELETE FROM feed_seen",
                 "DELETE FROM feed_pending",
                 "DELETE FROM feed_parents",
+                "DELETE FROM feed_left_out",
             ],
         };
         for statement in ddl {
@@ -482,12 +485,17 @@ impl FeedTx for StoreFeedTx {
         StoreFeedTx::flush(self).await
     }
 
+    async fn mark_left_out(&mut self, external_id: &str) -> Result<()> {
+        self.batch.left_out.push(vec![Val::S(external_id.to_owned())]);
+        Ok(())
+    }
+
     async fn written_in_this_import(&mut self, external_id: &str, first_import: bool) -> Result<bool> {
         self.flush().await?;
         let sql = if first_import {
-            "SELECT 1 AS x FROM people WHERE territory_id = $1 AND external_id = $2"
+            "SELECT 1 AS x FROM people WHERE territory_id = $1 AND external_id = $2 UNION ALL SELECT 1 AS x FROM feed_left_out WHERE ext = $2"
         } else {
-            "SELECT 1 AS x FROM feed_seen WHERE $1 <> '' AND ext = $2"
+            "SELECT 1 AS x FROM feed_seen WHERE $1 <> '' AND ext = $2 UNION ALL SELECT 1 AS x FROM feed_left_out WHERE ext = $2"
         };
         let r = sqlx::query(sql).bind(self.territory.clone()).bind(external_id.to_owned()).fetch_optional(&mut **self.tx().await?).await.map_err(db_err)?;
         Ok(r.is_some())
