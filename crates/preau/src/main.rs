@@ -181,16 +181,12 @@ fn init_logs(json: bool) {
     if json { builder.json().init() } else { builder.init() }
 }
 
-/// The store of a one-off command (an import, an admin task).
-async fn open_store(c: &Config) -> anyhow::Result<Arc<Store>> {
-    let store = Store::connect(&c.database_url, c.db_connections).await.with_context(|| format!("cannot open the database {}", c.database_url))?;
-    store.migrate().await.context("migrations failed")?;
-    Ok(Arc::new(store))
-}
-
-/// The store of a server: on SQLite, with the hot write paths' own connection.
-async fn open_server_store(c: &Config) -> anyhow::Result<Arc<Store>> {
-    let store = Store::connect_with_writer(&c.database_url, c.db_connections).await.with_context(|| format!("cannot open the database {}", c.database_url))?;
+/// The store, migrated: a server's (`with_writer`) gets on SQLite the hot write paths' own
+/// connection; a one-off command (an import, an admin task) does without.
+async fn open_store(c: &Config, with_writer: bool) -> anyhow::Result<Arc<Store>> {
+    let store =
+        if with_writer { Store::connect_with_writer(&c.database_url, c.db_connections).await } else { Store::connect(&c.database_url, c.db_connections).await };
+    let store = store.with_context(|| format!("cannot open the database {}", c.database_url))?;
     store.migrate().await.context("migrations failed")?;
     Ok(Arc::new(store))
 }
@@ -371,7 +367,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{n} migration(s) appliquée(s).");
         }
         Command::Serve => {
-            let store = open_server_store(&c).await?;
+            let store = open_store(&c, true).await?;
             let s = state(&c, store, hasher(&c)?).await?;
             serve(&c, s, started).await?;
         }
@@ -392,12 +388,12 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Import { source: ImportSource::Aaf { dir, academie, dry_run, no_contacts } } => {
-            let store = open_store(&c).await?;
+            let store = open_store(&c, false).await?;
             let s = state(&c, store.clone(), hasher(&c)?).await?;
             import_aaf(&s, &dir, academie, dry_run, !no_contacts).await?;
         }
         Command::Import { source: ImportSource::Csv { file, structure, profile, mapping, dry_run } } => {
-            let store = open_store(&c).await?;
+            let store = open_store(&c, false).await?;
             let s = state(&c, store.clone(), hasher(&c)?).await?;
             let profile =
                 preau_feeds::csv_import::CsvProfile::parse(&profile).context("profil inconnu : eleves, parents, enseignants, personnels ou invites")?;
@@ -416,7 +412,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Import { source: ImportSource::Ldap { url, starttls, bind_dn, password, base, filter, structure, profile, mapping, dry_run } } => {
-            let store = open_store(&c).await?;
+            let store = open_store(&c, false).await?;
             let s = state(&c, store.clone(), hasher(&c)?).await?;
             let profile =
                 preau_feeds::csv_import::CsvProfile::parse(&profile).context("profil inconnu : eleves, parents, enseignants, personnels ou invites")?;
@@ -434,7 +430,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Demo { seed, .. } => {
-            let store = open_server_store(&c).await?;
+            let store = open_store(&c, true).await?;
             let h = hasher(&c)?;
             if store.is_empty().await? {
                 println!("Génération du territoire de démonstration (graine {seed})…");
@@ -464,7 +460,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn admin(c: &Config, task: AdminTask) -> anyhow::Result<()> {
-    let store = open_store(c).await?;
+    let store = open_store(c, false).await?;
     let s = state(c, store.clone(), hasher(c)?).await?;
     let system = Principal::system(s.config.territory);
     match task {
