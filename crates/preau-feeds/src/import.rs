@@ -129,20 +129,22 @@ impl<'o, T: FeedTx> Importer<'o, T> {
     fn new_login(&mut self, rec: &PersonRec) -> String {
         let base = base_login(&rec.given_name, &rec.family_name);
         let mut login = base.clone();
-        if self.logins.may_contain(digest(&login)) {
+        let mut d = digest(&login);
+        if self.logins.may_contain(d) {
             if self.suffixes.len() >= SUFFIX_HINTS {
                 self.suffixes.clear();
             }
-            let n = self.suffixes.entry(digest(&base)).or_insert(2);
+            let n = self.suffixes.entry(d).or_insert(2);
             loop {
                 login = format!("{base}{n}");
                 *n += 1;
-                if !self.logins.may_contain(digest(&login)) {
+                d = digest(&login);
+                if !self.logins.may_contain(d) {
                     break;
                 }
             }
         }
-        self.logins.insert(digest(&login));
+        self.logins.insert(d);
         login
     }
 
