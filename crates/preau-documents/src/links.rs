@@ -5,6 +5,7 @@
 //! make one. The link's token is kept as a digest by the web layer, its password as a hash;
 //! a link stops with its date, its revocation, or its file leaving (trash, deletion).
 
+use crate::access::Viewer;
 use crate::model::{Level, Node};
 use crate::{DocumentStore, Documents};
 use preau_core::{DocumentId, Error, PersonId, Principal, Profile, Result, StructureId};
@@ -47,7 +48,7 @@ impl<S: DocumentStore> Documents<S> {
     ) -> Result<Link> {
         let v = self.viewer(caller).await?;
         self.held(caller, &v, id, Level::Manage).await?;
-        if !self.may_make_links(caller).await? {
+        if !self.viewer_may_make_links(&v).await? {
             return Err(Error::Forbidden);
         }
         if !(1..=MAX_DAYS).contains(&days) {
@@ -70,11 +71,19 @@ impl<S: DocumentStore> Documents<S> {
     /// Whether the policy lets the caller make public links: in one of their structures, they
     /// have a profile that structure's rule (its own, or else the territory's) does not forbid.
     pub async fn may_make_links(&self, caller: &Principal) -> Result<bool> {
-        let v = self.viewer(caller).await?;
+        self.viewer_may_make_links(&self.viewer(caller).await?).await
+    }
+
+    /// [`Self::may_make_links`] for a viewer already read: each structure's rule read once.
+    async fn viewer_may_make_links(&self, v: &Viewer) -> Result<bool> {
         let territory = self.policy().no_public_links;
+        let mut rules: Vec<(StructureId, Option<Vec<Profile>>)> = vec![];
         for (structure, profile) in &v.standing.profiles {
-            let forbidden = self.store.link_policy(*structure).await?.unwrap_or_else(|| territory.clone());
-            if !forbidden.contains(profile) {
+            if !rules.iter().any(|(s, _)| s == structure) {
+                rules.push((*structure, self.store.link_policy(*structure).await?));
+            }
+            let own = rules.iter().find(|(s, _)| s == structure).and_then(|(_, r)| r.as_ref());
+            if !own.unwrap_or(&territory).contains(profile) {
                 return Ok(true);
             }
         }

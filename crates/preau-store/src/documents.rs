@@ -577,34 +577,13 @@ impl preau_documents::DocumentStore for Store {
     }
 
     async fn link_policy(&self, structure: StructureId) -> Result<Option<Vec<Profile>>> {
-        let r = sqlx::query("SELECT forbidden FROM doc_link_policies WHERE structure_id = $1")
-            .bind(structure.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
-        let Some(r) = r else { return Ok(None) };
-        let codes: Vec<String> = crate::rows::from_json(&crate::rows::text(&r, "forbidden")?)?;
-        Ok(Some(codes.iter().filter_map(|c| c.parse().ok()).collect()))
+        let codes: Option<Vec<String>> = self.structure_json("doc_link_policies", "forbidden", structure).await?;
+        Ok(codes.map(|codes| codes.iter().filter_map(|c| c.parse().ok()).collect()))
     }
 
     async fn set_link_policy(&self, structure: StructureId, forbidden: Option<&[Profile]>, audit: &preau_directory::AuditEntry) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        match forbidden {
-            Some(list) => {
-                let codes: Vec<&str> = list.iter().map(|p| p.code()).collect();
-                sqlx::query("INSERT INTO doc_link_policies (structure_id, forbidden) VALUES ($1, $2) ON CONFLICT (structure_id) DO UPDATE SET forbidden = excluded.forbidden")
-                    .bind(structure.to_string())
-                    .bind(crate::rows::to_json(&codes)?)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            }
-            None => {
-                sqlx::query("DELETE FROM doc_link_policies WHERE structure_id = $1").bind(structure.to_string()).execute(&mut *tx).await.map_err(db_err)?;
-            }
-        }
-        crate::directory::write_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(db_err)
+        let codes = forbidden.map(|list| list.iter().map(|p| p.code()).collect::<Vec<_>>());
+        self.put_structure_json("doc_link_policies", "forbidden", structure, codes.as_ref(), audit).await
     }
     async fn links_of(&self, node: DocumentId) -> Result<Vec<Link>> {
         links_of(self, node).await

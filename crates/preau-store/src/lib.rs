@@ -23,6 +23,7 @@ mod notifications;
 mod rows;
 mod scim;
 mod sso;
+mod structure_settings;
 mod timetable;
 
 use preau_core::{Error, Result};

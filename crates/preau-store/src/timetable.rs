@@ -3,7 +3,7 @@
 //! calendar feed digests.
 
 use crate::directory::write_audit;
-use crate::rows::{from_json, id_list, int, opt, opt_int, opt_parse, parse, text};
+use crate::rows::{id_list, int, opt, opt_int, opt_parse, parse, text};
 use crate::{Store, db_err};
 use chrono::NaiveDate;
 use preau_core::{CopyId, CourseId, EntryId, Error, GroupId, HomeworkId, PersonId, Result, StructureId};
@@ -231,7 +231,7 @@ impl TimetableStore for Store {
     }
 
     async fn set_slot_grid(&self, structure: StructureId, grid: &[preau_timetable::slots::Slot], audit: &AuditEntry) -> Result<()> {
-        self.put_structure_json("tt_slot_grids", "slots", structure, grid, audit).await
+        self.put_structure_json("tt_slot_grids", "slots", structure, Some(grid), audit).await
     }
 
     async fn local_calendar(&self, structure: StructureId) -> Result<Option<preau_timetable::calendar::LocalCalendar>> {
@@ -239,7 +239,7 @@ impl TimetableStore for Store {
     }
 
     async fn set_local_calendar(&self, structure: StructureId, calendar: &preau_timetable::calendar::LocalCalendar, audit: &AuditEntry) -> Result<()> {
-        self.put_structure_json("tt_calendars", "calendar", structure, calendar, audit).await
+        self.put_structure_json("tt_calendars", "calendar", structure, Some(calendar), audit).await
     }
 
     async fn import_source(&self, structure: StructureId) -> Result<Option<preau_timetable::source::ImportSource>> {
@@ -418,30 +418,5 @@ impl TimetableStore for Store {
 
     async fn return_copy(&self, id: CopyId, returned: &Returned) -> Result<()> {
         self.cahier_return_copy(id, returned).await
-    }
-}
-
-/// A structure's setting kept as one JSON value in a table of its own (the slot grid, its own
-/// calendar): `table` has `structure_id` as its key and `column` for the value.
-impl Store {
-    async fn structure_json<T: serde::de::DeserializeOwned>(&self, table: &str, column: &str, structure: StructureId) -> Result<Option<T>> {
-        let q = format!("SELECT {column} FROM {table} WHERE structure_id = $1");
-        let r = sqlx::query(AssertSqlSafe(q)).bind(structure.to_string()).fetch_optional(&self.pool).await.map_err(db_err)?;
-        r.map(|r| from_json(&text(&r, column)?)).transpose()
-    }
-
-    async fn put_structure_json<T: serde::Serialize + ?Sized>(
-        &self,
-        table: &str,
-        column: &str,
-        structure: StructureId,
-        value: &T,
-        audit: &AuditEntry,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let q = format!("INSERT INTO {table} (structure_id, {column}) VALUES ($1, $2) ON CONFLICT (structure_id) DO UPDATE SET {column} = excluded.{column}");
-        sqlx::query(AssertSqlSafe(q)).bind(structure.to_string()).bind(crate::rows::to_json(value)?).execute(&mut *tx).await.map_err(db_err)?;
-        write_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(db_err)
     }
 }

@@ -152,7 +152,7 @@ struct StructurePage {
     error: Option<String>,
     /// The structure's rule for public links: each profile and whether it is forbidden, and
     /// whether the rule is the structure's own (else the territory's).
-    link_policy: Option<(Vec<(Profile, bool)>, bool)>,
+    link_policy: (Vec<(Profile, bool)>, bool),
 }
 
 #[derive(Deserialize, Default)]
@@ -199,11 +199,9 @@ async fn structure_page(state: &AppState, a: &Authed, id: StructureId, q: Struct
         roles.push((label, r.role.code(), r.id));
     }
     let error = error.or_else(|| (!q.error.is_empty()).then(|| a.lang.t(&q.error)));
-    let link_policy = match state.documents.link_policy(p, id).await {
-        Ok((forbidden, own)) => Some((Profile::ALL.iter().map(|pr| (*pr, forbidden.contains(pr))).collect(), own)),
-        Err(Error::Forbidden) => None,
-        Err(e) => return Err(a.fail(e)),
-    };
+    // Those who reach this page administer the structure's groups, as the rule asks.
+    let (forbidden, own) = state.documents.link_policy(p, id).await.map_err(|e| a.fail(e))?;
+    let link_policy = (Profile::ALL.iter().map(|pr| (*pr, forbidden.contains(pr))).collect(), own);
     Ok(render(&StructurePage {
         link_policy,
         tr: Tr(a.lang),
