@@ -36,10 +36,15 @@ impl<S: TimetableStore> Timetable<S> {
         self.communication.notify_batch(&notices, &*self.communication.live).await
     }
 
-    /// Takes back the notices of homework not published yet (the caller checked it is not).
-    pub(crate) async fn withdraw_homework(&self, id: HomeworkId) {
+    /// Takes back the notices of homework not published yet at `now` (`publish_at` later);
+    /// published homework keeps them. Whether they were taken back.
+    pub(crate) async fn withdraw_unpublished(&self, id: HomeworkId, publish_at: i64, now: i64) -> bool {
+        if publish_at <= now {
+            return false;
+        }
         if let Err(e) = self.communication.withdraw(&format!("#hw-{id}")).await {
             tracing::warn!(homework = %id, error = %e, "the notices of withdrawn homework were not taken back");
         }
+        true
     }
 }

@@ -210,8 +210,7 @@ impl<S: TimetableStore> Timetable<S> {
         self.store.put_homework(&h).await?;
         self.due.forget_groups(&h.groups);
         // Not published yet: its notices go out again as it now is.
-        if was_published_at > h.updated {
-            self.withdraw_homework(h.id).await;
+        if self.withdraw_unpublished(h.id, was_published_at, h.updated).await {
             self.tell_homework(&h).await;
         }
         Ok(h)
@@ -225,9 +224,7 @@ impl<S: TimetableStore> Timetable<S> {
         }
         self.store.delete_homework(id).await?;
         self.due.forget_groups(&h.groups);
-        if h.publish_at > self.clock.now() {
-            self.withdraw_homework(h.id).await;
-        }
+        self.withdraw_unpublished(h.id, h.publish_at, self.clock.now()).await;
         Ok(())
     }
 

@@ -211,8 +211,17 @@ async fn an_archived_class_keeps_its_cahier_read_only() {
     let (maths, teacher) = maths(&s).await;
     assert_eq!(s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(json!({"content": "Cours"}))).await.status, StatusCode::OK);
     let class = s.class("4B").await;
+    let (_, head) = s.browser("Paul", "Girard").await;
+    let claire = s.who("Claire", "Martin").await;
+    let visas = format!("/api/v1/classes/{class}/visas");
+    // A visa of the week before (it does not cover the lesson written above).
+    let body = json!({"teacher": claire.id, "until": "2026-09-14", "note": "Vu"});
+    assert_eq!(s.app.json(&head, "POST", &visas, Some(body)).await.status, StatusCode::CREATED);
     s.app.state.directory.close_school_year(&s.app.system, "2026-2027").await.expect("close the year");
     assert!(s.app.state.store.group(class.parse().expect("id")).await.expect("4B").archived_year.is_some());
+    // Its visas stay as they were: the head cannot withdraw one any more.
+    let r = s.app.json(&head, "DELETE", &format!("{visas}?teacher={}&until=2026-09-14", claire.id), None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let r = s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(json!({"content": "Changé"}))).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let r = s.app.json(&teacher, "GET", &format!("/api/v1/classes/{class}/cahier?from=2026-09-14&to=2026-09-27"), None).await;
