@@ -48,8 +48,35 @@ pub(crate) const BATCH_PEOPLE: usize = 500;
 /// Bound parameters per statement (SQLite allows 32,766, PostgreSQL 65,535).
 pub(crate) const MAX_PARAMS: usize = 30_000;
 
-/// Identifiers looked up per statement by the batched look-ups.
-pub(crate) const LOOKUP_CHUNK: usize = 500;
+/// Identifiers looked up per statement by the batched look-ups (a power of two, see [`padded`]).
+pub(crate) const LOOKUP_CHUNK: usize = 512;
+
+/// Rows per multi-row insert at most (a power of two, see [`chunk_sizes`]).
+const MAX_ROWS: usize = 256;
+
+/// How many rows each statement of a multi-row insert of `n` rows takes: as many of `max` as
+/// fit, then the powers of two the rest is made of. Each connection keeps every statement it
+/// prepared, up to a hundred: with one statement text per row count, a long import keeps
+/// large statements of every size it met, and its memory grows with the feed. Cut this way,
+/// a feed of any size prepares the same dozen statements per table.
+pub(crate) fn chunk_sizes(n: usize, max: usize) -> impl Iterator<Item = usize> {
+    let max = power_of_two_at_most(max);
+    let rest = n % max;
+    std::iter::repeat_n(max, n / max).chain((0..usize::BITS).rev().map(|bit| 1usize << bit).filter(move |size| rest & size != 0))
+}
+
+/// The largest power of two not above `n` (1 for 0).
+fn power_of_two_at_most(n: usize) -> usize {
+    if n <= 1 { 1 } else { 1 << (usize::BITS - 1 - n.leading_zeros()) }
+}
+
+/// The identifiers of an `IN (…)` list padded to the next power of two by repeating the last
+/// one, which changes no answer: a feed of any size then prepares one look-up statement per
+/// power of two (see [`chunk_sizes`] for why that matters). `ids` must not be empty.
+pub(crate) fn padded(ids: &[String]) -> impl Iterator<Item = &String> {
+    let pad = ids.len().next_power_of_two() - ids.len();
+    ids.iter().chain(std::iter::repeat_n(&ids[ids.len() - 1], pad))
+}
 
 /// The `n`-th bound parameter: anonymous on SQLite (see [`insert_many`]), numbered on PostgreSQL.
 /// Statements built with it use it for every parameter, in binding order.
@@ -70,10 +97,10 @@ pub(crate) fn in_list(dialect: Dialect, first: usize, count: usize) -> String {
 /// statement quadratic.
 pub(crate) async fn insert_many(tx: &mut Transaction<'static, Any>, dialect: Dialect, head: &str, tail: &str, rows: Vec<Vec<Val>>) -> Result<()> {
     let Some(width) = rows.first().map(Vec::len) else { return Ok(()) };
-    let per = (MAX_PARAMS / width.max(1)).max(1);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
+    let per = (MAX_PARAMS / width.max(1)).clamp(1, MAX_ROWS);
+    let mut rows = rows.into_iter();
+    for size in chunk_sizes(rows.len(), per) {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(size).collect();
         let mut sql = String::with_capacity(head.len() + chunk.len() * width * 5);
         match dialect {
             // A failed row fails the statement without undoing the rows before it, which the
@@ -152,19 +179,17 @@ pub(crate) async fn clear_links(tx: &mut Tx, dialect: Dialect, people: &[String]
     for chunk in people.chunks(LOOKUP_CHUNK) {
         // Their parents' profiles are recomputed at the end: a parent whose child left a school
         // must not keep the parent profile there.
-        let sql = format!(
-            "INSERT INTO feed_parents (id) SELECT parent_id FROM parent_links WHERE fed = 1 AND child_id IN ({}) ON CONFLICT DO NOTHING",
-            in_list(dialect, 1, chunk.len())
-        );
+        let list = in_list(dialect, 1, chunk.len().next_power_of_two());
+        let sql = format!("INSERT INTO feed_parents (id) SELECT parent_id FROM parent_links WHERE fed = 1 AND child_id IN ({list}) ON CONFLICT DO NOTHING");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
+        for id in padded(chunk) {
             q = q.bind(id.clone());
         }
         q.execute(&mut **tx).await.map_err(db_err)?;
         for head in DELETES {
-            let sql = format!("{head} ({})", in_list(dialect, 1, chunk.len()));
+            let sql = format!("{head} ({list})");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
+            for id in padded(chunk) {
                 q = q.bind(id.clone());
             }
             q.execute(&mut **tx).await.map_err(db_err)?;
@@ -195,4 +220,31 @@ pub(crate) async fn write_batch(tx: &mut Tx, d: Dialect, b: Batch) -> Result<()>
     insert_many(tx, d, "INSERT INTO feed_seen (ext) VALUES", "ON CONFLICT DO NOTHING", b.seen).await?;
     insert_many(tx, d, "INSERT INTO feed_left_out (ext) VALUES", "ON CONFLICT DO NOTHING", b.left_out).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_cut_into_full_chunks_then_the_powers_of_two_of_the_rest() {
+        assert_eq!(chunk_sizes(500, 256).collect::<Vec<_>>(), [256, 128, 64, 32, 16, 4]);
+        assert_eq!(chunk_sizes(1_000, 300).collect::<Vec<_>>(), [256, 256, 256, 128, 64, 32, 8]);
+        assert_eq!(chunk_sizes(3, 1).collect::<Vec<_>>(), [1, 1, 1]);
+        assert_eq!(chunk_sizes(0, 256).count(), 0);
+        for n in 0..2_000 {
+            let sizes: Vec<usize> = chunk_sizes(n, 256).collect();
+            assert_eq!(sizes.iter().sum::<usize>(), n);
+            assert!(sizes.iter().all(|s| s.is_power_of_two() && *s <= 256));
+        }
+    }
+
+    #[test]
+    fn a_look_up_list_is_padded_with_its_last_identifier() {
+        let ids: Vec<String> = ["a", "b", "c", "d", "e"].map(String::from).into();
+        let list: Vec<&str> = padded(&ids).map(String::as_str).collect();
+        assert_eq!(list, ["a", "b", "c", "d", "e", "e", "e", "e"]);
+        assert_eq!(padded(&ids[..4]).count(), 4);
+        assert_eq!(padded(&ids[..1]).count(), 1);
+    }
 }
