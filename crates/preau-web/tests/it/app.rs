@@ -11,7 +11,7 @@ use preau_identity::{IdentityStore, PasswordHasher};
 use preau_store::Store;
 use preau_web::AppState;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -70,6 +70,31 @@ impl Resp {
 
     pub fn content_type(&self) -> String {
         self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+    }
+}
+
+/// A directory of files a test writes (feeds, archives), removed when the test is done.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// A new empty directory in the system's temporary directory, named from `prefix`.
+    pub fn new(prefix: &str) -> ScratchDir {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}", unique()));
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        ScratchDir(dir)
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -7,7 +7,7 @@ use preau_directory::DirectoryStore;
 use preau_feeds::aaf::generate::entry;
 use preau_feeds::import::{Options, import_aaf};
 use preau_feeds::report::{Outcome, Report};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn v(s: &str) -> Vec<String> {
     vec![s.to_owned()]
@@ -75,9 +75,8 @@ fn teacher(id: &str, given: &str, family: &str, fonctions: &[&str], classes_subj
 }
 
 /// A small académie: two collèges, four pupils, their relatives, two teachers.
-pub fn base_feed() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("preau-aaf-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).expect("dir");
+pub fn base_feed() -> ScratchDir {
+    let dir = ScratchDir::new("preau-aaf");
     file(&dir, "EtabEducNat", 0, &[school("100", "0290009C", "COLLEGE JULES VERNE"), school("200", "0750654D", "COLLEGE SIMONE VEIL")]);
     file(
         &dir,
@@ -443,8 +442,7 @@ async fn iso_8859_15_feeds_keep_their_accents() {
 #[tokio::test]
 async fn a_first_degree_feed_uses_its_own_attribute_set() {
     let app = TestApp::new().await;
-    let dir = std::env::temp_dir().join(format!("preau-aaf1d-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = ScratchDir::new("preau-aaf1d");
     file(
         &dir,
         "EtabEducNat",
@@ -541,8 +539,7 @@ async fn two_academies_with_the_same_identifiers_make_different_people() {
     let app = TestApp::new().await;
     let dir = base_feed();
     run(&app, &dir, false).await.expect("rennes");
-    let other = std::env::temp_dir().join(format!("preau-aaf-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&other).expect("dir");
+    let other = ScratchDir::new("preau-aaf");
     file(&other, "EtabEducNat", 0, &[school("100", "0350001L", "LYCEE DE NANTES")]);
     file(&other, "Eleve", 0, &[pupil("1", "Jade", "Morel", "100", "2NDE1", &[])]);
     let o = Options::new("NANTES");
@@ -678,8 +675,7 @@ fn delete(category: &str, id: &str) -> String {
 async fn a_delta_moves_a_pupil_detaches_another_and_leaves_the_rest_alone() {
     let app = TestApp::new().await;
     run(&app, &base_feed(), false).await.expect("full");
-    let delta = std::env::temp_dir().join(format!("preau-delta-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&delta).expect("dir");
+    let delta = ScratchDir::new("preau-delta");
     delta_file(
         &delta,
         "Eleve",
@@ -714,8 +710,7 @@ async fn a_parent_loses_the_parent_profile_in_a_school_their_child_left_by_a_del
     let anne = app.state.store.person_by_login(t, "anne.lefevre").await.expect("anne");
     let marc = app.state.store.person_by_login(t, "marc.lefevre").await.expect("marc");
     assert_eq!(schools(app.state.store.memberships(anne.id).await.expect("m")).len(), 2);
-    let delta = std::env::temp_dir().join(format!("preau-delta-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&delta).expect("dir");
+    let delta = ScratchDir::new("preau-delta");
     // Zoé (Anne's and Marc's daughter) leaves the Jules Verne school.
     delta_file(&delta, "Eleve", &delete("Eleve", "1"));
     run(&app, &delta, false).await.expect("delta");
@@ -847,8 +842,7 @@ async fn a_pupil_removed_by_a_delta_stays_in_the_history_of_an_archived_class() 
     let jv = app.state.store.structure_by_uai(t, "0290009C").await.expect("school");
     let old_4c = app.state.store.groups_in(jv.id).await.expect("g").into_iter().find(|g| g.code == "4C").expect("4C");
     app.state.directory.close_school_year(&app.system, "2025-2026").await.expect("close");
-    let delta = std::env::temp_dir().join(format!("preau-delta-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&delta).expect("dir");
+    let delta = ScratchDir::new("preau-delta");
     delta_file(&delta, "Eleve", &delete("Eleve", "4"));
     let r = run(&app, &delta, false).await.expect("delta");
     assert_eq!(r.get("Eleve", Outcome::Detached), 1);
