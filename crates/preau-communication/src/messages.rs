@@ -195,12 +195,22 @@ pub struct SendingOptions {
     pub acknowledge: bool,
 }
 
-/// A stored message's deliveries to write: to whom, how addressed, seen from when.
-#[derive(Debug, Clone, Copy)]
-pub struct Fanout<'a> {
+/// A stored message's deliveries to write: to whom, how addressed, seen from when. Each
+/// delivery row also keeps the message's notification for its recipient (how they are told):
+/// one row per recipient, not two.
+#[derive(Debug, Clone)]
+pub struct Fanout {
     pub message: MessageId,
     pub at: i64,
-    pub recipients: &'a [(PersonId, Copy)],
+    pub recipients: Vec<Recipient>,
+}
+
+/// One recipient of a [`Fanout`].
+#[derive(Debug, Clone, Copy)]
+pub struct Recipient {
+    pub person: PersonId,
+    pub copy: Copy,
+    pub notice: crate::notifications::Notice,
 }
 
 /// What a recall did.

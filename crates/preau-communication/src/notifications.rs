@@ -10,7 +10,7 @@
 //!
 //! E-mails say who wrote and about what, with a link, never the content itself.
 
-use crate::messages::Fanout;
+use crate::messages::{Fanout, Recipient};
 use crate::outbox::Publication;
 use crate::{Communication, CommunicationStore};
 use preau_core::local_time::{next_paris_minute, paris_clock};
@@ -162,6 +162,49 @@ pub struct Notification {
     pub read: bool,
 }
 
+impl Notification {
+    /// A message's notification for one recipient, as their delivery row keeps it.
+    pub fn of_message(id: preau_core::MessageId, person: PersonId, acknowledge: bool, at: i64, sender_name: &str, subject: &str, read: bool) -> Notification {
+        Notification {
+            id: id.to_string(),
+            person,
+            kind: if acknowledge { Kind::Acknowledgement } else { Kind::Message },
+            at,
+            title: message_title(sender_name, subject),
+            link: message_link(id),
+            read,
+        }
+    }
+}
+
+/// The title of a message's notification: "Claire Martin : Sortie au musée".
+pub fn message_title(sender_name: &str, subject: &str) -> String {
+    format!("{sender_name} : {subject}")
+}
+
+/// Where a message's notification leads.
+pub fn message_link(id: preau_core::MessageId) -> String {
+    format!("/messages/{id}")
+}
+
+/// How one person is told of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    /// Nothing left to push live: pushed already, not wanted live, or pushed no more (due
+    /// during quiet hours: the feed has it).
+    pub handled: bool,
+    pub email: Email,
+    /// For `Email::Now`: the next allowed moment.
+    pub mail_due: Option<i64>,
+}
+
+impl Notice {
+    /// Whether no digest is to take it (not digested by choice counts as done).
+    pub fn digested(&self) -> bool {
+        !matches!(self.email, Email::Daily | Email::Weekly)
+    }
+}
+
 /// One row to write: the event for a person, how it goes out, and when its e-mail is due.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -229,35 +272,43 @@ impl<S: CommunicationStore> Communication<S> {
                 prefs.insert(kind, self.store.preferences_for(&people, kind).await?);
             }
         }
-        let (mut rows, mut handled, mut pushes) = (vec![], vec![], vec![]);
+        let (mut rows, mut handled, mut pushes, mut messages) = (vec![], vec![], vec![], vec![]);
         for p in publications {
             let mut now_live = vec![];
+            let mut notices = Vec::with_capacity(p.people.len());
             for person in &p.people {
                 let pref = prefs.get(&p.kind).and_then(|m| m.get(person)).copied().unwrap_or(Preference::default_for(p.kind));
                 let qh = quiet.get(person).copied().unwrap_or(QuietHours::DEFAULT);
-                let notification = Notification {
-                    id: preau_core::MessageId::new().to_string(),
-                    person: *person,
-                    kind: p.kind,
-                    at: p.at,
-                    title: p.title.clone(),
-                    link: p.link.clone(),
-                    read: false,
-                };
                 if pref.live && p.at <= now && !qh.is_quiet(now) {
                     now_live.push(*person);
                 }
-                handled.push(!pref.live || p.at <= now);
                 let mail_due = (pref.email == Email::Now).then(|| qh.next_allowed(p.at.max(now)));
-                rows.push(Outgoing { notification, live: pref.live, email: pref.email, mail_due });
+                notices.push((pref.live, Notice { handled: !pref.live || p.at <= now, email: pref.email, mail_due }));
             }
-            if let Some(last) = rows.last() {
-                pushes.push((now_live, last.notification.clone()));
+            let Some(first) = p.people.first() else { continue };
+            let event =
+                |id: String, person: PersonId| Notification { id, person, kind: p.kind, at: p.at, title: p.title.clone(), link: p.link.clone(), read: false };
+            match &p.message {
+                // A message's notifications are kept in its deliveries (`people` lists its
+                // recipients in the same order).
+                Some((id, list)) => {
+                    let recipients = list.iter().zip(&notices).map(|((person, copy), (_, notice))| Recipient { person: *person, copy: *copy, notice: *notice });
+                    messages.push(Fanout { message: *id, at: p.at, recipients: recipients.collect() });
+                    pushes.push((now_live, event(id.to_string(), *first)));
+                }
+                None => {
+                    for (person, (live, notice)) in p.people.iter().zip(notices) {
+                        let notification = event(preau_core::MessageId::new().to_string(), *person);
+                        rows.push(Outgoing { notification, live, email: notice.email, mail_due: notice.mail_due });
+                        handled.push(notice.handled);
+                    }
+                    if let Some(last) = rows.last() {
+                        pushes.push((now_live, last.notification.clone()));
+                    }
+                }
             }
         }
         // The inboxes first, then the open pages (which may reload them), then the feeds.
-        let messages: Vec<Fanout<'_>> =
-            publications.iter().filter_map(|p| p.message.as_ref().map(|(id, list)| Fanout { message: *id, at: p.at, recipients: list })).collect();
         self.store.deliver(&messages).await?;
         for (people, n) in pushes {
             live.push_all(&people, &n);
@@ -285,7 +336,7 @@ impl<S: CommunicationStore> Communication<S> {
                 pushed += 1;
             }
         }
-        self.store.mark_pushed(&due.iter().map(|n| n.id.clone()).collect::<Vec<_>>()).await?;
+        self.store.mark_pushed(&due).await?;
         Ok(pushed)
     }
 
@@ -367,7 +418,7 @@ impl<S: CommunicationStore> Communication<S> {
                 }
                 let subject = format!("Préau : votre résumé {label} ({} nouveautés)", m.notifications.len());
                 mailer.send(preau_identity::mail::Mail { to: m.address.clone(), subject, body: mail_body(&m.notifications, base_url) }).await?;
-                self.store.digested(&m.notifications.iter().map(|n| n.id.clone()).collect::<Vec<_>>()).await?;
+                self.store.digested(&m.notifications).await?;
                 sent += 1;
             }
         }

@@ -48,8 +48,8 @@ impl Publication {
             message: Some((m.id, recipients)),
             kind: if m.acknowledge { Kind::Acknowledgement } else { Kind::Message },
             at: m.deliver_at.unwrap_or(m.created_at),
-            title: format!("{} : {}", m.sender_name, m.subject),
-            link: format!("/messages/{}", m.id),
+            title: crate::notifications::message_title(&m.sender_name, &m.subject),
+            link: crate::notifications::message_link(m.id),
         }
     }
 }

@@ -64,9 +64,10 @@ pub trait CommunicationStore: DirectoryStore {
     /// Replaces a person's preferences and quiet hours (`None`: they set none).
     async fn set_preferences(&self, person: PersonId, preferences: &[Preference], quiet: Option<QuietHours>) -> Result<()>;
     async fn set_structure_quiet_hours(&self, structure: StructureId, quiet: Option<QuietHours>) -> Result<()>;
-    /// Writes the deliveries of messages (id, when they see it, recipients), leaving those
-    /// already written as they are.
-    async fn deliver(&self, messages: &[Fanout<'_>]) -> Result<()>;
+    /// Writes the deliveries of messages (id, when they see it, recipients, how each is told
+    /// of it: the message's notification lives in its delivery), leaving those already written
+    /// as they are.
+    async fn deliver(&self, messages: &[Fanout]) -> Result<()>;
     /// Writes notifications; `handled` says which have nothing left to push live (pushed now,
     /// not live, or due now during quiet hours: the feed has them). In the same transaction,
     /// the messages `delivered` are marked done.
@@ -76,7 +77,8 @@ pub trait CommunicationStore: DirectoryStore {
     async fn unnotified_messages(&self) -> Result<Vec<(Message, Vec<(PersonId, Copy)>)>>;
     /// Live notifications due by `now` not pushed yet.
     async fn unpushed(&self, now: i64) -> Result<Vec<Notification>>;
-    async fn mark_pushed(&self, ids: &[String]) -> Result<()>;
+    async fn mark_pushed(&self, notifications: &[Notification]) -> Result<()>;
+    /// The caller's feed, newest first: their notifications and those their deliveries keep.
     async fn feed(&self, person: PersonId, now: i64, limit: i64) -> Result<Vec<Notification>>;
     async fn mark_feed_read(&self, person: PersonId, now: i64) -> Result<()>;
     /// Deletes the notifications whose link ends with `link_suffix` that are not shown yet
@@ -89,7 +91,7 @@ pub trait CommunicationStore: DirectoryStore {
     /// What a digest of this frequency holds, per person with an address: not digested yet,
     /// happened before `until`.
     async fn digest_mails(&self, email: Email, until: i64) -> Result<Vec<PendingMail>>;
-    async fn digested(&self, ids: &[String]) -> Result<()>;
+    async fn digested(&self, notifications: &[Notification]) -> Result<()>;
 
     /// Writes a news item (new or changed).
     async fn save_news(&self, n: &News) -> Result<()>;

@@ -299,7 +299,7 @@ impl preau_communication::CommunicationStore for Store {
     async fn set_structure_quiet_hours(&self, structure: StructureId, quiet: Option<QuietHours>) -> Result<()> {
         crate::notifications::set_structure_quiet_hours(self, structure, quiet).await
     }
-    async fn deliver(&self, messages: &[Fanout<'_>]) -> Result<()> {
+    async fn deliver(&self, messages: &[Fanout]) -> Result<()> {
         crate::messages::deliver(self, messages).await
     }
     async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()> {
@@ -323,8 +323,8 @@ impl preau_communication::CommunicationStore for Store {
     async fn unpushed(&self, now: i64) -> Result<Vec<Notification>> {
         crate::notifications::unpushed(self, now).await
     }
-    async fn mark_pushed(&self, ids: &[String]) -> Result<()> {
-        crate::notifications::mark_pushed(self, ids).await
+    async fn mark_pushed(&self, notifications: &[Notification]) -> Result<()> {
+        crate::notifications::mark_pushed(self, notifications).await
     }
     async fn feed(&self, person: PersonId, now: i64, limit: i64) -> Result<Vec<Notification>> {
         crate::notifications::feed(self, person, now, limit).await
@@ -345,8 +345,8 @@ impl preau_communication::CommunicationStore for Store {
     async fn digest_mails(&self, email: Email, until: i64) -> Result<Vec<PendingMail>> {
         crate::notifications::digest_mails(self, email, until).await
     }
-    async fn digested(&self, ids: &[String]) -> Result<()> {
-        crate::notifications::digested(self, ids).await
+    async fn digested(&self, notifications: &[Notification]) -> Result<()> {
+        crate::notifications::digested(self, notifications).await
     }
     async fn save_news(&self, n: &News) -> Result<()> {
         crate::news::save(self, n).await

@@ -78,21 +78,34 @@ fn recipients_json(list: &[(PersonId, Copy)]) -> Result<String> {
 }
 
 /// Writes the deliveries of messages, one statement each (the recipients travel as one JSON
-/// parameter); those already written are left as they are.
-pub(crate) async fn deliver(s: &Store, messages: &[Fanout<'_>]) -> Result<()> {
+/// parameter), each with the message's notification for its recipient; those already written
+/// are left as they are.
+pub(crate) async fn deliver(s: &Store, messages: &[Fanout]) -> Result<()> {
     let d = s.dialect;
     let sql = format!(
-        "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) SELECT {}, $1, {}, $2, 'inbox' FROM {} WHERE true ON CONFLICT DO NOTHING",
+        "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder, pushed, email, mail_due, digested) SELECT {}, $1, {}, $2, 'inbox', {}, {}, {}, {} FROM {} WHERE true ON CONFLICT DO NOTHING",
         d.json_at(0, false),
         d.json_at(1, false),
+        d.json_at(2, true),
+        d.json_at(3, false),
+        d.json_at(4, true),
+        d.json_at(5, true),
         d.json_rows(3)
     );
     let mut tx = s.begin_background_write().await?;
     for f in messages {
+        let rows: Vec<serde_json::Value> = f
+            .recipients
+            .iter()
+            .map(|r| {
+                let n = r.notice;
+                serde_json::json!([r.person.to_string(), r.copy.code(), i64::from(n.handled), n.email.code(), n.mail_due, i64::from(n.digested())])
+            })
+            .collect();
         sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(f.message.to_string())
             .bind(f.at)
-            .bind(recipients_json(f.recipients)?)
+            .bind(serde_json::Value::Array(rows).to_string())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -266,19 +279,16 @@ pub(crate) async fn move_sent(s: &Store, id: MessageId, to: Option<Folder>) -> R
 
 pub(crate) async fn recall(s: &Store, id: MessageId, at: i64) -> Result<(u64, u64)> {
     let mut tx = s.begin_write().await?;
-    let sql = format!(
-        "SELECT COUNT(read_at) AS n, {} AS unread FROM message_deliveries WHERE message_id = $1",
-        s.dialect.json_agg("CASE WHEN read_at IS NULL THEN person_id END")
-    );
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_one(&mut *tx).await.map_err(db_err)?;
+    let r = sqlx::query("SELECT COUNT(read_at) AS n FROM message_deliveries WHERE message_id = $1")
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
     let read = int(&r, "n")?;
-    let unread: Vec<Option<String>> = from_json(&opt(&r, "unread")?.unwrap_or_else(|| "[]".into()))?;
-    let unread: Vec<String> = unread.into_iter().flatten().collect();
+    // Those who lose it lose its notification with it (their delivery kept it), and the
+    // e-mail still waiting for them.
     let taken =
         sqlx::query("DELETE FROM message_deliveries WHERE message_id = $1 AND read_at IS NULL").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
-    // Those who lose it lose its notification too, and the e-mail still waiting for them.
-    let sql = format!("DELETE FROM notifications WHERE person_id IN ({}) AND link = $2", s.dialect.json_strings(1));
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_json(&unread)?).bind(format!("/messages/{id}")).execute(&mut *tx).await.map_err(db_err)?;
     sqlx::query("UPDATE messages SET recalled_at = $2, recipients = $3 WHERE id = $1")
         .bind(id.to_string())
         .bind(at)

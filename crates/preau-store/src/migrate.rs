@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (33, "import_sources", include_str!("../migrations/0033_import_sources.sql")),
     (34, "local_calendars", include_str!("../migrations/0034_local_calendars.sql")),
     (35, "link_policies", include_str!("../migrations/0035_link_policies.sql")),
+    (36, "notifications_in_deliveries", include_str!("../migrations/0036_notifications_in_deliveries.sql")),
 ];
 
 /// The migrations that only one dialect runs.

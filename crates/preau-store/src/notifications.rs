@@ -22,6 +22,22 @@ fn notification(r: &AnyRow) -> Result<Notification> {
     })
 }
 
+/// The columns of a message's notification kept in its delivery row (`d`, joined with the
+/// message `m`), under the names [`delivered_notification`] reads.
+const DELIVERED: &str = "d.message_id, d.person_id, d.delivered_at, d.feed_read_at, m.sender_name, m.subject, m.acknowledge";
+
+fn delivered_notification(r: &AnyRow) -> Result<Notification> {
+    Ok(Notification::of_message(
+        parse(r, "message_id")?,
+        parse(r, "person_id")?,
+        int(r, "acknowledge")? != 0,
+        int(r, "delivered_at")?,
+        &text(r, "sender_name")?,
+        &text(r, "subject")?,
+        opt_int(r, "feed_read_at")?.is_some(),
+    ))
+}
+
 fn quiet(r: &AnyRow) -> Result<QuietHours> {
     Ok(QuietHours { start: int(r, "start_minute")? as u32, end: int(r, "end_minute")? as u32, days_off: int(r, "days_off")? as u8 })
 }
@@ -164,18 +180,47 @@ pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool], deliv
 pub(crate) async fn unpushed(s: &Store, now: i64) -> Result<Vec<Notification>> {
     let rs =
         sqlx::query("SELECT * FROM notifications WHERE pushed = 0 AND at <= $1 ORDER BY at LIMIT 10000").bind(now).fetch_all(&s.pool).await.map_err(db_err)?;
-    rs.iter().map(notification).collect()
+    let mut out: Vec<Notification> = rs.iter().map(notification).collect::<Result<_>>()?;
+    let sql = format!(
+        "SELECT {DELIVERED} FROM message_deliveries d JOIN messages m ON m.id = d.message_id WHERE d.pushed = 0 AND d.delivered_at <= $1 ORDER BY d.delivered_at LIMIT 10000"
+    );
+    let rs = sqlx::query(AssertSqlSafe(sql)).bind(now).fetch_all(&s.pool).await.map_err(db_err)?;
+    for r in &rs {
+        out.push(delivered_notification(r)?);
+    }
+    out.sort_by_key(|n| n.at);
+    Ok(out)
 }
 
-pub(crate) async fn mark_pushed(s: &Store, ids: &[String]) -> Result<()> {
-    mark(s, "pushed", ids).await
+pub(crate) async fn mark_pushed(s: &Store, notifications: &[Notification]) -> Result<()> {
+    mark(s, "pushed", notifications).await
 }
 
-/// Sets a flag (`pushed`, `digested`) on notifications, the ids as one JSON parameter.
-async fn mark(s: &Store, flag: &'static str, ids: &[String]) -> Result<()> {
-    let sql = format!("UPDATE notifications SET {flag} = 1 WHERE id IN ({})", s.dialect.json_strings(1));
-    sqlx::query(AssertSqlSafe(sql)).bind(ids_json(ids)?).execute(&s.pool).await.map_err(db_err)?;
-    Ok(())
+/// Sets a flag (`pushed`, `digested`) on notifications, wherever they are kept: by id in the
+/// feed's table, by message and person in deliveries. The keys travel as one JSON parameter.
+async fn mark(s: &Store, flag: &'static str, notifications: &[Notification]) -> Result<()> {
+    if notifications.is_empty() {
+        return Ok(());
+    }
+    let d = s.dialect;
+    let ids: Vec<String> = notifications.iter().map(|n| n.id.clone()).collect();
+    let pairs: Vec<[String; 2]> = notifications.iter().map(|n| [n.id.clone(), n.person.to_string()]).collect();
+    let mut tx = s.begin_write().await?;
+    let sql = format!("UPDATE notifications SET {flag} = 1 WHERE id IN ({})", d.json_strings(1));
+    sqlx::query(AssertSqlSafe(sql)).bind(ids_json(&ids)?).execute(&mut *tx).await.map_err(db_err)?;
+    let sql = format!(
+        "UPDATE message_deliveries SET {flag} = 1 WHERE (message_id, person_id) IN (SELECT {}, {} FROM {})",
+        d.json_at(0, false),
+        d.json_at(1, false),
+        d.json_rows(1)
+    );
+    sqlx::query(AssertSqlSafe(sql)).bind(serde_json::to_string(&pairs).map_err(|e| Error::Internal(e.to_string()))?).execute(&mut *tx).await.map_err(db_err)?;
+    tx.commit().await.map_err(db_err)
+}
+
+/// Newest first, then by id (as the feed shows them).
+fn newest_first(list: &mut [Notification]) {
+    list.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.id.cmp(&a.id)));
 }
 
 pub(crate) async fn feed(s: &Store, person: PersonId, now: i64, limit: i64) -> Result<Vec<Notification>> {
@@ -186,7 +231,18 @@ pub(crate) async fn feed(s: &Store, person: PersonId, now: i64, limit: i64) -> R
         .fetch_all(&s.pool)
         .await
         .map_err(db_err)?;
-    rs.iter().map(notification).collect()
+    let mut out: Vec<Notification> = rs.iter().map(notification).collect::<Result<_>>()?;
+    // The person's latest deliveries first, then their messages.
+    let sql = format!(
+        "SELECT {DELIVERED} FROM (SELECT message_id, person_id, delivered_at, feed_read_at FROM message_deliveries WHERE person_id = $1 AND delivered_at <= $2 ORDER BY delivered_at DESC, message_id DESC LIMIT $3) d JOIN messages m ON m.id = d.message_id"
+    );
+    let rs = sqlx::query(AssertSqlSafe(sql)).bind(person.to_string()).bind(now).bind(limit).fetch_all(&s.pool).await.map_err(db_err)?;
+    for r in &rs {
+        out.push(delivered_notification(r)?);
+    }
+    newest_first(&mut out);
+    out.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(out)
 }
 
 /// Deletes notifications not shown yet whose link ends with `suffix` (an id: no `%` or `_`).
@@ -197,21 +253,28 @@ pub(crate) async fn withdraw(s: &Store, suffix: &str, now: i64) -> Result<u64> {
 }
 
 pub(crate) async fn mark_feed_read(s: &Store, person: PersonId, now: i64) -> Result<()> {
-    sqlx::query("UPDATE notifications SET read_at = $2 WHERE person_id = $1 AND read_at IS NULL AND at <= $2")
-        .bind(person.to_string())
-        .bind(now)
-        .execute(&s.pool)
-        .await
-        .map_err(db_err)?;
-    Ok(())
+    let mut tx = s.begin_write().await?;
+    for sql in [
+        "UPDATE notifications SET read_at = $2 WHERE person_id = $1 AND read_at IS NULL AND at <= $2",
+        "UPDATE message_deliveries SET feed_read_at = $2 WHERE person_id = $1 AND feed_read_at IS NULL AND delivered_at <= $2",
+    ] {
+        sqlx::query(sql).bind(person.to_string()).bind(now).execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
 }
 
-/// Rows of notifications joined with their person's address, grouped per person in order.
-fn group(rs: &[AnyRow]) -> Result<Vec<PendingMail>> {
+/// Notifications with their person's address (rows of the feed's table, then rows of
+/// deliveries), grouped per person in time order.
+fn group(feed_rows: &[AnyRow], delivered_rows: &[AnyRow]) -> Result<Vec<PendingMail>> {
+    let mut all: Vec<(Notification, String)> = vec![];
+    for (r, n) in feed_rows.iter().map(|r| (r, notification(r))).chain(delivered_rows.iter().map(|r| (r, delivered_notification(r)))) {
+        if let Some(address) = opt(r, "address")?.filter(|a| a.contains('@')) {
+            all.push((n?, address));
+        }
+    }
+    all.sort_by(|(a, _), (b, _)| a.person.cmp(&b.person).then(a.at.cmp(&b.at)));
     let mut out: Vec<PendingMail> = vec![];
-    for r in rs {
-        let Some(address) = opt(r, "address")?.filter(|a| a.contains('@')) else { continue };
-        let n = notification(r)?;
+    for (n, address) in all {
         match out.last_mut() {
             Some(m) if m.person == n.person => m.notifications.push(n),
             _ => out.push(PendingMail { person: n.person, address, notifications: vec![n] }),
@@ -220,35 +283,110 @@ fn group(rs: &[AnyRow]) -> Result<Vec<PendingMail>> {
     Ok(out)
 }
 
+/// The notifications of both kinds whose e-mail matches `condition` (on `mail_due`,
+/// `digested`, `email` of the feed's rows `n`, and of deliveries `d`, whose time is
+/// `delivered_at`), with their person's address, grouped per person.
+/// The `text` parameter (if any) is bound first, then `number`.
+async fn mails(s: &Store, condition: &str, limit: i64, text: Option<&'static str>, number: i64) -> Result<Vec<PendingMail>> {
+    let feed_sql = format!(
+        "SELECT n.*, p.email AS address FROM notifications n JOIN people p ON p.id = n.person_id WHERE {} ORDER BY n.person_id, n.at LIMIT {limit}",
+        condition.replace("{t}", "n").replace("{at}", "n.at")
+    );
+    let delivered_sql = format!(
+        "SELECT {DELIVERED}, p.email AS address FROM message_deliveries d JOIN messages m ON m.id = d.message_id JOIN people p ON p.id = d.person_id WHERE {} ORDER BY d.person_id, d.delivered_at LIMIT {limit}",
+        condition.replace("{t}", "d").replace("{at}", "d.delivered_at")
+    );
+    let mut rows = vec![];
+    for sql in [feed_sql, delivered_sql] {
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        if let Some(t) = text {
+            q = q.bind(t);
+        }
+        rows.push(q.bind(number).fetch_all(&s.pool).await.map_err(db_err)?);
+    }
+    group(&rows[0], &rows[1])
+}
+
 pub(crate) async fn due_mails(s: &Store, now: i64) -> Result<Vec<PendingMail>> {
-    let rs = sqlx::query("SELECT n.*, p.email AS address FROM notifications n JOIN people p ON p.id = n.person_id WHERE n.mail_due IS NOT NULL AND n.mail_due <= $1 ORDER BY n.person_id, n.at LIMIT 20000")
-        .bind(now)
-        .fetch_all(&s.pool)
-        .await
-        .map_err(db_err)?;
-    group(&rs)
+    mails(s, "{t}.mail_due IS NOT NULL AND {t}.mail_due <= $1", 20_000, None, now).await
 }
 
 pub(crate) async fn mails_sent(s: &Store, person: PersonId, now: i64) -> Result<()> {
-    sqlx::query("UPDATE notifications SET mail_due = NULL WHERE person_id = $1 AND mail_due IS NOT NULL AND mail_due <= $2")
-        .bind(person.to_string())
-        .bind(now)
-        .execute(&s.pool)
-        .await
-        .map_err(db_err)?;
-    Ok(())
+    let mut tx = s.begin_write().await?;
+    for table in ["notifications", "message_deliveries"] {
+        let sql = format!("UPDATE {table} SET mail_due = NULL WHERE person_id = $1 AND mail_due IS NOT NULL AND mail_due <= $2");
+        sqlx::query(AssertSqlSafe(sql)).bind(person.to_string()).bind(now).execute(&mut *tx).await.map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
 }
 
 pub(crate) async fn digest_mails(s: &Store, email: Email, until: i64) -> Result<Vec<PendingMail>> {
-    let rs = sqlx::query("SELECT n.*, p.email AS address FROM notifications n JOIN people p ON p.id = n.person_id WHERE n.digested = 0 AND n.email = $1 AND n.at <= $2 ORDER BY n.person_id, n.at LIMIT 50000")
-        .bind(email.code())
-        .bind(until)
-        .fetch_all(&s.pool)
-        .await
-        .map_err(db_err)?;
-    group(&rs)
+    mails(s, "{t}.digested = 0 AND {t}.email = $1 AND {at} <= $2", 50_000, Some(email.code()), until).await
 }
 
-pub(crate) async fn digested(s: &Store, ids: &[String]) -> Result<()> {
-    mark(s, "digested", ids).await
+pub(crate) async fn digested(s: &Store, notifications: &[Notification]) -> Result<()> {
+    mark(s, "digested", notifications).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Row;
+
+    /// A store for one test: a fresh PostgreSQL database when `PREAU_TEST_DATABASE_URL` is set,
+    /// else a fresh SQLite file (removed by the caller).
+    async fn scratch_store(name: &str) -> (Store, std::path::PathBuf) {
+        let unique = format!("{name}_{}", uuid_like());
+        let dir = std::env::temp_dir().join(format!("preau-store-{unique}"));
+        let url = match std::env::var("PREAU_TEST_DATABASE_URL") {
+            Ok(admin_url) => {
+                let admin = Store::connect(&admin_url, 1).await.expect("PostgreSQL reachable");
+                admin.create_database(&unique).await.expect("create test database");
+                admin.close().await;
+                format!("{}/{unique}", admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url))
+            }
+            Err(_) => format!("sqlite://{}", dir.join("preau.db").display()),
+        };
+        (Store::connect(&url, 2).await.expect("database"), dir)
+    }
+
+    fn uuid_like() -> String {
+        format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0))
+    }
+
+    /// A delivery's person and how they are told: feed read, pushed, e-mail mode, mail due, digested.
+    type Told = (String, Option<i64>, i64, String, Option<i64>, i64);
+
+    async fn exec(s: &Store, sql: &str) {
+        sqlx::query(AssertSqlSafe(sql.to_owned())).execute(&s.pool).await.expect(sql);
+    }
+
+    #[tokio::test]
+    async fn message_notifications_written_before_migration_36_move_into_their_deliveries() {
+        let (store, dir) = scratch_store("migration_36").await;
+        store.migrate_to(35).await.expect("migrations 1 to 35");
+        exec(&store, "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) VALUES ('p1', 'm1', 'to', 100, 'inbox'), ('p2', 'm1', 'cc', 100, 'archive')").await;
+        exec(
+            &store,
+            "INSERT INTO notifications (id, person_id, kind, at, title, link, read_at, live, pushed, email, mail_due, digested) VALUES \
+             ('n1', 'p1', 'message', 100, 'A : B', '/messages/m1', 150, 1, 1, 'now', 200, 1), \
+             ('n2', 'p2', 'acknowledgement', 100, 'A : B', '/messages/m1', NULL, 1, 0, 'daily', NULL, 0), \
+             ('n3', 'p1', 'news', 120, 'Sortie', '/news/x', NULL, 1, 1, 'daily', NULL, 0), \
+             ('n4', 'p3', 'message', 90, 'C : D', '/messages/m0', NULL, 1, 1, 'daily', NULL, 0)",
+        )
+        .await;
+        store.migrate().await.expect("migration 36");
+        let rows = sqlx::query("SELECT person_id, feed_read_at, pushed, email, mail_due, digested FROM message_deliveries ORDER BY person_id")
+            .fetch_all(&store.pool)
+            .await
+            .expect("deliveries");
+        let got: Vec<Told> =
+            rows.iter().map(|r| (r.get("person_id"), r.get("feed_read_at"), r.get("pushed"), r.get("email"), r.get("mail_due"), r.get("digested"))).collect();
+        assert_eq!(got, [("p1".into(), Some(150), 1, "now".into(), Some(200), 1), ("p2".into(), None, 0, "daily".into(), None, 0)]);
+        // The news item stays, and so does a message's notification without a delivery.
+        let left = sqlx::query("SELECT id FROM notifications ORDER BY id").fetch_all(&store.pool).await.expect("notifications");
+        assert_eq!(left.iter().map(|r| r.get::<String, _>("id")).collect::<Vec<_>>(), ["n3", "n4"]);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
