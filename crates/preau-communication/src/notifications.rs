@@ -313,8 +313,7 @@ impl<S: CommunicationStore> Communication<S> {
         for (people, n) in pushes {
             live.push_all(&people, &n);
         }
-        let delivered: Vec<preau_core::MessageId> = messages.iter().map(|f| f.message).collect();
-        self.store.insert_notifications(&rows, &handled, &delivered).await
+        self.store.insert_notifications(&rows, &handled).await
     }
 
     /// Withdraws the notifications of something not published after all (scheduled homework

@@ -1,8 +1,9 @@
 //! The outbox: what a sent message still has to do once it is stored — its recipients'
 //! inboxes, feeds, live pages and e-mails. A send answers as soon as the message is committed
 //! with the recipients its audiences expanded into; the outbox's worker then writes their
-//! deliveries and notifications, several messages at a time (one read of preferences and quiet
-//! hours, one transaction), and pushes live to the open pages once that is committed.
+//! deliveries, each keeping the message's notification for its recipient, several messages at
+//! a time (one read of preferences and quiet hours, one transaction), and pushes live to the
+//! open pages once that is committed.
 //!
 //! Nothing is lost on a crash: the recipients stay recorded on the message until the
 //! transaction that writes their deliveries clears them; the worker picks up, when it starts,

@@ -66,12 +66,12 @@ pub trait CommunicationStore: DirectoryStore {
     async fn set_structure_quiet_hours(&self, structure: StructureId, quiet: Option<QuietHours>) -> Result<()>;
     /// Writes the deliveries of messages (id, when they see it, recipients, how each is told
     /// of it: the message's notification lives in its delivery), leaving those already written
-    /// as they are.
+    /// as they are; in the same transaction, the messages' fan-out is marked done.
     async fn deliver(&self, messages: &[Fanout]) -> Result<()>;
-    /// Writes notifications; `handled` says which have nothing left to push live (pushed now,
-    /// not live, or due now during quiet hours: the feed has them). In the same transaction,
-    /// the messages `delivered` are marked done.
-    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()>;
+    /// Writes notifications (other than messages', which their deliveries keep); `handled`
+    /// says which have nothing left to push live (pushed now, not live, or due now during
+    /// quiet hours: the feed has them).
+    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool]) -> Result<()>;
     /// Sent messages whose deliveries were not written (a server stopped meanwhile), with their
     /// recipients.
     async fn unnotified_messages(&self) -> Result<Vec<(Message, Vec<(PersonId, Copy)>)>>;

@@ -81,6 +81,9 @@ fn recipients_json(list: &[(PersonId, Copy)]) -> Result<String> {
 /// parameter), each with the message's notification for its recipient; those already written
 /// are left as they are.
 pub(crate) async fn deliver(s: &Store, messages: &[Fanout]) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
     let d = s.dialect;
     let sql = format!(
         "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder, pushed, email, mail_due, digested) SELECT {}, $1, {}, $2, 'inbox', {}, {}, {}, {} FROM {} WHERE true ON CONFLICT DO NOTHING",
@@ -110,12 +113,13 @@ pub(crate) async fn deliver(s: &Store, messages: &[Fanout]) -> Result<()> {
             .await
             .map_err(db_err)?;
     }
+    fanned_out(s, &mut tx, &messages.iter().map(|f| f.message).collect::<Vec<_>>()).await?;
     tx.commit().await.map_err(db_err)
 }
 
-/// Clears the `fanout` of messages whose deliveries and notifications are written, within the
-/// transaction that writes the notifications.
-pub(crate) async fn fanned_out(s: &Store, tx: &mut sqlx::AnyConnection, messages: &[MessageId]) -> Result<()> {
+/// Clears the `fanout` of messages whose deliveries (with their notifications) are written,
+/// within the transaction that writes them.
+async fn fanned_out(s: &Store, tx: &mut sqlx::AnyConnection, messages: &[MessageId]) -> Result<()> {
     if messages.is_empty() {
         return Ok(());
     }

@@ -5,7 +5,7 @@
 use crate::rows::{from_json, ids_json, int, opt, opt_int, parse, text};
 use crate::{Store, db_err};
 use preau_communication::notifications::{Email, Kind, Notification, Outgoing, PendingMail, Preference, QuietHours};
-use preau_core::{Error, MessageId, PersonId, Result, StructureId};
+use preau_core::{Error, PersonId, Result, StructureId};
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -123,9 +123,11 @@ pub(crate) async fn set_structure_quiet_hours(s: &Store, structure: StructureId,
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool], delivered: &[MessageId]) -> Result<()> {
+pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let mut tx = s.begin_background_write().await?;
-    crate::messages::fanned_out(s, &mut tx, delivered).await?;
     let d = s.dialect;
     let sql = format!(
         "INSERT INTO notifications (id, person_id, kind, at, title, link, live, pushed, email, mail_due, digested) SELECT {}, {}, $1, $2, $3, $4, {}, {}, {}, {}, {} FROM {}",
