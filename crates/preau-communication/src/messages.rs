@@ -531,7 +531,8 @@ impl<S: CommunicationStore> Communication<S> {
         }
         let waiting: Vec<PersonId> = list.iter().filter(|a| a.acknowledged_at.is_none()).map(|a| a.person).collect();
         let title = format!("Rappel — {} : {}", m.sender_name, m.subject);
-        self.notify(&waiting, crate::notifications::Kind::Acknowledgement, self.clock.now(), &title, &format!("/messages/{id}"), &*self.live).await?;
+        let link = crate::notifications::message_link(id);
+        self.notify(&waiting, crate::notifications::Kind::Acknowledgement, self.clock.now(), &title, &link, &*self.live).await?;
         Ok(waiting.len())
     }
 

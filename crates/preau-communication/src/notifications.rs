@@ -393,7 +393,7 @@ impl<S: CommunicationStore> Communication<S> {
             };
             let body = mail_body(&m.notifications, base_url);
             mailer.send(preau_identity::mail::Mail { to: m.address.clone(), subject, body }).await?;
-            self.store.mails_sent(m.person, now).await?;
+            self.store.mails_sent(&m.notifications).await?;
             sent += 1;
         }
         Ok(sent)

@@ -86,8 +86,8 @@ pub trait CommunicationStore: DirectoryStore {
     async fn withdraw_notifications(&self, link_suffix: &str, now: i64) -> Result<u64>;
     /// Immediate e-mails due by `now`, grouped per person with an address.
     async fn due_mails(&self, now: i64) -> Result<Vec<PendingMail>>;
-    /// The immediate e-mails due by `now` for this person went out.
-    async fn mails_sent(&self, person: PersonId, now: i64) -> Result<()>;
+    /// These notifications' immediate e-mails went out (those read but not sent stay due).
+    async fn mails_sent(&self, notifications: &[Notification]) -> Result<()>;
     /// What a digest of this frequency holds, per person with an address: not digested yet,
     /// happened before `until`.
     async fn digest_mails(&self, email: Email, until: i64) -> Result<Vec<PendingMail>>;

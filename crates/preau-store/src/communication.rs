@@ -339,8 +339,8 @@ impl preau_communication::CommunicationStore for Store {
     async fn due_mails(&self, now: i64) -> Result<Vec<PendingMail>> {
         crate::notifications::due_mails(self, now).await
     }
-    async fn mails_sent(&self, person: PersonId, now: i64) -> Result<()> {
-        crate::notifications::mails_sent(self, person, now).await
+    async fn mails_sent(&self, notifications: &[Notification]) -> Result<()> {
+        crate::notifications::mails_sent(self, notifications).await
     }
     async fn digest_mails(&self, email: Email, until: i64) -> Result<Vec<PendingMail>> {
         crate::notifications::digest_mails(self, email, until).await

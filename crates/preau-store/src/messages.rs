@@ -283,16 +283,25 @@ pub(crate) async fn move_sent(s: &Store, id: MessageId, to: Option<Folder>) -> R
 
 pub(crate) async fn recall(s: &Store, id: MessageId, at: i64) -> Result<(u64, u64)> {
     let mut tx = s.begin_write().await?;
-    let r = sqlx::query("SELECT COUNT(read_at) AS n FROM message_deliveries WHERE message_id = $1")
-        .bind(id.to_string())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
+    let sql = format!(
+        "SELECT COUNT(read_at) AS n, {} AS unread FROM message_deliveries WHERE message_id = $1",
+        s.dialect.json_agg("CASE WHEN read_at IS NULL THEN person_id END")
+    );
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_one(&mut *tx).await.map_err(db_err)?;
     let read = int(&r, "n")?;
-    // Those who lose it lose its notification with it (their delivery kept it), and the
-    // e-mail still waiting for them.
+    let unread: Vec<Option<String>> = from_json(&opt(&r, "unread")?.unwrap_or_else(|| "[]".into()))?;
+    let unread: Vec<String> = unread.into_iter().flatten().collect();
+    // Those who lose it lose its notification with it (their delivery kept it), its
+    // reminders (notifications of their own) and the e-mails still waiting for them.
     let taken =
         sqlx::query("DELETE FROM message_deliveries WHERE message_id = $1 AND read_at IS NULL").bind(id.to_string()).execute(&mut *tx).await.map_err(db_err)?;
+    let sql = format!("DELETE FROM notifications WHERE person_id IN ({}) AND link = $2", s.dialect.json_strings(1));
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to_json(&unread)?)
+        .bind(preau_communication::notifications::message_link(id))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     sqlx::query("UPDATE messages SET recalled_at = $2, recipients = $3 WHERE id = $1")
         .bind(id.to_string())
         .bind(at)

@@ -195,12 +195,13 @@ pub(crate) async fn unpushed(s: &Store, now: i64) -> Result<Vec<Notification>> {
 }
 
 pub(crate) async fn mark_pushed(s: &Store, notifications: &[Notification]) -> Result<()> {
-    mark(s, "pushed", notifications).await
+    mark(s, "pushed = 1", notifications).await
 }
 
-/// Sets a flag (`pushed`, `digested`) on notifications, wherever they are kept: by id in the
-/// feed's table, by message and person in deliveries. The keys travel as one JSON parameter.
-async fn mark(s: &Store, flag: &'static str, notifications: &[Notification]) -> Result<()> {
+/// Sets a column (`pushed = 1`, `digested = 1`, `mail_due = NULL`) of notifications, wherever
+/// they are kept: by id in the feed's table, by message and person in deliveries. The keys
+/// travel as one JSON parameter.
+async fn mark(s: &Store, set: &'static str, notifications: &[Notification]) -> Result<()> {
     if notifications.is_empty() {
         return Ok(());
     }
@@ -208,10 +209,10 @@ async fn mark(s: &Store, flag: &'static str, notifications: &[Notification]) -> 
     let ids: Vec<String> = notifications.iter().map(|n| n.id.clone()).collect();
     let pairs: Vec<[String; 2]> = notifications.iter().map(|n| [n.id.clone(), n.person.to_string()]).collect();
     let mut tx = s.begin_write().await?;
-    let sql = format!("UPDATE notifications SET {flag} = 1 WHERE id IN ({})", d.json_strings(1));
+    let sql = format!("UPDATE notifications SET {set} WHERE id IN ({})", d.json_strings(1));
     sqlx::query(AssertSqlSafe(sql)).bind(ids_json(&ids)?).execute(&mut *tx).await.map_err(db_err)?;
     let sql = format!(
-        "UPDATE message_deliveries SET {flag} = 1 WHERE (message_id, person_id) IN (SELECT {}, {} FROM {})",
+        "UPDATE message_deliveries SET {set} WHERE (message_id, person_id) IN (SELECT {}, {} FROM {})",
         d.json_at(0, false),
         d.json_at(1, false),
         d.json_rows(1)
@@ -313,13 +314,8 @@ pub(crate) async fn due_mails(s: &Store, now: i64) -> Result<Vec<PendingMail>> {
     mails(s, "{t}.mail_due IS NOT NULL AND {t}.mail_due <= $1", 20_000, None, now).await
 }
 
-pub(crate) async fn mails_sent(s: &Store, person: PersonId, now: i64) -> Result<()> {
-    let mut tx = s.begin_write().await?;
-    for table in ["notifications", "message_deliveries"] {
-        let sql = format!("UPDATE {table} SET mail_due = NULL WHERE person_id = $1 AND mail_due IS NOT NULL AND mail_due <= $2");
-        sqlx::query(AssertSqlSafe(sql)).bind(person.to_string()).bind(now).execute(&mut *tx).await.map_err(db_err)?;
-    }
-    tx.commit().await.map_err(db_err)
+pub(crate) async fn mails_sent(s: &Store, notifications: &[Notification]) -> Result<()> {
+    mark(s, "mail_due = NULL", notifications).await
 }
 
 pub(crate) async fn digest_mails(s: &Store, email: Email, until: i64) -> Result<Vec<PendingMail>> {
@@ -327,7 +323,7 @@ pub(crate) async fn digest_mails(s: &Store, email: Email, until: i64) -> Result<
 }
 
 pub(crate) async fn digested(s: &Store, notifications: &[Notification]) -> Result<()> {
-    mark(s, "digested", notifications).await
+    mark(s, "digested = 1", notifications).await
 }
 
 #[cfg(test)]
@@ -367,14 +363,19 @@ mod tests {
     async fn message_notifications_written_before_migration_36_move_into_their_deliveries() {
         let (store, dir) = scratch_store("migration_36").await;
         store.migrate_to(35).await.expect("migrations 1 to 35");
-        exec(&store, "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) VALUES ('p1', 'm1', 'to', 100, 'inbox'), ('p2', 'm1', 'cc', 100, 'archive')").await;
+        exec(
+            &store,
+            "INSERT INTO message_deliveries (person_id, message_id, copy, delivered_at, folder) VALUES ('p1', 'm1', 'to', 100, 'inbox'), ('p2', 'm1', 'cc', 100, 'archive'), ('p4', 'm5', 'to', 50, 'inbox')",
+        )
+        .await;
         exec(
             &store,
             "INSERT INTO notifications (id, person_id, kind, at, title, link, read_at, live, pushed, email, mail_due, digested) VALUES \
              ('n1', 'p1', 'message', 100, 'A : B', '/messages/m1', 150, 1, 1, 'now', 200, 1), \
              ('n2', 'p2', 'acknowledgement', 100, 'A : B', '/messages/m1', NULL, 1, 0, 'daily', NULL, 0), \
              ('n3', 'p1', 'news', 120, 'Sortie', '/news/x', NULL, 1, 1, 'daily', NULL, 0), \
-             ('n4', 'p3', 'message', 90, 'C : D', '/messages/m0', NULL, 1, 1, 'daily', NULL, 0)",
+             ('n4', 'p3', 'message', 90, 'C : D', '/messages/m0', NULL, 1, 1, 'daily', NULL, 0), \
+             ('n5', 'p2', 'acknowledgement', 300, 'Rappel — A : B', '/messages/m1', NULL, 1, 1, 'now', 300, 1)",
         )
         .await;
         store.migrate().await.expect("migration 36");
@@ -384,10 +385,20 @@ mod tests {
             .expect("deliveries");
         let got: Vec<Told> =
             rows.iter().map(|r| (r.get("person_id"), r.get("feed_read_at"), r.get("pushed"), r.get("email"), r.get("mail_due"), r.get("digested"))).collect();
-        assert_eq!(got, [("p1".into(), Some(150), 1, "now".into(), Some(200), 1), ("p2".into(), None, 0, "daily".into(), None, 0)]);
-        // The news item stays, and so does a message's notification without a delivery.
+        // p2's state is the message's own notification's, not its later reminder's; p4's
+        // delivery, older than the feed, had none.
+        assert_eq!(
+            got,
+            [
+                ("p1".into(), Some(150), 1, "now".into(), Some(200), 1),
+                ("p2".into(), None, 0, "daily".into(), None, 0),
+                ("p4".into(), Some(50), 1, "off".into(), None, 1)
+            ]
+        );
+        // The news item stays, and so do a message's notification without a delivery and a
+        // reminder.
         let left = sqlx::query("SELECT id FROM notifications ORDER BY id").fetch_all(&store.pool).await.expect("notifications");
-        assert_eq!(left.iter().map(|r| r.get::<String, _>("id")).collect::<Vec<_>>(), ["n3", "n4"]);
+        assert_eq!(left.iter().map(|r| r.get::<String, _>("id")).collect::<Vec<_>>(), ["n3", "n4", "n5"]);
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -442,6 +442,14 @@ async fn the_carnet_de_liaison_shows_its_sender_who_acknowledged_and_reminds_the
     assert_eq!(s.app.json(&awa, "POST", &format!("/api/v1/messages/{id}/remind"), None).await.status, StatusCode::FORBIDDEN);
     let feed = s.app.json(&awa, "GET", "/api/v1/notifications", None).await.json();
     assert!(feed.as_array().is_some_and(|f| f.iter().any(|n| n["title"].as_str().is_some_and(|t| t.starts_with("Rappel")))), "{feed}");
+    // Recalled: Marc, who had not read it, loses it from his feed with its reminder; Awa, who
+    // read it, keeps both.
+    let (_, marc) = s.browser("Marc", "Lefèvre").await;
+    let told = |feed: serde_json::Value| feed.as_array().map(|f| f.iter().filter(|n| n["link"] == format!("/messages/{id}")).count()).unwrap_or(0);
+    assert_eq!(told(s.app.json(&marc, "GET", "/api/v1/notifications", None).await.json()), 2, "the message and its reminder");
+    assert_eq!(s.app.json(&teacher, "POST", &format!("/api/v1/messages/{id}/recall"), None).await.status, StatusCode::OK);
+    assert_eq!(told(s.app.json(&marc, "GET", "/api/v1/notifications", None).await.json()), 0);
+    assert_eq!(told(s.app.json(&awa, "GET", "/api/v1/notifications", None).await.json()), 2);
     // Parents may not ask for acknowledgements.
     let claire = s.who("Claire", "Martin").await;
     let (status, _) = s.send(&anne, json!({"to": [person(&claire)], "subject": "x", "body": "y", "acknowledge": true})).await;
