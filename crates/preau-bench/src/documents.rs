@@ -2,7 +2,8 @@
 //! demo teacher, in one run on the same disk:
 //! - a 1 GiB file uploaded and downloaded through the API, against `cp` and `cat` of the same
 //!   file (the ratio is the share of the plain copy's throughput Préau reaches), with the
-//!   server's peak RSS during the upload over its idle RSS;
+//!   server's peak RSS during the upload over its idle RSS; then `cat` and the download again
+//!   from the disk, the files dropped from the page cache first (GNU `dd iflag=nocache`);
 //! - 1,000 small files (16 KiB) uploaded then downloaded one after the other on one
 //!   connection, against `cp -r` and `cat` of the same files;
 //! - 100 uploads of 10 MiB started together, each on its own connection: their p50/p99.
@@ -181,7 +182,17 @@ fn watch_rss(pid: u32) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHa
     (tx, h)
 }
 
-async fn big_file(addr: &str, who: &Session, pid: u32, work: &Path) -> Result<()> {
+/// Drops the files under `path` (a file or a folder) from the page cache, with GNU `dd`'s
+/// `iflag=nocache`, so that the next read comes from the disk.
+fn evict(path: &Path) -> Result<()> {
+    let st = Command::new("find").arg(path).args(["-type", "f", "-exec", "dd", "iflag=nocache", "count=0", "status=none"]).arg("if={}").arg(";").status()?;
+    if !st.success() {
+        bail!("could not drop {} from the page cache", path.display());
+    }
+    Ok(())
+}
+
+async fn big_file(addr: &str, who: &Session, pid: u32, work: &Path, data: &Path) -> Result<()> {
     let src = work.join("big.bin");
     make_file(&src, BIG, 7)?;
     let copy = work.join("big-copy.bin");
@@ -194,6 +205,9 @@ async fn big_file(addr: &str, who: &Session, pid: u32, work: &Path) -> Result<()
     // The same bytes handed to another process, as a download hands them to its client: read
     // from the page cache, then copied through a pipe (a download's two copies, without HTTP).
     let piped = timed(Command::new("sh").arg("-c").arg(format!("cat '{}' | cat > /dev/null", copy.display())))?;
+    // The same `cat` from the disk, the file dropped from the page cache first.
+    evict(&copy)?;
+    let cold_cat = timed(Command::new("cat").arg(&copy).stdout(std::process::Stdio::null()))?;
     std::fs::remove_file(&copy)?;
     let idle = rss_kib(pid)?;
     let (stop, peak) = watch_rss(pid);
@@ -210,6 +224,11 @@ async fn big_file(addr: &str, who: &Session, pid: u32, work: &Path) -> Result<()
     if got != BIG {
         bail!("downloaded {got} bytes of {BIG}");
     }
+    // The same download from the disk: the server's files dropped from the page cache first.
+    evict(&data.join("documents"))?;
+    let t = Instant::now();
+    download(&mut s, addr, who, &id, &mut chunk).await?;
+    let cold_down = t.elapsed();
     println!("\n## one file of 1 GiB (same disk, same run)\n| what | seconds | MiB/s | ratio to the plain copy |\n|---|---|---|---|");
     println!("| `cp` (baseline) | {:.2} | {:.0} | 1.00 |", cp.as_secs_f64(), mib_s(BIG, cp));
     println!("| upload through the API | {:.2} | {:.0} | {:.2} |", up.as_secs_f64(), mib_s(BIG, up), cp.as_secs_f64() / up.as_secs_f64());
@@ -226,6 +245,17 @@ async fn big_file(addr: &str, who: &Session, pid: u32, work: &Path) -> Result<()
         piped.as_secs_f64(),
         mib_s(BIG, piped),
         piped.as_secs_f64() / down.as_secs_f64()
+    );
+    println!(
+        "| `cat` from the disk (third baseline: the file dropped from the page cache) | {:.2} | {:.0} | 1.00 |",
+        cold_cat.as_secs_f64(),
+        mib_s(BIG, cold_cat)
+    );
+    println!(
+        "| download from the disk (the server's files dropped from the page cache) | {:.2} | {:.0} | {:.2} |",
+        cold_down.as_secs_f64(),
+        mib_s(BIG, cold_down),
+        cold_cat.as_secs_f64() / cold_down.as_secs_f64()
     );
     println!(
         "server RSS: idle {} MiB, peak while uploading {} MiB, +{} MiB (target: ≤ 64 MiB over idle)",
@@ -320,7 +350,7 @@ pub async fn bench(a: &crate::Args) -> Result<()> {
     let who = session(&s.addr).await?;
     println!("# Préau documents benchmark — binary {}, files under {}", a.bin.display(), root.display());
     let pid = s.child.id();
-    big_file(&s.addr, &who, pid, &work).await?;
+    big_file(&s.addr, &who, pid, &work, &data).await?;
     small_files(&s.addr, &who, &work).await?;
     concurrent(&s.addr, &who, &work).await?;
     drop(s);
