@@ -205,14 +205,12 @@ impl Notice {
     }
 }
 
-/// One row to write: the event for a person, how it goes out, and when its e-mail is due.
+/// One row to write: the event for a person, whether they want it live, and how they are told.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub notification: Notification,
     pub live: bool,
-    pub email: Email,
-    /// For `Email::Now`: the next allowed moment.
-    pub mail_due: Option<i64>,
+    pub notice: Notice,
 }
 
 /// A mail to send: the address and the notifications it tells of.
@@ -272,7 +270,7 @@ impl<S: CommunicationStore> Communication<S> {
                 prefs.insert(kind, self.store.preferences_for(&people, kind).await?);
             }
         }
-        let (mut rows, mut handled, mut pushes, mut messages) = (vec![], vec![], vec![], vec![]);
+        let (mut rows, mut pushes, mut messages) = (vec![], vec![], vec![]);
         for p in publications {
             let mut now_live = vec![];
             let mut notices = Vec::with_capacity(p.people.len());
@@ -299,8 +297,7 @@ impl<S: CommunicationStore> Communication<S> {
                 None => {
                     for (person, (live, notice)) in p.people.iter().zip(notices) {
                         let notification = event(preau_core::MessageId::new().to_string(), *person);
-                        rows.push(Outgoing { notification, live, email: notice.email, mail_due: notice.mail_due });
-                        handled.push(notice.handled);
+                        rows.push(Outgoing { notification, live, notice });
                     }
                     if let Some(last) = rows.last() {
                         pushes.push((now_live, last.notification.clone()));
@@ -313,7 +310,7 @@ impl<S: CommunicationStore> Communication<S> {
         for (people, n) in pushes {
             live.push_all(&people, &n);
         }
-        self.store.insert_notifications(&rows, &handled).await
+        self.store.insert_notifications(&rows).await
     }
 
     /// Withdraws the notifications of something not published after all (scheduled homework

@@ -68,10 +68,8 @@ pub trait CommunicationStore: DirectoryStore {
     /// of it: the message's notification lives in its delivery), leaving those already written
     /// as they are; in the same transaction, the messages' fan-out is marked done.
     async fn deliver(&self, messages: &[Fanout]) -> Result<()>;
-    /// Writes notifications (other than messages', which their deliveries keep); `handled`
-    /// says which have nothing left to push live (pushed now, not live, or due now during
-    /// quiet hours: the feed has them).
-    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool]) -> Result<()>;
+    /// Writes notifications (other than messages', which their deliveries keep).
+    async fn insert_notifications(&self, rows: &[Outgoing]) -> Result<()>;
     /// Sent messages whose deliveries were not written (a server stopped meanwhile), with their
     /// recipients.
     async fn unnotified_messages(&self) -> Result<Vec<(Message, Vec<(PersonId, Copy)>)>>;

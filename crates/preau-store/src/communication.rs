@@ -302,8 +302,8 @@ impl preau_communication::CommunicationStore for Store {
     async fn deliver(&self, messages: &[Fanout]) -> Result<()> {
         crate::messages::deliver(self, messages).await
     }
-    async fn insert_notifications(&self, rows: &[Outgoing], handled: &[bool]) -> Result<()> {
-        crate::notifications::insert(self, rows, handled).await
+    async fn insert_notifications(&self, rows: &[Outgoing]) -> Result<()> {
+        crate::notifications::insert(self, rows).await
     }
     async fn insert_upload(&self, u: &Upload) -> Result<()> {
         crate::attachments::insert(self, u).await

@@ -123,7 +123,7 @@ pub(crate) async fn set_structure_quiet_hours(s: &Store, structure: StructureId,
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool]) -> Result<()> {
+pub(crate) async fn insert(s: &Store, rows: &[Outgoing]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -152,16 +152,16 @@ pub(crate) async fn insert(s: &Store, rows: &[Outgoing], handled: &[bool]) -> Re
             .count();
         let json: Vec<serde_json::Value> = rows[start..start + same]
             .iter()
-            .zip(&handled[start..start + same])
-            .map(|(o, h)| {
+            .map(|o| {
+                let n = o.notice;
                 serde_json::json!([
                     o.notification.id,
                     o.notification.person.to_string(),
                     i64::from(o.live),
-                    i64::from(*h),
-                    o.email.code(),
-                    o.mail_due,
-                    i64::from(!matches!(o.email, Email::Daily | Email::Weekly))
+                    i64::from(n.handled),
+                    n.email.code(),
+                    n.mail_due,
+                    i64::from(n.digested())
                 ])
             })
             .collect();
@@ -206,18 +206,16 @@ async fn mark(s: &Store, set: &'static str, notifications: &[Notification]) -> R
         return Ok(());
     }
     let d = s.dialect;
-    let ids: Vec<String> = notifications.iter().map(|n| n.id.clone()).collect();
-    let pairs: Vec<[String; 2]> = notifications.iter().map(|n| [n.id.clone(), n.person.to_string()]).collect();
+    let keys: Vec<[String; 2]> = notifications.iter().map(|n| [n.id.clone(), n.person.to_string()]).collect();
+    let keys = serde_json::to_string(&keys).map_err(|e| Error::Internal(e.to_string()))?;
+    let (id, person, rows) = (d.json_at(0, false), d.json_at(1, false), d.json_rows(1));
     let mut tx = s.begin_write().await?;
-    let sql = format!("UPDATE notifications SET {set} WHERE id IN ({})", d.json_strings(1));
-    sqlx::query(AssertSqlSafe(sql)).bind(ids_json(&ids)?).execute(&mut *tx).await.map_err(db_err)?;
-    let sql = format!(
-        "UPDATE message_deliveries SET {set} WHERE (message_id, person_id) IN (SELECT {}, {} FROM {})",
-        d.json_at(0, false),
-        d.json_at(1, false),
-        d.json_rows(1)
-    );
-    sqlx::query(AssertSqlSafe(sql)).bind(serde_json::to_string(&pairs).map_err(|e| Error::Internal(e.to_string()))?).execute(&mut *tx).await.map_err(db_err)?;
+    for sql in [
+        format!("UPDATE notifications SET {set} WHERE id IN (SELECT {id} FROM {rows})"),
+        format!("UPDATE message_deliveries SET {set} WHERE (message_id, person_id) IN (SELECT {id}, {person} FROM {rows})"),
+    ] {
+        sqlx::query(AssertSqlSafe(sql)).bind(keys.clone()).execute(&mut *tx).await.map_err(db_err)?;
+    }
     tx.commit().await.map_err(db_err)
 }
 
@@ -334,7 +332,7 @@ mod tests {
     /// A store for one test: a fresh PostgreSQL database when `PREAU_TEST_DATABASE_URL` is set,
     /// else a fresh SQLite file (removed by the caller).
     async fn scratch_store(name: &str) -> (Store, std::path::PathBuf) {
-        let unique = format!("{name}_{}", uuid_like());
+        let unique = format!("{name}_{}", preau_core::MessageId::new().0.simple());
         let dir = std::env::temp_dir().join(format!("preau-store-{unique}"));
         let url = match std::env::var("PREAU_TEST_DATABASE_URL") {
             Ok(admin_url) => {
@@ -346,10 +344,6 @@ mod tests {
             Err(_) => format!("sqlite://{}", dir.join("preau.db").display()),
         };
         (Store::connect(&url, 2).await.expect("database"), dir)
-    }
-
-    fn uuid_like() -> String {
-        format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0))
     }
 
     /// A delivery's person and how they are told: feed read, pushed, e-mail mode, mail due, digested.
