@@ -74,7 +74,7 @@ fn power_of_two_at_most(n: usize) -> usize {
 /// one, which changes no answer: a feed of any size then prepares one look-up statement per
 /// power of two (see [`chunk_sizes`] for why that matters). `ids` must not be empty.
 pub(crate) fn padded(ids: &[String]) -> impl Iterator<Item = &String> {
-    let pad = ids.len().next_power_of_two() - ids.len();
+    let pad = padded_len(ids.len()) - ids.len();
     ids.iter().chain(std::iter::repeat_n(&ids[ids.len() - 1], pad))
 }
 
@@ -87,9 +87,15 @@ pub(crate) fn placeholder(dialect: Dialect, n: usize) -> String {
     }
 }
 
-/// `count` parameters from the `first`-th, comma-separated, for an `IN (…)` list.
+/// How many parameters an `IN (…)` list of `count` identifiers takes once [`padded`].
+pub(crate) fn padded_len(count: usize) -> usize {
+    count.next_power_of_two()
+}
+
+/// The parameters of an `IN (…)` list of `count` identifiers bound [`padded`], from the
+/// `first`-th, comma-separated.
 pub(crate) fn in_list(dialect: Dialect, first: usize, count: usize) -> String {
-    (first..first + count).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
+    (first..first + padded_len(count)).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
 }
 
 /// Inserts rows in as few statements as the parameter limit allows. SQLite gets anonymous `?`
@@ -161,7 +167,7 @@ impl Batch {
 
     /// Rows waiting, to decide when to write them.
     pub(crate) fn len(&self) -> usize {
-        self.people.len() + self.cleared.len() + self.seen.len() / 4
+        self.people.len() + self.cleared.len() + (self.seen.len() + self.left_out.len()) / 4
     }
 }
 
@@ -179,7 +185,7 @@ pub(crate) async fn clear_links(tx: &mut Tx, dialect: Dialect, people: &[String]
     for chunk in people.chunks(LOOKUP_CHUNK) {
         // Their parents' profiles are recomputed at the end: a parent whose child left a school
         // must not keep the parent profile there.
-        let list = in_list(dialect, 1, chunk.len().next_power_of_two());
+        let list = in_list(dialect, 1, chunk.len());
         let sql = format!("INSERT INTO feed_parents (id) SELECT parent_id FROM parent_links WHERE fed = 1 AND child_id IN ({list}) ON CONFLICT DO NOTHING");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in padded(chunk) {

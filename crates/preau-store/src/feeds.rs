@@ -1,7 +1,7 @@
 //! The feed store: one transaction per import, with temporary tables for the people seen and
 //! the parent links waiting for their parents, so memory does not grow with the feed.
 
-use crate::feed_batch::{BATCH_PEOPLE, Batch, Conn, LOOKUP_CHUNK, Tx, Val, in_list, lost, padded, placeholder, write_batch};
+use crate::feed_batch::{BATCH_PEOPLE, Batch, Conn, LOOKUP_CHUNK, Tx, Val, in_list, lost, padded, padded_len, placeholder, write_batch};
 use crate::rows::{int, opt, parse, text};
 use crate::{Dialect, Store, db_err, structure_cols};
 use preau_core::{GroupId, Result, StructureId, TerritoryId};
@@ -510,8 +510,8 @@ impl FeedTx for StoreFeedTx {
         }
         let mut out = HashMap::new();
         for chunk in external_ids.chunks(LOOKUP_CHUNK) {
-            let n = chunk.len().next_power_of_two();
-            let (a, b) = (in_list(self.dialect, 1, n), in_list(self.dialect, n + 2, n));
+            let n = padded_len(chunk.len());
+            let (a, b) = (in_list(self.dialect, 1, chunk.len()), in_list(self.dialect, n + 2, chunk.len()));
             let sql = format!(
                 "SELECT e, MAX(x) AS legal FROM (SELECT parent_ext AS e, legal AS x FROM feed_pending WHERE parent_ext IN ({a}) UNION ALL SELECT p.external_id AS e, l.legal_guardian AS x FROM parent_links l JOIN people p ON p.id = l.parent_id WHERE p.territory_id = {t} AND p.external_id IN ({b}) AND l.fed = 1) t GROUP BY e",
                 t = placeholder(self.dialect, n + 1)
@@ -537,7 +537,7 @@ impl FeedTx for StoreFeedTx {
             let sql = format!(
                 "SELECT id, external_id, feed_hash, detached_at FROM people WHERE territory_id = {t} AND external_id IN ({list})",
                 t = placeholder(self.dialect, 1),
-                list = in_list(self.dialect, 2, chunk.len().next_power_of_two())
+                list = in_list(self.dialect, 2, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.territory.clone());
             for e in padded(chunk) {
