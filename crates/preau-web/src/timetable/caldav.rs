@@ -187,16 +187,16 @@ async fn answer(state: &AppState, principal: &Principal, method: &Method, asked:
                     let with_data = body.contains("calendar-data");
                     let mut out = vec![];
                     // The lessons around each date named, read once for all the objects of it.
-                    let mut around: Vec<(NaiveDate, Vec<Lesson>)> = vec![];
+                    let mut around: HashMap<NaiveDate, Vec<Lesson>> = HashMap::new();
                     for href in hrefs(body) {
                         let name = href.rsplit('/').next().unwrap_or_default();
-                        let found = match object_date(name) {
-                            Some(date) => {
-                                if !around.iter().any(|(d, _)| *d == date) {
-                                    around.push((date, lessons_around(state, principal, date).await?));
-                                }
-                                let lessons = around.iter().find(|(d, _)| *d == date).map(|(_, l)| l.as_slice()).unwrap_or_default();
-                                event_in(state, lessons, name, date).await?
+                        let found = match object_key(name) {
+                            Some((course, date)) => {
+                                let lessons = match around.entry(date) {
+                                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                                    std::collections::hash_map::Entry::Vacant(e) => e.insert(lessons_around(state, principal, date).await?),
+                                };
+                                event_in(state, lessons, course, date).await?
                             }
                             None => None,
                         };
@@ -327,17 +327,18 @@ fn hrefs(body: &str) -> Vec<String> {
 /// The object of one lesson, by its name (`{course}-{YYYYMMDD}.ics`), if it is one of the
 /// caller's lessons.
 async fn event_named(state: &AppState, principal: &Principal, name: &str) -> Result<Option<Event>> {
-    let Some(date) = object_date(name) else { return Ok(None) };
+    let Some((course, date)) = object_key(name) else { return Ok(None) };
     let lessons = lessons_around(state, principal, date).await?;
-    event_in(state, &lessons, name, date).await
+    event_in(state, &lessons, course, date).await
 }
 
-/// The date in an object's name, if the name is one of a lesson (`{course}-{YYYYMMDD}.ics`).
-fn object_date(name: &str) -> Option<NaiveDate> {
+/// The course and date in an object's name, if the name is one of a lesson
+/// (`{course}-{YYYYMMDD}.ics`).
+fn object_key(name: &str) -> Option<(preau_core::CourseId, NaiveDate)> {
     let (course, day) = name.strip_suffix(".ics")?.rsplit_once('-')?;
     let date = NaiveDate::parse_from_str(day, "%Y%m%d").ok()?;
-    course.parse::<preau_core::CourseId>().ok()?;
-    preau_timetable::views::plausible(&date).then_some(date)
+    let course = course.parse::<preau_core::CourseId>().ok()?;
+    preau_timetable::views::plausible(&date).then_some((course, date))
 }
 
 /// The caller's lessons a week around `date`: a moved lesson keeps its date in its name.
@@ -346,10 +347,9 @@ async fn lessons_around(state: &AppState, principal: &Principal, date: NaiveDate
     state.timetable.lessons(principal, &Of::Person(me), date - Days::new(7), date + Days::new(7)).await
 }
 
-/// The object named `name` (of `date`) among `lessons`.
-async fn event_in(state: &AppState, lessons: &[Lesson], name: &str, date: NaiveDate) -> Result<Option<Event>> {
-    let course = name.strip_suffix(".ics").and_then(|n| n.rsplit_once('-')).map(|(c, _)| c).unwrap_or_default();
-    let lessons: Vec<Lesson> = lessons.iter().filter(|l| l.date == date && l.course.to_string() == course).cloned().collect();
+/// The object of `course` on `date` among `lessons`.
+async fn event_in(state: &AppState, lessons: &[Lesson], course: preau_core::CourseId, date: NaiveDate) -> Result<Option<Event>> {
+    let lessons: Vec<Lesson> = lessons.iter().filter(|l| l.date == date && l.course == course).cloned().collect();
     let names = state.timetable.names(&lessons).await?;
     Ok(events(&lessons, &names).into_iter().next())
 }
