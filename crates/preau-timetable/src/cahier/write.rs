@@ -251,12 +251,15 @@ impl<S: TimetableStore> Timetable<S> {
     }
 
     /// The head visas a teacher's part of a class's cahier up to a day: those entries can
-    /// no longer be changed.
+    /// no longer be changed. An archived class's cahier is closed: its visas stay as they were.
     pub async fn visa(&self, caller: &Principal, group: GroupId, teacher: PersonId, until: NaiveDate, note: &str) -> Result<Visa> {
         let by = caller.person_id().ok_or(Error::Forbidden)?;
         let g = self.store.group(group).await?;
         if !self.may_visa(caller, g.structure) {
             return Err(Error::Forbidden);
+        }
+        if g.archived_year.is_some() {
+            return Err(Error::Conflict("cahier.archived"));
         }
         let mut e = Errors::new();
         e.check(note.len() <= 1000, "note", "cahier.note");

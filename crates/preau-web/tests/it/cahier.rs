@@ -219,9 +219,13 @@ async fn an_archived_class_keeps_its_cahier_read_only() {
     assert_eq!(s.app.json(&head, "POST", &visas, Some(body)).await.status, StatusCode::CREATED);
     s.app.state.directory.close_school_year(&s.app.system, "2026-2027").await.expect("close the year");
     assert!(s.app.state.store.group(class.parse().expect("id")).await.expect("4B").archived_year.is_some());
-    // Its visas stay as they were: the head cannot withdraw one any more.
+    // Its visas stay as they were: the head can neither withdraw one nor give another.
     let r = s.app.json(&head, "DELETE", &format!("{visas}?teacher={}&until=2026-09-14", claire.id), None).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = s.app.json(&head, "POST", &visas, Some(json!({"teacher": claire.id, "until": "2026-09-21", "note": ""}))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = s.app.json(&head, "GET", &format!("/api/v1/classes/{class}/cahier?from=2026-09-14&to=2026-09-27"), None).await;
+    assert_eq!(r.json()["visas"].as_array().map(|v| v.len()), Some(1), "{}", r.body);
     let r = s.app.json(&teacher, "PUT", &lesson(&maths, "2026-09-21"), Some(json!({"content": "Changé"}))).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let r = s.app.json(&teacher, "GET", &format!("/api/v1/classes/{class}/cahier?from=2026-09-14&to=2026-09-27"), None).await;
