@@ -189,8 +189,7 @@ async fn answer(state: &AppState, principal: &Principal, method: &Method, asked:
                     // The lessons around each date named, read once for all the objects of it.
                     let mut around: HashMap<NaiveDate, Vec<Lesson>> = HashMap::new();
                     for href in hrefs(body) {
-                        let name = href.rsplit('/').next().unwrap_or_default();
-                        let found = match object_key(name) {
+                        let found = match member_of(&href, &calendar).and_then(object_key) {
                             Some((course, date)) => {
                                 let lessons = match around.entry(date) {
                                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -200,8 +199,9 @@ async fn answer(state: &AppState, principal: &Principal, method: &Method, asked:
                             }
                             None => None,
                         };
+                        // Each answer names its object as the client did (RFC 4791, 7.9).
                         out.push(match found {
-                            Some(e) => response(&href_of(&e), &object_props(&e, with_data)),
+                            Some(e) => response(&href, &object_props(&e, with_data)),
                             None => missing(&href),
                         });
                     }
@@ -324,6 +324,16 @@ fn hrefs(body: &str) -> Vec<String> {
     out
 }
 
+/// The name of the object an href names in `calendar` (a path, or a URL whose path is one),
+/// if it names one there.
+fn member_of<'h>(href: &'h str, calendar: &str) -> Option<&'h str> {
+    let path = match href.split_once("://") {
+        Some((_, rest)) => &rest[rest.find('/')?..],
+        None => href,
+    };
+    path.strip_prefix(calendar).filter(|name| !name.is_empty() && !name.contains('/'))
+}
+
 /// The object of one lesson, by its name (`{course}-{YYYYMMDD}.ics`), if it is one of the
 /// caller's lessons.
 async fn event_named(state: &AppState, principal: &Principal, name: &str) -> Result<Option<Event>> {
@@ -377,7 +387,18 @@ async fn lessons_as_events(state: &AppState, principal: &Principal, range: Optio
 
 #[cfg(test)]
 mod tests {
-    use super::{hrefs, time_range};
+    use super::{hrefs, member_of, time_range};
+
+    #[test]
+    fn a_multigets_href_names_an_object_of_the_calendar_only() {
+        let calendar = "/caldav/p/timetable/";
+        assert_eq!(member_of("/caldav/p/timetable/a.ics", calendar), Some("a.ics"));
+        assert_eq!(member_of("https://ent.example/caldav/p/timetable/a.ics", calendar), Some("a.ics"));
+        assert_eq!(member_of("/caldav/q/timetable/a.ics", calendar), None, "another person's calendar");
+        assert_eq!(member_of("/caldav/p/timetable/x/a.ics", calendar), None);
+        assert_eq!(member_of("/caldav/p/timetable/", calendar), None);
+        assert_eq!(member_of("https://ent.example", calendar), None);
+    }
 
     #[test]
     fn a_querys_time_range_and_a_multigets_hrefs_are_read() {

@@ -846,14 +846,21 @@ async fn a_teachers_timetable_is_read_over_caldav_by_a_real_client_and_nothing_c
     let week = dav("REPORT", &format!("{home}timetable/"), "1", query).await;
     assert_eq!(week.body.matches("<d:response>").count(), 2, "{}", week.body);
     assert!(week.body.contains("SUMMARY:Annulé : Mathématiques") && week.body.contains("SUMMARY:Anglais"), "{}", week.body);
+    let theirs = format!("/caldav/{}/timetable/{maths}-20260928.ics", hugo.id);
+    let absolute = format!("http://localhost{home}timetable/{maths}-20260928.ics");
     let multiget = format!(
-        "<c:calendar-multiget xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>{home}timetable/{maths}-20270503.ics</d:href><d:href>{home}timetable/{maths}-20260922.ics</d:href></c:calendar-multiget>"
+        "<c:calendar-multiget xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>{home}timetable/{maths}-20270503.ics</d:href><d:href>{home}timetable/{maths}-20260922.ics</d:href><d:href>{theirs}</d:href><d:href>{absolute}</d:href></c:calendar-multiget>"
     );
     let got = dav("REPORT", &format!("{home}timetable/"), "1", &multiget).await;
+    let answers: Vec<&str> = got.body.split("<d:response>").skip(1).collect();
+    assert_eq!(answers.len(), 4, "{}", got.body);
+    assert!(answers[0].contains("DTSTART:20270503T060000Z"), "a lesson far ahead is found: {}", answers[0]);
+    assert!(answers[1].contains("404 Not Found"), "a day without one is not: {}", answers[1]);
+    assert!(answers[2].contains(&theirs) && answers[2].contains("404 Not Found"), "an href outside her calendar names nothing: {}", answers[2]);
     assert!(
-        got.body.contains("DTSTART:20270503T060000Z") && got.body.contains("404 Not Found"),
-        "a lesson far ahead is found, a day without one is not: {}",
-        got.body
+        answers[3].contains(&format!("<d:href>{absolute}</d:href>")) && answers[3].contains("DTSTART:20260928T060000Z"),
+        "each answer names its object as the client did: {}",
+        answers[3]
     );
     let sync = "<d:sync-collection xmlns:d=\"DAV:\"><d:sync-token/></d:sync-collection>";
     assert_eq!(dav("REPORT", &format!("{home}timetable/"), "1", sync).await.status, StatusCode::FORBIDDEN, "an unsupported report");
