@@ -112,14 +112,17 @@ impl<S: DocumentStore> Documents<S> {
             list.sort_by_key(|p| p.code());
             list.dedup();
         }
-        let after = forbidden.as_ref().map(|l| l.iter().map(|p| p.code()).collect::<Vec<_>>());
-        let entry = preau_directory::audit::entry::<(), _>(
+        // The structure's own rule before and after (`null`: the territory's).
+        let codes = |l: &[Profile]| l.iter().map(|p| p.code()).collect::<Vec<_>>();
+        let before = self.store.link_policy(structure).await?.as_deref().map(codes);
+        let after = forbidden.as_deref().map(codes);
+        let entry = preau_directory::audit::entry(
             self.clock.now(),
             caller,
             "documents.link_policy",
             format!("structure:{structure}"),
             Some(structure),
-            None,
+            Some(&before),
             Some(&after),
         );
         self.store.set_link_policy(structure, forbidden.as_deref(), &entry).await

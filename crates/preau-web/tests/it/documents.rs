@@ -703,7 +703,10 @@ async fn a_school_sets_its_own_rule_for_public_links_over_the_territorys() {
     assert_eq!(s.app.json(&admin, "GET", &policy, None).await.json()["own"], json!(false));
     assert_eq!(make(&zoe, hers).await, StatusCode::FORBIDDEN);
     let log = preau_directory::DirectoryStore::audit_log(&*s.app.state.store, s.app.system.territory, None, 500).await.expect("audit");
-    assert_eq!(log.iter().filter(|e| e.action == "documents.link_policy").count(), 2);
+    // The log reads newest first.
+    let changes: Vec<_> = log.iter().rev().filter(|e| e.action == "documents.link_policy").map(|e| (e.before.clone(), e.after.clone())).collect();
+    let own = |v: serde_json::Value| Some(v);
+    assert_eq!(changes, vec![(own(json!(null)), own(json!(["ENS"]))), (own(json!(["ENS"])), own(json!(null)))], "each change says the rule before and after");
 }
 
 /// A large upload, streamed in 1 MiB chunks of a repeating pattern (never held whole).
