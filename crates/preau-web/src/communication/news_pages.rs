@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use preau_communication::news::{News, NewsInput, NewsState};
 use preau_communication::rules::PROFILES;
-use preau_core::{NewsId, Profile, StructureId};
+use preau_core::{NewsId, StructureId};
 use preau_directory::DirectoryStore;
 
 type PageResult = Result<Response, PageError>;
@@ -162,9 +162,7 @@ async fn edit_form(State(state): State<AppState>, a: Authed, Path(id): Path<News
 
 async fn edit(State(state): State<AppState>, a: Authed, Path(id): Path<NewsId>, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
     a.check_csrf(pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or(""))?;
-    let Some(input) = input_of(&pairs) else {
-        return Err(a.fail(preau_core::Error::invalid("structure", "field.required")));
-    };
+    let input = input_of(&pairs).map_err(|e| a.fail(e))?;
     match state.communication.edit_news(&a.principal, id, &input).await {
         Ok(n) => Ok(Redirect::to(&format!("/news/{}", n.id)).into_response()),
         Err(e @ preau_core::Error::Invalid(_)) => {
@@ -176,17 +174,17 @@ async fn edit(State(state): State<AppState>, a: Authed, Path(id): Path<NewsId>, 
 }
 
 /// Reads the posted form: structure, group, profile (repeated), title, body, expires (a date), public.
-fn input_of(pairs: &[(String, String)]) -> Option<NewsInput> {
+fn input_of(pairs: &[(String, String)]) -> preau_core::Result<NewsInput> {
     let get = |k: &str| pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str()).unwrap_or("");
     // The end of that day in Paris.
     let expires_at = chrono::NaiveDate::parse_from_str(get("expires"), "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(23, 59, 0))
         .map(|t| preau_core::local_time::from_paris(t.and_utc().timestamp()));
-    Some(NewsInput {
-        structure: get("structure").parse::<StructureId>().ok()?,
+    Ok(NewsInput {
+        structure: get("structure").parse::<StructureId>().map_err(|_| preau_core::Error::invalid("structure", "field.required"))?,
         group: get("group").parse().ok(),
-        profiles: pairs.iter().filter(|(k, _)| k == "profile").filter_map(|(_, v)| v.parse::<Profile>().ok()).collect(),
+        profiles: crate::pages::profiles_ticked(pairs, "profile")?,
         title: get("title").to_owned(),
         body: get("body").to_owned(),
         expires_at,
@@ -198,8 +196,9 @@ async fn create(State(state): State<AppState>, a: Authed, Form(pairs): Form<Vec<
     a.check_csrf(pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or(""))?;
     let submit = pairs.iter().any(|(k, v)| k == "action" && v == "submit");
     let get = |k: &str| pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let Some(input) = input_of(&pairs) else {
-        return form_page(&state, &a, Prefill::new_item(get("title"), get("body")), Some(a.lang.t("field.required"))).await;
+    let input = match input_of(&pairs) {
+        Ok(input) => input,
+        Err(e) => return form_page(&state, &a, Prefill::new_item(get("title"), get("body")), Some(message(&e, a.lang))).await,
     };
     match state.communication.write_news(&a.principal, &input, submit).await {
         Ok(n) => Ok(Redirect::to(&format!("/news/{}", n.id)).into_response()),

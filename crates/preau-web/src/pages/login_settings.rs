@@ -58,7 +58,7 @@ async fn page(State(state): State<AppState>, a: Authed) -> Result<Response, Page
 async fn set_policy(State(state): State<AppState>, a: Authed, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
     let csrf = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
     a.check_csrf(csrf)?;
-    let profiles: Vec<Profile> = pairs.iter().filter(|(k, _)| k == "profile").filter_map(|(_, v)| v.parse().ok()).collect();
+    let profiles = crate::pages::profiles_ticked(&pairs, "profile").map_err(|e| a.fail(e))?;
     state.accounts.set_mfa_policy(&a.principal, &profiles).await.map_err(|e| a.fail(e))?;
     render_page(&state, &a, Some(a.lang.t("saved")), None, UpstreamInput::default()).await
 }

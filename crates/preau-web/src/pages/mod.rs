@@ -74,6 +74,12 @@ pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
+/// The profiles ticked in a form (`name` repeated): an unknown code (a stale or altered form)
+/// is refused, never dropped, so that a rule is not silently widened.
+pub fn profiles_ticked(pairs: &[(String, String)], name: &str) -> preau_core::Result<Vec<preau_core::Profile>> {
+    pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.parse().map_err(|_| preau_core::Error::invalid(name, "profile.unknown"))).collect()
+}
+
 /// Renders a template; a rendering failure is an internal error page, never a panic.
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {

@@ -698,6 +698,10 @@ async fn a_school_sets_its_own_rule_for_public_links_over_the_territorys() {
     // Back to the territory's rule, from the console page.
     let page = s.app.get(&admin, &format!("/admin/structures/{}", s.jv.id)).await.body;
     assert!(page.contains("name=\"forbidden\" value=\"ENS\" checked"), "{page}");
+    // A profile code the page does not know is refused, and the rule stays as it was.
+    let r = s.app.post_form(&admin, &format!("/admin/structures/{}/public-links", s.jv.id), &[("own", "on"), ("forbidden", "XYZ")]).await;
+    assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("Profil inconnu"), "{} {}", r.status, r.body);
+    assert_eq!(s.app.json(&admin, "GET", &policy, None).await.json()["forbidden"], json!(["ENS"]));
     let r = s.app.post_form(&admin, &format!("/admin/structures/{}/public-links", s.jv.id), &[("forbidden", "ELV")]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(s.app.json(&admin, "GET", &policy, None).await.json()["own"], json!(false));

@@ -333,6 +333,12 @@ async fn news_go_from_a_teachers_draft_to_the_parents_of_a_class_once_the_head_p
     let (_, anne) = s.browser("Anne", "Lefèvre").await;
     let (_, zoe) = s.browser("Zoé", "Lefèvre").await;
     let c4b = s.class("4B").await;
+    // The page's form with a profile it does not offer (a stale or altered form): refused,
+    // not sent to a wider audience (nothing is created: the head's list below has one item).
+    let (jv, group) = (s.jv.id.to_string(), c4b.to_string());
+    let form = [("structure", jv.as_str()), ("group", group.as_str()), ("profile", "XYZ"), ("title", "Sortie"), ("body", "Vendredi."), ("action", "submit")];
+    let r = s.app.post_form(&teacher, "/news/new", &form).await;
+    assert!(r.body.contains("Profil inconnu") && r.body.contains("Sortie"), "{}", r.body);
     let body =
         json!({"structure": s.jv.id, "group": c4b, "profiles": ["Parent"], "title": "Réunion parents-professeurs", "body": "Jeudi à 18 h.", "submit": true});
     let r = s.app.json(&teacher, "POST", "/api/v1/news", Some(body)).await;

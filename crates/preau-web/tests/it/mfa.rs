@@ -226,6 +226,12 @@ async fn the_console_sets_the_policy_adds_a_provider_and_resets_a_lost_second_fa
     let r = app.post_form(&admin, "/admin/login/mfa", &[("profile", "ENS"), ("profile", "DIR")]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(app.json(&admin, "GET", "/api/v1/mfa-policy", None).await.json(), json!({"profiles": ["DIR", "ENS"]}));
+    // A profile the form does not know (a stale or altered form) is refused, not dropped: the
+    // rule is not widened behind the admin's back.
+    let r = app.post_form(&admin, "/admin/login/mfa", &[("profile", "ENS"), ("profile", "XYZ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Profil inconnu"), "{}", r.body);
+    assert_eq!(app.json(&admin, "GET", "/api/v1/mfa-policy", None).await.json(), json!({"profiles": ["DIR", "ENS"]}));
     let bad = app
         .post_form(
             &admin,
