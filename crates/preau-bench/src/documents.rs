@@ -197,17 +197,26 @@ fn evict(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// How the bare socket's sender hands the file to the socket.
+#[derive(Clone, Copy, PartialEq)]
+enum Sending {
+    /// Reads of 1 MiB into a buffer, each written to the socket (as a server in user space).
+    Copied,
+    /// `std::io::copy` from the file to the socket, which Linux does with `sendfile`: no copy
+    /// through user space on the sending side (as a zero-copy server).
+    ZeroCopy,
+}
+
 /// The same bytes through a loopback TCP connection and nothing else, as `nc` carries them: a
-/// thread reads `src` 1 MiB at a time and writes it to the socket; the other end reads it and
-/// writes it to `dst` (an upload's bytes landing in a file, unsynced like `cp`'s) or drops it (a
-/// download's bytes reaching their client). No HTTP, no rights, no database: the most that any
-/// service reached through a socket can do on this machine, Préau's ceiling.
-fn bare_socket(src: &Path, dst: Option<&Path>) -> Result<Duration> {
+/// thread sends `src` over the socket; the other end reads it 1 MiB at a time and writes it to
+/// `dst` (an upload's bytes landing in a file, unsynced like `cp`'s) or drops it (a download's
+/// bytes reaching their client). No HTTP, no rights, no database: what a service reached
+/// through a socket can do on this machine.
+fn bare_socket(src: &Path, dst: Option<&Path>, sending: Sending) -> Result<Duration> {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let dst = dst.map(Path::to_owned);
-    let t = Instant::now();
     let receiver = std::thread::spawn(move || -> std::io::Result<u64> {
         let (mut s, _) = listener.accept()?;
         let mut out = dst.map(std::fs::File::create).transpose()?;
@@ -224,16 +233,24 @@ fn bare_socket(src: &Path, dst: Option<&Path>) -> Result<Duration> {
             total += n as u64;
         }
     });
+    let t = Instant::now();
     let mut s = std::net::TcpStream::connect(addr)?;
     s.set_nodelay(true)?;
     let mut f = std::fs::File::open(src)?;
-    let mut buf = vec![0u8; MIB as usize];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
+    match sending {
+        Sending::ZeroCopy => {
+            std::io::copy(&mut f, &mut s)?;
         }
-        s.write_all(&buf[..n])?;
+        Sending::Copied => {
+            let mut buf = vec![0u8; MIB as usize];
+            loop {
+                let n = f.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                s.write_all(&buf[..n])?;
+            }
+        }
     }
     drop(s);
     let got = receiver.join().map_err(|_| anyhow::anyhow!("the socket's receiver panicked"))??;
@@ -257,6 +274,7 @@ struct BigRound {
     cat: Duration,
     piped: Duration,
     socket_down: Duration,
+    sendfile_down: Duration,
     down: Duration,
     cold_cat: Duration,
     cold_down: Duration,
@@ -280,10 +298,13 @@ async fn big_round(addr: &str, who: &Session, pid: u32, work: &Path, data: &Path
     // The same bytes through a bare loopback socket: into a file, as an upload; out of the
     // file, as a download.
     let socket_file = work.join("big-socket.bin");
-    let socket_up = bare_socket(src, Some(&socket_file))?;
+    let socket_up = bare_socket(src, Some(&socket_file), Sending::Copied)?;
     std::fs::remove_file(&socket_file)?;
-    let socket_down = bare_socket(&copy, None)?;
-    // The same `cat` from the disk, the file dropped from the page cache first.
+    let socket_down = bare_socket(&copy, None, Sending::Copied)?;
+    let sendfile_down = bare_socket(&copy, None, Sending::ZeroCopy)?;
+    // The same `cat` from the disk: the copy written to the disk (a page still to be written
+    // cannot be dropped), then dropped from the page cache.
+    std::fs::File::open(&copy)?.sync_all()?;
     evict(&copy)?;
     let cold_cat = timed(Command::new("cat").arg(&copy).stdout(std::process::Stdio::null()))?;
     std::fs::remove_file(&copy)?;
@@ -307,7 +328,7 @@ async fn big_round(addr: &str, who: &Session, pid: u32, work: &Path, data: &Path
     download(&mut s, addr, who, &id, &mut chunk).await?;
     let cold_down = t.elapsed();
     destroy(addr, who, &id).await?;
-    Ok(BigRound { cp, cp_sync, socket_up, up, cat, piped, socket_down, down, cold_cat, cold_down, peak })
+    Ok(BigRound { cp, cp_sync, socket_up, up, cat, piped, socket_down, sendfile_down, down, cold_cat, cold_down, peak })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -360,6 +381,12 @@ async fn big_file(addr: &str, who: &Session, pid: u32, work: &Path, data: &Path)
         |r| r.socket_down,
         Some(("download / it: ", &over(|r| r.socket_down, |r| r.down))),
     );
+    big_row(
+        &rounds,
+        "the file sent with `sendfile` (zero copy on the sending side) through a bare loopback socket to a client",
+        |r| r.sendfile_down,
+        Some(("download / it: ", &over(|r| r.sendfile_down, |r| r.down))),
+    );
     big_row(&rounds, "`cat` from the disk (the file dropped from the page cache)", |r| r.cold_cat, None);
     big_row(
         &rounds,
@@ -367,8 +394,9 @@ async fn big_file(addr: &str, who: &Session, pid: u32, work: &Path, data: &Path)
         |r| r.cold_down,
         Some(("download / `cat` from the disk: ", &over(|r| r.cold_cat, |r| r.cold_down))),
     );
-    let socket_ceiling = median(rounds.iter().map(over(|r| r.cat, |r| r.socket_down)).collect());
-    println!("(a bare socket itself carries the file at {socket_ceiling:.2} of `cat > /dev/null`'s speed)");
+    let socket = median(rounds.iter().map(over(|r| r.cat, |r| r.socket_down)).collect());
+    let sendfile = median(rounds.iter().map(over(|r| r.cat, |r| r.sendfile_down)).collect());
+    println!("(a bare socket carries the file at {socket:.2} of `cat > /dev/null`'s speed, {sendfile:.2} with `sendfile`)");
     let peak = rounds.iter().map(|r| r.peak).max().unwrap_or(0);
     println!(
         "server RSS: idle {} MiB, peak while uploading {} MiB, +{} MiB (target: ≤ 64 MiB over idle)",

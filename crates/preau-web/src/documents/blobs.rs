@@ -244,15 +244,14 @@ impl DiskWriter {
         let thread = tokio::task::spawn_blocking(move || {
             use std::io::Write;
             let mut f = std::fs::File::create(&path)?;
-            let mut writeback = Writeback::default();
+            let mut writeback = super::writeback::Writeback::default();
             while let Some(m) = rx.blocking_recv() {
                 match m {
                     ToDisk::Bytes(b) => {
                         f.write_all(&b)?;
-                        writeback.wrote(&f, b.len())?;
+                        writeback.wrote(&f, b.len());
                     }
                     ToDisk::Finish => {
-                        writeback.wait()?;
                         f.sync_all()?;
                         return Ok(true);
                     }
@@ -282,46 +281,6 @@ impl DiskWriter {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::internal("blob writer stopped")),
             Err(e) => Err(Error::internal(e)),
-        }
-    }
-}
-
-/// Bytes written after which a large file's writeback starts in the background.
-const WRITEBACK_EVERY: usize = 64 * 1024 * 1024;
-
-/// The disk writes of a large file started while its next bytes still arrive: every
-/// `WRITEBACK_EVERY` bytes, a thread of its own syncs what was written so far (through a
-/// second handle), so that the final sync finds little left instead of the whole file.
-struct Writeback {
-    every: usize,
-    since: usize,
-    running: Option<std::thread::JoinHandle<std::io::Result<()>>>,
-}
-
-impl Default for Writeback {
-    fn default() -> Writeback {
-        Writeback { every: WRITEBACK_EVERY, since: 0, running: None }
-    }
-}
-
-impl Writeback {
-    fn wrote(&mut self, f: &std::fs::File, n: usize) -> std::io::Result<()> {
-        self.since += n;
-        if self.since < self.every || self.running.as_ref().is_some_and(|t| !t.is_finished()) {
-            return Ok(());
-        }
-        self.wait()?;
-        let handle = f.try_clone()?;
-        self.since = 0;
-        self.running = Some(std::thread::spawn(move || handle.sync_data()));
-        Ok(())
-    }
-
-    /// Waits for the writeback under way, if any.
-    fn wait(&mut self) -> std::io::Result<()> {
-        match self.running.take() {
-            Some(t) => t.join().map_err(|_| std::io::Error::other("writeback thread panicked"))?,
-            None => Ok(()),
         }
     }
 }
@@ -465,34 +424,5 @@ impl BlobReader {
                 Ok(*at)
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Writeback;
-    use std::io::{Read, Write};
-
-    /// Syncs running beside the writes leave the file exactly as written.
-    #[test]
-    fn a_file_synced_as_it_is_written_holds_every_byte_in_order() -> std::io::Result<()> {
-        let path = std::env::temp_dir().join(format!("preau-writeback-{}", std::process::id()));
-        let mut f = std::fs::File::create(&path)?;
-        let mut writeback = Writeback { every: 4096, ..Writeback::default() };
-        let mut expected = Vec::new();
-        for i in 0..200u32 {
-            let chunk: Vec<u8> = (0..1000u32).map(|j| ((i * 7 + j) % 251) as u8).collect();
-            f.write_all(&chunk)?;
-            writeback.wrote(&f, chunk.len())?;
-            expected.extend_from_slice(&chunk);
-        }
-        writeback.wait()?;
-        f.sync_all()?;
-        let mut read = Vec::new();
-        std::fs::File::open(&path)?.read_to_end(&mut read)?;
-        std::fs::remove_file(&path)?;
-        assert_eq!(read.len(), 200_000);
-        assert!(read == expected, "the file differs from what was written");
-        Ok(())
     }
 }

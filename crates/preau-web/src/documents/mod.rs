@@ -10,6 +10,7 @@ pub mod links;
 pub mod pages;
 pub mod serve;
 pub mod thumbnails;
+mod writeback;
 pub mod zip;
 
 use crate::state::AppState;
