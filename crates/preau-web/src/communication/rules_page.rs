@@ -109,32 +109,40 @@ async fn page(State(state): State<AppState>, a: Authed, Path(id): Path<Structure
     render_page(&state, &a, id, None, None).await
 }
 
+/// The rules ticked (`rule` repeated, `from>to`). One the page cannot read (a stale or altered
+/// form) is refused: dropped, it would be deleted, since the rules shown are replaced by those
+/// ticked.
+fn ticked_rules(pairs: &[(String, String)]) -> preau_core::Result<Vec<Rule>> {
+    let read = |v: &str| {
+        let (from, to) = v.split_once('>')?;
+        Some(Rule { from: Audience::parse(from)?, to: Audience::parse(to)? })
+    };
+    pairs.iter().filter(|(k, _)| k == "rule").map(|(_, v)| read(v).ok_or_else(|| preau_core::Error::invalid("rule", "form.invalid"))).collect()
+}
+
 async fn save(State(state): State<AppState>, a: Authed, Path(id): Path<StructureId>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
     a.check_csrf(pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or(""))?;
     let result = if pairs.iter().any(|(k, v)| k == "action" && v == "reset") {
         state.communication.reset_rules(&a.principal, id).await
     } else {
-        // Rules the page does not show (group to profile links made through the API) are kept.
-        let shown: Vec<Audience> = audiences();
-        let kept: Vec<Rule> = state
-            .communication
-            .rule_set(&a.principal, id)
-            .await
-            .map_err(|e| a.fail(e))?
-            .rules
-            .into_iter()
-            .filter(|r| !(shown.contains(&r.from) && shown.contains(&r.to)) && r.from != r.to)
-            .collect();
-        let mut rules = kept;
-        for (k, v) in &pairs {
-            if k == "rule"
-                && let Some((from, to)) = v.split_once('>')
-                && let (Some(from), Some(to)) = (Audience::parse(from), Audience::parse(to))
-            {
-                rules.push(Rule { from, to });
+        match ticked_rules(&pairs) {
+            Err(e) => Err(e),
+            Ok(ticked) => {
+                // Rules the page does not show (group to profile links made through the API) are kept.
+                let shown: Vec<Audience> = audiences();
+                let mut rules: Vec<Rule> = state
+                    .communication
+                    .rule_set(&a.principal, id)
+                    .await
+                    .map_err(|e| a.fail(e))?
+                    .rules
+                    .into_iter()
+                    .filter(|r| !(shown.contains(&r.from) && shown.contains(&r.to)) && r.from != r.to)
+                    .collect();
+                rules.extend(ticked);
+                state.communication.set_rules(&a.principal, id, &rules).await
             }
         }
-        state.communication.set_rules(&a.principal, id, &rules).await
     };
     match result {
         Ok(_) => render_page(&state, &a, id, Some(a.lang.t("rules.saved")), None).await,

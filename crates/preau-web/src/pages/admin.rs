@@ -229,11 +229,12 @@ async fn structure_page(state: &AppState, a: &Authed, id: StructureId, q: Struct
 async fn set_link_policy(State(state): State<AppState>, a: Authed, Path(id): Path<StructureId>, Form(f): Form<Vec<(String, String)>>) -> PageResult {
     a.check_csrf(crate::pages::field(&f, "csrf"))?;
     let own = crate::pages::field(&f, "own") == "on";
-    let forbidden = match crate::pages::profiles_ticked(&f, "forbidden") {
+    // Going back to the territory's rule reads no profile: a stale form cannot block it.
+    let forbidden = match own.then(|| crate::pages::profiles_ticked(&f, "forbidden")).transpose() {
         Ok(list) => list,
         Err(e) => return with_form_error(&state, &a, id, e).await,
     };
-    match state.documents.set_link_policy(&a.principal, id, own.then_some(forbidden)).await {
+    match state.documents.set_link_policy(&a.principal, id, forbidden).await {
         Ok(()) => structure_page(&state, &a, id, StructureQuery::default(), Some(a.lang.t("saved")), None).await,
         Err(e) => with_form_error(&state, &a, id, e).await,
     }

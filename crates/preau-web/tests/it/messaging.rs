@@ -318,6 +318,13 @@ async fn the_local_admin_sees_and_changes_the_rules_on_the_console_and_a_teacher
     let (_, pupil) = s.browser("Zoé", "Lefèvre").await;
     assert!(s.may_write(&pupil, &s.who("Inès", "Diallo").await).await);
     assert!(s.may_write(&pupil, &s.who("Claire", "Martin").await).await, "the other rules were kept");
+    // A rule the page cannot read (a stale or altered form) is refused: nothing is deleted.
+    // (Without "pupils → pupils", and with a rule it does not know.)
+    let mut stale: Vec<(&str, &str)> = fields.iter().copied().filter(|(_, v)| *v != "class:ELV>class:ELV").collect();
+    stale.push(("rule", "class:XYZ>class:ELV"));
+    let r = s.app.post_form(&admin, &path, &stale).await;
+    assert!(r.body.contains("pas pu être lu"), "{}", r.body);
+    assert!(s.may_write(&pupil, &s.who("Inès", "Diallo").await).await, "the rule left out of the stale form is still there");
     let (_, teacher) = s.browser("Claire", "Martin").await;
     assert_eq!(s.app.get(&teacher, &path).await.status, StatusCode::FORBIDDEN);
     let r = s.app.post_form(&admin, &path, &[("action", "reset")]).await;
@@ -339,6 +346,10 @@ async fn news_go_from_a_teachers_draft_to_the_parents_of_a_class_once_the_head_p
     let form = [("structure", jv.as_str()), ("group", group.as_str()), ("profile", "XYZ"), ("title", "Sortie"), ("body", "Vendredi."), ("action", "submit")];
     let r = s.app.post_form(&teacher, "/news/new", &form).await;
     assert!(r.body.contains("Profil inconnu") && r.body.contains("Sortie"), "{}", r.body);
+    // A group it cannot read is refused too, not read as "no group" (the whole school).
+    let form = [("structure", jv.as_str()), ("group", "4B"), ("title", "Sortie"), ("body", "Vendredi."), ("action", "submit")];
+    let r = s.app.post_form(&teacher, "/news/new", &form).await;
+    assert!(r.body.contains("pas pu être lu") && r.body.contains("Sortie"), "{}", r.body);
     let body =
         json!({"structure": s.jv.id, "group": c4b, "profiles": ["Parent"], "title": "Réunion parents-professeurs", "body": "Jeudi à 18 h.", "submit": true});
     let r = s.app.json(&teacher, "POST", "/api/v1/news", Some(body)).await;
