@@ -105,7 +105,7 @@ impl Blobs {
                     tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
                 }
                 let partial = path.with_extension("part");
-                Sink::Local { path, out: Some(DiskWriter::start(partial.clone())), partial }
+                Sink::Local { out: Some(DiskWriter::start(partial.clone(), path.clone())), path, partial }
             }
             Blobs::S3 { store, prefix } => {
                 Sink::S3 { out: Some(object_store::buffered::BufWriter::with_capacity(store.clone(), Self::object(prefix, &key), WRITE_BUFFER)) }
@@ -129,9 +129,18 @@ impl Blobs {
                 if let Some(dir) = to.parent() {
                     tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
                 }
-                if tokio::fs::hard_link(Self::path(root, key), &to).await.is_err() {
-                    tokio::fs::copy(Self::path(root, key), &to).await.map_err(Error::internal)?;
-                }
+                let from = Self::path(root, key);
+                // On the disk before it is recorded, as an upload is.
+                tokio::task::spawn_blocking(move || {
+                    if std::fs::hard_link(&from, &to).is_err() {
+                        std::fs::copy(&from, &to)?;
+                        std::fs::File::open(&to)?.sync_all()?;
+                    }
+                    sync_folder(&to)
+                })
+                .await
+                .map_err(Error::internal)?
+                .map_err(Error::internal)?;
             }
             Blobs::S3 { store, prefix } => store.copy(&Self::object(prefix, key), &Self::object(prefix, copy)).await.map_err(store_err)?,
         }
@@ -230,20 +239,21 @@ enum ToDisk {
     Finish,
 }
 
-/// A file written by a blocking thread of its own: the request's chunks go to it as they
-/// are (no copy), a few at a time (back-pressure), and it syncs the file when told all came.
-/// Closed without `Finish`, it stops without syncing.
+/// A file written by a blocking thread of its own under a temporary name: the request's
+/// chunks go to it as they are (no copy), a few at a time (back-pressure); told all came, it
+/// gives the file its name and syncs it with its folder. Closed without `Finish`, it stops
+/// without syncing.
 struct DiskWriter {
     tx: Option<tokio::sync::mpsc::Sender<ToDisk>>,
     thread: Option<tokio::task::JoinHandle<std::io::Result<bool>>>,
 }
 
 impl DiskWriter {
-    fn start(path: PathBuf) -> DiskWriter {
+    fn start(partial: PathBuf, path: PathBuf) -> DiskWriter {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<ToDisk>(8);
         let thread = tokio::task::spawn_blocking(move || {
             use std::io::Write;
-            let mut f = std::fs::File::create(&path)?;
+            let mut f = std::fs::File::create(&partial)?;
             let mut writeback = super::writeback::Writeback::default();
             while let Some(m) = rx.blocking_recv() {
                 match m {
@@ -252,8 +262,15 @@ impl DiskWriter {
                         writeback.wrote(&f, b.len());
                     }
                     ToDisk::Finish => {
-                        f.sync_all()?;
-                        return Ok(true);
+                        // Named first, then synced with its folder: the name survives a crash
+                        // as the bytes do (the first sync's journal commit carries the new
+                        // name too). Nothing refers to the name before this returns.
+                        std::fs::rename(&partial, &path)?;
+                        let synced = f.sync_all().and_then(|()| sync_folder(&path));
+                        if synced.is_err() {
+                            let _ = std::fs::remove_file(&path);
+                        }
+                        return synced.map(|()| true);
                     }
                 }
             }
@@ -282,6 +299,14 @@ impl DiskWriter {
             Ok(false) => Err(Error::internal("blob writer stopped")),
             Err(e) => Err(Error::internal(e)),
         }
+    }
+}
+
+/// Syncs the folder of `file`, so that a name just given to it is on the disk.
+fn sync_folder(file: &std::path::Path) -> std::io::Result<()> {
+    match file.parent() {
+        Some(folder) if cfg!(unix) => std::fs::File::open(folder)?.sync_all(),
+        _ => Ok(()),
     }
 }
 
@@ -323,10 +348,9 @@ impl BlobWriter {
     /// Makes the blob whole under its key: synced and renamed on disk, the upload completed in S3.
     pub async fn finish(mut self) -> Result<Written> {
         match &mut self.sink {
-            Sink::Local { path, partial, out } => {
+            Sink::Local { out, .. } => {
                 let mut out = out.take().ok_or_else(|| Error::internal("blob already finished"))?;
                 out.finish().await?;
-                tokio::fs::rename(partial, path).await.map_err(Error::internal)?;
             }
             Sink::S3 { out } => {
                 let mut w = out.take().ok_or_else(|| Error::internal("blob already finished"))?;
@@ -367,8 +391,11 @@ impl Drop for BlobWriter {
             return;
         }
         match &mut self.sink {
-            Sink::Local { partial, .. } => {
+            Sink::Local { partial, path, .. } => {
+                // In this order: the writing thread may be giving the file its name, which
+                // is atomic, so one of the two is there to remove.
                 let _ = std::fs::remove_file(partial);
+                let _ = std::fs::remove_file(path);
             }
             Sink::S3 { out } => {
                 if let Some(mut w) = out.take()
