@@ -2,8 +2,8 @@
 //! version is a new blob), in one of two backends:
 //!
 //! - **local disk** (the default): `documents/` of the data folder, each blob a file in one of
-//!   256 subfolders; streamed to a temporary file, its size checked as the bytes come, synced,
-//!   then renamed into place;
+//!   256 subfolders; streamed to a temporary file of its own, its size checked as the bytes
+//!   come, synced, then renamed into place and its folder synced;
 //! - **an S3-compatible object store** (`object_store`): streamed as a multipart upload (one
 //!   put when small), completed only when the whole blob arrived; a failed upload is aborted.
 //!
@@ -101,11 +101,9 @@ impl Blobs {
         let sink = match self {
             Blobs::Local { root } => {
                 let path = Self::path(root, &key);
-                if let Some(dir) = path.parent() {
-                    tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
-                }
-                let partial = path.with_extension("part");
-                Sink::Local { out: Some(DiskWriter::start(partial.clone(), path.clone())), path, partial }
+                ensure_folder(&path).await?;
+                let partial = partial_of(&path);
+                Sink::Local { out: Some(DiskWriter::start(partial.clone(), path.clone())), partial }
             }
             Blobs::S3 { store, prefix } => {
                 Sink::S3 { out: Some(object_store::buffered::BufWriter::with_capacity(store.clone(), Self::object(prefix, &key), WRITE_BUFFER)) }
@@ -126,17 +124,19 @@ impl Blobs {
         match self {
             Blobs::Local { root } => {
                 let to = Self::path(root, copy);
-                if let Some(dir) = to.parent() {
-                    tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
-                }
+                ensure_folder(&to).await?;
                 let from = Self::path(root, key);
-                // On the disk before it is recorded, as an upload is.
+                // On the disk before it is recorded, as an upload is; nothing left if not.
                 tokio::task::spawn_blocking(move || {
-                    if std::fs::hard_link(&from, &to).is_err() {
-                        std::fs::copy(&from, &to)?;
-                        std::fs::File::open(&to)?.sync_all()?;
+                    let done = if std::fs::hard_link(&from, &to).is_ok() {
+                        sync_folder(&to)
+                    } else {
+                        std::fs::copy(&from, &to).and_then(|_| std::fs::File::open(&to)?.sync_all()).and_then(|()| sync_folder(&to))
+                    };
+                    if done.is_err() {
+                        let _ = std::fs::remove_file(&to);
                     }
-                    sync_folder(&to)
+                    done
                 })
                 .await
                 .map_err(Error::internal)?
@@ -241,17 +241,22 @@ enum ToDisk {
 
 /// A file written by a blocking thread of its own under a temporary name: the request's
 /// chunks go to it as they are (no copy), a few at a time (back-pressure); told all came, it
-/// gives the file its name and syncs it with its folder. Closed without `Finish`, it stops
-/// without syncing.
+/// syncs the file, gives it its name and syncs its folder. Closed without `Finish`, it stops
+/// without syncing. Dropped before its end was awaited, it removes what the thread leaves
+/// once the thread is done.
 struct DiskWriter {
     tx: Option<tokio::sync::mpsc::Sender<ToDisk>>,
     thread: Option<tokio::task::JoinHandle<std::io::Result<bool>>>,
+    partial: PathBuf,
+    path: PathBuf,
 }
 
 impl DiskWriter {
     fn start(partial: PathBuf, path: PathBuf) -> DiskWriter {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<ToDisk>(8);
+        let (at, to) = (partial.clone(), path.clone());
         let thread = tokio::task::spawn_blocking(move || {
+            let (partial, path) = (at, to);
             use std::io::Write;
             let mut f = std::fs::File::create(&partial)?;
             let mut writeback = super::writeback::Writeback::default();
@@ -262,21 +267,21 @@ impl DiskWriter {
                         writeback.wrote(&f, b.len());
                     }
                     ToDisk::Finish => {
-                        // Named first, then synced with its folder: the name survives a crash
-                        // as the bytes do (the first sync's journal commit carries the new
-                        // name too). Nothing refers to the name before this returns.
+                        // Whole on the disk before it has its name (a name means a whole
+                        // file), then the name made durable with its folder.
+                        f.sync_all()?;
                         std::fs::rename(&partial, &path)?;
-                        let synced = f.sync_all().and_then(|()| sync_folder(&path));
-                        if synced.is_err() {
+                        if let Err(e) = sync_folder(&path) {
                             let _ = std::fs::remove_file(&path);
+                            return Err(e);
                         }
-                        return synced.map(|()| true);
+                        return Ok(true);
                     }
                 }
             }
             Ok(false)
         });
-        DiskWriter { tx: Some(tx), thread: Some(thread) }
+        DiskWriter { tx: Some(tx), thread: Some(thread), partial, path }
     }
 
     async fn write(&mut self, b: Bytes) -> Result<()> {
@@ -302,6 +307,43 @@ impl DiskWriter {
     }
 }
 
+impl Drop for DiskWriter {
+    fn drop(&mut self) {
+        let Some(thread) = self.thread.take() else { return };
+        self.tx.take();
+        let (partial, path) = (std::mem::take(&mut self.partial), std::mem::take(&mut self.path));
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            // The thread may not have started yet: what it leaves is removed once it is done,
+            // the named file too if it got that far (nothing recorded it).
+            rt.spawn(async move {
+                let named = matches!(thread.await, Ok(Ok(true)));
+                let _ = tokio::fs::remove_file(&partial).await;
+                if named {
+                    let _ = tokio::fs::remove_file(&path).await;
+                }
+            });
+        }
+    }
+}
+
+/// A temporary name of its own beside `path` (two writers of the same key never share one).
+fn partial_of(path: &std::path::Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    path.with_extension(format!("{}-{n}.part", std::process::id()))
+}
+
+/// Makes the folder of `path` if there is none yet, its name durable in the root.
+async fn ensure_folder(path: &std::path::Path) -> Result<()> {
+    let Some(folder) = path.parent() else { return Ok(()) };
+    if tokio::fs::try_exists(folder).await.unwrap_or(false) {
+        return Ok(());
+    }
+    tokio::fs::create_dir_all(folder).await.map_err(Error::internal)?;
+    let folder = folder.to_owned();
+    tokio::task::spawn_blocking(move || sync_folder(&folder)).await.map_err(Error::internal)?.map_err(Error::internal)
+}
+
 /// Syncs the folder of `file`, so that a name just given to it is on the disk.
 fn sync_folder(file: &std::path::Path) -> std::io::Result<()> {
     match file.parent() {
@@ -312,7 +354,7 @@ fn sync_folder(file: &std::path::Path) -> std::io::Result<()> {
 
 /// Where a blob being written goes.
 enum Sink {
-    Local { path: PathBuf, partial: PathBuf, out: Option<DiskWriter> },
+    Local { partial: PathBuf, out: Option<DiskWriter> },
     S3 { out: Option<object_store::buffered::BufWriter> },
 }
 
@@ -391,11 +433,9 @@ impl Drop for BlobWriter {
             return;
         }
         match &mut self.sink {
-            Sink::Local { partial, path, .. } => {
-                // In this order: the writing thread may be giving the file its name, which
-                // is atomic, so one of the two is there to remove.
+            Sink::Local { partial, .. } => {
+                // A writer still running cleans up after its thread (`DiskWriter`'s drop).
                 let _ = std::fs::remove_file(partial);
-                let _ = std::fs::remove_file(path);
             }
             Sink::S3 { out } => {
                 if let Some(mut w) = out.take()
@@ -451,5 +491,54 @@ impl BlobReader {
                 Ok(*at)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Blobs;
+    use axum::body::Bytes;
+
+    /// Every file under the blobs' root, by name.
+    fn files(root: &std::path::Path) -> Vec<String> {
+        let mut out = vec![];
+        for shard in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(shard.path()).into_iter().flatten().flatten() {
+                out.push(f.file_name().to_string_lossy().into_owned());
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Two writers of the same key (two requests making the same thumbnail) each write a file
+    /// of their own: the key ends up whole, with one of them, and nothing else is left; a
+    /// writer given up leaves nothing once its thread is done.
+    #[tokio::test]
+    async fn writers_of_one_key_never_mix_their_bytes_and_a_writer_given_up_leaves_nothing() -> preau_core::Result<()> {
+        let root = std::env::temp_dir().join(format!("preau-blobs-{}", std::process::id()));
+        let blobs = Blobs::Local { root: root.clone() };
+        let (mut one, mut two) = (blobs.create_keyed("t-ab".into(), 1 << 20).await?, blobs.create_keyed("t-ab".into(), 1 << 20).await?);
+        one.write(Bytes::from_static(b"first writer")).await?;
+        two.write(Bytes::from_static(b"second")).await?;
+        one.write(Bytes::from_static(b", whole")).await?;
+        one.finish().await?;
+        two.finish().await?;
+        let kept = std::fs::read(root.join("ab").join("t-ab")).map_err(preau_core::Error::internal)?;
+        assert!(kept == b"second" || kept == b"first writer, whole", "{}", String::from_utf8_lossy(&kept));
+        assert_eq!(files(&root), ["t-ab"]);
+
+        let mut given_up = blobs.create_keyed("t-cd".into(), 1 << 20).await?;
+        given_up.write(Bytes::from_static(b"never finished")).await?;
+        drop(given_up);
+        for _ in 0..200 {
+            if files(&root) == ["t-ab"] {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(files(&root), ["t-ab"], "nothing left of the writer given up");
+        let _ = std::fs::remove_dir_all(&root);
+        Ok(())
     }
 }
