@@ -709,6 +709,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("attachment.empty", "Le fichier est vide.", "The file is empty."),
     ("form.invalid", "Le formulaire n'a pas pu être lu : réessayez.", "The form could not be read: try again."),
+    ("form.datetime", "Une date et une heure sont attendues, par exemple 2026-09-21 08:00.", "A date and a time were expected, for example 2026-09-21 08:00."),
     ("attachment.too_large", "Le fichier dépasse 10 Mo.", "The file is larger than 10 MB."),
     (
         "attachment.too_many_pending",

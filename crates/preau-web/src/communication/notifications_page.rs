@@ -77,19 +77,27 @@ async fn page(State(state): State<AppState>, a: Authed) -> Result<Response, Page
 /// `end`, `day` (repeated).
 fn settings_of(pairs: &[(String, String)]) -> Result<(Vec<Preference>, Option<QuietHours>), preau_core::Error> {
     let get = |k: &str| pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
+    // A choice the page cannot read (a stale or altered form) is refused, not replaced.
+    let unreadable = |field: &str| preau_core::Error::invalid(field, "form.invalid");
     let preferences = Kind::ALL
         .iter()
-        .map(|k| Preference {
-            kind: *k,
-            live: get(&format!("live_{}", k.code())).is_some(),
-            email: get(&format!("email_{}", k.code())).and_then(Email::parse).unwrap_or(Email::Daily),
+        .map(|k| {
+            let email = match get(&format!("email_{}", k.code())) {
+                None => Email::Daily,
+                Some(mode) => Email::parse(mode).ok_or_else(|| unreadable("email"))?,
+            };
+            Ok(Preference { kind: *k, live: get(&format!("live_{}", k.code())).is_some(), email })
         })
-        .collect();
+        .collect::<Result<Vec<_>, preau_core::Error>>()?;
     let quiet = if get("quiet") == Some("own") {
         let (Some(start), Some(end)) = (get("start").and_then(minutes), get("end").and_then(minutes)) else {
             return Err(preau_core::Error::invalid("start", "notification.quiet_hours"));
         };
-        let days_off = pairs.iter().filter(|(k, _)| k == "day").filter_map(|(_, v)| v.parse::<u8>().ok()).filter(|d| *d < 7).fold(0u8, |acc, d| acc | 1 << d);
+        let mut days_off = 0u8;
+        for (_, day) in pairs.iter().filter(|(k, _)| k == "day") {
+            let day = day.parse::<u8>().ok().filter(|d| *d < 7).ok_or_else(|| unreadable("day"))?;
+            days_off |= 1 << day;
+        }
         Some(QuietHours { start, end, days_off })
     } else {
         None

@@ -336,13 +336,23 @@ async fn lesson_view(state: &AppState, a: &Authed, course: CourseId, date: Naive
     }))
 }
 
-fn attachments_of(f: &Pairs) -> Vec<DocumentId> {
-    f.iter().filter(|(k, _)| k == "attachment").filter_map(|(_, v)| v.parse().ok()).collect()
+/// The files ticked (`attachment` repeated); one that cannot be read (an altered form) is
+/// refused, not dropped.
+fn attachments_of(f: &Pairs) -> Result<Vec<DocumentId>> {
+    f.iter().filter(|(k, _)| k == "attachment").map(|(_, v)| v.parse().map_err(|_| Error::invalid("attachment", "form.invalid"))).collect()
 }
 
-/// `YYYY-MM-DDTHH:MM` (a `datetime-local` field, Paris time) as an instant.
-fn publish_at(s: &str) -> Option<i64> {
-    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").ok().map(|t| preau_core::local_time::from_paris(t.and_utc().timestamp()))
+/// A `datetime-local` field (`YYYY-MM-DDTHH:MM`, Paris time; with a space instead of the `T`
+/// from a browser that shows a plain text field) as an instant. Empty: none. Anything else is
+/// refused: read as none, a publication planned for later would go out at once.
+fn instant_of(f: &Pairs, name: &str) -> Result<Option<i64>> {
+    let text = field(f, name).trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let parsed = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"));
+    let t = parsed.map_err(|_| Error::invalid(name, "form.datetime"))?;
+    Ok(Some(preau_core::local_time::from_paris(t.and_utc().timestamp())))
 }
 
 /// Back to the lesson page: saved, or with the error and what was typed.
@@ -356,14 +366,16 @@ async fn after(state: &AppState, a: &Authed, course: CourseId, date: NaiveDate, 
 
 async fn save_entry(State(state): State<AppState>, a: Authed, Path((course, date)): Path<(CourseId, NaiveDate)>, Form(f): Form<Pairs>) -> PageResult {
     a.check_csrf(field(&f, "csrf"))?;
-    let attachments = attachments_of(&f);
-    let input = EntryInput {
-        title: field(&f, "title").to_owned(),
-        content: field(&f, "content").to_owned(),
-        attachments,
-        publish_at: publish_at(field(&f, "publish_at")),
-    };
-    let r = state.timetable.write_entry(&a.principal, course, date, input).await.map(|_| ());
+    let r = async {
+        let input = EntryInput {
+            title: field(&f, "title").to_owned(),
+            content: field(&f, "content").to_owned(),
+            attachments: attachments_of(&f)?,
+            publish_at: instant_of(&f, "publish_at")?,
+        };
+        state.timetable.write_entry(&a.principal, course, date, input).await.map(|_| ())
+    }
+    .await;
     after(&state, &a, course, date, r, f).await
 }
 
@@ -371,15 +383,18 @@ async fn add_homework(State(state): State<AppState>, a: Authed, Path((course, da
     a.check_csrf(field(&f, "csrf"))?;
     let r = async {
         let due = field(&f, "due").parse().map_err(|_| Error::invalid("due", "cahier.due_before"))?;
-        let minutes = field(&f, "minutes").trim().parse().unwrap_or(0);
+        let minutes = match field(&f, "minutes").trim() {
+            "" => 0,
+            m => m.parse().map_err(|_| Error::invalid("minutes", "form.invalid"))?,
+        };
         let input = HomeworkInput {
             due,
             instructions: field(&f, "instructions").to_owned(),
             minutes,
-            attachments: attachments_of(&f),
+            attachments: attachments_of(&f)?,
             hand_in: field(&f, "hand_in") == "on",
-            deadline: publish_at(field(&f, "deadline")),
-            publish_at: publish_at(field(&f, "publish_at")),
+            deadline: instant_of(&f, "deadline")?,
+            publish_at: instant_of(&f, "publish_at")?,
         };
         state.timetable.set_homework(&a.principal, course, date, input).await.map(|_| ())
     }

@@ -251,6 +251,15 @@ async fn the_pages_let_a_teacher_write_a_lesson_up_and_a_pupil_read_and_tick_it(
     // A bad date comes back with the message and what was typed.
     let r = s.app.post_form(&teacher, &format!("{link}/homework"), &[("due", "2026-09-01"), ("instructions", "Trop tôt"), ("minutes", "20")]).await;
     assert!(r.body.contains("La date est avant la séance."), "{}", r.body);
+    // A publication date typed in a form the browser showed as plain text: with a space, it is
+    // read; in another shape it is refused, not read as "now" (the homework would go out at once).
+    let form = |when: &'static str| [("due", "2026-10-05"), ("instructions", "Exposé"), ("minutes", "30"), ("publish_at", when)];
+    let r = s.app.post_form(&teacher, &format!("{link}/homework"), &form("25/09/2026 8h")).await;
+    assert!(r.body.contains("Une date et une heure sont attendues"), "{} {}", r.status, r.body);
+    assert!(!s.app.get(&pupil, "/cahier").await.body.contains("Exposé"), "nothing published");
+    let r = s.app.post_form(&teacher, &format!("{link}/homework"), &form("2026-09-25 08:00")).await;
+    assert!(r.location().ends_with("?done=saved"), "{} {}", r.status, r.body);
+    assert!(!s.app.get(&pupil, "/cahier").await.body.contains("Exposé"), "planned for Friday: not shown before");
     // A pupil may not post to the lesson.
     let r = s.app.post_form(&pupil, &link, &[("title", "x"), ("content", "y")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);

@@ -213,3 +213,23 @@ async fn a_schools_quiet_hours_apply_to_its_people_and_only_its_admin_sets_them(
     send(&app, &app.login(&claire).await, &anne, "Tard").await;
     assert!(page.try_recv().is_ok(), "the school chose no quiet hours");
 }
+
+/// The settings page saves what was chosen, and refuses a choice it cannot read (a stale or
+/// altered form) instead of replacing it with a default: the settings stay as they were.
+#[tokio::test]
+async fn the_settings_page_saves_quiet_days_and_refuses_what_it_cannot_read() {
+    let app = TestApp::new().await;
+    let (_, anne) = teacher_and_parent(&app).await;
+    let browser = app.login(&anne).await;
+    let chosen = [("email_message", "now"), ("live_message", "on"), ("quiet", "own"), ("start", "21:00"), ("end", "07:00"), ("day", "6")];
+    let r = app.post_form(&browser, "/notifications/settings", &chosen).await;
+    assert!(r.status == StatusCode::OK && !r.body.contains("role=\"alert\""), "{}", r.body);
+    let saved = app.json(&browser, "GET", "/api/v1/notifications/settings", None).await.json();
+    for stale in [[("day", "9")], [("email_message", "sometimes")]] {
+        let form: Vec<(&str, &str)> = chosen.iter().copied().filter(|(k, _)| *k != stale[0].0).chain(stale).collect();
+        let r = app.post_form(&browser, "/notifications/settings", &form).await;
+        assert!(r.body.contains("pas pu être lu"), "{:?}: {}", stale, r.body);
+        assert_eq!(app.json(&browser, "GET", "/api/v1/notifications/settings", None).await.json(), saved, "{stale:?}: nothing changed");
+    }
+    assert!(saved.to_string().contains("\"now\"") && saved.to_string().contains("\"days_off\":64"), "what was chosen is saved: {saved}");
+}
