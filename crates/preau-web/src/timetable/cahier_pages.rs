@@ -276,6 +276,36 @@ struct LessonPage {
     class_links: Vec<(String, String)>,
     error: Option<String>,
     saved: bool,
+    /// The homework form as it was sent, when it came back with an error (nothing typed is
+    /// lost); empty otherwise.
+    hw: HomeworkForm,
+}
+
+/// What the homework form holds.
+#[derive(Default)]
+struct HomeworkForm {
+    due: String,
+    instructions: String,
+    minutes: String,
+    hand_in: bool,
+    deadline: String,
+    publish_at: String,
+    attached: Vec<String>,
+}
+
+impl HomeworkForm {
+    /// The form as sent, if `f` is the homework form's.
+    fn sent(f: &Pairs) -> Option<HomeworkForm> {
+        f.iter().any(|(k, _)| k == "instructions").then(|| HomeworkForm {
+            due: field(f, "due").to_owned(),
+            instructions: field(f, "instructions").to_owned(),
+            minutes: field(f, "minutes").to_owned(),
+            hand_in: field(f, "hand_in") == "on",
+            deadline: field(f, "deadline").to_owned(),
+            publish_at: field(f, "publish_at").to_owned(),
+            attached: f.iter().filter(|(k, _)| k == "attachment").map(|(_, v)| v.clone()).collect(),
+        })
+    }
 }
 
 async fn lesson_page(
@@ -289,8 +319,16 @@ async fn lesson_page(
 
 async fn lesson_view(state: &AppState, a: &Authed, course: CourseId, date: NaiveDate, error: Option<(String, Pairs)>, saved: bool) -> PageResult {
     let lc = state.timetable.lesson_cahier(&a.principal, course, date).await.map_err(|e| a.fail(e))?;
+    let hw = error.as_ref().and_then(|(_, f)| HomeworkForm::sent(f));
     let (entry_title, entry_content, attached) = match (&error, &lc.entry) {
-        (Some((_, f)), _) => (field(f, "title").to_owned(), field(f, "content").to_owned(), vec![]),
+        // The homework form came back: the entry's form shows what is stored.
+        (Some(_), Some(e)) if hw.is_some() => (e.title.clone(), e.content.clone(), e.attachments.clone()),
+        (Some(_), None) if hw.is_some() => Default::default(),
+        (Some((_, f)), _) => (
+            field(f, "title").to_owned(),
+            field(f, "content").to_owned(),
+            f.iter().filter(|(k, _)| k == "attachment").filter_map(|(_, v)| v.parse().ok()).collect(),
+        ),
         (None, Some(e)) => (e.title.clone(), e.content.clone(), e.attachments.clone()),
         (None, None) => Default::default(),
     };
@@ -333,6 +371,7 @@ async fn lesson_view(state: &AppState, a: &Authed, course: CourseId, date: Naive
         class_links,
         error: error.map(|(m, _)| m),
         saved,
+        hw: hw.unwrap_or_default(),
     }))
 }
 

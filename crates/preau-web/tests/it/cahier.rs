@@ -249,8 +249,14 @@ async fn the_pages_let_a_teacher_write_a_lesson_up_and_a_pupil_read_and_tick_it(
     let r = s.app.post_form(&teacher, &format!("{link}/homework"), &[("due", "2026-09-28"), ("instructions", "Exercice 12"), ("minutes", "20")]).await;
     assert!(r.location().ends_with("?done=saved"), "{} {}", r.status, r.body);
     // A bad date comes back with the message and what was typed.
-    let r = s.app.post_form(&teacher, &format!("{link}/homework"), &[("due", "2026-09-01"), ("instructions", "Trop tôt"), ("minutes", "20")]).await;
+    let r = s.app.post_form(&teacher, &format!("{link}/homework"), &[("due", "2026-09-01"), ("instructions", "Trop tôt"), ("minutes", "25")]).await;
     assert!(r.body.contains("La date est avant la séance."), "{}", r.body);
+    assert!(
+        r.body.contains(">Trop tôt</textarea>") && r.body.contains("value=\"2026-09-01\"") && r.body.contains("value=\"25\""),
+        "nothing typed is lost: {}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"Les fractions\""), "the lesson's own form still shows what is stored: {}", r.body);
     // A publication date typed in a form the browser showed as plain text: with a space, it is
     // read; in another shape it is refused, not read as "now" (the homework would go out at once).
     let form = |when: &'static str| [("due", "2026-10-05"), ("instructions", "Exposé"), ("minutes", "30"), ("publish_at", when)];
