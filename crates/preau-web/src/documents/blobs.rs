@@ -102,8 +102,7 @@ impl Blobs {
             Blobs::Local { root } => {
                 let path = Self::path(root, &key);
                 ensure_folder(&path).await?;
-                let partial = partial_of(&path);
-                Sink::Local { out: Some(DiskWriter::start(partial.clone(), path.clone())), partial }
+                Sink::Local { out: Some(DiskWriter::start(partial_of(&path), path)) }
             }
             Blobs::S3 { store, prefix } => {
                 Sink::S3 { out: Some(object_store::buffered::BufWriter::with_capacity(store.clone(), Self::object(prefix, &key), WRITE_BUFFER)) }
@@ -293,17 +292,35 @@ impl DiskWriter {
         Ok(())
     }
 
-    /// Waits for everything to be written and synced.
+    /// Waits for everything to be written, synced and named.
     async fn finish(&mut self) -> Result<()> {
         if let Some(tx) = self.tx.take() {
             let _ = tx.send(ToDisk::Finish).await;
         }
-        let thread = self.thread.take().ok_or_else(|| Error::internal("blob already finished"))?;
-        match thread.await.map_err(Error::internal)? {
+        match self.ended().await? {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::internal("blob writer stopped")),
             Err(e) => Err(Error::internal(e)),
         }
+    }
+
+    /// Gives the file up: the thread stops without syncing, and nothing of it is kept.
+    async fn abort(&mut self) {
+        self.tx.take();
+        let _ = self.ended().await;
+    }
+
+    /// Waits for the thread's end, then removes the temporary file unless it got its name.
+    /// The handle stays here while waiting: a wait given up (the request dropped) leaves the
+    /// cleaning to `Drop`.
+    async fn ended(&mut self) -> Result<std::io::Result<bool>> {
+        let thread = self.thread.as_mut().ok_or_else(|| Error::internal("blob already finished"))?;
+        let ended = thread.await.map_err(Error::internal);
+        self.thread = None;
+        if !matches!(ended, Ok(Ok(true))) {
+            let _ = std::fs::remove_file(&self.partial);
+        }
+        ended
     }
 }
 
@@ -354,7 +371,7 @@ fn sync_folder(file: &std::path::Path) -> std::io::Result<()> {
 
 /// Where a blob being written goes.
 enum Sink {
-    Local { partial: PathBuf, out: Option<DiskWriter> },
+    Local { out: Option<DiskWriter> },
     S3 { out: Option<object_store::buffered::BufWriter> },
 }
 
@@ -390,7 +407,7 @@ impl BlobWriter {
     /// Makes the blob whole under its key: synced and renamed on disk, the upload completed in S3.
     pub async fn finish(mut self) -> Result<Written> {
         match &mut self.sink {
-            Sink::Local { out, .. } => {
+            Sink::Local { out } => {
                 let mut out = out.take().ok_or_else(|| Error::internal("blob already finished"))?;
                 out.finish().await?;
             }
@@ -407,15 +424,10 @@ impl BlobWriter {
     /// Gives up the blob: nothing of it is kept.
     pub async fn abort(mut self) {
         match &mut self.sink {
-            Sink::Local { partial, out, .. } => {
-                // Closed without finishing: the thread stops without syncing.
+            Sink::Local { out } => {
                 if let Some(mut w) = out.take() {
-                    w.tx.take();
-                    if let Some(t) = w.thread.take() {
-                        let _ = t.await;
-                    }
+                    w.abort().await;
                 }
-                let _ = tokio::fs::remove_file(partial).await;
             }
             Sink::S3 { out } => {
                 if let Some(mut w) = out.take() {
@@ -433,10 +445,9 @@ impl Drop for BlobWriter {
             return;
         }
         match &mut self.sink {
-            Sink::Local { partial, .. } => {
-                // A writer still running cleans up after its thread (`DiskWriter`'s drop).
-                let _ = std::fs::remove_file(partial);
-            }
+            // Its writer, dropped with it, cleans up after its thread (`DiskWriter`'s drop);
+            // one that ended cleaned up then.
+            Sink::Local { .. } => {}
             Sink::S3 { out } => {
                 if let Some(mut w) = out.take()
                     && let Ok(rt) = tokio::runtime::Handle::try_current()
