@@ -176,21 +176,12 @@ async fn edit(State(state): State<AppState>, a: Authed, Path(id): Path<NewsId>, 
 /// Reads the posted form: structure, group, profile (repeated), title, body, expires (a date), public.
 fn input_of(pairs: &[(String, String)]) -> preau_core::Result<NewsInput> {
     let get = |k: &str| pairs.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str()).unwrap_or("");
-    // A field left empty is "none"; one that cannot be read (a stale or altered form) is
-    // refused, never read as "none": no group would mean the whole school.
-    let unreadable = |field: &str| preau_core::Error::invalid(field, "form.invalid");
-    let expires_at = match get("expires") {
-        "" => None,
-        day => {
-            let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| unreadable("expires"))?;
-            // The end of that day in Paris.
-            day.and_hms_opt(23, 59, 0).map(|t| preau_core::local_time::from_paris(t.and_utc().timestamp()))
-        }
-    };
-    let group = match get("group") {
-        "" => None,
-        group => Some(group.parse().map_err(|_| unreadable("group"))?),
-    };
+    // A group that cannot be read is refused, never read as none (the whole school).
+    let group = crate::pages::optional(pairs, "group")?;
+    // The end of that day in Paris.
+    let expires_at = crate::pages::optional::<chrono::NaiveDate>(pairs, "expires")?
+        .and_then(|d| d.and_hms_opt(23, 59, 0))
+        .map(|t| preau_core::local_time::from_paris(t.and_utc().timestamp()));
     Ok(NewsInput {
         structure: get("structure").parse::<StructureId>().map_err(|_| preau_core::Error::invalid("structure", "field.required"))?,
         group,

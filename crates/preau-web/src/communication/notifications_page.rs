@@ -94,8 +94,10 @@ fn settings_of(pairs: &[(String, String)]) -> Result<(Vec<Preference>, Option<Qu
             return Err(preau_core::Error::invalid("start", "notification.quiet_hours"));
         };
         let mut days_off = 0u8;
-        for (_, day) in pairs.iter().filter(|(k, _)| k == "day") {
-            let day = day.parse::<u8>().ok().filter(|d| *d < 7).ok_or_else(|| unreadable("day"))?;
+        for day in crate::pages::ticked::<u8>(pairs, "day", "form.invalid")? {
+            if day >= 7 {
+                return Err(unreadable("day"));
+            }
             days_off |= 1 << day;
         }
         Some(QuietHours { start, end, days_off })

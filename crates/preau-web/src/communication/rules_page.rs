@@ -125,24 +125,16 @@ async fn save(State(state): State<AppState>, a: Authed, Path(id): Path<Structure
     let result = if pairs.iter().any(|(k, v)| k == "action" && v == "reset") {
         state.communication.reset_rules(&a.principal, id).await
     } else {
-        match ticked_rules(&pairs) {
-            Err(e) => Err(e),
-            Ok(ticked) => {
-                // Rules the page does not show (group to profile links made through the API) are kept.
-                let shown: Vec<Audience> = audiences();
-                let mut rules: Vec<Rule> = state
-                    .communication
-                    .rule_set(&a.principal, id)
-                    .await
-                    .map_err(|e| a.fail(e))?
-                    .rules
-                    .into_iter()
-                    .filter(|r| !(shown.contains(&r.from) && shown.contains(&r.to)) && r.from != r.to)
-                    .collect();
-                rules.extend(ticked);
-                state.communication.set_rules(&a.principal, id, &rules).await
-            }
+        async {
+            let ticked = ticked_rules(&pairs)?;
+            // Rules the page does not show (group to profile links made through the API) are kept.
+            let shown: Vec<Audience> = audiences();
+            let mut rules: Vec<Rule> = state.communication.rule_set(&a.principal, id).await?.rules;
+            rules.retain(|r| !(shown.contains(&r.from) && shown.contains(&r.to)) && r.from != r.to);
+            rules.extend(ticked);
+            state.communication.set_rules(&a.principal, id, &rules).await
         }
+        .await
     };
     match result {
         Ok(_) => render_page(&state, &a, id, Some(a.lang.t("rules.saved")), None).await,

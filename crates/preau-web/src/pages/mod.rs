@@ -74,10 +74,25 @@ pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
-/// The profiles ticked in a form (`name` repeated): an unknown code (a stale or altered form)
-/// is refused, never dropped, so that a rule is not silently widened.
+/// The values of a field repeated in a form (`name`), each read as a `T`: one that cannot be
+/// read (a stale or altered form) is refused with `code`, never dropped.
+pub fn ticked<T: std::str::FromStr>(pairs: &[(String, String)], name: &str, code: &str) -> preau_core::Result<Vec<T>> {
+    pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.parse().map_err(|_| preau_core::Error::invalid(name, code))).collect()
+}
+
+/// The profiles ticked in a form (`name` repeated): an unknown code is refused, so that a rule
+/// is not silently widened.
 pub fn profiles_ticked(pairs: &[(String, String)], name: &str) -> preau_core::Result<Vec<preau_core::Profile>> {
-    pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.parse().map_err(|_| preau_core::Error::invalid(name, "profile.unknown"))).collect()
+    ticked(pairs, name, "profile.unknown")
+}
+
+/// A field that may be left empty (`None`); a value that cannot be read as a `T` (a stale or
+/// altered form) is refused, never read as empty.
+pub fn optional<T: std::str::FromStr>(pairs: &[(String, String)], name: &str) -> preau_core::Result<Option<T>> {
+    match field(pairs, name).trim() {
+        "" => Ok(None),
+        value => value.parse().map(Some).map_err(|_| preau_core::Error::invalid(name, "form.invalid")),
+    }
 }
 
 /// Renders a template; a rendering failure is an internal error page, never a panic.

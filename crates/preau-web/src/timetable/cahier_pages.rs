@@ -320,11 +320,11 @@ async fn lesson_page(
 async fn lesson_view(state: &AppState, a: &Authed, course: CourseId, date: NaiveDate, error: Option<(String, Pairs)>, saved: bool) -> PageResult {
     let lc = state.timetable.lesson_cahier(&a.principal, course, date).await.map_err(|e| a.fail(e))?;
     let hw = error.as_ref().and_then(|(_, f)| HomeworkForm::sent(f));
-    let (entry_title, entry_content, attached) = match (&error, &lc.entry) {
-        // The homework form came back: the entry's form shows what is stored.
-        (Some(_), Some(e)) if hw.is_some() => (e.title.clone(), e.content.clone(), e.attachments.clone()),
-        (Some(_), None) if hw.is_some() => Default::default(),
-        (Some((_, f)), _) => (
+    // The entry's own form shows what was typed when it came back, what is stored otherwise
+    // (also when the homework form came back).
+    let typed_entry = error.as_ref().filter(|_| hw.is_none()).map(|(_, f)| f);
+    let (entry_title, entry_content, attached) = match (typed_entry, &lc.entry) {
+        (Some(f), _) => (
             field(f, "title").to_owned(),
             field(f, "content").to_owned(),
             f.iter().filter(|(k, _)| k == "attachment").filter_map(|(_, v)| v.parse().ok()).collect(),
@@ -378,7 +378,7 @@ async fn lesson_view(state: &AppState, a: &Authed, course: CourseId, date: Naive
 /// The files ticked (`attachment` repeated); one that cannot be read (an altered form) is
 /// refused, not dropped.
 fn attachments_of(f: &Pairs) -> Result<Vec<DocumentId>> {
-    f.iter().filter(|(k, _)| k == "attachment").map(|(_, v)| v.parse().map_err(|_| Error::invalid("attachment", "form.invalid"))).collect()
+    crate::pages::ticked(f, "attachment", "form.invalid")
 }
 
 /// A `datetime-local` field (`YYYY-MM-DDTHH:MM`, Paris time; with a space instead of the `T`
@@ -422,10 +422,7 @@ async fn add_homework(State(state): State<AppState>, a: Authed, Path((course, da
     a.check_csrf(field(&f, "csrf"))?;
     let r = async {
         let due = field(&f, "due").parse().map_err(|_| Error::invalid("due", "cahier.due_before"))?;
-        let minutes = match field(&f, "minutes").trim() {
-            "" => 0,
-            m => m.parse().map_err(|_| Error::invalid("minutes", "form.invalid"))?,
-        };
+        let minutes = crate::pages::optional(&f, "minutes")?.unwrap_or(0);
         let input = HomeworkInput {
             due,
             instructions: field(&f, "instructions").to_owned(),
