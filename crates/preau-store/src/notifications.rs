@@ -209,7 +209,8 @@ async fn mark(s: &Store, set: &'static str, notifications: &[Notification]) -> R
     let keys: Vec<[String; 2]> = notifications.iter().map(|n| [n.id.clone(), n.person.to_string()]).collect();
     let keys = serde_json::to_string(&keys).map_err(|e| Error::Internal(e.to_string()))?;
     let (id, person, rows) = (d.json_at(0, false), d.json_at(1, false), d.json_rows(1));
-    let mut tx = s.begin_write().await?;
+    // Only the minute jobs mark: senders waiting for the writer go first.
+    let mut tx = s.begin_background_write().await?;
     for sql in [
         format!("UPDATE notifications SET {set} WHERE id IN (SELECT {id} FROM {rows})"),
         format!("UPDATE message_deliveries SET {set} WHERE (message_id, person_id) IN (SELECT {id}, {person} FROM {rows})"),
