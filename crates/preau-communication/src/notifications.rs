@@ -37,6 +37,11 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// A message's kind: an acknowledgement asked of the carnet, or a plain message.
+    pub fn of_message(acknowledge: bool) -> Kind {
+        if acknowledge { Kind::Acknowledgement } else { Kind::Message }
+    }
+
     pub const ALL: [Kind; 7] = [Kind::Message, Kind::News, Kind::Acknowledgement, Kind::Report, Kind::Document, Kind::Timetable, Kind::Homework];
 
     pub fn code(self) -> &'static str {
@@ -168,7 +173,7 @@ impl Notification {
         Notification {
             id: id.to_string(),
             person,
-            kind: if acknowledge { Kind::Acknowledgement } else { Kind::Message },
+            kind: Kind::of_message(acknowledge),
             at,
             title: message_title(sender_name, subject),
             link: message_link(id),

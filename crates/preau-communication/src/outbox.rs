@@ -47,7 +47,7 @@ impl Publication {
         Publication {
             people: recipients.iter().map(|(p, _)| *p).collect(),
             message: Some((m.id, recipients)),
-            kind: if m.acknowledge { Kind::Acknowledgement } else { Kind::Message },
+            kind: Kind::of_message(m.acknowledge),
             at: m.deliver_at.unwrap_or(m.created_at),
             title: crate::notifications::message_title(&m.sender_name, &m.subject),
             link: crate::notifications::message_link(m.id),
