@@ -72,8 +72,7 @@ async fn ready(addr: &str, since: Instant) -> Result<Duration> {
 
 fn rss_kib(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("VmRSS")?;
-    Ok(line.split_whitespace().nth(1).context("value")?.parse()?)
+    status_kib(&status, "VmRSS:").context("VmRSS")
 }
 
 #[derive(Default, Clone)]
@@ -532,8 +531,8 @@ struct Timed {
 }
 
 /// A `/proc/<pid>/status` field, KiB.
-fn status_kib(status: &str, field: &str) -> u64 {
-    status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
+fn status_kib(status: &str, field: &str) -> Option<u64> {
+    status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
 }
 
 /// Runs a command to completion, sampling its peak RSS.
@@ -546,8 +545,8 @@ fn timed(cmd: &mut Command) -> Result<Timed> {
     let (mut peak_kib, mut anon_kib) = (0, 0);
     loop {
         if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            peak_kib = peak_kib.max(status_kib(&status, "VmHWM:"));
-            anon_kib = anon_kib.max(status_kib(&status, "RssAnon:"));
+            peak_kib = peak_kib.max(status_kib(&status, "VmHWM:").unwrap_or(0));
+            anon_kib = anon_kib.max(status_kib(&status, "RssAnon:").unwrap_or(0));
         }
         if let Some(status) = child.try_wait()? {
             if !status.success() {
