@@ -48,7 +48,9 @@ pub(crate) const BATCH_PEOPLE: usize = 500;
 /// Bound parameters per statement (SQLite allows 32,766, PostgreSQL 65,535).
 pub(crate) const MAX_PARAMS: usize = 30_000;
 
-/// Identifiers looked up per statement by the batched look-ups (a power of two, see [`padded`]).
+/// Identifiers looked up per statement by the batched look-ups (bound as one JSON list, so a
+/// feed of any size prepares one statement per look-up; see [`chunk_sizes`] for why that
+/// matters).
 pub(crate) const LOOKUP_CHUNK: usize = 512;
 
 /// Rows per multi-row insert at most (a power of two, see [`chunk_sizes`]).
@@ -68,34 +70,6 @@ pub(crate) fn chunk_sizes(n: usize, max: usize) -> impl Iterator<Item = usize> {
 /// The largest power of two not above `n` (1 for 0).
 fn power_of_two_at_most(n: usize) -> usize {
     if n <= 1 { 1 } else { 1 << (usize::BITS - 1 - n.leading_zeros()) }
-}
-
-/// The identifiers of an `IN (…)` list padded to the next power of two by repeating the last
-/// one, which changes no answer: a feed of any size then prepares one look-up statement per
-/// power of two (see [`chunk_sizes`] for why that matters). `ids` must not be empty.
-pub(crate) fn padded(ids: &[String]) -> impl Iterator<Item = &String> {
-    let pad = padded_len(ids.len()) - ids.len();
-    ids.iter().chain(std::iter::repeat_n(&ids[ids.len() - 1], pad))
-}
-
-/// The `n`-th bound parameter: anonymous on SQLite (see [`insert_many`]), numbered on PostgreSQL.
-/// Statements built with it use it for every parameter, in binding order.
-pub(crate) fn placeholder(dialect: Dialect, n: usize) -> String {
-    match dialect {
-        Dialect::Sqlite => "?".to_owned(),
-        Dialect::Postgres => format!("${n}"),
-    }
-}
-
-/// How many parameters an `IN (…)` list of `count` identifiers takes once [`padded`].
-pub(crate) fn padded_len(count: usize) -> usize {
-    count.next_power_of_two()
-}
-
-/// The parameters of an `IN (…)` list of `count` identifiers bound [`padded`], from the
-/// `first`-th, comma-separated.
-pub(crate) fn in_list(dialect: Dialect, first: usize, count: usize) -> String {
-    (first..first + padded_len(count)).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
 }
 
 /// Inserts rows in as few statements as the parameter limit allows. SQLite gets anonymous `?`
@@ -185,20 +159,12 @@ pub(crate) async fn clear_links(tx: &mut Tx, dialect: Dialect, people: &[String]
     for chunk in people.chunks(LOOKUP_CHUNK) {
         // Their parents' profiles are recomputed at the end: a parent whose child left a school
         // must not keep the parent profile there.
-        let list = in_list(dialect, 1, chunk.len());
+        let (list, ids) = (dialect.json_strings(1), crate::rows::ids_json(chunk)?);
         let sql = format!("INSERT INTO feed_parents (id) SELECT parent_id FROM parent_links WHERE fed = 1 AND child_id IN ({list}) ON CONFLICT DO NOTHING");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in padded(chunk) {
-            q = q.bind(id.clone());
-        }
-        q.execute(&mut **tx).await.map_err(db_err)?;
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids.clone()).execute(&mut **tx).await.map_err(db_err)?;
         for head in DELETES {
             let sql = format!("{head} ({list})");
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in padded(chunk) {
-                q = q.bind(id.clone());
-            }
-            q.execute(&mut **tx).await.map_err(db_err)?;
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids.clone()).execute(&mut **tx).await.map_err(db_err)?;
         }
     }
     Ok(())
@@ -243,14 +209,5 @@ mod tests {
             assert_eq!(sizes.iter().sum::<usize>(), n);
             assert!(sizes.iter().all(|s| s.is_power_of_two() && *s <= 256));
         }
-    }
-
-    #[test]
-    fn a_look_up_list_is_padded_with_its_last_identifier() {
-        let ids: Vec<String> = ["a", "b", "c", "d", "e"].map(String::from).into();
-        let list: Vec<&str> = padded(&ids).map(String::as_str).collect();
-        assert_eq!(list, ["a", "b", "c", "d", "e", "e", "e", "e"]);
-        assert_eq!(padded(&ids[..4]).count(), 4);
-        assert_eq!(padded(&ids[..1]).count(), 1);
     }
 }

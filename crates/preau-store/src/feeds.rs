@@ -1,7 +1,7 @@
 //! The feed store: one transaction per import, with temporary tables for the people seen and
 //! the parent links waiting for their parents, so memory does not grow with the feed.
 
-use crate::feed_batch::{BATCH_PEOPLE, Batch, Conn, LOOKUP_CHUNK, Tx, Val, in_list, lost, padded, padded_len, placeholder, write_batch};
+use crate::feed_batch::{BATCH_PEOPLE, Batch, Conn, LOOKUP_CHUNK, Tx, Val, lost, write_batch};
 use crate::rows::{int, opt, parse, text};
 use crate::{Dialect, Store, db_err, structure_cols};
 use preau_core::{GroupId, Result, StructureId, TerritoryId};
@@ -510,20 +510,11 @@ impl FeedTx for StoreFeedTx {
         }
         let mut out = HashMap::new();
         for chunk in external_ids.chunks(LOOKUP_CHUNK) {
-            let n = padded_len(chunk.len());
-            let (a, b) = (in_list(self.dialect, 1, chunk.len()), in_list(self.dialect, n + 2, chunk.len()));
+            let list = self.dialect.json_strings(1);
             let sql = format!(
-                "SELECT e, MAX(x) AS legal FROM (SELECT parent_ext AS e, legal AS x FROM feed_pending WHERE parent_ext IN ({a}) UNION ALL SELECT p.external_id AS e, l.legal_guardian AS x FROM parent_links l JOIN people p ON p.id = l.parent_id WHERE p.territory_id = {t} AND p.external_id IN ({b}) AND l.fed = 1) t GROUP BY e",
-                t = placeholder(self.dialect, n + 1)
+                "SELECT e, MAX(x) AS legal FROM (SELECT parent_ext AS e, legal AS x FROM feed_pending WHERE parent_ext IN ({list}) UNION ALL SELECT p.external_id AS e, l.legal_guardian AS x FROM parent_links l JOIN people p ON p.id = l.parent_id WHERE p.territory_id = $2 AND p.external_id IN ({list}) AND l.fed = 1) t GROUP BY e"
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for e in padded(chunk) {
-                q = q.bind(e.clone());
-            }
-            q = q.bind(self.territory.clone());
-            for e in padded(chunk) {
-                q = q.bind(e.clone());
-            }
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(crate::rows::ids_json(chunk)?).bind(self.territory.clone());
             for r in q.fetch_all(&mut **self.tx().await?).await.map_err(db_err)? {
                 out.insert(text(&r, "e")?, int(&r, "legal")? == 1);
             }
@@ -535,14 +526,10 @@ impl FeedTx for StoreFeedTx {
         let mut out = HashMap::new();
         for chunk in external_ids.chunks(LOOKUP_CHUNK) {
             let sql = format!(
-                "SELECT id, external_id, feed_hash, detached_at FROM people WHERE territory_id = {t} AND external_id IN ({list})",
-                t = placeholder(self.dialect, 1),
-                list = in_list(self.dialect, 2, chunk.len())
+                "SELECT id, external_id, feed_hash, detached_at FROM people WHERE territory_id = $1 AND external_id IN ({})",
+                self.dialect.json_strings(2)
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.territory.clone());
-            for e in padded(chunk) {
-                q = q.bind(e.clone());
-            }
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.territory.clone()).bind(crate::rows::ids_json(chunk)?);
             for r in q.fetch_all(&mut **self.tx().await?).await.map_err(db_err)? {
                 out.insert(text(&r, "external_id")?, FedPerson { id: parse(&r, "id")?, fingerprint: opt(&r, "feed_hash")?, detached: r_detached(&r)? });
             }
